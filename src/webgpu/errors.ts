@@ -1,0 +1,25 @@
+/** Thrown before dispatch when a kernel's inputs do not fit its contract. */
+export class KernelInputError extends Error {
+  override readonly name = 'KernelInputError';
+  constructor(
+    readonly kernel: string,
+    detail: string,
+    readonly shapes: readonly (readonly number[])[] = [],
+  ) {
+    const shapeText = shapes.length > 0 ? ` (shapes: ${shapes.map((s) => `[${s.join(',')}]`).join(' ')})` : '';
+    super(`${kernel}: ${detail}${shapeText}`);
+  }
+}
+
+/** Thrown when a tensor or dispatch would exceed a device limit. */
+export class DeviceLimitError extends Error {
+  override readonly name = 'DeviceLimitError';
+  constructor(
+    readonly limit: string,
+    readonly requested: number,
+    readonly allowed: number,
+    what: string,
+  ) {
+    super(`${what} needs ${requested} but the device limit ${limit} is ${allowed}`);
+  }
+}

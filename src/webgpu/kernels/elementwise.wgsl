@@ -1,0 +1,39 @@
+// Elementwise binary ops on two tensors of N values each (any shape, flattened,
+// row-major, same element count): out[i] = a[i] op b[i].
+// Entry points are the variants: add, mul.
+// Bindings: 0 a: array<f32> [N] (read), 1 b: array<f32> [N] (read),
+//           2 out: array<f32> [N] (write), 3 params (uniform).
+// Dispatch: ceil(N / 64) workgroups of 64, folded into y past the per-dimension
+// limit; params.row_stride is the x extent in invocations.
+
+struct Params {
+  n: u32,
+  row_stride: u32,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+fn flat_index(gid: vec3<u32>) -> u32 {
+  return gid.x + gid.y * params.row_stride;
+}
+
+@compute @workgroup_size(64)
+fn add(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = flat_index(gid);
+  if (i >= params.n) {
+    return;
+  }
+  out[i] = a[i] + b[i];
+}
+
+@compute @workgroup_size(64)
+fn mul(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = flat_index(gid);
+  if (i >= params.n) {
+    return;
+  }
+  out[i] = a[i] * b[i];
+}

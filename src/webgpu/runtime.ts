@@ -1,0 +1,161 @@
+/**
+ * Runs kernel specs on a device: caches shader modules and pipelines by the
+ * spec's key, records every dispatch of a step into one command encoder and
+ * submits once per step, and reads tensors back.
+ */
+import type { Gpu } from './device';
+import { DeviceLimitError } from './errors';
+import type { KernelContext, KernelSpec } from './kernel';
+import { byteSize, type DType, type Tensor } from './tensor';
+
+type HostArray = Float32Array | Int32Array | Uint32Array;
+
+export class GpuRuntime {
+  readonly device: GPUDevice;
+  readonly ctx: KernelContext;
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private encoder: GPUCommandEncoder | null = null;
+  /** Uniform buffers of the open step, freed once it is submitted. */
+  private stepUniforms: GPUBuffer[] = [];
+
+  constructor(readonly gpu: Gpu) {
+    this.device = gpu.device;
+    const { features, limits } = gpu.report;
+    this.ctx = {
+      features: { 'shader-f16': features['shader-f16'], subgroups: features.subgroups },
+      limits: {
+        maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      },
+    };
+  }
+
+  empty(shape: readonly number[], dtype: DType, label: string): Tensor {
+    const size = byteSize(shape, dtype);
+    this.checkBindingSize(size, label);
+    const buffer = this.device.createBuffer({
+      label,
+      // Storage buffers must be at least 4 bytes and a multiple of 4.
+      size: Math.max(4, Math.ceil(size / 4) * 4),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    return { buffer, shape: [...shape], dtype, label };
+  }
+
+  upload(data: HostArray, shape: readonly number[], label: string): Tensor {
+    const dtype: DType = data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : 'u32';
+    const t = this.empty(shape, dtype, label);
+    this.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return t;
+  }
+
+  /** Overwrite a tensor's contents, e.g. to poison outputs in tests. */
+  write(t: Tensor, data: HostArray): void {
+    this.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Validate and record one dispatch into the current step's encoder. */
+  run<P>(spec: KernelSpec<P>, inputs: readonly Tensor[], outputs: readonly Tensor[], params: P): void {
+    spec.validate(inputs, outputs, params);
+    const [x, y, z] = spec.dispatch(params, this.ctx);
+    const maxGroups = this.ctx.limits.maxComputeWorkgroupsPerDimension;
+    for (const g of [x, y, z]) {
+      if (g > maxGroups) {
+        throw new DeviceLimitError('maxComputeWorkgroupsPerDimension', g, maxGroups, `${spec.name} dispatch`);
+      }
+    }
+    const pipeline = this.pipeline(spec, params);
+    const entries: GPUBindGroupEntry[] = [...inputs, ...outputs].map((t, binding) => ({
+      binding,
+      resource: { buffer: t.buffer },
+    }));
+    const uniformData = spec.uniforms(params, this.ctx);
+    if (uniformData) {
+      const ub = this.uniformBuffer(uniformData, `${spec.name}.uniforms`);
+      entries.push({ binding: entries.length, resource: { buffer: ub } });
+    }
+    const key = spec.pipelineKey(params, this.ctx);
+    const bindGroup = this.device.createBindGroup({
+      label: `${key}.bind`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries,
+    });
+    this.encoder ??= this.device.createCommandEncoder({ label: 'runtime.step' });
+    const pass = this.encoder.beginComputePass({ label: `${key}.pass` });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    pass.end();
+  }
+
+  /** Submit everything recorded since the last submit as one command buffer. */
+  submit(): void {
+    if (!this.encoder) return;
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    for (const b of this.stepUniforms) b.destroy();
+    this.stepUniforms = [];
+  }
+
+  /** Submit pending work and copy a tensor back to the host. */
+  async read(t: Tensor): Promise<Float32Array | Int32Array | Uint32Array> {
+    this.submit();
+    const size = t.buffer.size;
+    const staging = this.device.createBuffer({
+      label: `${t.label}.readback`,
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const enc = this.device.createCommandEncoder({ label: `${t.label}.readback` });
+    enc.copyBufferToBuffer(t.buffer, 0, staging, 0, size);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const bytes = staging.getMappedRange().slice(0, byteSize(t.shape, t.dtype));
+    staging.unmap();
+    staging.destroy();
+    if (t.dtype === 'i32') return new Int32Array(bytes);
+    if (t.dtype === 'u32') return new Uint32Array(bytes);
+    return new Float32Array(bytes);
+  }
+
+  async readF32(t: Tensor): Promise<Float32Array> {
+    const data = await this.read(t);
+    return data instanceof Float32Array ? data : Float32Array.from(data);
+  }
+
+  private pipeline<P>(spec: KernelSpec<P>, params: P): GPUComputePipeline {
+    const key = spec.pipelineKey(params, this.ctx);
+    let pipeline = this.pipelines.get(key);
+    if (pipeline) return pipeline;
+    let module = this.modules.get(spec.name);
+    if (!module) {
+      module = this.device.createShaderModule({ label: `${spec.name}.module`, code: spec.wgsl });
+      this.modules.set(spec.name, module);
+    }
+    pipeline = this.device.createComputePipeline({
+      label: key,
+      layout: 'auto',
+      compute: { module, entryPoint: spec.entryPoint(params, this.ctx) },
+    });
+    this.pipelines.set(key, pipeline);
+    return pipeline;
+  }
+
+  private uniformBuffer(data: ArrayBuffer, label: string): GPUBuffer {
+    const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
+    const buffer = this.device.createBuffer({
+      label,
+      size,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.device.queue.writeBuffer(buffer, 0, data);
+    this.stepUniforms.push(buffer);
+    return buffer;
+  }
+
+  private checkBindingSize(size: number, label: string): void {
+    const allowed = this.ctx.limits.maxStorageBufferBindingSize;
+    if (size > allowed) throw new DeviceLimitError('maxStorageBufferBindingSize', size, allowed, `tensor ${label}`);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The VlmApi implementation. It runs in the worker in the app, and directly
+ * (or over a MessageChannel) in Node tests, so it takes the GPU entry point as
+ * an argument instead of reading navigator.gpu.
+ */
+import { Rng } from '../data/random';
+import { acquireGpu, adapterName, type Gpu } from '../webgpu/device';
+import { elementwise } from '../webgpu/kernels/elementwise';
+import { elementwiseRef } from '../webgpu/reference/elementwise';
+import { GpuRuntime } from '../webgpu/runtime';
+import type { GpuInfo, SelfTestResult, VlmApi } from './api';
+import { VlmError } from './errors';
+
+/** f32 addition is exact to rounding on both sides; allow one ulp-scale slack. */
+const SELF_TEST_TOLERANCE = 1e-6;
+const SAMPLE = 4;
+
+export class Engine implements VlmApi {
+  private started: Promise<GpuRuntime> | null = null;
+
+  constructor(private readonly getGpu: () => GPU | undefined) {}
+
+  async info(): Promise<GpuInfo> {
+    const runtime = await this.runtime();
+    return { report: runtime.gpu.report, name: adapterName(runtime.gpu.report) };
+  }
+
+  async selfTest(n = 1000, seed = 1): Promise<SelfTestResult> {
+    if (!Number.isInteger(n) || n < 1) throw new VlmError('bad-input', `selfTest needs a positive element count, got ${n}`);
+    const runtime = await this.runtime();
+    const rng = new Rng(seed);
+    const a = rng.floats(n);
+    const b = rng.floats(n);
+    const t0 = performance.now();
+    const ta = runtime.upload(a, [n], 'selftest.a');
+    const tb = runtime.upload(b, [n], 'selftest.b');
+    const tout = runtime.empty([n], 'f32', 'selftest.out');
+    runtime.write(tout, new Float32Array(n).fill(Number.NaN));
+    runtime.run(elementwise, [ta, tb], [tout], { op: 'add', n });
+    const gpu = await runtime.readF32(tout);
+    const ms = performance.now() - t0;
+    for (const t of [ta, tb, tout]) t.buffer.destroy();
+    const cpu = elementwiseRef('add', a, b);
+    let maxAbsError = 0;
+    for (let i = 0; i < n; i++) {
+      const d = Math.abs((gpu[i] as number) - (cpu[i] as number));
+      // NaN (a poisoned element never written) must fail, and NaN > x is false.
+      maxAbsError = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(maxAbsError, d);
+    }
+    const head = (x: Float32Array) => Array.from(x.subarray(0, SAMPLE));
+    return {
+      kernel: 'elementwise.add',
+      n,
+      maxAbsError,
+      tolerance: SELF_TEST_TOLERANCE,
+      passed: maxAbsError <= SELF_TEST_TOLERANCE,
+      sample: { a: head(a), b: head(b), gpu: head(gpu), cpu: head(cpu) },
+      ms,
+    };
+  }
+
+  /** The runtime, created on first use and again after a lost device. */
+  private runtime(): Promise<GpuRuntime> {
+    if (!this.started) {
+      const started = acquireGpu(this.getGpu()).then((gpu: Gpu) => {
+        void gpu.lost.then(() => {
+          if (this.started === started) this.started = null;
+        });
+        return new GpuRuntime(gpu);
+      });
+      // A failed start is not cached: the user may enable WebGPU and retry.
+      started.catch(() => {
+        if (this.started === started) this.started = null;
+      });
+      this.started = started;
+    }
+    return this.started;
+  }
+}

@@ -1,0 +1,30 @@
+/** Named tolerances per dtype and an element-wise comparison that reports the worst element. */
+export const TOLERANCE = {
+  /** Elementwise f32 ops round once on both sides. */
+  f32Exact: 1e-6,
+} as const;
+
+export interface Worst {
+  index: number;
+  got: number;
+  want: number;
+  absError: number;
+}
+
+/** Worst |got - want| / (1 + |want|); NaN or a length mismatch counts as infinite. */
+export function worstElement(got: ArrayLike<number>, want: ArrayLike<number>): Worst {
+  if (got.length !== want.length) return { index: -1, got: NaN, want: NaN, absError: Infinity };
+  let worst: Worst = { index: -1, got: 0, want: 0, absError: 0 };
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i] as number;
+    const w = want[i] as number;
+    const e = Math.abs(g - w) / (1 + Math.abs(w));
+    const err = Number.isNaN(e) ? Infinity : e;
+    if (err > worst.absError || worst.index < 0) worst = { index: i, got: g, want: w, absError: err };
+  }
+  return worst;
+}
+
+export function describeWorst(label: string, w: Worst): string {
+  return `${label}: worst element ${w.index} got ${w.got} want ${w.want} (error ${w.absError.toExponential(2)})`;
+}
