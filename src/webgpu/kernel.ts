@@ -18,6 +18,8 @@ export interface KernelSpec<P> {
   /** Throws KernelInputError naming the kernel and the shapes. */
   validate(inputs: readonly Tensor[], outputs: readonly Tensor[], params: P): void;
   entryPoint(params: P, ctx: KernelContext): string;
+  /** Values for the shader's `override` constants (variants, workgroup sizes). */
+  constants?(params: P, ctx: KernelContext): Record<string, number>;
   /** Pipeline cache key; built from init-time facts, never from data. */
   pipelineKey(params: P, ctx: KernelContext): string;
   /** Uniform block contents (16-byte aligned by the runtime), or null for none. */

@@ -136,7 +136,7 @@ export class GpuRuntime {
     pipeline = this.device.createComputePipeline({
       label: key,
       layout: 'auto',
-      compute: { module, entryPoint: spec.entryPoint(params, this.ctx) },
+      compute: { module, entryPoint: spec.entryPoint(params, this.ctx), constants: spec.constants?.(params, this.ctx) ?? {} },
     });
     this.pipelines.set(key, pipeline);
     return pipeline;
