@@ -3,6 +3,12 @@
  * validate its inputs, which pipeline it needs, what its uniforms hold and
  * how many workgroups to dispatch. The runtime does the rest, so a spec holds
  * no GPU objects and can be read (and unit-tested) without a device.
+ *
+ * Shape letters used in every .wgsl header: B batch, T sequence length (S for
+ * the key side of attention), C channels (model width), H attention heads
+ * (Hkv key/value heads), D head size, V vocabulary, N rows of a flattened
+ * tensor; matmul is [M, K] x [N, K]^T -> [M, N] (weights as HF Linear [out, in]).
+ * Bindings are the inputs in order, then the outputs, then the uniform block.
  */
 import type { Tensor } from './tensor';
 
