@@ -1,14 +1,21 @@
 /**
  * Runs kernel specs on a device: caches shader modules and pipelines by the
  * spec's key, records every dispatch of a step into one command encoder and
- * submits once per step, and reads tensors back.
+ * submits once per step, takes buffers from a pool so repeated steps allocate
+ * nothing new, and reads tensors back.
  */
-import type { Gpu } from './device';
+import { BufferPool, type PoolStats } from './buffer-pool';
+import { GpuUnavailableError, type Gpu } from './device';
 import { DeviceLimitError } from './errors';
 import type { KernelContext, KernelSpec } from './kernel';
 import { byteSize, type DType, type Tensor } from './tensor';
 
 type HostArray = Float32Array | Int32Array | Uint32Array;
+
+// Read when called, not at import: in Node the GPU globals are installed after this module loads.
+const STORAGE_USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const UNIFORM_USAGE = () => GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+const READBACK_USAGE = () => GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
 
 export class GpuRuntime {
   readonly device: GPUDevice;
@@ -16,11 +23,17 @@ export class GpuRuntime {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private encoder: GPUCommandEncoder | null = null;
-  /** Uniform buffers of the open step, freed once it is submitted. */
+  /** Uniform buffers of the open step, back to the pool once it is submitted. */
   private stepUniforms: GPUBuffer[] = [];
+  private readonly pool: BufferPool;
+  private lostReason: string | null = null;
 
   constructor(readonly gpu: Gpu) {
     this.device = gpu.device;
+    this.pool = new BufferPool(gpu.device);
+    void gpu.lost.then((info) => {
+      this.lostReason = `${info.reason}: ${info.message}`;
+    });
     const { features, limits } = gpu.report;
     this.ctx = {
       features: { 'shader-f16': features['shader-f16'], subgroups: features.subgroups },
@@ -31,16 +44,28 @@ export class GpuRuntime {
     };
   }
 
+  /** A tensor with undefined contents, from the pool. Give it back with release(). */
   empty(shape: readonly number[], dtype: DType, label: string): Tensor {
     const size = byteSize(shape, dtype);
     this.checkBindingSize(size, label);
-    const buffer = this.device.createBuffer({
-      label,
-      // Storage buffers must be at least 4 bytes and a multiple of 4.
-      size: Math.max(4, Math.ceil(size / 4) * 4),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    });
+    this.checkAlive();
+    const buffer = this.pool.acquire(size, STORAGE_USAGE(), label);
     return { buffer, shape: [...shape], dtype, label };
+  }
+
+  /** Return a tensor's buffer to the pool; the tensor must not be used again. */
+  release(t: Tensor): void {
+    this.pool.release(t.buffer);
+  }
+
+  /** Buffers created and bytes held, for tests and the memory figures of benchmarks. */
+  memory(): PoolStats {
+    return this.pool.snapshot();
+  }
+
+  /** Destroy the pool's free buffers. */
+  trim(): void {
+    this.pool.trim();
   }
 
   upload(data: HostArray, shape: readonly number[], label: string): Tensor {
@@ -58,6 +83,7 @@ export class GpuRuntime {
   /** Validate and record one dispatch into the current step's encoder. */
   run<P>(spec: KernelSpec<P>, inputs: readonly Tensor[], outputs: readonly Tensor[], params: P): void {
     spec.validate(inputs, outputs, params);
+    this.checkAlive();
     const [x, y, z] = spec.dispatch(params, this.ctx);
     const maxGroups = this.ctx.limits.maxComputeWorkgroupsPerDimension;
     for (const g of [x, y, z]) {
@@ -94,26 +120,23 @@ export class GpuRuntime {
     if (!this.encoder) return;
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
-    for (const b of this.stepUniforms) b.destroy();
+    for (const b of this.stepUniforms) this.pool.release(b);
     this.stepUniforms = [];
   }
 
   /** Submit pending work and copy a tensor back to the host. */
   async read(t: Tensor): Promise<Float32Array | Int32Array | Uint32Array> {
     this.submit();
-    const size = t.buffer.size;
-    const staging = this.device.createBuffer({
-      label: `${t.label}.readback`,
-      size,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
+    this.checkAlive();
+    const size = byteSize(t.shape, t.dtype);
+    const staging = this.pool.acquire(size, READBACK_USAGE(), `${t.label}.readback`);
     const enc = this.device.createCommandEncoder({ label: `${t.label}.readback` });
-    enc.copyBufferToBuffer(t.buffer, 0, staging, 0, size);
+    enc.copyBufferToBuffer(t.buffer, 0, staging, 0, Math.ceil(size / 4) * 4);
     this.device.queue.submit([enc.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
-    const bytes = staging.getMappedRange().slice(0, byteSize(t.shape, t.dtype));
+    const bytes = staging.getMappedRange().slice(0, size);
     staging.unmap();
-    staging.destroy();
+    this.pool.release(staging);
     if (t.dtype === 'i32') return new Int32Array(bytes);
     if (t.dtype === 'u32') return new Uint32Array(bytes);
     return new Float32Array(bytes);
@@ -143,15 +166,18 @@ export class GpuRuntime {
   }
 
   private uniformBuffer(data: ArrayBuffer, label: string): GPUBuffer {
-    const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
-    const buffer = this.device.createBuffer({
-      label,
-      size,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    });
+    // Each dispatch of a step needs its own buffer: writes land at submit-time
+    // order, so two dispatches sharing one would both see the last write.
+    const buffer = this.pool.acquire(data.byteLength, UNIFORM_USAGE(), label);
     this.device.queue.writeBuffer(buffer, 0, data);
     this.stepUniforms.push(buffer);
     return buffer;
+  }
+
+  private checkAlive(): void {
+    if (this.lostReason !== null) {
+      throw new GpuUnavailableError('device-lost', `The GPU device was lost (${this.lostReason}); start the runtime again.`);
+    }
   }
 
   private checkBindingSize(size: number, label: string): void {

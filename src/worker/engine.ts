@@ -39,7 +39,7 @@ export class Engine implements VlmApi {
     runtime.run(elementwise, [ta, tb], [tout], { op: 'add', n });
     const gpu = await runtime.readF32(tout);
     const ms = performance.now() - t0;
-    for (const t of [ta, tb, tout]) t.buffer.destroy();
+    for (const t of [ta, tb, tout]) runtime.release(t);
     const cpu = elementwiseRef('add', a, b);
     let maxAbsError = 0;
     for (let i = 0; i < n; i++) {

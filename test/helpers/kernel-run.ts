@@ -36,7 +36,7 @@ export async function runKernel<P>(
   });
   rt.run(spec, ins, outs, params);
   const results = await Promise.all(outs.map((t) => rt.readF32(t)));
-  for (const t of [...ins, ...outs]) t.buffer.destroy();
+  for (const t of [...ins, ...outs]) rt.release(t);
   return results;
 }
 

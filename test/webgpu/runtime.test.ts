@@ -1,0 +1,71 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/data/random';
+import { acquireGpu, GpuUnavailableError } from '../../src/webgpu/device';
+import { DeviceLimitError } from '../../src/webgpu/errors';
+import { elementwise } from '../../src/webgpu/kernels/elementwise';
+import { GpuRuntime } from '../../src/webgpu/runtime';
+import { nodeGpuEntry, testRuntime } from '../helpers/gpu';
+
+let rt: GpuRuntime;
+beforeAll(async () => {
+  rt = await testRuntime();
+});
+
+/** One "decode-like" step: temporaries in, a chain of kernels, a readback, temporaries out. */
+async function step(runtime: GpuRuntime, n: number): Promise<Float32Array> {
+  const rng = new Rng(n);
+  const a = runtime.upload(rng.floats(n), [n], 'step.a');
+  const b = runtime.upload(rng.floats(n), [n], 'step.b');
+  const ab = runtime.empty([n], 'f32', 'step.ab');
+  const out = runtime.empty([n], 'f32', 'step.out');
+  runtime.run(elementwise, [a, b], [ab], { op: 'add', n });
+  runtime.run(elementwise, [ab, b], [out], { op: 'mul', n });
+  const got = await runtime.readF32(out);
+  for (const t of [a, b, ab, out]) runtime.release(t);
+  return got;
+}
+
+describe('GpuRuntime', () => {
+  it('a repeated step allocates no new buffers', async () => {
+    const first = await step(rt, 300);
+    const created = rt.memory().created;
+    const second = await step(rt, 300);
+    expect(rt.memory().created).toBe(created);
+    expect(Array.from(second)).toEqual(Array.from(first));
+  });
+
+  it('reports held and peak bytes', async () => {
+    await step(rt, 5000);
+    const m = rt.memory();
+    expect(m.bytesHeld).toBeGreaterThanOrEqual(4 * 5000 * 4);
+    expect(m.peakBytes).toBeGreaterThanOrEqual(m.bytesHeld);
+  });
+
+  it('refuses a tensor over the binding limit, naming the limit', () => {
+    const limit = rt.ctx.limits.maxStorageBufferBindingSize;
+    const n = limit / 4 + 1;
+    expect(() => rt.empty([n], 'f32', 'huge')).toThrow(DeviceLimitError);
+    expect(() => rt.empty([n], 'f32', 'huge')).toThrow(/maxStorageBufferBindingSize/);
+  });
+
+  it('a lost device surfaces as a typed error and a new runtime works', async () => {
+    const gpu = await acquireGpu(nodeGpuEntry());
+    const doomed = new GpuRuntime(gpu);
+    await step(doomed, 10);
+    gpu.device.destroy();
+    await gpu.lost;
+    // Let the runtime's own lost handler run.
+    await new Promise((r) => setTimeout(r, 0));
+    let err: unknown = null;
+    try {
+      doomed.empty([4], 'f32', 'after-loss');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(GpuUnavailableError);
+    expect((err as GpuUnavailableError).code).toBe('device-lost');
+    const fresh = new GpuRuntime(await acquireGpu(nodeGpuEntry()));
+    const got = await step(fresh, 10);
+    expect(got.every((x) => Number.isFinite(x))).toBe(true);
+  });
+});
