@@ -1,0 +1,112 @@
+import wgsl from './attention.wgsl?raw';
+import { KernelInputError } from '../errors';
+import { dispatch1d, type KernelContext, type KernelSpec } from '../kernel';
+import { numel, type Tensor } from '../tensor';
+
+/** Head size limit of the private accumulators in attention*.wgsl. */
+export const ATTENTION_MAX_HEAD_DIM = 128;
+const ROWS_WORKGROUP = 64;
+
+export type AttentionVariant = 'rows' | 'split';
+
+export interface AttentionParams {
+  batch: number;
+  /** Query rows T. */
+  tLen: number;
+  /** Valid key rows S (the cache length after appending). */
+  sLen: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  /** Key/value buffer capacity in rows; defaults to sLen (no cache). */
+  sCap?: number;
+  /** Absolute position of query 0; defaults to sLen - tLen (queries are the last T keys). */
+  qOffset?: number;
+  causal: boolean;
+  /** Use input 3 as a key-padding mask [B, sCap] (non-zero = attend). */
+  hasMask: boolean;
+  /** Defaults to 1 / sqrt(headDim). */
+  scale?: number;
+  variant?: AttentionVariant;
+}
+
+export interface ResolvedAttention extends Required<AttentionParams> {
+  rows: number;
+}
+
+export function resolveAttention(p: AttentionParams): ResolvedAttention {
+  const sCap = p.sCap ?? p.sLen;
+  const rows = p.batch * p.tLen * p.heads;
+  return {
+    ...p,
+    sCap,
+    qOffset: p.qOffset ?? p.sLen - p.tLen,
+    scale: p.scale ?? 1 / Math.sqrt(p.headDim),
+    // Few rows cannot fill the device one invocation each: split the keys instead.
+    variant: p.variant ?? (rows < ROWS_WORKGROUP ? 'split' : 'rows'),
+    rows,
+  };
+}
+
+/** Shared shape checks of the forward and backward attention kernels. */
+export function validateAttention(kernel: string, q: Tensor, k: Tensor, v: Tensor, mask: Tensor, p: ResolvedAttention): void {
+  const shapes = [q.shape, k.shape, v.shape, mask.shape];
+  const fail = (why: string): never => {
+    throw new KernelInputError(kernel, why, shapes);
+  };
+  for (const t of [q, k, v]) if (t.dtype !== 'f32') fail(`${t.label} has dtype ${t.dtype}, expected f32`);
+  if (mask.dtype !== 'i32') fail(`mask has dtype ${mask.dtype}, expected i32`);
+  if (p.headDim < 1 || p.headDim > ATTENTION_MAX_HEAD_DIM) fail(`head size ${p.headDim} is outside 1..${ATTENTION_MAX_HEAD_DIM}`);
+  if (p.kvHeads < 1 || p.heads % p.kvHeads !== 0) fail(`${p.heads} heads do not split into ${p.kvHeads} key/value heads`);
+  if (p.tLen < 1 || p.sLen < 1 || p.batch < 1) fail('batch, query and key lengths must be at least 1');
+  if (p.sLen > p.sCap) fail(`${p.sLen} keys exceed the capacity ${p.sCap}`);
+  if (p.causal && p.qOffset + p.tLen > p.sLen) fail(`causal queries at ${p.qOffset}..${p.qOffset + p.tLen - 1} run past the ${p.sLen} keys`);
+  const want = (t: Tensor, shape: number[]) => {
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      fail(`${t.label} should be [${shape.join(',')}]`);
+    }
+  };
+  want(q, [p.batch, p.tLen, p.heads, p.headDim]);
+  want(k, [p.batch, p.sCap, p.kvHeads, p.headDim]);
+  want(v, [p.batch, p.sCap, p.kvHeads, p.headDim]);
+  if (p.hasMask) want(mask, [p.batch, p.sCap]);
+}
+
+/** The uniform block shared by attention.wgsl and attention-backward.wgsl. */
+export function attentionUniforms(p: ResolvedAttention, rowStride: number): ArrayBuffer {
+  const buf = new ArrayBuffer(48);
+  const u = new Uint32Array(buf);
+  u.set([p.batch, p.tLen, p.sLen, p.heads, p.kvHeads, p.headDim, p.sCap, p.qOffset, p.causal ? 1 : 0, p.hasMask ? 1 : 0, rowStride]);
+  new Float32Array(buf)[11] = p.scale;
+  return buf;
+}
+
+function grid(p: ResolvedAttention, ctx: KernelContext): [number, number, number] {
+  return p.variant === 'split' ? dispatch1d(p.rows, ctx) : dispatch1d(Math.ceil(p.rows / ROWS_WORKGROUP), ctx);
+}
+
+/** Inputs: q, k, v, mask (any i32 tensor when hasMask is false). Output: o [B, T, H, D]. */
+export const attention: KernelSpec<AttentionParams> = {
+  name: 'attention',
+  wgsl,
+  validate(inputs, outputs, params) {
+    const p = resolveAttention(params);
+    const [q, k, v, mask] = inputs;
+    const [o] = outputs;
+    if (!q || !k || !v || !mask || !o || inputs.length !== 4 || outputs.length !== 1) {
+      throw new KernelInputError('attention', 'expects inputs q, k, v, mask and output o', [...inputs, ...outputs].map((t) => t.shape));
+    }
+    validateAttention('attention', q, k, v, mask, p);
+    if (o.dtype !== 'f32' || numel(o.shape) !== numel(q.shape)) {
+      throw new KernelInputError('attention', 'output must be f32 shaped like q', [q.shape, o.shape]);
+    }
+  },
+  entryPoint: (params) => (resolveAttention(params).variant === 'split' ? 'attend_split' : 'attend_rows'),
+  pipelineKey: (params) => `attention.${resolveAttention(params).variant}`,
+  uniforms(params, ctx) {
+    const p = resolveAttention(params);
+    const [x] = grid(p, ctx);
+    return attentionUniforms(p, p.variant === 'split' ? x : x * ROWS_WORKGROUP);
+  },
+  dispatch: (params, ctx) => grid(resolveAttention(params), ctx),
+};

@@ -1,0 +1,168 @@
+// Fused scaled dot-product attention with an online softmax: memory O(T), the
+// T x S score matrix is never stored.
+//   o[b, t, h, :] = sum_s softmax_s(scale * q[b, t, h, :] . k[b, s, g, :]) v[b, s, g, :]
+// with g = h / (H / Hkv) (grouped-query attention). Key s is visible to query t
+// when mask[b, s] != 0 (if has_mask) and, if causal, s <= q_offset + t, where
+// q_offset is the absolute position of query 0 (S - T when appending to a cache).
+// A query that sees no key gets zeros.
+// Shapes: q [B, T, H, D]; k, v [B, S_cap, Hkv, D] (a KV cache of capacity S_cap,
+// the first S rows valid); mask i32 [B, S_cap] (a 1-element dummy when unused);
+// o [B, T, H, D]. D <= 128.
+// Bindings: 0 q, 1 k, 2 v, 3 mask (read), 4 o (write), 5 params (uniform).
+// Entry points:
+//   attend_rows  - one invocation per (b, t, h) row, no workgroup memory and no
+//                  barriers (fast on CPU-emulated adapters); dispatch
+//                  ceil(B*T*H / 64) groups of 64, folded into y.
+//   attend_split - one workgroup of 32 lanes per row; lanes split the keys and
+//                  merge their partial softmax states once (for decode, where
+//                  B*T*H is too small to fill the device); dispatch B*T*H groups,
+//                  folded into y.
+
+const D_MAX: u32 = 128u;
+const LANES: u32 = 32u;
+
+struct Params {
+  batch: u32,
+  t_len: u32,
+  s_len: u32,
+  heads: u32,
+  kv_heads: u32,
+  head_dim: u32,
+  s_cap: u32,
+  q_offset: u32,
+  causal: u32,
+  has_mask: u32,
+  row_stride: u32,
+  scale: f32,
+}
+
+@group(0) @binding(0) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> k: array<f32>;
+@group(0) @binding(2) var<storage, read> v: array<f32>;
+@group(0) @binding(3) var<storage, read> mask: array<i32>;
+@group(0) @binding(4) var<storage, read_write> o: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
+
+var<workgroup> part_m: array<f32, LANES>;
+var<workgroup> part_l: array<f32, LANES>;
+var<workgroup> part_acc: array<f32, 4096>; // LANES * D_MAX
+
+struct Row {
+  b: u32,
+  t: u32,
+  h: u32,
+  q_base: u32,
+  kv_head: u32,
+  // Keys 0..visible-1 may be seen (before the padding mask).
+  visible: u32,
+}
+
+fn row_of(r: u32) -> Row {
+  let h = r % params.heads;
+  let t = (r / params.heads) % params.t_len;
+  let b = r / (params.heads * params.t_len);
+  var visible = params.s_len;
+  if (params.causal != 0u) {
+    visible = min(params.s_len, params.q_offset + t + 1u);
+  }
+  let group = params.heads / params.kv_heads;
+  return Row(b, t, h, r * params.head_dim, h / group, visible);
+}
+
+fn kv_base(row: Row, s: u32) -> u32 {
+  return ((row.b * params.s_cap + s) * params.kv_heads + row.kv_head) * params.head_dim;
+}
+
+fn key_allowed(row: Row, s: u32) -> bool {
+  return params.has_mask == 0u || mask[row.b * params.s_cap + s] != 0;
+}
+
+fn score(row: Row, kb: u32) -> f32 {
+  var dot = 0.0;
+  for (var d = 0u; d < params.head_dim; d++) {
+    dot += q[row.q_base + d] * k[kb + d];
+  }
+  return dot * params.scale;
+}
+
+@compute @workgroup_size(64)
+fn attend_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let r = gid.x + gid.y * params.row_stride;
+  if (r >= params.batch * params.t_len * params.heads) {
+    return;
+  }
+  let row = row_of(r);
+  var acc: array<f32, D_MAX>;
+  var m = -3.0e38;
+  var l = 0.0;
+  for (var s = 0u; s < row.visible; s++) {
+    if (!key_allowed(row, s)) {
+      continue;
+    }
+    let kb = kv_base(row, s);
+    let x = score(row, kb);
+    let m_new = max(m, x);
+    let keep = exp(m - m_new);
+    let p = exp(x - m_new);
+    l = l * keep + p;
+    for (var d = 0u; d < params.head_dim; d++) {
+      acc[d] = acc[d] * keep + p * v[kb + d];
+    }
+    m = m_new;
+  }
+  let inv = select(0.0, 1.0 / l, l > 0.0);
+  for (var d = 0u; d < params.head_dim; d++) {
+    o[row.q_base + d] = acc[d] * inv;
+  }
+}
+
+@compute @workgroup_size(32)
+fn attend_split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let r = wid.x + wid.y * params.row_stride;
+  let rows = params.batch * params.t_len * params.heads;
+  // r is uniform across the workgroup, so every lane takes the same branch.
+  if (r >= rows) {
+    return;
+  }
+  let row = row_of(r);
+  var acc: array<f32, D_MAX>;
+  var m = -3.0e38;
+  var l = 0.0;
+  for (var s = lane; s < row.visible; s += LANES) {
+    if (!key_allowed(row, s)) {
+      continue;
+    }
+    let kb = kv_base(row, s);
+    let x = score(row, kb);
+    let m_new = max(m, x);
+    let keep = exp(m - m_new);
+    let p = exp(x - m_new);
+    l = l * keep + p;
+    for (var d = 0u; d < params.head_dim; d++) {
+      acc[d] = acc[d] * keep + p * v[kb + d];
+    }
+    m = m_new;
+  }
+  part_m[lane] = m;
+  part_l[lane] = l;
+  for (var d = 0u; d < params.head_dim; d++) {
+    part_acc[lane * D_MAX + d] = acc[d];
+  }
+  workgroupBarrier();
+  var m_all = -3.0e38;
+  for (var i = 0u; i < LANES; i++) {
+    m_all = max(m_all, part_m[i]);
+  }
+  var l_all = 0.0;
+  for (var i = 0u; i < LANES; i++) {
+    l_all += part_l[i] * exp(part_m[i] - m_all);
+  }
+  let inv = select(0.0, 1.0 / l_all, l_all > 0.0);
+  for (var d = lane; d < params.head_dim; d += LANES) {
+    var sum = 0.0;
+    for (var i = 0u; i < LANES; i++) {
+      sum += part_acc[i * D_MAX + d] * exp(part_m[i] - m_all);
+    }
+    o[row.q_base + d] = sum * inv;
+  }
+}

@@ -1,0 +1,98 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/data/random';
+import { KernelInputError } from '../../src/webgpu/errors';
+import { attention, resolveAttention, type AttentionParams, type AttentionVariant } from '../../src/webgpu/kernels/attention';
+import { attentionRef } from '../../src/webgpu/reference/attention';
+import type { GpuRuntime } from '../../src/webgpu/runtime';
+import { testRuntime } from '../helpers/gpu';
+import { expectClose, runKernel } from '../helpers/kernel-run';
+
+let rt: GpuRuntime;
+beforeAll(async () => {
+  rt = await testRuntime();
+});
+
+/** f32 dot products over D plus an exp/normalise: a few ulps times D. */
+const ATTN_F32 = 2e-5;
+
+interface Case extends AttentionParams {
+  name: string;
+  maskDrop?: number;
+}
+
+function makeInputs(c: Case, seed: number) {
+  const p = resolveAttention(c);
+  const rng = new Rng(seed);
+  const q = rng.floats(p.batch * p.tLen * p.heads * p.headDim);
+  const k = rng.floats(p.batch * p.sCap * p.kvHeads * p.headDim);
+  const v = rng.floats(p.batch * p.sCap * p.kvHeads * p.headDim);
+  const mask = new Int32Array(p.batch * p.sCap).map(() => (rng.next() < (c.maskDrop ?? 0) ? 0 : 1));
+  return { p, q, k, v, mask };
+}
+
+const CASES: Case[] = [
+  { name: 'causal, one head', batch: 1, tLen: 5, sLen: 5, heads: 1, kvHeads: 1, headDim: 3, causal: true, hasMask: false },
+  { name: 'bidirectional, vision-like', batch: 2, tLen: 17, sLen: 17, heads: 2, kvHeads: 2, headDim: 8, causal: false, hasMask: false },
+  { name: 'causal GQA 4:1', batch: 1, tLen: 9, sLen: 9, heads: 4, kvHeads: 1, headDim: 16, causal: true, hasMask: false },
+  { name: 'causal GQA 6:2 with padding mask', batch: 2, tLen: 7, sLen: 7, heads: 6, kvHeads: 2, headDim: 5, causal: true, hasMask: true, maskDrop: 0.3 },
+  { name: 'bidirectional masked', batch: 3, tLen: 4, sLen: 11, heads: 2, kvHeads: 1, headDim: 7, causal: false, hasMask: true, maskDrop: 0.4 },
+  { name: 'queries after a prefix (cache of 32)', batch: 1, tLen: 3, sLen: 13, sCap: 32, heads: 2, kvHeads: 2, headDim: 64, causal: true, hasMask: false },
+  { name: 'head size 128, long keys', batch: 1, tLen: 2, sLen: 70, heads: 1, kvHeads: 1, headDim: 128, causal: true, hasMask: false },
+  { name: 'head size 1', batch: 1, tLen: 6, sLen: 6, heads: 3, kvHeads: 3, headDim: 1, causal: true, hasMask: false },
+];
+
+describe('attention forward', () => {
+  for (const variant of ['rows', 'split'] as AttentionVariant[]) {
+    for (const [i, c] of CASES.entries()) {
+      it(`${variant}: ${c.name}`, async () => {
+        const { p, q, k, v, mask } = makeInputs(c, 100 + i);
+        const params = { ...c, variant };
+        const [o] = await runKernel(
+          rt,
+          attention,
+          [
+            { data: q, shape: [p.batch, p.tLen, p.heads, p.headDim] },
+            { data: k, shape: [p.batch, p.sCap, p.kvHeads, p.headDim] },
+            { data: v, shape: [p.batch, p.sCap, p.kvHeads, p.headDim] },
+            { data: mask, shape: [p.batch, p.sCap] },
+          ],
+          [{ shape: [p.batch, p.tLen, p.heads, p.headDim] }],
+          params,
+        );
+        const want = attentionRef(q, k, v, c.hasMask ? mask : null, p);
+        expectClose(o as Float32Array, want, ATTN_F32, `${variant} ${c.name}`);
+      });
+    }
+  }
+
+  it('a query whose keys are all masked gets zeros, not NaN', async () => {
+    const c: Case = { name: 'all masked', batch: 1, tLen: 2, sLen: 2, heads: 1, kvHeads: 1, headDim: 4, causal: false, hasMask: true };
+    const { p, q, k, v } = makeInputs(c, 9);
+    const mask = new Int32Array([0, 0]);
+    const [o] = await runKernel(
+      rt,
+      attention,
+      [
+        { data: q, shape: [1, 2, 1, 4] },
+        { data: k, shape: [1, 2, 1, 4] },
+        { data: v, shape: [1, 2, 1, 4] },
+        { data: mask, shape: [1, 2] },
+      ],
+      [{ shape: [1, 2, 1, 4] }],
+      p,
+    );
+    expect(Array.from(o as Float32Array)).toEqual(new Array(8).fill(0));
+  });
+
+  it('validation names the kernel and shapes before dispatch', () => {
+    const q = rt.empty([1, 4, 3, 8], 'f32', 'q');
+    const k = rt.empty([1, 4, 2, 8], 'f32', 'k');
+    const mask = rt.empty([1], 'i32', 'mask');
+    const o = rt.empty([1, 4, 3, 8], 'f32', 'o');
+    const base = { batch: 1, tLen: 4, sLen: 4, headDim: 8, causal: true, hasMask: false };
+    expect(() => rt.run(attention, [q, k, k, mask], [o], { ...base, heads: 3, kvHeads: 2 })).toThrow(KernelInputError);
+    expect(() => rt.run(attention, [q, k, k, mask], [o], { ...base, heads: 3, kvHeads: 2 })).toThrow(/attention: 3 heads do not split into 2/);
+    const big = rt.empty([1, 4, 3, 130], 'f32', 'q');
+    expect(() => rt.run(attention, [big, big, big, mask], [big], { ...base, heads: 3, kvHeads: 3, headDim: 130 })).toThrow(/head size 130/);
+  });
+});
