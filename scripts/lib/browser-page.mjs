@@ -1,0 +1,43 @@
+// Serves the app with Vite and opens one page of it in headless Chromium with
+// WebGPU, for benchmark and tool scripts that run inside the browser.
+import { existsSync } from 'node:fs';
+import { chromium } from '@playwright/test';
+import { createServer } from 'vite';
+
+const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+export function findChromium() {
+  const path = process.env.CHROME_PATH ?? CANDIDATES.find((p) => existsSync(p));
+  if (!path || !existsSync(path)) {
+    throw new Error('No Chromium found: install it with "sudo apt-get install -y chromium" or set CHROME_PATH.');
+  }
+  return path;
+}
+
+/** Runs fn(page) on `path` of a fresh dev server; always closes both. */
+export async function withAppPage(path, fn, { port = 5310, log = false } = {}) {
+  const server = await createServer({ server: { host: '127.0.0.1', port, strictPort: false }, logLevel: 'error' });
+  await server.listen();
+  const url = new URL(path, server.resolvedUrls?.local[0] ?? `http://127.0.0.1:${port}/`).href;
+  const browser = await chromium.launch({
+    executablePath: findChromium(),
+    args: ['--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => {
+      if (log || m.type() === 'error') console.error(`[page] ${m.text()}`);
+    });
+    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+    await page.goto(url);
+    return await fn(page);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+export function argValue(name) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}

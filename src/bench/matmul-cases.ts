@@ -1,0 +1,3 @@
+import type { BenchCase } from './bench-case';
+
+export const MATMUL_CASES: BenchCase[] = [];
