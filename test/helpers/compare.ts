@@ -8,6 +8,18 @@ export const TOLERANCE = {
    * while the f64 reference does not round at all.
    */
   f32Reduction: 1e-5,
+  /**
+   * Pointwise ops built from a few exp builtins and polynomial approximations
+   * (sigmoid, GELU's erfc at 1.2e-7): several roundings, each builtin a few
+   * ulp. Worst seen on SwiftShader is 1.2e-7; WGSL lets exp be looser still.
+   */
+  f32Transcendental: 1e-6,
+  /**
+   * Relative error of a value like e^-k for k up to ~40, read as got / want - 1:
+   * rounding k to f32 moves the result by k * 6e-8 relative (~2.4e-6 at k = 40),
+   * and an absolute bound could not see this at all.
+   */
+  f32TailRatio: 2e-5,
 } as const;
 
 export interface Worst {
