@@ -1,0 +1,131 @@
+// Matmul, f32, K a multiple of 4, with vec4 loads along K:
+// Y[b, m, n] = epilogue(sum_k X[b, m, k] * W[n, k] + bias[n]).
+// Shapes (kernel.ts letters): X [Bt, M, K]; W [N, K] shared (w_batch_stride 0,
+// Bt folded into M by the host) or [Bt, N, K] (w_batch_stride N * K);
+// bias [N]; residual and Y [Bt, M, N]. k4 = K / 4 vectors per row.
+// Entry points are the variants:
+//   blocked: each invocation keeps a 4x4 tile of Y in registers; no workgroup
+//            memory, no barriers (the fast kind on CPU-emulated WebGPU).
+//   matvec:  each invocation computes 4 adjacent columns of one row (decode).
+// Overrides: epilogue 0 none, 1 gelu (tanh), 2 silu, 3 add residual; has_bias.
+// Bindings: 0 x, 1 w (vec4 rows), 2 bias, 3 residual (read; 2 and 3 are never
+//           read when their override is off), 4 y (write), 5 params (uniform).
+// Dispatch: blocked (ceil(N / 32), ceil(M / 32), Bt); matvec (ceil(N / 256), M, Bt).
+// The epilogue functions repeat those of matmul.wgsl: a WGSL module cannot
+// import another, and variants are not built by pasting source together.
+
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  batch: u32,
+  w_batch_stride: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read> residual: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
+
+override epilogue: u32 = 0u;
+override has_bias: bool = false;
+
+const TILE = 4u;
+
+fn gelu_tanh(v: f32) -> f32 {
+  // Past |u| = 10 tanh is +-1 in f32; clamping avoids inf/inf = NaN in drivers
+  // that build tanh from exponentials.
+  let u = clamp(0.7978845608 * (v + 0.044715 * v * v * v), -10.0, 10.0);
+  return 0.5 * v * (1.0 + tanh(u));
+}
+
+fn silu(v: f32) -> f32 {
+  return v / (1.0 + exp(-v));
+}
+
+fn finish(acc: f32, out_index: u32, col: u32) -> f32 {
+  var v = acc;
+  if (has_bias) {
+    v += bias[col];
+  }
+  switch epilogue {
+    case 1u: { v = gelu_tanh(v); }
+    case 2u: { v = silu(v); }
+    case 3u: { v += residual[out_index]; }
+    default: {}
+  }
+  return v;
+}
+
+// Vector offsets of 4 rows of W; rows past the edge read the last row and are not stored.
+fn w_rows(col0: u32, b: u32, k4: u32) -> array<u32, 4> {
+  var r: array<u32, 4>;
+  for (var j = 0u; j < TILE; j++) {
+    r[j] = b * (params.w_batch_stride / 4u) + min(col0 + j, params.n - 1u) * k4;
+  }
+  return r;
+}
+
+@compute @workgroup_size(8, 8)
+fn blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row0 = gid.y * TILE;
+  let col0 = gid.x * TILE;
+  let b = gid.z;
+  if (row0 >= params.m || col0 >= params.n) {
+    return;
+  }
+  let k4 = params.k / 4u;
+  var xr: array<u32, 4>;
+  for (var i = 0u; i < TILE; i++) {
+    xr[i] = (b * params.m + min(row0 + i, params.m - 1u)) * k4;
+  }
+  let wr = w_rows(col0, b, k4);
+  var acc: array<vec4<f32>, 4>;
+  for (var kk = 0u; kk < k4; kk++) {
+    let w0 = w[wr[0] + kk];
+    let w1 = w[wr[1] + kk];
+    let w2 = w[wr[2] + kk];
+    let w3 = w[wr[3] + kk];
+    for (var i = 0u; i < TILE; i++) {
+      let xv = x[xr[i] + kk];
+      acc[i] += vec4(dot(xv, w0), dot(xv, w1), dot(xv, w2), dot(xv, w3));
+    }
+  }
+  for (var i = 0u; i < TILE; i++) {
+    let row = row0 + i;
+    for (var j = 0u; j < TILE; j++) {
+      let col = col0 + j;
+      if (row < params.m && col < params.n) {
+        let out_index = (b * params.m + row) * params.n + col;
+        y[out_index] = finish(acc[i][j], out_index, col);
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(64)
+fn matvec(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let col0 = gid.x * TILE;
+  let row = gid.y;
+  let b = gid.z;
+  if (col0 >= params.n || row >= params.m) {
+    return;
+  }
+  let k4 = params.k / 4u;
+  let xr = (b * params.m + row) * k4;
+  let wr = w_rows(col0, b, k4);
+  var acc = vec4<f32>();
+  for (var kk = 0u; kk < k4; kk++) {
+    let xv = x[xr + kk];
+    acc += vec4(dot(xv, w[wr[0] + kk]), dot(xv, w[wr[1] + kk]), dot(xv, w[wr[2] + kk]), dot(xv, w[wr[3] + kk]));
+  }
+  for (var j = 0u; j < TILE; j++) {
+    let col = col0 + j;
+    if (col < params.n) {
+      let out_index = (b * params.m + row) * params.n + col;
+      y[out_index] = finish(acc[j], out_index, col);
+    }
+  }
+}
