@@ -20,7 +20,7 @@ export const argmax: KernelSpec<ArgmaxParams> = {
     });
   },
   entryPoint: () => 'argmax',
-  pipelineKey: () => 'argmax',
+  pipelineKey: () => 'argmax.f32',
   uniforms(p, ctx) {
     const [x] = dispatch1d(p.rows, ctx);
     return new Uint32Array([p.rows, p.vocab, x]).buffer;

@@ -57,7 +57,7 @@ export const concat: KernelSpec<ConcatParams> = {
     });
   },
   entryPoint: () => 'concat',
-  pipelineKey: () => 'concat',
+  pipelineKey: () => 'concat.f32',
   uniforms(p, ctx) {
     const [x] = grid(p, ctx);
     const v = view(p);

@@ -41,7 +41,7 @@ export const im2col: KernelSpec<Im2colParams> = {
     });
   },
   entryPoint: () => 'im2col',
-  pipelineKey: () => 'im2col',
+  pipelineKey: () => 'im2col.f32',
   uniforms(p, ctx) {
     const [x] = grid(p, ctx);
     const gridH = Math.floor(p.height / p.patch);

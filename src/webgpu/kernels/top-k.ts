@@ -34,7 +34,7 @@ export const topK: KernelSpec<TopKParams> = {
     });
   },
   entryPoint: () => 'top_k',
-  pipelineKey: () => 'top-k',
+  pipelineKey: () => 'top-k.f32',
   uniforms(p, ctx) {
     const [x] = dispatch1d(p.rows, ctx);
     return new Uint32Array([p.rows, p.vocab, p.k, x]).buffer;
