@@ -42,8 +42,10 @@ const CASES: Case[] = [
 ];
 
 describe('attention forward', () => {
-  for (const variant of ['rows', 'split'] as AttentionVariant[]) {
+  for (const variant of ['rows', 'block4', 'split'] as AttentionVariant[]) {
+    // block4 needs a head size divisible by 4.
     for (const [i, c] of CASES.entries()) {
+      if (variant === 'block4' && c.headDim % 4 !== 0) continue;
       it(`${variant}: ${c.name}`, async () => {
         const { p, q, k, v, mask } = makeInputs(c, 100 + i);
         const params = { ...c, variant };

@@ -22,7 +22,7 @@ const T = 9;
 const CAP = 12;
 
 describe('KV cache and decode over it', () => {
-  for (const variant of ['split', 'rows'] as AttentionVariant[]) {
+  for (const variant of ['split', 'rows', 'block4'] as AttentionVariant[]) {
     it(`prefill then token-by-token decode (${variant}) equals full causal recompute`, async () => {
       const rng = new Rng(77);
       const q = rng.floats(B * T * H * D);

@@ -6,8 +6,9 @@ import { numel, type Tensor } from '../tensor';
 /** Head size limit of the private accumulators in attention*.wgsl. */
 export const ATTENTION_MAX_HEAD_DIM = 128;
 const ROWS_WORKGROUP = 64;
+const ENTRY_POINTS: Record<AttentionVariant, string> = { rows: 'attend_rows', block4: 'attend_block4', split: 'attend_split' };
 
-export type AttentionVariant = 'rows' | 'split';
+export type AttentionVariant = 'rows' | 'block4' | 'split';
 
 export interface AttentionParams {
   batch: number;
@@ -43,7 +44,7 @@ export function resolveAttention(p: AttentionParams): ResolvedAttention {
     qOffset: p.qOffset ?? p.sLen - p.tLen,
     scale: p.scale ?? 1 / Math.sqrt(p.headDim),
     // Few rows cannot fill the device one invocation each: split the keys instead.
-    variant: p.variant ?? (rows < ROWS_WORKGROUP ? 'split' : 'rows'),
+    variant: p.variant ?? (rows < ROWS_WORKGROUP ? 'split' : p.headDim % 4 === 0 ? 'block4' : 'rows'),
     rows,
   };
 }
@@ -58,6 +59,7 @@ export function validateAttention(kernel: string, q: Tensor, k: Tensor, v: Tenso
   if (mask.dtype !== 'i32') fail(`mask has dtype ${mask.dtype}, expected i32`);
   if (p.headDim < 1 || p.headDim > ATTENTION_MAX_HEAD_DIM) fail(`head size ${p.headDim} is outside 1..${ATTENTION_MAX_HEAD_DIM}`);
   if (p.kvHeads < 1 || p.heads % p.kvHeads !== 0) fail(`${p.heads} heads do not split into ${p.kvHeads} key/value heads`);
+  if (p.variant === 'block4' && p.headDim % 4 !== 0) fail(`the ${p.variant} variant needs a head size divisible by 4, not ${p.headDim}`);
   if (p.tLen < 1 || p.sLen < 1 || p.batch < 1) fail('batch, query and key lengths must be at least 1');
   if (p.sLen > p.sCap) fail(`${p.sLen} keys exceed the capacity ${p.sCap}`);
   if (p.causal && p.qOffset + p.tLen > p.sLen) fail(`causal queries at ${p.qOffset}..${p.qOffset + p.tLen - 1} run past the ${p.sLen} keys`);
@@ -82,7 +84,9 @@ export function attentionUniforms(p: ResolvedAttention, rowStride: number): Arra
 }
 
 function grid(p: ResolvedAttention, ctx: KernelContext): [number, number, number] {
-  return p.variant === 'split' ? dispatch1d(p.rows, ctx) : dispatch1d(Math.ceil(p.rows / ROWS_WORKGROUP), ctx);
+  if (p.variant === 'split') return dispatch1d(p.rows, ctx);
+  const invocations = p.variant === 'block4' ? p.batch * p.heads * Math.ceil(p.tLen / 4) : p.rows;
+  return dispatch1d(Math.ceil(invocations / ROWS_WORKGROUP), ctx);
 }
 
 /** Inputs: q, k, v, mask (any i32 tensor when hasMask is false). Output: o [B, T, H, D]. */
@@ -101,8 +105,13 @@ export const attention: KernelSpec<AttentionParams> = {
       throw new KernelInputError('attention', 'output must be f32 shaped like q', [q.shape, o.shape]);
     }
   },
-  entryPoint: (params) => (resolveAttention(params).variant === 'split' ? 'attend_split' : 'attend_rows'),
-  pipelineKey: (params) => `attention.${resolveAttention(params).variant}`,
+  entryPoint: (params) => ENTRY_POINTS[resolveAttention(params).variant],
+  // block4 bakes the head size into its loops; the other variants read it from the uniforms.
+  pipelineKey: (params) => {
+    const p = resolveAttention(params);
+    return p.variant === 'block4' ? `attention.${p.variant}.d${p.headDim}` : `attention.${p.variant}`;
+  },
+  constants: (params): Record<string, number> => (resolveAttention(params).variant === 'block4' ? { HEAD_DIM: params.headDim } : {}),
   uniforms(params, ctx) {
     const p = resolveAttention(params);
     const [x] = grid(p, ctx);

@@ -13,6 +13,11 @@
 //   attend_rows  - one invocation per (b, t, h) row, no workgroup memory and no
 //                  barriers (fast on CPU-emulated adapters); dispatch
 //                  ceil(B*T*H / 64) groups of 64, folded into y.
+//   attend_block4 - for D % 4 == 0: four consecutive queries of one (b, h) per
+//                  invocation, held in registers with vec4 loads, so every key
+//                  and value loaded serves four queries; HEAD_DIM (an override)
+//                  fixes the loop bounds at pipeline creation. Dispatch
+//                  ceil(B*H*ceil(T/4) / 64) groups of 64, folded into y.
 //   attend_split - one workgroup of 32 lanes per row; lanes split the keys and
 //                  merge their partial softmax states once (for decode, where
 //                  B*T*H is too small to fill the device); dispatch B*T*H groups,
@@ -164,5 +169,82 @@ fn attend_split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
       sum += part_acc[i * D_MAX + d] * exp(part_m[i] - m_all);
     }
     o[row.q_base + d] = sum * inv;
+  }
+}
+
+override HEAD_DIM: u32 = 64u;
+const D4_MAX: u32 = 32u;
+const NEG_BIG: f32 = -3.0e38;
+
+@group(0) @binding(0) var<storage, read> q4: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> k4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> v4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> o4: array<vec4<f32>>;
+
+const QB: u32 = 4u;
+
+@compute @workgroup_size(64)
+fn attend_block4(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t_blocks = (params.t_len + QB - 1u) / QB;
+  let i = gid.x + gid.y * params.row_stride;
+  if (i >= params.batch * params.heads * t_blocks) {
+    return;
+  }
+  let t0 = (i % t_blocks) * QB;
+  let h = (i / t_blocks) % params.heads;
+  let b = i / (t_blocks * params.heads);
+  let d4 = HEAD_DIM / 4u;
+  let g = h / (params.heads / params.kv_heads);
+  let n_q = min(QB, params.t_len - t0);
+  var qr: array<vec4<f32>, 128>;
+  var acc: array<vec4<f32>, 128>;
+  for (var j = 0u; j < QB; j++) {
+    let tj = t0 + min(j, n_q - 1u);
+    let qb = ((b * params.t_len + tj) * params.heads + h) * d4;
+    for (var d = 0u; d < d4; d++) {
+      qr[j * D4_MAX + d] = q4[qb + d] * params.scale;
+    }
+  }
+  var limit = params.s_len;
+  if (params.causal != 0u) {
+    limit = min(params.s_len, params.q_offset + t0 + n_q);
+  }
+  var m = vec4<f32>(NEG_BIG);
+  var l = vec4<f32>(0.0);
+  for (var s = 0u; s < limit; s++) {
+    let allowed = params.has_mask == 0u || mask[b * params.s_cap + s] != 0;
+    if (!allowed) {
+      continue;
+    }
+    let kb = ((b * params.s_cap + s) * params.kv_heads + g) * d4;
+    var x = vec4<f32>(0.0);
+    for (var d = 0u; d < d4; d++) {
+      let kv = k4[kb + d];
+      x += vec4<f32>(dot(qr[d], kv), dot(qr[D4_MAX + d], kv), dot(qr[2u * D4_MAX + d], kv), dot(qr[3u * D4_MAX + d], kv));
+    }
+    var ok = vec4<bool>(true);
+    if (params.causal != 0u) {
+      ok = vec4<u32>(s) <= vec4<u32>(params.q_offset + t0) + vec4<u32>(0u, 1u, 2u, 3u);
+    }
+    x = select(vec4<f32>(NEG_BIG), x, ok);
+    let m_new = max(m, x);
+    let keep = exp(m - m_new);
+    let p = select(vec4<f32>(0.0), exp(x - m_new), ok);
+    l = l * keep + p;
+    m = m_new;
+    for (var d = 0u; d < d4; d++) {
+      let vv = v4[kb + d];
+      acc[d] = acc[d] * keep.x + p.x * vv;
+      acc[D4_MAX + d] = acc[D4_MAX + d] * keep.y + p.y * vv;
+      acc[2u * D4_MAX + d] = acc[2u * D4_MAX + d] * keep.z + p.z * vv;
+      acc[3u * D4_MAX + d] = acc[3u * D4_MAX + d] * keep.w + p.w * vv;
+    }
+  }
+  let inv = select(vec4<f32>(0.0), 1.0 / l, l > vec4<f32>(0.0));
+  for (var j = 0u; j < n_q; j++) {
+    let ob = ((b * params.t_len + t0 + j) * params.heads + h) * d4;
+    for (var d = 0u; d < d4; d++) {
+      o4[ob + d] = acc[j * D4_MAX + d] * inv[j];
+    }
   }
 }
