@@ -23,3 +23,8 @@ export class DeviceLimitError extends Error {
     super(`${what} needs ${requested} but the device limit ${limit} is ${allowed}`);
   }
 }
+
+/** A WebGPU validation or shader-compilation error reported by the device, raised on the next runtime call. */
+export class GpuValidationError extends Error {
+  override readonly name = 'GpuValidationError';
+}

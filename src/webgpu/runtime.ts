@@ -6,7 +6,7 @@
  */
 import { BufferPool, type PoolStats } from './buffer-pool';
 import { GpuUnavailableError, type Gpu } from './device';
-import { DeviceLimitError } from './errors';
+import { DeviceLimitError, GpuValidationError } from './errors';
 import type { KernelContext, KernelSpec } from './kernel';
 import { byteSize, type DType, type Tensor } from './tensor';
 
@@ -27,12 +27,19 @@ export class GpuRuntime {
   private stepUniforms: GPUBuffer[] = [];
   private readonly pool: BufferPool;
   private lostReason: string | null = null;
+  /** The first error the device reported asynchronously, raised by the next call. */
+  private deviceError: string | null = null;
 
   constructor(readonly gpu: Gpu) {
     this.device = gpu.device;
     this.pool = new BufferPool(gpu.device);
     void gpu.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
+    });
+    // Pipeline creation and dispatch report errors asynchronously; without this
+    // a kernel that failed to compile would leave its outputs untouched silently.
+    gpu.device.addEventListener('uncapturederror', (event) => {
+      this.deviceError ??= (event as GPUUncapturedErrorEvent).error.message;
     });
     const { features, limits } = gpu.report;
     this.ctx = {
@@ -137,6 +144,8 @@ export class GpuRuntime {
     const bytes = staging.getMappedRange().slice(0, size);
     staging.unmap();
     this.pool.release(staging);
+    // Errors of the work just read surface here rather than as stale data.
+    this.checkAlive();
     if (t.dtype === 'i32') return new Int32Array(bytes);
     if (t.dtype === 'u32') return new Uint32Array(bytes);
     return new Float32Array(bytes);
@@ -177,6 +186,11 @@ export class GpuRuntime {
   private checkAlive(): void {
     if (this.lostReason !== null) {
       throw new GpuUnavailableError('device-lost', `The GPU device was lost (${this.lostReason}); start the runtime again.`);
+    }
+    if (this.deviceError !== null) {
+      const message = this.deviceError;
+      this.deviceError = null;
+      throw new GpuValidationError(`WebGPU reported an error: ${message}`);
     }
   }
 

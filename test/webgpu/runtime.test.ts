@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/random';
 import { acquireGpu, GpuUnavailableError } from '../../src/webgpu/device';
-import { DeviceLimitError } from '../../src/webgpu/errors';
+import { DeviceLimitError, GpuValidationError } from '../../src/webgpu/errors';
 import { elementwise } from '../../src/webgpu/kernels/elementwise';
 import { GpuRuntime } from '../../src/webgpu/runtime';
 import { nodeGpuEntry, testRuntime } from '../helpers/gpu';
@@ -67,5 +67,19 @@ describe('GpuRuntime', () => {
     const fresh = new GpuRuntime(await acquireGpu(nodeGpuEntry()));
     const got = await step(fresh, 10);
     expect(got.every((x) => Number.isFinite(x))).toBe(true);
+  });
+});
+
+describe('GpuRuntime error reporting', () => {
+  it('a kernel whose WGSL fails to compile raises a typed error instead of leaving stale outputs', async () => {
+    const runtime = await testRuntime();
+    const broken = { ...elementwise, name: 'broken', wgsl: elementwise.wgsl.replace('a[i] + b[i]', 'a[i] + undefined_name'), pipelineKey: () => 'broken.add' };
+    const a = runtime.upload(new Float32Array([1, 2]), [2], 'a');
+    const out = runtime.empty([2], 'f32', 'out');
+    runtime.run(broken, [a, a], [out], { op: 'add', n: 2 });
+    await expect(runtime.readF32(out)).rejects.toThrow(GpuValidationError);
+    // The error is reported once; the runtime keeps working afterwards.
+    runtime.run(elementwise, [a, a], [out], { op: 'add', n: 2 });
+    expect(Array.from(await runtime.readF32(out))).toEqual([2, 4]);
   });
 });
