@@ -20,6 +20,18 @@ export const TOLERANCE = {
    * and an absolute bound could not see this at all.
    */
   f32TailRatio: 2e-5,
+  /**
+   * RoPE at positions below 128 against exact angles: the kernel, like HF,
+   * forms the angle in f32, which rounds it by up to |angle| * 6e-8 (7.6e-6 rad
+   * at 128); that times |x| <= 2 dominates the ~1e-7 of its own sin/cos.
+   */
+  f32Rope: 2e-5,
+  /**
+   * RoPE at positions up to 131071: the same f32 angle rounding reaches
+   * 7.8e-3 rad there, in HF too. Still tight enough to catch builtin pow's
+   * 4e-7 relative error, which turns into 0.05 rad.
+   */
+  f32RopeLongContext: 1e-2,
 } as const;
 
 export interface Worst {

@@ -1,0 +1,114 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/data/random';
+import { KernelInputError } from '../../src/webgpu/errors';
+import { rope, ropeBackward, type RopeParams } from '../../src/webgpu/kernels/rope';
+import { ropeBackwardRef, ropeRef } from '../../src/webgpu/reference/rope';
+import type { GpuRuntime } from '../../src/webgpu/runtime';
+import { TOLERANCE } from '../helpers/compare';
+import { testRuntime } from '../helpers/gpu';
+import { expectGradientsMatch } from '../helpers/grad-check';
+import { expectClose, runKernel } from '../helpers/kernel-run';
+
+let rt: GpuRuntime;
+beforeAll(async () => {
+  rt = await testRuntime();
+});
+
+// [B, T, H, D]: 1-sized dims, the smallest head (D = 2), D/2 odd (6, 130), a Llama-sized head.
+const SHAPES: [number, number, number, number][] = [
+  [1, 1, 1, 2],
+  [1, 3, 1, 6],
+  [2, 5, 3, 6],
+  [1, 5, 2, 64],
+  [2, 3, 3, 130],
+  [1, 7, 4, 128],
+];
+
+function params([batch, seq, heads, headDim]: [number, number, number, number], theta = 10_000): RopeParams {
+  return { batch, seq, heads, headDim, theta };
+}
+
+async function run(p: RopeParams, x: Float32Array, positions: Int32Array) {
+  const shape = [p.batch, p.seq, p.heads, p.headDim];
+  const ins = [
+    { data: x, shape },
+    { data: positions, shape: [p.batch, p.seq] },
+  ];
+  const [y] = await runKernel(rt, rope, ins, [{ shape }], p);
+  const [dx] = await runKernel(rt, ropeBackward, ins, [{ shape }], p);
+  return { y: y as Float32Array, dx: dx as Float32Array };
+}
+
+function randomPositions(rng: Rng, n: number, max: number): Int32Array {
+  return Int32Array.from({ length: n }, () => rng.int(0, max));
+}
+
+describe('rope reference', () => {
+  it('backward matches finite differences of the forward', () => {
+    const p = params([2, 3, 2, 6]);
+    const rng = new Rng(41);
+    const x = rng.floats(2 * 3 * 2 * 6);
+    const dy = rng.floats(x.length);
+    const positions = randomPositions(rng, 6, 50);
+    expectGradientsMatch(([xs]) => ropeRef(xs as Float64Array, positions, p), [Float64Array.from(x)], dy, { 0: ropeBackwardRef(dy, positions, p) }, 'rope');
+  });
+});
+
+describe('rope kernel', () => {
+  for (const shape of SHAPES) {
+    it(`[B,T,H,D]=[${shape.join(',')}] forward and backward match the reference`, async () => {
+      const p = params(shape);
+      const rng = new Rng(shape.reduce((a, b) => a * 31 + b, 7));
+      const x = rng.floats(shape.reduce((a, b) => a * b, 1), -2, 2);
+      const positions = randomPositions(rng, p.batch * p.seq, 100);
+      const got = await run(p, x, positions);
+      expectClose(got.y, ropeRef(x, positions, p), TOLERANCE.f32Rope, `y [${shape.join(',')}]`);
+      expectClose(got.dx, ropeBackwardRef(x, positions, p), TOLERANCE.f32Rope, `dx [${shape.join(',')}]`);
+    });
+  }
+
+  it('takes rope_theta from params (Qwen2 uses 1e6)', async () => {
+    const p = params([1, 4, 2, 64], 1_000_000);
+    const rng = new Rng(42);
+    const x = rng.floats(4 * 2 * 64);
+    const positions = Int32Array.from([0, 1, 2, 3]);
+    const got = await run(p, x, positions);
+    expectClose(got.y, ropeRef(x, positions, p), TOLERANCE.f32Rope, 'y theta=1e6');
+    const wrongTheta = ropeRef(x, positions, { ...p, theta: 10_000 });
+    expect(Math.max(...got.y.map((v, i) => Math.abs(v - (wrongTheta[i] as number))))).toBeGreaterThan(1e-3);
+  });
+
+  // With D = 2 the only frequency is 1, so the f32 angle is the position itself,
+  // exactly: what is left is the kernel's own range reduction and sin/cos.
+  it('reduces large exact angles to ~1e-7 (D = 2, positions up to 131071)', async () => {
+    const p = params([1, 8, 1, 2]);
+    const x = new Rng(44).floats(16);
+    const positions = Int32Array.from([7, 100, 1000, 4097, 16_385, 50_000, 100_003, 131_071]);
+    const got = await run(p, x, positions);
+    expectClose(got.y, ropeRef(x, positions, p), TOLERANCE.f32Transcendental, 'y, D=2');
+    expectClose(got.dx, ropeBackwardRef(x, positions, p), TOLERANCE.f32Transcendental, 'dx, D=2');
+  });
+
+  it('stays accurate at long-context positions', async () => {
+    const p = params([1, 8, 1, 64]);
+    const rng = new Rng(43);
+    const x = rng.floats(8 * 64);
+    const positions = Int32Array.from([0, 1, 4095, 8191, 16_383, 32_767, 65_535, 131_071]);
+    const got = await run(p, x, positions);
+    expectClose(got.y, ropeRef(x, positions, p), TOLERANCE.f32RopeLongContext, 'y at positions up to 131071');
+  });
+
+  it('rejects a wrong shape, dtype or odd head size before dispatch, naming the kernel and shapes', () => {
+    const p = params([1, 2, 1, 4]);
+    const x = rt.empty([1, 2, 1, 4], 'f32', 'x');
+    const y = rt.empty([1, 2, 1, 4], 'f32', 'y');
+    const floatPos = rt.empty([1, 2], 'f32', 'position');
+    expect(() => rt.run(rope, [x, floatPos], [y], p)).toThrow(KernelInputError);
+    expect(() => rt.run(rope, [x, floatPos], [y], p)).toThrow(/rope: position must be i32, got dtype f32.*\[1,2,1,4\] \[1,2\] \[1,2,1,4\]/);
+    const pos = rt.upload(new Int32Array(2), [1, 2], 'position');
+    const flat = rt.empty([2, 4], 'f32', 'dy');
+    expect(() => rt.run(ropeBackward, [flat, pos], [y], p)).toThrow(/rope-backward: dy must be \[1,2,1,4\], got \[2,4\]/);
+    const odd = rt.empty([1, 2, 1, 3], 'f32', 'x');
+    expect(() => rt.run(rope, [odd, pos], [odd], params([1, 2, 1, 3]))).toThrow(/rope: headDim must be even/);
+  });
+});
