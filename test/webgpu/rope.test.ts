@@ -89,6 +89,27 @@ describe('rope kernel', () => {
     expectClose(got.dx, ropeBackwardRef(x, positions, p), TOLERANCE.f32Transcendental, 'dx, D=2');
   });
 
+  // At a power-of-two position the f32 angle is exactly position * inv_freq,
+  // so the angle read back from (cos, sin) exposes inv_freq itself, in whole
+  // ulps. HF's is the f32 rounding of 1 / theta^(2i/D), itself up to about an
+  // ulp from the correctly rounded value; the kernel must be within one ulp of
+  // that (builtin pow is 6 ulps off), its own sin/cos adding ~1e-7 rad.
+  it('computes inverse frequencies to within one f32 ulp', async () => {
+    const p = params([1, 1, 1, 128]);
+    const position = 65_536;
+    const x = new Float32Array(128).fill(1, 0, 64);
+    const { y } = await run(p, x, Int32Array.from([position]));
+    const ulpsOff = Array.from({ length: 64 }, (_, i) => {
+      const invFreq = Math.fround(p.theta ** (-(2 * i) / p.headDim));
+      const ulp = 2 ** (Math.floor(Math.log2(invFreq)) - 23);
+      const angle = Math.atan2(y[i + 64] as number, y[i] as number);
+      const want = position * invFreq;
+      const diff = angle - want - 2 * Math.PI * Math.round((angle - want) / (2 * Math.PI));
+      return Math.round(Math.abs(diff) / (position * ulp));
+    });
+    expect(Math.max(...ulpsOff), `ulps off per frequency: ${ulpsOff.join(' ')}`).toBeLessThanOrEqual(1);
+  });
+
   it('stays accurate at long-context positions', async () => {
     const p = params([1, 8, 1, 64]);
     const rng = new Rng(43);
