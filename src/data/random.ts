@@ -39,4 +39,48 @@ export class Rng {
     }
     return out;
   }
+
+  /** One element, uniformly; throws on an empty list so a generator bug cannot hide as `undefined`. */
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error('Rng.pick: empty list');
+    return items[this.int(0, items.length - 1)] as T;
+  }
+
+  /** A new array in uniformly random order (Fisher-Yates). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = items.slice();
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(0, i);
+      const t = out[i] as T;
+      out[i] = out[j] as T;
+      out[j] = t;
+    }
+    return out;
+  }
+
+  /** True with probability p. */
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+}
+
+/**
+ * A 32-bit seed mixed from several parts (FNV-1a over their text, then a
+ * murmur finaliser). Sample i of a task gets its own stream, so it does not
+ * depend on how many numbers earlier samples drew: splits can be generated
+ * in any order, or partly, and still agree.
+ */
+export function deriveSeed(...parts: readonly (string | number)[]): number {
+  let h = 0x811c9dc5;
+  const text = parts.join('\u0000');
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
