@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/random';
 import { KernelInputError } from '../../src/webgpu/errors';
-import { elementwise, type ElementwiseOp } from '../../src/webgpu/kernels/elementwise';
-import { elementwiseRef } from '../../src/webgpu/reference/elementwise';
+import { elementwise, scale, type ElementwiseOp } from '../../src/webgpu/kernels/elementwise';
+import { elementwiseRef, scaleRef } from '../../src/webgpu/reference/elementwise';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { describeWorst, TOLERANCE, worstElement } from '../helpers/compare';
 import { testRuntime } from '../helpers/gpu';
+import { expectClose, runKernel } from '../helpers/kernel-run';
 
 let rt: GpuRuntime;
 beforeAll(async () => {
@@ -63,5 +64,37 @@ describe('elementwise kernel', () => {
     const tb = rt.empty([2], 'f32', 'b');
     const out = rt.empty([2], 'f32', 'out');
     expect(() => rt.run(elementwise, [ta, tb], [out], { op: 'add', n: 2 })).toThrow(/dtype i32/);
+  });
+});
+
+describe('elementwise scale', () => {
+  // s of both signs, exact and inexact in f32, tiny and large.
+  const SCALES = [0.5, -3.25, 0.1, 1e-3, 4096.7];
+  for (const n of SIZES) {
+    it(`scale n=${n} matches the CPU reference for every s`, async () => {
+      const rng = new Rng(3000 + n);
+      const a = rng.floats(n, -4, 4);
+      for (const s of SCALES) {
+        const [out] = await runKernel(rt, scale, [{ data: a, shape: [n] }], [{ shape: [n] }], { n, s });
+        expectClose(out as Float32Array, scaleRef(a, s), TOLERANCE.f32Exact, `scale n=${n} s=${s}`);
+      }
+    });
+  }
+
+  it('takes any shape holding n values', async () => {
+    const a = new Rng(8).floats(30);
+    const [out] = await runKernel(rt, scale, [{ data: a, shape: [2, 3, 5] }], [{ shape: [5, 6] }], { n: 30, s: -2 });
+    expectClose(out as Float32Array, scaleRef(a, -2), TOLERANCE.f32Exact, 'scale [2,3,5]');
+  });
+
+  it('rejects a wrong count, dtype or a non-finite s before dispatch, naming the kernel and shapes', () => {
+    const a = rt.empty([4], 'f32', 'a');
+    const out = rt.empty([5], 'f32', 'out');
+    expect(() => rt.run(scale, [a], [out], { n: 4, s: 2 })).toThrow(KernelInputError);
+    expect(() => rt.run(scale, [a], [out], { n: 4, s: 2 })).toThrow(/elementwise-scale.*\[4\] \[5\]/);
+    const ints = rt.upload(new Int32Array(4), [4], 'a');
+    expect(() => rt.run(scale, [ints], [a], { n: 4, s: 2 })).toThrow(/elementwise-scale: dtype i32/);
+    expect(() => rt.run(scale, [a, a], [a], { n: 4, s: 2 })).toThrow(/expects one input and one output/);
+    expect(() => rt.run(scale, [a], [a], { n: 4, s: Number.NaN })).toThrow(/s must be finite/);
   });
 });

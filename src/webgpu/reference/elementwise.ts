@@ -11,3 +11,9 @@ export function elementwiseRef(op: ElementwiseOp, a: Float32Array, b: Float32Arr
   }
   return out;
 }
+
+/** CPU twin of the scale entry point: out = a * s, rounded to f32 once like the GPU. */
+export function scaleRef(a: Float32Array, s: number): Float32Array {
+  const f = Math.fround(s);
+  return a.map((x) => x * f);
+}
