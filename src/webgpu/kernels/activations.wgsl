@@ -43,6 +43,7 @@ const GELU_CUBIC: f32 = 0.044715;
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+// Shared by backward and swiglu_forward, whose params both sit at binding 3.
 @group(0) @binding(3) var<uniform> four_binding_params: Params;
 
 @group(0) @binding(1) var<storage, read> up: array<f32>;
