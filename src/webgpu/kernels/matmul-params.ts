@@ -66,9 +66,9 @@ export function matmulUniforms(p: MatmulParams): ArrayBuffer {
 }
 
 /** Workgroups for a variant; also refuses outputs the device could not bind. */
-export function matmulDispatch(kernel: string, p: MatmulParams, ctx: KernelContext): [number, number, number] {
+export function matmulDispatch(kernel: string, p: MatmulParams, ctx: KernelContext, elementBytes = 4): [number, number, number] {
   const g = matmulGrid(p);
-  const outBytes = g.rows * g.batch * p.n * 4;
+  const outBytes = g.rows * g.batch * p.n * elementBytes;
   const allowed = ctx.limits.maxStorageBufferBindingSize;
   if (outBytes > allowed) throw new DeviceLimitError('maxStorageBufferBindingSize', outBytes, allowed, `${kernel} output Y`);
   if (p.variant === 'matvec') return [Math.ceil(p.n / MATVEC_TILE), g.rows, g.batch];

@@ -1,0 +1,97 @@
+import wgsl from './matmul-f16.wgsl?raw';
+import { KernelInputError } from '../errors';
+import { packedF16Words } from '../f16';
+import type { KernelContext, KernelSpec } from '../kernel';
+import { numel, type Tensor } from '../tensor';
+import {
+  batchOf,
+  checkMatmulParams,
+  matmulConstants,
+  matmulDispatch,
+  matmulKey,
+  matmulUniforms,
+  rowsShape,
+  type MatmulParams,
+} from './matmul-params';
+
+const NAME = 'matmul-f16';
+
+/**
+ * How an f16 operand may arrive: as dtype 'f16' with its logical shape once
+ * tensor.ts has that dtype, or until then as u32 words each holding two
+ * halves (f16.ts packF16), ceil(count / 2) words in any shape.
+ */
+export type HalfStorage = 'f16' | 'u32';
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+/** Throws unless t holds exactly the f16 values of `shape`. */
+function expectHalf(name: string, t: Tensor, shape: readonly number[], tensors: readonly Tensor[]): void {
+  const shapes = tensors.map((u) => u.shape);
+  // Widened to string so the check compiles both before and after 'f16' joins DType.
+  const dtype: string = t.dtype;
+  if (dtype === 'f16') {
+    if (shapeText(t.shape) !== shapeText(shape)) {
+      throw new KernelInputError(NAME, `${name} must be ${shapeText(shape)}, got ${shapeText(t.shape)}`, shapes);
+    }
+    return;
+  }
+  if (dtype !== 'u32') {
+    throw new KernelInputError(NAME, `${name} must be f16 (or u32 words of packed f16 pairs), got dtype ${dtype}`, shapes);
+  }
+  const words = packedF16Words(numel(shape));
+  if (numel(t.shape) !== words) {
+    throw new KernelInputError(
+      NAME,
+      `${name} ${shapeText(shape)} as packed f16 pairs must hold ${words} u32 words, got ${shapeText(t.shape)}`,
+      shapes,
+    );
+  }
+}
+
+function validate(inputs: readonly Tensor[], outputs: readonly Tensor[], p: MatmulParams): void {
+  const tensors = [...inputs, ...outputs];
+  checkMatmulParams(NAME, tensors, p);
+  const [x, w, bias, residual] = inputs;
+  const [y] = outputs;
+  if (inputs.length !== 4 || outputs.length !== 1 || !x || !w || !bias || !residual || !y) {
+    throw new KernelInputError(NAME, 'expects inputs (x, w, bias, residual) and one output y', tensors.map((t) => t.shape));
+  }
+  const batch = batchOf(p);
+  expectHalf('x', x, rowsShape(x, batch, p.m, p.k), tensors);
+  expectHalf('w', w, p.wBatched ? [batch, p.n, p.k] : [p.n, p.k], tensors);
+  if (p.bias) expectHalf('bias', bias, [p.n], tensors);
+  if (p.epilogue === 'residual') expectHalf('residual', residual, rowsShape(residual, batch, p.m, p.n), tensors);
+  expectHalf('y', y, rowsShape(y, batch, p.m, p.n), tensors);
+}
+
+/** Refuses before any pipeline is built: `enable f16` fails to compile without the feature. */
+function requireF16(ctx: KernelContext): void {
+  if (!ctx.features['shader-f16']) {
+    throw new KernelInputError(NAME, 'needs the shader-f16 feature, which this device lacks; use f32 weights');
+  }
+}
+
+/**
+ * Y = epilogue(X W^T + bias) with every operand f16 and f32 accumulation;
+ * inputs from matmulInputs(x, [w], {bias, residual}). Variants: blocked,
+ * tiled, matvec. Only for devices with shader-f16.
+ */
+export const matmulF16: KernelSpec<MatmulParams> = {
+  name: NAME,
+  wgsl,
+  validate,
+  entryPoint(p, ctx) {
+    requireF16(ctx);
+    return p.variant;
+  },
+  constants: matmulConstants,
+  pipelineKey: (p) => matmulKey(NAME, p),
+  uniforms: matmulUniforms,
+  dispatch(p, ctx) {
+    requireF16(ctx);
+    return matmulDispatch(NAME, p, ctx, 2);
+  },
+};

@@ -1,0 +1,214 @@
+// Matmul with f16 operands and f32 accumulation (needs the shader-f16 feature;
+// the spec refuses to compile it on a device without it):
+// Y[b, m, n] = f16(epilogue(sum_k X[b, m, k] * W[n, k] + bias[n])).
+// Products of two f16 values are exact in f32, so the only roundings beyond
+// the f32 sum are the inputs' own and the one of Y to f16.
+// Shapes (kernel.ts letters): X [Bt, M, K]; W [N, K] shared by every batch item
+// (w_batch_stride = 0, and the host folds Bt into M) or [Bt, N, K]
+// (w_batch_stride = N * K); bias [N]; residual and Y [Bt, M, N]; all f16,
+// tightly packed (two per 32-bit word).
+// Entry points are the variants:
+//   blocked: each invocation keeps a 4x4 tile of Y in registers; no workgroup
+//            memory, no barriers (the fast kind on CPU-emulated WebGPU).
+//   tiled:   8x8 invocations share 32 x 16 slabs of X and W, widened to f32,
+//            through workgroup memory (the fast kind on real GPUs).
+//   matvec:  each invocation computes 4 adjacent columns of one row (decode).
+// Overrides: epilogue 0 none, 1 gelu (tanh), 2 silu, 3 add residual; has_bias.
+// Bindings: 0 x, 1 w, 2 bias, 3 residual (read; 2 and 3 are never read when
+//           their override is off), 4 y (write), 5 params (uniform).
+// Dispatch: blocked and tiled (ceil(N / 32), ceil(M / 32), Bt);
+//           matvec (ceil(N / 256), M, Bt).
+// Everything but the element type repeats matmul.wgsl: `enable f16` must not
+// reach a device without the feature, so this is a module of its own.
+
+enable f16;
+
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  batch: u32,
+  w_batch_stride: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f16>;
+@group(0) @binding(1) var<storage, read> w: array<f16>;
+@group(0) @binding(2) var<storage, read> bias: array<f16>;
+@group(0) @binding(3) var<storage, read> residual: array<f16>;
+@group(0) @binding(4) var<storage, read_write> y: array<f16>;
+@group(0) @binding(5) var<uniform> params: Params;
+
+override epilogue: u32 = 0u;
+override has_bias: bool = false;
+
+// Rows and columns of Y per invocation in blocked and tiled.
+const TILE = 4u;
+// K values staged per step in tiled; slab rows are padded to 17 floats so the
+// invocations reading one column of a slab hit different banks.
+const TILE_K = 16u;
+const PITCH = 17u;
+const SLAB_ROWS = 32u;
+var<workgroup> x_slab: array<f32, 544>;
+var<workgroup> w_slab: array<f32, 544>;
+
+fn gelu_tanh(v: f32) -> f32 {
+  // Some drivers compute tanh as a ratio of exponentials that overflows to
+  // NaN; past |u| = 10 tanh is already +-1 in f32.
+  let u = clamp(0.7978845608 * (v + 0.044715 * v * v * v), -10.0, 10.0);
+  return 0.5 * v * (1.0 + tanh(u));
+}
+
+fn silu(v: f32) -> f32 {
+  return v / (1.0 + exp(-v));
+}
+
+fn finish(acc: f32, out_index: u32, col: u32) -> f16 {
+  var v = acc;
+  if (has_bias) {
+    v += f32(bias[col]);
+  }
+  switch epilogue {
+    case 1u: { v = gelu_tanh(v); }
+    case 2u: { v = silu(v); }
+    case 3u: { v += f32(residual[out_index]); }
+    default: {}
+  }
+  return f16(v);
+}
+
+fn store_tile(row0: u32, col0: u32, b: u32, acc: array<vec4<f32>, 4>) {
+  for (var i = 0u; i < TILE; i++) {
+    let row = row0 + i;
+    for (var j = 0u; j < TILE; j++) {
+      let col = col0 + j;
+      if (row < params.m && col < params.n) {
+        let out_index = (b * params.m + row) * params.n + col;
+        y[out_index] = finish(acc[i][j], out_index, col);
+      }
+    }
+  }
+}
+
+// Four consecutive values as one vector, so the inner loops use dot().
+fn x4(i: u32) -> vec4<f32> {
+  return vec4<f32>(vec4(x[i], x[i + 1u], x[i + 2u], x[i + 3u]));
+}
+
+fn w4(i: u32) -> vec4<f32> {
+  return vec4<f32>(vec4(w[i], w[i + 1u], w[i + 2u], w[i + 3u]));
+}
+
+// Row offsets of a tile; rows past the edge read the last row and are not stored.
+fn w_rows(col0: u32, b: u32) -> array<u32, 4> {
+  var r: array<u32, 4>;
+  for (var j = 0u; j < TILE; j++) {
+    r[j] = b * params.w_batch_stride + min(col0 + j, params.n - 1u) * params.k;
+  }
+  return r;
+}
+
+@compute @workgroup_size(8, 8)
+fn blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row0 = gid.y * TILE;
+  let col0 = gid.x * TILE;
+  let b = gid.z;
+  if (row0 >= params.m || col0 >= params.n) {
+    return;
+  }
+  var xr: array<u32, 4>;
+  for (var i = 0u; i < TILE; i++) {
+    xr[i] = (b * params.m + min(row0 + i, params.m - 1u)) * params.k;
+  }
+  let wr = w_rows(col0, b);
+  var acc: array<vec4<f32>, 4>;
+  let k4 = params.k & ~3u;
+  for (var kk = 0u; kk < k4; kk += 4u) {
+    let w0 = w4(wr[0] + kk);
+    let w1 = w4(wr[1] + kk);
+    let w2 = w4(wr[2] + kk);
+    let w3 = w4(wr[3] + kk);
+    for (var i = 0u; i < TILE; i++) {
+      let xv = x4(xr[i] + kk);
+      acc[i] += vec4(dot(xv, w0), dot(xv, w1), dot(xv, w2), dot(xv, w3));
+    }
+  }
+  for (var kk = k4; kk < params.k; kk++) {
+    let wv = vec4<f32>(vec4(w[wr[0] + kk], w[wr[1] + kk], w[wr[2] + kk], w[wr[3] + kk]));
+    for (var i = 0u; i < TILE; i++) {
+      acc[i] += f32(x[xr[i] + kk]) * wv;
+    }
+  }
+  store_tile(row0, col0, b, acc);
+}
+
+@compute @workgroup_size(8, 8)
+fn tiled(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let row_base = wid.y * SLAB_ROWS;
+  let col_base = wid.x * SLAB_ROWS;
+  let b = wid.z;
+  let x_base = b * params.m * params.k;
+  let w_base = b * params.w_batch_stride;
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < params.k; k0 += TILE_K) {
+    // 64 invocations stage 32 x 16 values of each slab, 8 apiece, reading runs
+    // of 16 consecutive k; values past an edge are 0 so they add nothing.
+    for (var e = 0u; e < 8u; e++) {
+      let idx = li + e * 64u;
+      let r = idx / TILE_K;
+      let c = idx % TILE_K;
+      let kk = k0 + c;
+      var xv = 0.0;
+      var wv = 0.0;
+      if (row_base + r < params.m && kk < params.k) {
+        xv = f32(x[x_base + (row_base + r) * params.k + kk]);
+      }
+      if (col_base + r < params.n && kk < params.k) {
+        wv = f32(w[w_base + (col_base + r) * params.k + kk]);
+      }
+      x_slab[r * PITCH + c] = xv;
+      w_slab[r * PITCH + c] = wv;
+    }
+    workgroupBarrier();
+    for (var c = 0u; c < TILE_K; c++) {
+      let w_at = lid.x * TILE * PITCH + c;
+      let wv = vec4(w_slab[w_at], w_slab[w_at + PITCH], w_slab[w_at + 2u * PITCH], w_slab[w_at + 3u * PITCH]);
+      for (var i = 0u; i < TILE; i++) {
+        acc[i] += x_slab[(lid.y * TILE + i) * PITCH + c] * wv;
+      }
+    }
+    workgroupBarrier();
+  }
+  store_tile(row_base + lid.y * TILE, col_base + lid.x * TILE, b, acc);
+}
+
+@compute @workgroup_size(64)
+fn matvec(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let col0 = gid.x * TILE;
+  let row = gid.y;
+  let b = gid.z;
+  if (col0 >= params.n || row >= params.m) {
+    return;
+  }
+  let xr = (b * params.m + row) * params.k;
+  let wr = w_rows(col0, b);
+  var acc = vec4<f32>();
+  let k4 = params.k & ~3u;
+  for (var kk = 0u; kk < k4; kk += 4u) {
+    let xv = x4(xr + kk);
+    acc += vec4(dot(xv, w4(wr[0] + kk)), dot(xv, w4(wr[1] + kk)), dot(xv, w4(wr[2] + kk)), dot(xv, w4(wr[3] + kk)));
+  }
+  for (var kk = k4; kk < params.k; kk++) {
+    acc += f32(x[xr + kk]) * vec4<f32>(vec4(w[wr[0] + kk], w[wr[1] + kk], w[wr[2] + kk], w[wr[3] + kk]));
+  }
+  for (var j = 0u; j < TILE; j++) {
+    let col = col0 + j;
+    if (col < params.n) {
+      let out_index = (b * params.m + row) * params.n + col;
+      y[out_index] = finish(acc[j], out_index, col);
+    }
+  }
+}
