@@ -95,6 +95,13 @@ describe('matmul validation', () => {
     expect(run).toThrow(/^matmul: K of x \(8\) and w \(9\) differ.*\[3,8\] \[5,9\]/);
   });
 
+  it('rejects non-positive sizes and an unknown variant', () => {
+    const inputs = matmulInputs(f32([3, 8]), [f32([5, 8])]);
+    expect(() => rt.run(matmul, inputs, [f32([3, 5])], { ...params, m: 0 })).toThrow(/^matmul: m must be a positive integer, got 0/);
+    const bad = { ...params, variant: 'fast' as MatmulVariant };
+    expect(() => rt.run(matmul, inputs, [f32([3, 5])], bad)).toThrow(/unknown variant fast/);
+  });
+
   it('rejects a wrong dtype and a wrong output shape', () => {
     const x = rt.upload(new Int32Array(24), [3, 8], 'test.x');
     expect(() => rt.run(matmul, matmulInputs(x, [f32([5, 8])]), [f32([3, 5])], params)).toThrow(/x must be f32, got dtype i32/);

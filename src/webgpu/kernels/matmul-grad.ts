@@ -7,7 +7,7 @@ import wgsl from './matmul-grad.wgsl?raw';
 import { DeviceLimitError } from '../errors';
 import type { KernelContext, KernelSpec } from '../kernel';
 import type { Tensor } from '../tensor';
-import { BLOCK_TILE, checkMatmulParams, rowsShape, type MatmulParams } from './matmul-params';
+import { BLOCK_TILE, checkMatmulDims, rowsShape } from './matmul-params';
 import { expectParam, expectSignature } from './signature';
 
 export interface MatmulGradParams {
@@ -83,8 +83,7 @@ function dispatch(kernel: string, l: StridedLayout, ctx: KernelContext): [number
 }
 
 function checkCommon(kernel: string, tensors: readonly Tensor[], p: MatmulGradParams): void {
-  const asForward: MatmulParams = { ...p, variant: p.variant === 'tiled' ? 'tiled' : 'blocked' };
-  checkMatmulParams(kernel, tensors, asForward);
+  checkMatmulDims(kernel, tensors, p);
   expectParam(kernel, p.variant === 'blocked' || p.variant === 'tiled', `unknown variant ${String(p.variant)}`, tensors);
 }
 

@@ -98,13 +98,24 @@ export function rowsShape(t: Tensor | undefined, batch: number, rows: number, co
   return t?.shape.length === 3 ? [batch, rows, cols] : [batch * rows, cols];
 }
 
+/** M, K, N and Bt must be positive integers before any shape can be derived from them. */
+export function checkMatmulDims(
+  kernel: string,
+  tensors: readonly Tensor[],
+  p: Pick<MatmulParams, 'm' | 'k' | 'n' | 'batch'>,
+): void {
+  const dims = { m: p.m, k: p.k, n: p.n, batch: p.batch ?? 1 };
+  for (const [name, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new KernelInputError(kernel, `${name} must be a positive integer, got ${v}`, tensors.map((t) => t.shape));
+    }
+  }
+}
+
 /** Checks that apply to every forward spec before its operand checks. */
 export function checkMatmulParams(kernel: string, tensors: readonly Tensor[], p: MatmulParams): void {
   const shapes = tensors.map((t) => t.shape);
-  const dims = { m: p.m, k: p.k, n: p.n, batch: batchOf(p) };
-  for (const [name, v] of Object.entries(dims)) {
-    if (!Number.isInteger(v) || v < 1) throw new KernelInputError(kernel, `${name} must be a positive integer, got ${v}`, shapes);
-  }
+  checkMatmulDims(kernel, tensors, p);
   if (!(p.variant in { blocked: 1, tiled: 1, matvec: 1 })) {
     throw new KernelInputError(kernel, `unknown variant ${String(p.variant)}`, shapes);
   }
