@@ -74,3 +74,54 @@ export function readText(r: Raster, x: number, y: number, scale: number, ink: Rg
 export function rgbDistance(a: Rgb, b: Rgb): number {
   return Math.max(Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1]), Math.abs(a[2] - b[2]));
 }
+
+/** An object recognised from pixels alone: colour by exact palette value, shape by exact mask match. */
+export interface SeenObject {
+  readonly colour: string;
+  readonly shape: string;
+  readonly side: number;
+  readonly box: Box;
+}
+
+export interface SceneLook {
+  readonly background: Rgb;
+  readonly noise: number;
+  readonly palette: Readonly<Record<string, Rgb>>;
+  readonly masks: readonly { shape: string; side: number; bits: Uint8Array; bounds: Box }[];
+}
+
+/** The component's pixels, row-major over its box, as 0/1. */
+function footprint(r: Raster, box: Box, colour: Rgb): Uint8Array {
+  const w = box.x2 - box.x1;
+  const out = new Uint8Array(w * (box.y2 - box.y1));
+  for (let y = box.y1; y < box.y2; y++) {
+    for (let x = box.x1; x < box.x2; x++) out[(y - box.y1) * w + (x - box.x1)] = sameRgb(getPixel(r, x, y), colour) ? 1 : 0;
+  }
+  return out;
+}
+
+function maskMatches(m: SceneLook['masks'][number], box: Box, seen: Uint8Array): boolean {
+  const w = box.x2 - box.x1;
+  const h = box.y2 - box.y1;
+  if (m.bounds.x2 - m.bounds.x1 !== w || m.bounds.y2 - m.bounds.y1 !== h) return false;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if ((m.bits[(y + m.bounds.y1) * m.side + x + m.bounds.x1] ?? 0) !== seen[y * w + x]) return false;
+    }
+  }
+  return true;
+}
+
+/** Every object in a scene image, found by flood fill and named by palette and mask lookups; throws on anything unrecognised. */
+export function lookAtScene(r: Raster, look: SceneLook): SeenObject[] {
+  const found = components(r, (c) => rgbDistance(c, look.background) > look.noise);
+  return found.map((f) => {
+    const colour = Object.keys(look.palette).find((k) => sameRgb(look.palette[k] as Rgb, f.colour));
+    if (!colour) throw new Error(`unknown colour ${f.colour.join(',')} at ${JSON.stringify(f.box)}`);
+    const seen = footprint(r, f.box, f.colour);
+    const shapes = look.masks.filter((m) => maskMatches(m, f.box, seen));
+    if (shapes.length !== 1) throw new Error(`${shapes.length} shapes match the ${colour} object at ${JSON.stringify(f.box)}`);
+    const m = shapes[0] as SceneLook['masks'][number];
+    return { colour, shape: m.shape, side: m.side, box: f.box };
+  });
+}
