@@ -17,12 +17,30 @@ export interface ShapeMask {
 }
 
 // Five outer and five inner points, alternating, top point straight up. The
-// inner radius is chosen so that the star reads as a star at 10 pixels.
+// inner radius is chosen so that the star reads as a star at 10 pixels. The
+// sines and cosines of multiples of 36 degrees are written out because
+// Math.sin and Math.cos may differ in the last bit between JS engines, and a
+// pixel centre on an edge would then flip between Node and a browser.
 const STAR_INNER_RATIO = 0.45;
-const STAR_POINTS: readonly (readonly [number, number])[] = Array.from({ length: 10 }, (_, i) => {
+const SIN36 = 0.5877852522924731;
+const COS36 = 0.8090169943749475;
+const SIN72 = 0.9510565162951535;
+const COS72 = 0.30901699437494745;
+const STAR_DIRECTIONS: readonly (readonly [number, number])[] = [
+  [0, 1],
+  [SIN36, COS36],
+  [SIN72, COS72],
+  [SIN72, -COS72],
+  [SIN36, -COS36],
+  [0, -1],
+  [-SIN36, -COS36],
+  [-SIN72, -COS72],
+  [-SIN72, COS72],
+  [-SIN36, COS36],
+];
+const STAR_POINTS: readonly (readonly [number, number])[] = STAR_DIRECTIONS.map(([sin, cos], i) => {
   const r = i % 2 === 0 ? 0.5 : 0.5 * STAR_INNER_RATIO;
-  const a = (i * Math.PI) / 5;
-  return [0.5 + r * Math.sin(a), 0.5 - r * Math.cos(a)] as const;
+  return [0.5 + r * sin, 0.5 - r * cos] as const;
 });
 
 /** Even-odd crossing test; the star is the only concave outline. */
