@@ -1,0 +1,25 @@
+/** The synthetic-data API the app, the evals and the LoRA datasets use. */
+export type { Box, Raster, Rgb } from './raster';
+export { HELD_OUT_COLOURS, HELD_OUT_MODES, HELD_OUT_SHAPES, COLOURS, SHAPES, SIZES, categories, categoryName } from './vocabulary';
+export type { Category, ColourName, HeldOutMode, ShapeName, SizeName } from './vocabulary';
+export { generateScene, renderScene } from './scenes';
+export type { SceneImage, SceneMeta, SceneObject, SceneOptions, SceneSpec } from './scenes';
+export { generateTextImage } from './text-images';
+export type { TextImage, TextMeta } from './text-images';
+export { generateDocument } from './documents';
+export type { DocumentImage, DocumentMeta } from './documents';
+export { generateBarChart } from './charts';
+export type { ChartImage, ChartMeta } from './charts';
+export { generateSplit, taskCounts, taskSamples } from './split';
+export type { SplitOptions } from './split';
+export { TASK_NAMES, isTaskName } from './tasks/registry';
+export type { TaskName } from './tasks/registry';
+export { DEFAULT_TASK_OPTIONS, IMAGE_TOKEN } from './tasks/types';
+export type { GeneratedImage, ImageMeta, Sample, TaskOptions, Turn } from './tasks/types';
+export { boxIou, denormaliseBox, formatGrounding, normaliseBox, parseGroundings } from './tasks/grounding';
+export type { Grounding, NormalisedBox } from './tasks/grounding';
+export { buildPopeQuestions, popeLine, popeQuestionText, popeStats, POPE_STRATEGIES } from './pope';
+export type { PopeQuestion, PopeStrategy } from './pope';
+export { decodePng, decodePngRaster, encodeGreyPng, encodePng } from './png';
+export { LlavaFormatError, readLlavaJson, recordImages, serialiseLlava, toLlavaRecord, validateLlava } from './llava';
+export type { LlavaRecord, LlavaTurn } from './llava';
