@@ -1,6 +1,7 @@
 import { startEngine } from '../worker/client';
 import { VlmError } from '../worker/errors';
 import { h } from './dom';
+import { kernelChecksPanel } from './kernel-checks-panel';
 import { noWebGpuNotice } from './no-webgpu';
 import { selfTestPanel } from './self-test-panel';
 import { showAdapter, showUnavailable } from './status-bar';
@@ -15,7 +16,7 @@ async function boot(): Promise<void> {
   try {
     const info = await api.info();
     showAdapter(bar, info);
-    app.replaceChildren(selfTestPanel(await api.selfTest()));
+    app.replaceChildren(selfTestPanel(await api.selfTest()), kernelChecksPanel(api));
   } catch (err) {
     if (err instanceof VlmError && GPU_CODES.has(err.code)) {
       showUnavailable(bar, err.code);

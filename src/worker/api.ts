@@ -23,9 +23,20 @@ export interface SelfTestResult {
   ms: number;
 }
 
+export interface KernelCheckResult {
+  name: string;
+  /** Largest error relative to 1 + |reference|. */
+  maxError: number;
+  tolerance: number;
+  passed: boolean;
+  ms: number;
+}
+
 export interface VlmApi {
   /** Acquire the GPU (once) and describe it. */
   info(): Promise<GpuInfo>;
   /** Run one small kernel on seeded data and compare it with its CPU reference. */
   selfTest(n?: number, seed?: number): Promise<SelfTestResult>;
+  /** Run the kernel subset (matmul, attention, a backward) against CPU references. */
+  kernelChecks(): Promise<KernelCheckResult[]>;
 }

@@ -8,7 +8,8 @@ import { acquireGpu, adapterName, type Gpu } from '../webgpu/device';
 import { elementwise } from '../webgpu/kernels/elementwise';
 import { elementwiseRef } from '../webgpu/reference/elementwise';
 import { GpuRuntime } from '../webgpu/runtime';
-import type { GpuInfo, SelfTestResult, VlmApi } from './api';
+import type { GpuInfo, KernelCheckResult, SelfTestResult, VlmApi } from './api';
+import { runKernelChecks } from './jobs/kernel-checks';
 import { VlmError } from './errors';
 
 /** f32 addition is exact to rounding on both sides; allow one ulp-scale slack. */
@@ -57,6 +58,10 @@ export class Engine implements VlmApi {
       sample: { a: head(a), b: head(b), gpu: head(gpu), cpu: head(cpu) },
       ms,
     };
+  }
+
+  async kernelChecks(): Promise<KernelCheckResult[]> {
+    return runKernelChecks(await this.runtime());
   }
 
   /** The runtime, created on first use and again after a lost device. */
