@@ -1,8 +1,71 @@
-/** Every kernel by name: the one place the runtime and benchmarks look kernels up. */
-import { elementwise } from './elementwise';
+/**
+ * Every kernel spec by name: the one place tools look kernels up (ORT's
+ * op-resolve map). A test checks that every .wgsl file in this folder is
+ * served by some spec here.
+ */
+import type { KernelSpec } from '../kernel';
+import { activation, activationBackward, swiglu, swigluBackward } from './activations';
+import { adamw } from './adamw';
+import { argmax } from './argmax';
+import { attention } from './attention';
+import { attentionBackwardKv, attentionBackwardQ } from './attention-backward';
+import { concat } from './concat';
+import { crossEntropy, crossEntropyBackward } from './cross-entropy';
+import { elementwise, scale } from './elementwise';
+import { embedding, embeddingBackward } from './embedding';
+import { im2col } from './im2col';
+import { kvAppend } from './kv-append';
+import { layerNorm, layerNormBackward, layerNormParamGrad } from './layer-norm';
+import { matmul } from './matmul';
+import { matmulBiasGrad } from './matmul-bias-grad';
+import { matmulF16 } from './matmul-f16';
+import { matmulGradInput, matmulGradWeight } from './matmul-grad';
+import { matmulQuant } from './matmul-quant';
+import { matmulVec4 } from './matmul-vec4';
+import { rmsNorm, rmsNormBackward, rmsNormWeightGrad } from './rms-norm';
+import { rope, ropeBackward } from './rope';
+import { softmax, softmaxBackward } from './softmax';
+import { topK } from './top-k';
+import { transpose } from './transpose';
 
 export const kernels = {
+  activation,
+  activationBackward,
+  adamw,
+  argmax,
+  attention,
+  attentionBackwardKv,
+  attentionBackwardQ,
+  concat,
+  crossEntropy,
+  crossEntropyBackward,
   elementwise,
-} as const;
+  embedding,
+  embeddingBackward,
+  im2col,
+  kvAppend,
+  layerNorm,
+  layerNormBackward,
+  layerNormParamGrad,
+  matmul,
+  matmulBiasGrad,
+  matmulF16,
+  matmulGradInput,
+  matmulGradWeight,
+  matmulQuant,
+  matmulVec4,
+  rmsNorm,
+  rmsNormBackward,
+  rmsNormWeightGrad,
+  rope,
+  ropeBackward,
+  scale,
+  softmax,
+  softmaxBackward,
+  swiglu,
+  swigluBackward,
+  topK,
+  transpose,
+} as const satisfies Record<string, KernelSpec<never>>;
 
 export type KernelName = keyof typeof kernels;
