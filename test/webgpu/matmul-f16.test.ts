@@ -1,7 +1,7 @@
 /**
  * The f16 matmul. SwiftShader has no shader-f16, so the GPU tests skip there
- * (reported as skipped, not passed); they run on an adapter with the feature,
- * e.g. Mesa 25 lavapipe via VK_ICD_FILENAMES. The host conversions and the
+ * (reported as skipped, not passed); `npm run test:f16` runs them on Mesa 25
+ * lavapipe (scripts/lavapipe.sh), where they must run. The host conversions and the
  * spec's validation need no device and always run.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,13 @@ let rt: GpuRuntime;
 beforeAll(async () => {
   rt = await testRuntime();
 });
+
+/** Skip on adapters without shader-f16, unless this run was started to test f16 (npm run test:f16). */
+function needF16(skip: (note: string) => void): void {
+  if (rt.ctx.features['shader-f16']) return;
+  if (process.env.REQUIRE_F16) throw new Error('REQUIRE_F16 is set but the adapter has no shader-f16');
+  skip('adapter has no shader-f16');
+}
 
 describe('f16 host conversions', () => {
   it('round-trips every finite f16 bit pattern', () => {
@@ -115,13 +122,13 @@ describe('matmul-f16 kernel (needs shader-f16)', () => {
     for (const m of [1, 3, 17]) {
       for (const k of [1, 5, 64, 130]) {
         it(`${variant} M=${m} K=${k}, N in 1/7/33`, async ({ skip }) => {
-          if (!rt.ctx.features['shader-f16']) skip('adapter has no shader-f16');
+          needF16(skip);
           for (const n of [1, 7, 33]) await checkF16(variant, { m, k, n });
         });
       }
     }
     it(`${variant}: every epilogue with and without bias; batched X and batched W`, async ({ skip }) => {
-      if (!rt.ctx.features['shader-f16']) skip('adapter has no shader-f16');
+      needF16(skip);
       for (const epilogue of ['none', 'gelu', 'silu', 'residual'] as const) {
         for (const bias of [false, true]) await checkF16(variant, { m: 9, k: 36, n: 13, bias, epilogue });
       }
