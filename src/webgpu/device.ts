@@ -75,6 +75,11 @@ export function describeAdapter(adapter: GPUAdapter): AdapterReport {
   };
 }
 
+/** SwiftShader and other software adapters: CPU threads, not GPU cores, run the shaders. */
+export function isCpuEmulated(facts: Pick<AdapterReport, 'vendor' | 'architecture' | 'isFallbackAdapter'>): boolean {
+  return facts.isFallbackAdapter || (facts.vendor === 'google' && facts.architecture === 'swiftshader');
+}
+
 /** A one-line human name for status bars and logs. */
 export function adapterName(report: AdapterReport): string {
   const parts = [report.vendor, report.architecture, report.device, report.description]

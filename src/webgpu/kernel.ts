@@ -15,6 +15,11 @@ import type { Tensor } from './tensor';
 /** Facts fixed when the runtime starts; the only things a pipeline key may depend on. */
 export interface KernelContext {
   features: { 'shader-f16': boolean; subgroups: boolean };
+  /**
+   * A CPU-emulated adapter (SwiftShader): barriers are costly and each
+   * workgroup runs on one CPU thread, so kernels use small workgroups there.
+   */
+  cpuEmulated: boolean;
   limits: { maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number };
 }
 

@@ -5,7 +5,7 @@
  * nothing new, and reads tensors back.
  */
 import { BufferPool, type PoolStats } from './buffer-pool';
-import { GpuUnavailableError, type Gpu } from './device';
+import { GpuUnavailableError, isCpuEmulated, type Gpu } from './device';
 import { DeviceLimitError, GpuValidationError } from './errors';
 import type { KernelContext, KernelSpec } from './kernel';
 import { byteSize, type DType, type Tensor } from './tensor';
@@ -43,6 +43,7 @@ export class GpuRuntime {
     });
     const { features, limits } = gpu.report;
     this.ctx = {
+      cpuEmulated: isCpuEmulated(gpu.report),
       features: { 'shader-f16': features['shader-f16'], subgroups: features.subgroups },
       limits: {
         maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,

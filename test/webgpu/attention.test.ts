@@ -30,6 +30,24 @@ function makeInputs(c: Case, seed: number) {
   return { p, q, k, v, mask };
 }
 
+/** Run one case on a runtime and compare with the reference. */
+async function checkCase(runtime: GpuRuntime, c: Case, variant: AttentionVariant, seed: number, label: string): Promise<void> {
+  const { p, q, k, v, mask } = makeInputs(c, seed);
+  const [o] = await runKernel(
+    runtime,
+    attention,
+    [
+      { data: q, shape: [p.batch, p.tLen, p.heads, p.headDim] },
+      { data: k, shape: [p.batch, p.sCap, p.kvHeads, p.headDim] },
+      { data: v, shape: [p.batch, p.sCap, p.kvHeads, p.headDim] },
+      { data: mask, shape: [p.batch, p.sCap] },
+    ],
+    [{ shape: [p.batch, p.tLen, p.heads, p.headDim] }],
+    { ...c, variant },
+  );
+  expectClose(o as Float32Array, attentionRef(q, k, v, c.hasMask ? mask : null, p), ATTN_F32, label);
+}
+
 const CASES: Case[] = [
   { name: 'causal, one head', batch: 1, tLen: 5, sLen: 5, heads: 1, kvHeads: 1, headDim: 3, causal: true, hasMask: false },
   { name: 'bidirectional, vision-like', batch: 2, tLen: 17, sLen: 17, heads: 2, kvHeads: 2, headDim: 8, causal: false, hasMask: false },
@@ -47,25 +65,21 @@ describe('attention forward', () => {
     for (const [i, c] of CASES.entries()) {
       if (variant === 'block4' && c.headDim % 4 !== 0) continue;
       it(`${variant}: ${c.name}`, async () => {
-        const { p, q, k, v, mask } = makeInputs(c, 100 + i);
-        const params = { ...c, variant };
-        const [o] = await runKernel(
-          rt,
-          attention,
-          [
-            { data: q, shape: [p.batch, p.tLen, p.heads, p.headDim] },
-            { data: k, shape: [p.batch, p.sCap, p.kvHeads, p.headDim] },
-            { data: v, shape: [p.batch, p.sCap, p.kvHeads, p.headDim] },
-            { data: mask, shape: [p.batch, p.sCap] },
-          ],
-          [{ shape: [p.batch, p.tLen, p.heads, p.headDim] }],
-          params,
-        );
-        const want = attentionRef(q, k, v, c.hasMask ? mask : null, p);
-        expectClose(o as Float32Array, want, ATTN_F32, `${variant} ${c.name}`);
+        await checkCase(rt, c, variant, 100 + i, `${variant} ${c.name}`);
       });
     }
   }
+
+  it('the GPU-sized workgroups (64) give the same results as the CPU-emulation ones', async () => {
+    const gpuStyle = await testRuntime();
+    gpuStyle.ctx.cpuEmulated = false;
+    for (const variant of ['rows', 'block4'] as AttentionVariant[]) {
+      for (const [i, c] of CASES.entries()) {
+        if (variant === 'block4' && c.headDim % 4 !== 0) continue;
+        await checkCase(gpuStyle, c, variant, 100 + i, `wg64 ${variant} ${c.name}`);
+      }
+    }
+  });
 
   it('a query whose keys are all masked gets zeros, not NaN', async () => {
     const c: Case = { name: 'all masked', batch: 1, tLen: 2, sLen: 2, heads: 1, kvHeads: 1, headDim: 4, causal: false, hasMask: true };

@@ -66,6 +66,7 @@ const fake = (shape: number[], dtype: DType | 'f16'): Tensor => ({
 });
 const withF16 = (has: boolean): KernelContext => ({
   features: { 'shader-f16': has, subgroups: false },
+  cpuEmulated: false,
   limits: { maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 1 << 30 },
 });
 

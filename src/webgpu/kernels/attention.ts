@@ -5,7 +5,8 @@ import { numel, type Tensor } from '../tensor';
 
 /** Head size limit of the private accumulators in attention*.wgsl. */
 export const ATTENTION_MAX_HEAD_DIM = 128;
-const ROWS_WORKGROUP = 64;
+/** Fewer query rows than this cannot keep the device busy one invocation each. */
+const SPLIT_BELOW_ROWS = 64;
 const ENTRY_POINTS: Record<AttentionVariant, string> = { rows: 'attend_rows', block4: 'attend_block4', split: 'attend_split' };
 
 export type AttentionVariant = 'rows' | 'block4' | 'split';
@@ -31,6 +32,11 @@ export interface AttentionParams {
   variant?: AttentionVariant;
 }
 
+/** ROWS_WG in attention.wgsl: SwiftShader runs a workgroup on one thread, so many small ones spread over the cores. */
+export function rowsWorkgroup(ctx: KernelContext): number {
+  return ctx.cpuEmulated ? 8 : 64;
+}
+
 export interface ResolvedAttention extends Required<AttentionParams> {
   rows: number;
 }
@@ -44,7 +50,7 @@ export function resolveAttention(p: AttentionParams): ResolvedAttention {
     qOffset: p.qOffset ?? p.sLen - p.tLen,
     scale: p.scale ?? 1 / Math.sqrt(p.headDim),
     // Few rows cannot fill the device one invocation each: split the keys instead.
-    variant: p.variant ?? (rows < ROWS_WORKGROUP ? 'split' : p.headDim % 4 === 0 ? 'block4' : 'rows'),
+    variant: p.variant ?? (rows < SPLIT_BELOW_ROWS ? 'split' : p.headDim % 4 === 0 ? 'block4' : 'rows'),
     rows,
   };
 }
@@ -86,7 +92,7 @@ export function attentionUniforms(p: ResolvedAttention, rowStride: number): Arra
 function grid(p: ResolvedAttention, ctx: KernelContext): [number, number, number] {
   if (p.variant === 'split') return dispatch1d(p.rows, ctx);
   const invocations = p.variant === 'block4' ? p.batch * p.heads * Math.ceil(p.tLen / 4) : p.rows;
-  return dispatch1d(Math.ceil(invocations / ROWS_WORKGROUP), ctx);
+  return dispatch1d(Math.ceil(invocations / rowsWorkgroup(ctx)), ctx);
 }
 
 /** Inputs: q, k, v, mask (any i32 tensor when hasMask is false). Output: o [B, T, H, D]. */
@@ -106,16 +112,21 @@ export const attention: KernelSpec<AttentionParams> = {
     }
   },
   entryPoint: (params) => ENTRY_POINTS[resolveAttention(params).variant],
-  // block4 bakes the head size into its loops; the other variants read it from the uniforms.
-  pipelineKey: (params) => {
+  // block4 bakes the head size into its loops; every variant but split takes its workgroup size from the adapter.
+  pipelineKey: (params, ctx) => {
     const p = resolveAttention(params);
-    return p.variant === 'block4' ? `attention.${p.variant}.d${p.headDim}` : `attention.${p.variant}`;
+    const wg = p.variant === 'split' ? '' : `.wg${rowsWorkgroup(ctx)}`;
+    return p.variant === 'block4' ? `attention.block4.d${p.headDim}${wg}` : `attention.${p.variant}${wg}`;
   },
-  constants: (params): Record<string, number> => (resolveAttention(params).variant === 'block4' ? { HEAD_DIM: params.headDim } : {}),
+  constants: (params, ctx): Record<string, number> => {
+    const p = resolveAttention(params);
+    if (p.variant === 'split') return {};
+    return p.variant === 'block4' ? { HEAD_DIM: p.headDim, ROWS_WG: rowsWorkgroup(ctx) } : { ROWS_WG: rowsWorkgroup(ctx) };
+  },
   uniforms(params, ctx) {
     const p = resolveAttention(params);
     const [x] = grid(p, ctx);
-    return attentionUniforms(p, p.variant === 'split' ? x : x * ROWS_WORKGROUP);
+    return attentionUniforms(p, p.variant === 'split' ? x : x * rowsWorkgroup(ctx));
   },
   dispatch: (params, ctx) => grid(resolveAttention(params), ctx),
 };

@@ -12,12 +12,12 @@
 // Entry points:
 //   attend_rows  - one invocation per (b, t, h) row, no workgroup memory and no
 //                  barriers (fast on CPU-emulated adapters); dispatch
-//                  ceil(B*T*H / 64) groups of 64, folded into y.
+//                  ceil(B*T*H / ROWS_WG) groups of ROWS_WG, folded into y.
 //   attend_block4 - for D % 4 == 0: four consecutive queries of one (b, h) per
 //                  invocation, held in registers with vec4 loads, so every key
 //                  and value loaded serves four queries; HEAD_DIM (an override)
 //                  fixes the loop bounds at pipeline creation. Dispatch
-//                  ceil(B*H*ceil(T/4) / 64) groups of 64, folded into y.
+//                  ceil(B*H*ceil(T/4) / ROWS_WG) groups, folded into y.
 //   attend_split - one workgroup of 32 lanes per row; lanes split the keys and
 //                  merge their partial softmax states once (for decode, where
 //                  B*T*H is too small to fill the device); dispatch B*T*H groups,
@@ -25,6 +25,9 @@
 
 const D_MAX: u32 = 128u;
 const LANES: u32 = 32u;
+// Invocations per workgroup of attend_rows and attend_block4: small on CPU-emulated
+// adapters, where one workgroup is one thread's work, 64 on GPUs.
+override ROWS_WG: u32 = 64u;
 
 struct Params {
   batch: u32,
@@ -90,7 +93,7 @@ fn score(row: Row, kb: u32) -> f32 {
   return dot * params.scale;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(ROWS_WG)
 fn attend_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
   let r = gid.x + gid.y * params.row_stride;
   if (r >= params.batch * params.t_len * params.heads) {
@@ -183,7 +186,7 @@ const NEG_BIG: f32 = -3.0e38;
 
 const QB: u32 = 4u;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(ROWS_WG)
 fn attend_block4(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t_blocks = (params.t_len + QB - 1u) / QB;
   let i = gid.x + gid.y * params.row_stride;

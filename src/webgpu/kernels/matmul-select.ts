@@ -5,7 +5,7 @@
  * on SwiftShader), while real GPUs want shared-memory tiles; a single row of
  * X (decode) goes to matvec on either. Every choice can be overridden.
  */
-import type { AdapterReport } from '../device';
+import { isCpuEmulated, type AdapterReport } from '../device';
 import type { KernelSpec } from '../kernel';
 import { matmul } from './matmul';
 import { matmulF16 } from './matmul-f16';
@@ -33,9 +33,7 @@ export interface MatmulSelection<P> {
   variant: MatmulVariant;
 }
 
-export function isCpuEmulated(facts: AdapterFacts): boolean {
-  return facts.isFallbackAdapter || (facts.vendor === 'google' && facts.architecture === 'swiftshader');
-}
+export { isCpuEmulated };
 
 /** blocked on CPU-emulated adapters, tiled on GPUs, matvec for one row; `override` wins. */
 export function selectMatmulVariant(facts: AdapterFacts, m: number, override?: MatmulVariant): MatmulVariant {

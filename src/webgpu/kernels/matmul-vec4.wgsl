@@ -4,8 +4,11 @@
 // Bt folded into M by the host) or [Bt, N, K] (w_batch_stride N * K);
 // bias [N]; residual and Y [Bt, M, N]. k4 = K / 4 vectors per row.
 // Entry points are the variants:
-//   blocked: each invocation keeps a 4x4 tile of Y in registers; no workgroup
-//            memory, no barriers (the fast kind on CPU-emulated WebGPU).
+//   blocked: each invocation keeps a 16x4 tile of Y in registers (each W
+//            vector loaded serves 16 rows); no workgroup memory, no barriers
+//            (the fast kind on CPU-emulated WebGPU). A workgroup of 8 x 2
+//            covers the same 32 x 32 tile as the other variants. Measured on
+//            SwiftShader: 16x4 beat 8x4 by ~10% and 4x4 by ~35%.
 //   matvec:  each invocation computes 4 adjacent columns of one row (decode).
 // Overrides: epilogue 0 none, 1 gelu (tanh), 2 silu, 3 add residual; has_bias.
 // Bindings: 0 x, 1 w (vec4 rows), 2 bias, 3 residual (read; 2 and 3 are never
@@ -33,6 +36,8 @@ override epilogue: u32 = 0u;
 override has_bias: bool = false;
 
 const TILE = 4u;
+// Rows of Y per blocked invocation.
+const ROWS = 16u;
 
 fn gelu_tanh(v: f32) -> f32 {
   // Past |u| = 10 tanh is +-1 in f32; clamping avoids inf/inf = NaN in drivers
@@ -68,32 +73,32 @@ fn w_rows(col0: u32, b: u32, k4: u32) -> array<u32, 4> {
   return r;
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(8, 2)
 fn blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row0 = gid.y * TILE;
+  let row0 = gid.y * ROWS;
   let col0 = gid.x * TILE;
   let b = gid.z;
   if (row0 >= params.m || col0 >= params.n) {
     return;
   }
   let k4 = params.k / 4u;
-  var xr: array<u32, 4>;
-  for (var i = 0u; i < TILE; i++) {
+  var xr: array<u32, ROWS>;
+  for (var i = 0u; i < ROWS; i++) {
     xr[i] = (b * params.m + min(row0 + i, params.m - 1u)) * k4;
   }
   let wr = w_rows(col0, b, k4);
-  var acc: array<vec4<f32>, 4>;
+  var acc: array<vec4<f32>, ROWS>;
   for (var kk = 0u; kk < k4; kk++) {
     let w0 = w[wr[0] + kk];
     let w1 = w[wr[1] + kk];
     let w2 = w[wr[2] + kk];
     let w3 = w[wr[3] + kk];
-    for (var i = 0u; i < TILE; i++) {
+    for (var i = 0u; i < ROWS; i++) {
       let xv = x[xr[i] + kk];
       acc[i] += vec4(dot(xv, w0), dot(xv, w1), dot(xv, w2), dot(xv, w3));
     }
   }
-  for (var i = 0u; i < TILE; i++) {
+  for (var i = 0u; i < ROWS; i++) {
     let row = row0 + i;
     for (var j = 0u; j < TILE; j++) {
       let col = col0 + j;
