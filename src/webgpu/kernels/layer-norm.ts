@@ -1,32 +1,12 @@
 import wgsl from './layer-norm.wgsl?raw';
-import { dispatch1d, type KernelContext, type KernelSpec } from '../kernel';
-import type { Tensor } from '../tensor';
-import { expectParam, expectSignature } from './signature';
+import { dispatch1d, type KernelSpec } from '../kernel';
+import { checkEps, normUniforms as uniforms, perRow, type NormParams } from './norm-params';
+import { expectSignature } from './signature';
 
-export interface LayerNormParams {
-  /** N: rows normalized independently (B * T for activations). */
-  rows: number;
-  /** C: the normalized last dim. */
-  cols: number;
-  /** Added to the variance before the square root (HF layer_norm_eps). */
-  eps: number;
-}
+/** LayerNorm over the last dim; see NormParams. */
+export type LayerNormParams = NormParams;
 
 const WORKGROUP = 64;
-
-function uniforms(p: LayerNormParams): ArrayBuffer {
-  const data = new ArrayBuffer(12);
-  new Uint32Array(data, 0, 2).set([p.rows, p.cols]);
-  new Float32Array(data, 8, 1)[0] = p.eps;
-  return data;
-}
-
-function checkEps(kernel: string, p: LayerNormParams, inputs: readonly Tensor[]): void {
-  expectParam(kernel, Number.isFinite(p.eps) && p.eps >= 0, `eps must be a finite number >= 0, got ${p.eps}`, inputs);
-}
-
-/** One workgroup per row. */
-const perRow = (p: LayerNormParams, ctx: KernelContext) => dispatch1d(p.rows, ctx);
 
 /** y [N, C] = LayerNorm(x [N, C]) * weight [C] + bias [C]; inputs (x, weight, bias). */
 export const layerNorm: KernelSpec<LayerNormParams> = {
