@@ -8,7 +8,7 @@ import { BufferPool, type PoolStats } from './buffer-pool';
 import { GpuUnavailableError, isCpuEmulated, type Gpu } from './device';
 import { DeviceLimitError, GpuValidationError } from './errors';
 import type { KernelContext, KernelSpec } from './kernel';
-import { byteSize, type DType, type Tensor } from './tensor';
+import { BYTES_PER_ELEMENT, byteSize, numel, type DType, type Tensor } from './tensor';
 
 type HostArray = Float32Array | Int32Array | Uint32Array;
 
@@ -25,6 +25,8 @@ export class GpuRuntime {
   private encoder: GPUCommandEncoder | null = null;
   /** Uniform buffers of the open step, back to the pool once it is submitted. */
   private stepUniforms: GPUBuffer[] = [];
+  /** Buffers released while the open step still uses them. */
+  private deferredRelease: GPUBuffer[] = [];
   private readonly pool: BufferPool;
   private lostReason: string | null = null;
   /** The first error the device reported asynchronously, raised by the next call. */
@@ -61,9 +63,15 @@ export class GpuRuntime {
     return { buffer, shape: [...shape], dtype, label };
   }
 
-  /** Return a tensor's buffer to the pool; the tensor must not be used again. */
+  /**
+   * Return a tensor's buffer to the pool; the tensor must not be used again.
+   * While a step is being recorded the buffer goes back only after that step
+   * is submitted: uploads run ahead of recorded work, so handing it out now
+   * could let a later upload overwrite data the step has yet to read.
+   */
   release(t: Tensor): void {
-    this.pool.release(t.buffer);
+    if (this.encoder) this.deferredRelease.push(t.buffer);
+    else this.pool.release(t.buffer);
   }
 
   /** Buffers created and bytes held, for tests and the memory figures of benchmarks. */
@@ -123,13 +131,30 @@ export class GpuRuntime {
     pass.end();
   }
 
+  /**
+   * Record a copy of `count` elements between tensors (row slices, merging image
+   * features into token embeddings); runs in order with the step's dispatches.
+   */
+  copy(src: Tensor, srcOffset: number, dst: Tensor, dstOffset: number, count: number): void {
+    this.checkAlive();
+    const bpe = BYTES_PER_ELEMENT[src.dtype];
+    if (src.dtype !== dst.dtype) throw new Error(`copy from ${src.label} (${src.dtype}) to ${dst.label} (${dst.dtype}): dtypes differ`);
+    if (srcOffset + count > numel(src.shape) || dstOffset + count > numel(dst.shape) || count < 0) {
+      throw new Error(`copy of ${count} elements from ${src.label}@${srcOffset} to ${dst.label}@${dstOffset} runs past a tensor`);
+    }
+    if (count === 0) return;
+    this.encoder ??= this.device.createCommandEncoder({ label: 'runtime.step' });
+    this.encoder.copyBufferToBuffer(src.buffer, srcOffset * bpe, dst.buffer, dstOffset * bpe, count * bpe);
+  }
+
   /** Submit everything recorded since the last submit as one command buffer. */
   submit(): void {
     if (!this.encoder) return;
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
-    for (const b of this.stepUniforms) this.pool.release(b);
+    for (const b of [...this.stepUniforms, ...this.deferredRelease]) this.pool.release(b);
     this.stepUniforms = [];
+    this.deferredRelease = [];
   }
 
   /** Submit pending work and copy a tensor back to the host. */

@@ -21,3 +21,11 @@ export function byteSize(shape: readonly number[], dtype: DType): number {
 export function shapeText(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
+
+/** The same buffer seen with another shape of the same element count (a reshape, no copy). */
+export function view(t: Tensor, shape: readonly number[]): Tensor {
+  if (numel(shape) !== numel(t.shape)) {
+    throw new Error(`cannot view ${t.label} ${shapeText(t.shape)} as ${shapeText(shape)}: element counts differ`);
+  }
+  return { ...t, shape: [...shape] };
+}

@@ -83,3 +83,31 @@ describe('GpuRuntime error reporting', () => {
     expect(Array.from(await runtime.readF32(out))).toEqual([2, 4]);
   });
 });
+
+describe('GpuRuntime buffer reuse within a step', () => {
+  it('a tensor released mid-step is not handed to an upload before the step runs', async () => {
+    const runtime = await testRuntime();
+    const n = 64;
+    const a = runtime.upload(new Float32Array(n).fill(1), [n], 'a');
+    const b = runtime.upload(new Float32Array(n).fill(2), [n], 'b');
+    const out = runtime.empty([n], 'f32', 'out');
+    runtime.run(elementwise, [a, b], [out], { op: 'add', n });
+    // b is still read by the recorded add; a new upload of the same size must not land in it.
+    runtime.release(b);
+    const c = runtime.upload(new Float32Array(n).fill(100), [n], 'c');
+    expect(c.buffer).not.toBe(b.buffer);
+    expect(Array.from(await runtime.readF32(out))).toEqual(new Array(n).fill(3));
+    // After the submit the buffer is back in the pool.
+    const d = runtime.empty([n], 'f32', 'd');
+    expect(d.buffer).toBe(b.buffer);
+  });
+
+  it('copies element ranges between tensors in step order', async () => {
+    const runtime = await testRuntime();
+    const src = runtime.upload(new Float32Array([1, 2, 3, 4, 5]), [5], 'src');
+    const dst = runtime.upload(new Float32Array([0, 0, 0, 0]), [4], 'dst');
+    runtime.copy(src, 1, dst, 2, 2);
+    expect(Array.from(await runtime.readF32(dst))).toEqual([0, 0, 2, 3]);
+    expect(() => runtime.copy(src, 4, dst, 0, 2)).toThrow(/runs past/);
+  });
+});

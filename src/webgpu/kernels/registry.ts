@@ -8,6 +8,7 @@ import { activation, activationBackward, swiglu, swigluBackward } from './activa
 import { adamw } from './adamw';
 import { argmax } from './argmax';
 import { attention } from './attention';
+import { avgPool } from './avg-pool';
 import { attentionBackwardKv, attentionBackwardQ } from './attention-backward';
 import { concat } from './concat';
 import { crossEntropy, crossEntropyBackward } from './cross-entropy';
@@ -36,6 +37,7 @@ export const kernels = {
   attention,
   attentionBackwardKv,
   attentionBackwardQ,
+  avgPool,
   concat,
   crossEntropy,
   crossEntropyBackward,
