@@ -1,0 +1,131 @@
+/**
+ * The Llama decoder (HF modeling_llama.py: LlamaDecoderLayer, LlamaModel,
+ * LlamaForCausalLM) on our kernels, with keys and values kept in a GPU KV
+ * cache between steps. A step takes T new embeddings [T, D] at positions
+ * cache.length .. cache.length + T - 1 and returns the logits of the last one.
+ */
+import { attention } from '../../webgpu/kernels/attention';
+import { embedding } from '../../webgpu/kernels/embedding';
+import { rope } from '../../webgpu/kernels/rope';
+import { KvCache } from '../../webgpu/kv-cache';
+import type { GpuRuntime } from '../../webgpu/runtime';
+import { view, type Tensor } from '../../webgpu/tensor';
+import type { TextConfig } from '../config';
+import { linear, rmsNormOp, swigluOp, type Scope } from './ops';
+import type { Linear, Weights } from './weights';
+
+interface DecoderLayerWeights {
+  inputNorm: Tensor;
+  postNorm: Tensor;
+  q: Linear;
+  k: Linear;
+  v: Linear;
+  o: Linear;
+  gate: Linear;
+  up: Linear;
+  down: Linear;
+}
+
+export class LlamaDecoder {
+  readonly embedTokens: Tensor;
+  private readonly layers: DecoderLayerWeights[] = [];
+  private readonly norm: Tensor;
+  private readonly lmHead: Linear;
+  private readonly noMask: Tensor;
+
+  constructor(
+    w: Weights,
+    readonly config: TextConfig,
+    prefix = 'language_model',
+  ) {
+    const c = config;
+    const d = c.hiddenSize;
+    this.embedTokens = w.tensor(`${prefix}.model.embed_tokens.weight`, [c.vocabSize, d]);
+    for (let i = 0; i < c.numLayers; i++) {
+      const p = `${prefix}.model.layers.${i}`;
+      this.layers.push({
+        inputNorm: w.tensor(`${p}.input_layernorm.weight`, [d]),
+        postNorm: w.tensor(`${p}.post_attention_layernorm.weight`, [d]),
+        q: w.linear(`${p}.self_attn.q_proj`, c.numHeads * c.headDim, d, c.attentionBias),
+        k: w.linear(`${p}.self_attn.k_proj`, c.numKvHeads * c.headDim, d, c.attentionBias),
+        v: w.linear(`${p}.self_attn.v_proj`, c.numKvHeads * c.headDim, d, c.attentionBias),
+        o: w.linear(`${p}.self_attn.o_proj`, d, c.numHeads * c.headDim, c.attentionBias),
+        gate: w.linear(`${p}.mlp.gate_proj`, c.intermediateSize, d, c.mlpBias),
+        up: w.linear(`${p}.mlp.up_proj`, c.intermediateSize, d, c.mlpBias),
+        down: w.linear(`${p}.mlp.down_proj`, d, c.intermediateSize, c.mlpBias),
+      });
+    }
+    this.norm = w.tensor(`${prefix}.model.norm.weight`, [d]);
+    const headName = c.tieWordEmbeddings || !w.has(`${prefix}.lm_head.weight`) ? null : `${prefix}.lm_head`;
+    this.lmHead = headName ? w.linear(headName, c.vocabSize, d, false) : { n: c.vocabSize, k: d, bias: null, weight: { kind: 'f32', w: this.embedTokens } };
+    this.noMask = w.rt.upload(new Int32Array([1]), [1], 'decoder.no-mask');
+  }
+
+  newCache(rt: GpuRuntime, capacity: number): KvCache {
+    const c = this.config;
+    return new KvCache(rt, { layers: c.numLayers, batch: 1, capacity, kvHeads: c.numKvHeads, headDim: c.headDim }, 'decoder.kv');
+  }
+
+  /** Token embeddings [T, D] for ids (i32 [T]). */
+  embed(s: Scope, ids: Tensor): Tensor {
+    const t = ids.shape[0] as number;
+    const out = s.empty([t, this.config.hiddenSize], 'decoder.embeds');
+    s.rt.run(embedding, [ids, this.embedTokens], [out], { rows: t, vocab: this.config.vocabSize, channels: this.config.hiddenSize });
+    return out;
+  }
+
+  private layer(s: Scope, x: Tensor, l: DecoderLayerWeights, i: number, cache: KvCache, positions: Tensor): Tensor {
+    const c = this.config;
+    const t = x.shape[0] as number;
+    const h = rmsNormOp(s, x, l.inputNorm, c.rmsNormEps, `decoder.${i}.input-norm`);
+    const q = linear(s, h, l.q, `decoder.${i}.q`);
+    const k = linear(s, h, l.k, `decoder.${i}.k`);
+    const v = linear(s, h, l.v, `decoder.${i}.v`);
+    const qShape = [1, t, c.numHeads, c.headDim];
+    const kShape = [1, t, c.numKvHeads, c.headDim];
+    const qr = s.empty(qShape, `decoder.${i}.q-rope`);
+    const kr = s.empty(kShape, `decoder.${i}.k-rope`);
+    const ropeParams = { batch: 1, seq: t, headDim: c.headDim, theta: c.ropeTheta };
+    s.rt.run(rope, [view(q, qShape), positions], [qr], { ...ropeParams, heads: c.numHeads });
+    s.rt.run(rope, [view(k, kShape), positions], [kr], { ...ropeParams, heads: c.numKvHeads });
+    cache.append(i, kr, view(v, kShape), t);
+    const o = s.empty(qShape, `decoder.${i}.attn`);
+    const keys = cache.keys[i] as Tensor;
+    const values = cache.values[i] as Tensor;
+    s.rt.run(attention, [qr, keys, values, this.noMask], [o], {
+      batch: 1,
+      tLen: t,
+      sLen: cache.length + t,
+      sCap: cache.shape.capacity,
+      qOffset: cache.length,
+      heads: c.numHeads,
+      kvHeads: c.numKvHeads,
+      headDim: c.headDim,
+      causal: true,
+      hasMask: false,
+    });
+    const afterAttn = linear(s, o, l.o, `decoder.${i}.o`, { epilogue: 'residual', residual: x });
+    const h2 = rmsNormOp(s, afterAttn, l.postNorm, c.rmsNormEps, `decoder.${i}.post-norm`);
+    const act = swigluOp(s, linear(s, h2, l.gate, `decoder.${i}.gate`), linear(s, h2, l.up, `decoder.${i}.up`), `decoder.${i}.swiglu`);
+    return linear(s, act, l.down, `decoder.${i}.down`, { epilogue: 'residual', residual: afterAttn });
+  }
+
+  /**
+   * Run T new embeddings through every layer, appending to the cache, and
+   * return the logits of the last position [1, V]. The caller submits.
+   */
+  step(s: Scope, embeds: Tensor, cache: KvCache): Tensor {
+    const t = embeds.shape[0] as number;
+    const positions = s.upload(Int32Array.from({ length: t }, (_, j) => cache.length + j), [1, t], 'decoder.positions');
+    let x = embeds;
+    this.layers.forEach((l, i) => {
+      x = this.layer(s, x, l, i, cache, positions);
+    });
+    cache.advance(t);
+    const d = this.config.hiddenSize;
+    const last = s.empty([1, d], 'decoder.last');
+    s.rt.copy(x, (t - 1) * d, last, 0, d);
+    const normed = rmsNormOp(s, last, this.norm, this.config.rmsNormEps, 'decoder.norm');
+    return linear(s, normed, this.lmHead, 'decoder.logits');
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * LlavaForConditionalGeneration (HF modeling_llava.py) on the native engine:
+ * CLIP features of the chosen layer, class token dropped, optional k x k
+ * pooling (our extension, config image_pooling), the MLP projector, and the
+ * features written over the image-token embeddings before the decoder runs.
+ */
+import { avgPool } from '../../webgpu/kernels/avg-pool';
+import type { KvCache } from '../../webgpu/kv-cache';
+import type { GpuRuntime } from '../../webgpu/runtime';
+import { view, type Tensor } from '../../webgpu/tensor';
+import type { LlavaConfig } from '../config';
+import type { SafetensorsFile } from '../safetensors';
+import { ClipVisionTower } from './clip-vision';
+import { LlamaDecoder } from './llama-decoder';
+import { activationFor, activationOp, linear, Scope } from './ops';
+import { Weights, type Linear, type WeightOptions } from './weights';
+
+/** Encoder layers to run so that hidden_states[featureLayer] is the last one computed. */
+export function layersForFeature(featureLayer: number, numLayers: number): number {
+  const index = featureLayer < 0 ? numLayers + 1 + featureLayer : featureLayer;
+  if (index < 0 || index > numLayers) throw new Error(`vision_feature_layer ${featureLayer} is outside 0..${numLayers}`);
+  return index;
+}
+
+export class NativeLlava {
+  readonly weights: Weights;
+  readonly vision: ClipVisionTower;
+  readonly decoder: LlamaDecoder;
+  private readonly projector: [Linear, Linear];
+
+  constructor(
+    readonly rt: GpuRuntime,
+    readonly config: LlavaConfig,
+    file: SafetensorsFile,
+    options: WeightOptions = {},
+  ) {
+    this.weights = new Weights(rt, file, options);
+    const v = config.vision;
+    this.vision = new ClipVisionTower(this.weights, v, layersForFeature(config.visionFeatureLayer, v.numLayers));
+    this.decoder = new LlamaDecoder(this.weights, config.text);
+    const d = config.text.hiddenSize;
+    this.projector = [
+      this.weights.linear('multi_modal_projector.linear_1', d, v.hiddenSize, config.projectorBias),
+      this.weights.linear('multi_modal_projector.linear_2', d, d, config.projectorBias),
+    ];
+  }
+
+  /** pixel_values of one image [3, S, S] -> image features [imageSeqLength, D]. */
+  imageFeatures(s: Scope, pixels: Tensor): Tensor {
+    const c = this.config;
+    const hidden = this.vision.forward(s, pixels);
+    const n = this.vision.numPatches;
+    const width = c.vision.hiddenSize;
+    let feats = hidden;
+    if (c.visionFeatureSelect === 'default') {
+      feats = s.empty([n, width], 'llava.patch-features');
+      s.rt.copy(hidden, width, feats, 0, n * width);
+    }
+    if (c.imagePooling > 1) {
+      const side = Math.sqrt(n);
+      const k = c.imagePooling;
+      const pooled = s.empty([(side / k) ** 2, width], 'llava.pooled');
+      s.rt.run(avgPool, [view(feats, [1, side, side, width])], [view(pooled, [1, side / k, side / k, width])], { batch: 1, gridH: side, gridW: side, channels: width, k });
+      feats = pooled;
+    }
+    const mid = activationOp(s, linear(s, feats, this.projector[0], 'projector.linear_1'), activationFor(c.projectorHiddenAct), 'projector.act');
+    return linear(s, mid, this.projector[1], 'projector.linear_2');
+  }
+
+  /**
+   * Embeddings of a prompt with image features written over its image tokens,
+   * in order: the i-th run of image tokens takes the i-th image's features.
+   */
+  mergedEmbeddings(s: Scope, ids: Int32Array, pixels: readonly Float32Array[]): Tensor {
+    const c = this.config;
+    const d = c.text.hiddenSize;
+    const embeds = this.decoder.embed(s, s.upload(ids, [ids.length], 'prompt.ids'));
+    const positions: number[] = [];
+    ids.forEach((id, i) => {
+      if (id === c.imageTokenIndex) positions.push(i);
+    });
+    if (positions.length !== pixels.length * c.imageSeqLength) {
+      throw new Error(`the prompt has ${positions.length} image tokens but ${pixels.length} image(s) need ${pixels.length * c.imageSeqLength}`);
+    }
+    const size = c.vision.imageSize;
+    pixels.forEach((px, img) => {
+      const feats = this.imageFeatures(s, s.upload(px, [c.vision.numChannels, size, size], `image.${img}`));
+      // Image tokens of one image are contiguous in LLaVA prompts; copy each contiguous run at once.
+      const mine = positions.slice(img * c.imageSeqLength, (img + 1) * c.imageSeqLength);
+      let start = 0;
+      for (let j = 1; j <= mine.length; j++) {
+        if (j === mine.length || (mine[j] as number) !== (mine[j - 1] as number) + 1) {
+          s.rt.copy(feats, start * d, embeds, (mine[start] as number) * d, (j - start) * d);
+          start = j;
+        }
+      }
+    });
+    return embeds;
+  }
+
+  /** Prefill a prompt (with images) into the cache; returns the last position's logits. */
+  async prefill(cache: KvCache, ids: Int32Array, pixels: readonly Float32Array[]): Promise<Float32Array> {
+    const s = new Scope(this.rt);
+    const logits = this.decoder.step(s, this.mergedEmbeddings(s, ids, pixels), cache);
+    const out = await this.rt.readF32(logits);
+    s.release();
+    return out;
+  }
+
+  /** One decode step for a single new token. */
+  async decodeStep(cache: KvCache, id: number): Promise<Float32Array> {
+    const s = new Scope(this.rt);
+    const embeds = this.decoder.embed(s, s.upload(new Int32Array([id]), [1], 'token.id'));
+    const logits = this.decoder.step(s, embeds, cache);
+    const out = await this.rt.readF32(logits);
+    s.release();
+    return out;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Checkpoint tensors on the GPU, uploaded once and looked up by their
+ * checkpoint names. Linear weights can be quantized to int8/int4 at load
+ * (per-group scales along K); everything else stays f32 (f16/bf16 files are
+ * upcast, since CPU-emulated adapters have no shader-f16).
+ */
+import { quantize, type QuantBits } from '../../webgpu/quant';
+import type { GpuRuntime } from '../../webgpu/runtime';
+import type { Tensor } from '../../webgpu/tensor';
+import { SafetensorsError, type SafetensorsFile } from '../safetensors';
+
+export type WeightDType = 'f32' | 'int8' | 'int4';
+
+export interface Linear {
+  /** Output features N (rows of the HF [out, in] weight). */
+  n: number;
+  /** Input features K. */
+  k: number;
+  bias: Tensor | null;
+  weight: { kind: 'f32'; w: Tensor } | { kind: 'quant'; bits: QuantBits; groupSize: number; packed: Tensor; scales: Tensor };
+}
+
+export interface WeightOptions {
+  dtype?: WeightDType;
+  /** Quantization group along K (32..128, dividing K). */
+  groupSize?: number;
+}
+
+/** The largest allowed group size that divides K, or null when K fits none (that layer stays f32). */
+function groupFor(k: number, wanted: number): number | null {
+  for (let g = wanted; g >= 32; g /= 2) if (k % g === 0 && g % 8 === 0) return g;
+  return null;
+}
+
+export class Weights {
+  private readonly uploaded = new Map<string, Tensor>();
+  private bytes = 0;
+
+  constructor(
+    readonly rt: GpuRuntime,
+    private readonly file: SafetensorsFile,
+    private readonly options: WeightOptions = {},
+  ) {}
+
+  /** Bytes of weights uploaded so far. */
+  get gpuBytes(): number {
+    return this.bytes;
+  }
+
+  has(name: string): boolean {
+    return this.file.has(name);
+  }
+
+  /** An f32 tensor with the expected shape, uploaded on first use. */
+  tensor(name: string, shape: readonly number[]): Tensor {
+    const cached = this.uploaded.get(name);
+    if (cached) return cached;
+    const info = this.file.info(name);
+    const want = shape.reduce((a, d) => a * d, 1);
+    const have = info.shape.reduce((a, d) => a * d, 1);
+    if (want !== have) {
+      throw new SafetensorsError(this.file.file, `tensor ${name} is [${info.shape.join(',')}] but the config implies [${shape.join(',')}]`);
+    }
+    const t = this.rt.upload(this.file.float32(name), shape, name);
+    this.uploaded.set(name, t);
+    this.bytes += want * 4;
+    return t;
+  }
+
+  /** An HF Linear (weight [n, k], optional bias [n]) under `prefix`. */
+  linear(prefix: string, n: number, k: number, hasBias: boolean): Linear {
+    const bias = hasBias ? this.tensor(`${prefix}.bias`, [n]) : null;
+    const dtype = this.options.dtype ?? 'f32';
+    const group = dtype === 'f32' ? null : groupFor(k, this.options.groupSize ?? 32);
+    if (dtype === 'f32' || group === null) return { n, k, bias, weight: { kind: 'f32', w: this.tensor(`${prefix}.weight`, [n, k]) } };
+    const bits: QuantBits = dtype === 'int8' ? 8 : 4;
+    const name = `${prefix}.weight`;
+    const info = this.file.info(name);
+    if (info.shape.join() !== [n, k].join()) throw new SafetensorsError(this.file.file, `tensor ${name} is [${info.shape.join(',')}] but the config implies [${n},${k}]`);
+    const q = quantize(this.file.float32(name), n, k, bits, group);
+    const packed = this.rt.upload(q.packed, [n, q.packed.length / n], `${name}.q${bits}`);
+    const scales = this.rt.upload(q.scales, [n, k / group], `${name}.scales`);
+    this.bytes += q.packed.byteLength + q.scales.byteLength;
+    return { n, k, bias, weight: { kind: 'quant', bits, groupSize: group, packed, scales } };
+  }
+}
