@@ -1,0 +1,104 @@
+"""The model card (README.md beside the weights): architecture, sizes, data, recipe, scores, licence."""
+import os
+
+from model import count_parameters
+
+TARGETS = {
+    "vqa": "exact match >= 0.95", "pope": "yes/no F1 >= 0.90 per strategy", "grounding": "IoU > 0.5 for >= 90% of boxes",
+    "ocr": "character error rate <= 0.05", "doc/chart": "exact match >= 0.90",
+}
+
+
+def score_table(scores):
+    if not scores:
+        return "Not scored yet: run `npm run eval:tiny -- --seed 9 --count 1900`.\n"
+    rows = ["| task | n | metric | score |", "| --- | ---: | --- | ---: |"]
+    for task, r in scores["tasks"].items():
+        rows.append(f"| {task} | {r['n']} | {r['metric']} | {r['score']:.3f} |")
+    return f"Held-out split: seed {scores['seed']}, {scores['count']} records (`npm run eval:tiny`).\n\n" + "\n".join(rows) + "\n"
+
+
+def write_model_card(out, name, model, cfg, tok, scores):
+    v, t = cfg.vision_config, cfg.text_config
+    size = lambda p: f"{count_parameters(model, p):,}"
+    files = sorted(os.path.relpath(os.path.join(dp, f), out) for dp, _, fs in os.walk(out) for f in fs)
+    text = f"""---
+license: apache-2.0
+library_name: transformers
+pipeline_tag: image-text-to-text
+tags: [llava, tiny, synthetic]
+---
+
+# {name}
+
+A tiny LLaVA-family vision-language model trained from scratch on the synthetic
+scenes, text images, documents and bar charts of this repository (`src/data`). It
+exists so the app works offline and so both browser engines can be checked against
+a PyTorch reference (`golden.json`); it knows nothing about real photographs.
+
+## Architecture
+
+`LlavaForConditionalGeneration` with Hugging Face parameter names:
+
+| part | shape | parameters |
+| --- | --- | ---: |
+| vision tower (CLIP ViT) | {v.image_size}x{v.image_size} input, patch {v.patch_size}, width {v.hidden_size}, {v.num_hidden_layers} pre-norm layers, {v.num_attention_heads} heads, GELU MLP {v.intermediate_size} | {size('vision_tower')} |
+| projector (LLaVA-1.5) | linear {v.hidden_size}->{t.hidden_size}, GELU, linear {t.hidden_size}->{t.hidden_size} | {size('multi_modal_projector')} |
+| decoder (Llama) | width {t.hidden_size}, {t.num_hidden_layers} layers, {t.num_attention_heads} query heads / {t.num_key_value_heads} key-value heads of {t.head_dim}, SwiGLU {t.intermediate_size}, RMSNorm, RoPE theta {t.rope_theta:g}, vocabulary {t.vocab_size}, untied lm_head | {size('language_model')} |
+| total | | {size('')} |
+
+Image features are the last encoder layer's patch outputs (class token dropped,
+`vision_feature_select_strategy: "default"`, `vision_feature_layer: -1`).
+
+**Extension: `image_pooling` ({cfg.image_pooling}).** Before the projector the {v.image_size // v.patch_size}x{v.image_size // v.patch_size} patch grid is
+average-pooled in {cfg.image_pooling}x{cfg.image_pooling} windows, so one image is {cfg.image_seq_length} tokens
+(`image_seq_length`). Stock LLaVA has no such field; a loader that ignores it
+would expect {(v.image_size // v.patch_size) ** 2} image tokens. Documents and charts are resized to
+{v.image_size}x{v.image_size} like scenes: the LLaVA-NeXT AnyRes path is not used by this model.
+
+Tokenizer: word-level (`tokenizer.json`, a `WordLevel` model with a `Split`
+pre-tokenizer and a `Fuse` decoder), {len(tok)} tokens: every word of the synthetic
+data with its leading space, single digits, printable ASCII. `<|im_start|>`/`<|im_end|>`
+chat format; `<image>` is expanded to {cfg.image_seq_length} image tokens by the processor; the chat
+template writes a user turn's text before its images. Generation stops at `<|im_end|>`.
+
+Preprocessing: resize to {v.image_size}x{v.image_size} (bilinear), x/255, then (x - 0.5)/0.5.
+
+## Files
+
+model.safetensors holds matrices, embeddings and the patch convolution in f16 and
+every 1-D tensor (norm weights, biases, the class embedding) in f32; upcast to f32
+at load. The ONNX files (f32, opset 14) follow the onnx-community split:
+`vision_encoder.onnx` (pixel_values -> image_features, projector included),
+`embed_tokens.onnx`, `decoder_model_merged.onnx` (inputs_embeds, attention_mask,
+position_ids, past_key_values.N.key/value -> logits, present.N.key/value; an empty
+past works). `golden.json` holds PyTorch outputs on `golden.png`, format {1}.
+
+{chr(10).join('- `' + f + '`' for f in files)}
+
+## Training
+
+Data: `npm run data` splits (seeded, deterministic); the held-out shape (star) and
+colour (purple) never appear, for the LoRA feature to teach. Recipe (`tools/train/train.py`,
+one CPU thread, AdamW, batch 32, loss on assistant tokens only):
+
+1. encoder: the vision tower alone on dense targets from the label maps
+   (per-patch colour, shape and box, object count, each object's shape and colour
+   from its own patches), background patches down-weighted;
+2. warmup: one-object scenes, easy questions, constant learning rate;
+3. curriculum: 1-2 objects, then 1-4 (with POPE and two-image comparison), box questions throughout;
+4. all tasks, cosine decay; the dense heads stay on as an auxiliary loss after stage 1.
+
+`npm run train:tiny` reruns the chain (data -> train -> export -> golden).
+
+## Scores
+
+{score_table(scores)}
+Targets set for this model: {'; '.join(f'{k}: {v}' for k, v in TARGETS.items())}.
+
+## Licence
+
+Apache-2.0, like the code and the synthetic data that trained it.
+"""
+    with open(os.path.join(out, "README.md"), "w") as f:
+        f.write(text)

@@ -1,0 +1,211 @@
+"""Trains the bundled model on src/data splits, in stages, resumable, on one CPU thread.
+
+    /usr/bin/python3 tools/train/train.py --work .cache/train [--minutes-scale 1.0]
+
+Recipe (from pilots on this data, see the model card):
+  encoder   the vision tower alone on dense targets (per-patch colour/shape/box,
+            count, per-object shape/colour), so it encodes what is where;
+  warmup    the decoder on one-object scenes with easy questions, constant rate;
+  two/four  a curriculum of 1-2 then 1-4 objects, box questions from the start;
+  all       every task (scenes up to 5 objects, POPE, compare, multi-turn, OCR,
+            documents, charts), cosine decay at the end.
+The dense heads stay on as an auxiliary loss after the first stage.
+"""
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import sys
+import time
+
+# One thread everywhere: the pilots ran faster on one than on two, and the
+# machine's other core belongs to other work. Set before numpy/torch load.
+for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[var] = "1"
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from data import REPO, Split, collate, generate          # noqa: E402
+from heads import DenseHeads                              # noqa: E402
+from model import LlavaConfig, LlavaForConditionalGeneration, TextConfig, VisionConfig, count_parameters  # noqa: E402
+from tokenizer import Tokenizer, build_vocab              # noqa: E402
+
+torch.set_num_threads(1)
+torch.set_num_interop_threads(1)
+
+SCENE_TASKS = ["describe", "vqa-colour", "vqa-shape", "vqa-count", "vqa-position", "vqa-relation",
+               "grounding", "grounding-all", "referring", "multi-turn"]
+POPE_TASKS = ["pope-random", "pope-popular", "pope-adversarial"]
+
+# name, split options, steps, peak lr, lm loss weight, dense loss weight, schedule
+STAGES = [
+    dict(name="encoder", seed=101, count=6000, tasks=["vqa-count"], min_objects=1, max_objects=5,
+         steps=1200, lr=2e-3, lm=0.0, dense=1.0, schedule="constant"),
+    dict(name="warmup", seed=102, count=6000, tasks=["vqa-colour", "vqa-shape", "vqa-count", "grounding", "referring", "describe"],
+         min_objects=1, max_objects=1, steps=600, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
+    dict(name="two", seed=103, count=12000, tasks=SCENE_TASKS, min_objects=1, max_objects=2,
+         steps=1200, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
+    dict(name="four", seed=104, count=16000, tasks=SCENE_TASKS + POPE_TASKS + ["compare"], min_objects=1, max_objects=4,
+         steps=2000, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
+    dict(name="all", seed=105, count=40000, tasks=None, min_objects=None, max_objects=None,
+         steps=4500, lr=1e-3, lm=1.0, dense=0.3, schedule="cosine"),
+]
+
+
+def model_config(vocab_size):
+    return LlavaConfig(
+        vision_config=VisionConfig(image_size=64, patch_size=8, hidden_size=128, intermediate_size=512,
+                                   num_hidden_layers=4, num_attention_heads=4),
+        text_config=TextConfig(vocab_size=vocab_size, hidden_size=192, intermediate_size=512, num_hidden_layers=4,
+                               num_attention_heads=6, num_key_value_heads=2, head_dim=32,
+                               max_position_embeddings=512, bos_token_id=1, eos_token_id=2, pad_token_id=0),
+        image_token_index=3, image_pooling=2)
+
+
+def vocabulary(work):
+    """Builds (once) the word vocabulary from a large all-task split, held-out concepts included (LoRA needs them)."""
+    folder = os.path.join(work, "tokenizer")
+    if os.path.exists(os.path.join(folder, "tokenizer.json")):
+        return Tokenizer.load(folder)
+    corpus = generate(os.path.join(work, "data", "vocab"), seed=7, count=8000, held_out="include")
+    with open(os.path.join(corpus, "data.json")) as f:
+        texts = [t["value"] for r in json.load(f) for t in r["conversations"]]
+    with open(os.path.join(REPO, "src", "data", "words.ts")) as f:
+        words = re.findall(r"'([A-Za-z]+)'", f.read())
+    extra = {v for w in words for v in (w.lower(), w.title(), w.upper())} | {"user", "assistant", "system"}
+    tok = Tokenizer(build_vocab(texts, sorted(extra)))
+    tok.save(folder)
+    return tok
+
+
+def lr_at(stage, step):
+    warm = min(100, stage["steps"] // 10)
+    if step < warm:
+        return stage["lr"] * (step + 1) / warm
+    if stage["schedule"] == "cosine":
+        p = (step - warm) / max(1, stage["steps"] - warm)
+        return stage["lr"] * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * p)))
+    return stage["lr"]
+
+
+def losses(model, heads, split, batch, want_lm, want_dense):
+    """LM loss on assistant tokens and the dense auxiliary loss, sharing one vision pass."""
+    feats = model.patch_features(batch["pixel_values"])                  # (images, N, C)
+    l_lm = l_dense = None
+    if want_lm:
+        image_features = model.multi_modal_projector(model.pool(feats))  # (images, tokens, D)
+        x = model.embed(batch["input_ids"], image_features)
+        att = batch["attention_mask"]
+        logits, _, _ = model.decode(x, att, (att.cumsum(-1) - 1).clamp(min=0))
+        # Next-token prediction: position t predicts token t + 1.
+        l_lm = F.cross_entropy(logits[:, :-1].flatten(0, 1), batch["labels"][:, 1:].flatten(), ignore_index=-100)
+    if want_dense:
+        idx = [j for j, i in enumerate(batch["image_idx"]) if i in split.dense]
+        if idx:
+            l_dense, _ = heads.loss(feats[idx], [split.dense[batch["image_idx"][j]] for j in idx])
+    return l_lm, l_dense
+
+
+def save_checkpoint(path, state):
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)   # never leave a half-written checkpoint behind
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", default=os.path.join(REPO, ".cache", "train"))
+    ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every stage's steps (pilots: 0.1)")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--stop-after", default=None, help="stop after this stage (checkpoint kept)")
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+
+    tok = vocabulary(args.work)
+    cfg = model_config(len(tok))
+    model = LlavaForConditionalGeneration(cfg)
+    heads = DenseHeads(cfg.vision_config.hidden_size)
+    print(f"parameters: {count_parameters(model):,} (vision {count_parameters(model, 'vision_tower'):,}, "
+          f"projector {count_parameters(model, 'multi_modal_projector'):,}, text {count_parameters(model, 'language_model'):,})", flush=True)
+    params = list(model.parameters()) + list(heads.parameters())
+    opt = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
+    ckpt_path = os.path.join(args.work, "checkpoint.pt")
+    start_stage, start_step, elapsed = 0, 0, 0.0
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path)
+        model.load_state_dict(ck["model"])
+        heads.load_state_dict(ck["heads"])
+        opt.load_state_dict(ck["opt"])
+        torch.set_rng_state(ck["torch_rng"])
+        start_stage, start_step, elapsed = ck["stage"], ck["step"], ck["elapsed"]
+        print(f"resumed at stage {STAGES[start_stage]['name'] if start_stage < len(STAGES) else 'done'} step {start_step}", flush=True)
+    with open(os.path.join(args.work, "config.json"), "w") as f:
+        json.dump(cfg.to_hf(), f, indent=2)
+
+    log_path = os.path.join(args.work, "loss.csv")
+    new_log = not os.path.exists(log_path)
+    log = open(log_path, "a", newline="")
+    writer = csv.writer(log)
+    if new_log:
+        writer.writerow(["stage", "step", "lr", "lm_loss", "dense_loss", "elapsed_s"])
+
+    for si in range(start_stage, len(STAGES)):
+        st = STAGES[si]
+        steps = max(1, int(st["steps"] * args.steps_scale))
+        folder = generate(os.path.join(args.work, "data", st["name"]), st["seed"], st["count"], st["tasks"],
+                          st["min_objects"], st["max_objects"], masks=True)
+        split = Split(folder, tok, cfg.vision_config.image_size, cfg.image_seq_length, dense=True)
+        print(f"stage {st['name']}: {len(split)} samples, {len(split.dense)} dense images, {steps} steps", flush=True)
+        # The batch order is a function of (seed, stage, step), so a resumed run draws the same batches.
+        step0 = start_step if si == start_stage else 0
+        t0, run_lm, run_dense = time.time(), 0.0, 0.0
+        for step in range(step0, steps):
+            rng = np.random.default_rng([args.seed, si, step])
+            picks = rng.integers(0, len(split), args.batch).tolist()
+            batch = collate(split, picks)
+            lr = lr_at({**st, "steps": steps}, step)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            l_lm, l_dense = losses(model, heads, split, batch, st["lm"] > 0, st["dense"] > 0)
+            loss = torch.zeros(())
+            if l_lm is not None:
+                loss = loss + st["lm"] * l_lm
+            if l_dense is not None:
+                loss = loss + st["dense"] * l_dense
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            run_lm = 0.9 * run_lm + 0.1 * (l_lm.item() if l_lm is not None else 0)
+            run_dense = 0.9 * run_dense + 0.1 * (l_dense.item() if l_dense is not None else 0)
+            now = elapsed + time.time() - t0
+            if step % 20 == 0 or step == steps - 1:
+                writer.writerow([st["name"], step, f"{lr:.6f}", f"{l_lm.item() if l_lm is not None else 0:.4f}",
+                                 f"{l_dense.item() if l_dense is not None else 0:.4f}", f"{now:.1f}"])
+                log.flush()
+            if step % 100 == 0 or step == steps - 1:
+                print(f"{st['name']} {step}/{steps} lr {lr:.2e} lm {run_lm:.3f} dense {run_dense:.3f} {now:.0f}s", flush=True)
+            if (step + 1) % 300 == 0 or step == steps - 1:
+                done = step == steps - 1
+                save_checkpoint(ckpt_path, {"model": model.state_dict(), "heads": heads.state_dict(), "opt": opt.state_dict(),
+                                            "torch_rng": torch.get_rng_state(), "stage": si + 1 if done else si,
+                                            "step": 0 if done else step + 1, "elapsed": now, "config": cfg.to_hf()})
+        elapsed += time.time() - t0
+        torch.save(model.state_dict(), os.path.join(args.work, f"model-{st['name']}.pt"))
+        if args.stop_after == st["name"]:
+            break
+    log.close()
+    print(f"training done, {elapsed:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
