@@ -93,12 +93,20 @@ def main():
     ap.add_argument("--checkpoint", default="checkpoint.pt")
     ap.add_argument("--name", default="webvlm-tiny")
     ap.add_argument("--scores", default=None, help="eval JSON to put in the model card")
+    ap.add_argument("--card-only", action="store_true", help="only rewrite README.md (with --scores)")
     args = ap.parse_args()
     out = os.path.join(REPO, "public", "models", args.name)
     os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
 
     model, cfg = load_trained(args.work, args.checkpoint)
     tok = Tokenizer.load(os.path.join(args.work, "tokenizer"))
+    scores = None
+    if args.scores and os.path.exists(args.scores):
+        with open(args.scores) as f:
+            scores = json.load(f)
+    if args.card_only:
+        write_model_card(out, args.name, model, cfg, tok, scores)
+        return
     stored = round_to_f16(model)
     safetensors_io.save(os.path.join(out, "model.safetensors"), stored, {"format": "pt"})
     write_configs(out, cfg, tok)
@@ -109,10 +117,6 @@ def main():
     g = golden(model, cfg, tok, pixels, record, args.name)
     write_json(os.path.join(out, "golden.json"), g)
     export_onnx(model, cfg, os.path.join(out, "onnx"))
-    scores = None
-    if args.scores and os.path.exists(args.scores):
-        with open(args.scores) as f:
-            scores = json.load(f)
     write_model_card(out, args.name, model, cfg, tok, scores)
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(out) for f in fs)
     print(f"exported {out}: {total / 1e6:.2f} MB; greedy: {g['greedy']['text']!r}")

@@ -45,15 +45,15 @@ POPE_TASKS = ["pope-random", "pope-popular", "pope-adversarial"]
 # name, split options, steps, peak lr, lm loss weight, dense loss weight, schedule
 STAGES = [
     dict(name="encoder", seed=101, count=6000, tasks=["vqa-count"], min_objects=1, max_objects=5,
-         steps=1200, lr=2e-3, lm=0.0, dense=1.0, schedule="constant"),
+         steps=900, lr=2e-3, lm=0.0, dense=1.0, schedule="constant"),
     dict(name="warmup", seed=102, count=6000, tasks=["vqa-colour", "vqa-shape", "vqa-count", "grounding", "referring", "describe"],
-         min_objects=1, max_objects=1, steps=600, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
+         min_objects=1, max_objects=1, steps=400, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
     dict(name="two", seed=103, count=12000, tasks=SCENE_TASKS, min_objects=1, max_objects=2,
-         steps=1200, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
+         steps=600, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
     dict(name="four", seed=104, count=16000, tasks=SCENE_TASKS + POPE_TASKS + ["compare"], min_objects=1, max_objects=4,
-         steps=2000, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
+         steps=900, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
     dict(name="all", seed=105, count=40000, tasks=None, min_objects=None, max_objects=None,
-         steps=4500, lr=1e-3, lm=1.0, dense=0.3, schedule="cosine"),
+         steps=1400, lr=1e-3, lm=1.0, dense=0.3, schedule="cosine"),
 ]
 
 

@@ -1,0 +1,194 @@
+"""Scores the PyTorch model on a freshly generated split: one row per task.
+
+    npm run eval:tiny -- --seed 9 --count 1900 [--json scores.json] [--model public/models/webvlm-tiny]
+
+Every assistant turn is one question, asked with the gold conversation before it
+(so a multi-turn record scores each turn). Metrics: exact match for VQA, referring,
+descriptions, comparisons, documents and charts; F1 of "yes" per POPE strategy;
+the share of gold boxes found with IoU > 0.5 for grounding; the character error
+rate (edit distance / gold length, summed over the split) for OCR.
+"""
+import argparse
+import json
+import os
+import re
+import sys
+import time
+
+for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[var] = "1"
+
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+import safetensors_io                                                         # noqa: E402
+from data import REPO, generate, normalise, read_png, to_model_size           # noqa: E402
+from generate import greedy                                                   # noqa: E402
+from model import LlavaConfig, LlavaForConditionalGeneration                  # noqa: E402
+from tokenizer import IMAGE, Tokenizer, llava_to_messages, render_chat        # noqa: E402
+
+torch.set_num_threads(1)
+
+BOX_RE = re.compile(r"<ref>(.*?)</ref><box>\((\d+),(\d+)\),\((\d+),(\d+)\)</box>")
+
+
+def load_exported(folder):
+    with open(os.path.join(folder, "config.json")) as f:
+        cfg = LlavaConfig.from_hf(json.load(f))
+    model = LlavaForConditionalGeneration(cfg)
+    model.load_state_dict(safetensors_io.load(os.path.join(folder, "model.safetensors")))
+    return model.eval(), cfg, Tokenizer.load(folder)
+
+
+def metric_of(task):
+    if task.startswith("pope-"):
+        return "f1"
+    if task.startswith("grounding"):
+        return "iou>0.5"
+    if task == "ocr":
+        return "cer"
+    return "exact_match"
+
+
+def iou(a, b):
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def boxes(text):
+    return [(m[0], tuple(int(v) for v in m[1:])) for m in BOX_RE.findall(text)]
+
+
+def box_hits(pred, gold):
+    """Gold boxes matched by a predicted box of the same name with IoU > 0.5 (each prediction used once)."""
+    p, hits = boxes(pred), 0
+    for name, g in boxes(gold):
+        for j, (n, b) in enumerate(p):
+            if n == name and iou(b, g) > 0.5:
+                hits += 1
+                p.pop(j)
+                break
+    return hits, len(boxes(gold))
+
+
+def edit_distance(a, b):
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+class Tally:
+    def __init__(self):
+        self.rows = {}
+
+    def add(self, task, pred, gold):
+        r = self.rows.setdefault(task, {"n": 0, "hit": 0, "edits": 0, "chars": 0, "tp": 0, "fp": 0, "fn": 0, "boxes": 0})
+        r["n"] += 1
+        r["hit"] += pred == gold
+        r["edits"] += edit_distance(pred, gold)
+        r["chars"] += len(gold)
+        r["tp"] += pred == "yes" and gold == "yes"
+        r["fp"] += pred == "yes" and gold != "yes"
+        r["fn"] += pred != "yes" and gold == "yes"
+        if task.startswith("grounding"):
+            h, n = box_hits(pred, gold)
+            r["box_hit"] = r.get("box_hit", 0) + h
+            r["boxes"] += n
+
+    def scores(self):
+        out = {}
+        for task in sorted(self.rows):
+            r, m = self.rows[task], metric_of(task)
+            if m == "f1":
+                s = 2 * r["tp"] / max(1, 2 * r["tp"] + r["fp"] + r["fn"])
+            elif m == "iou>0.5":
+                s = r.get("box_hit", 0) / max(1, r["boxes"])
+            elif m == "cer":
+                s = r["edits"] / max(1, r["chars"])
+            else:
+                s = r["hit"] / max(1, r["n"])
+            out[task] = {"n": r["n"], "metric": m, "score": round(s, 4)}
+        return out
+
+
+def questions(records, folder, cfg, tok):
+    """(task, prompt ids, pixel_values, gold) for every assistant turn of every record."""
+    size = cfg.vision_config.image_size
+    cache = {}
+    for r in records:
+        names = [r["image"]] if isinstance(r["image"], str) else r["image"]
+        for n in names:
+            if n not in cache:
+                cache[n] = normalise(to_model_size(read_png(os.path.join(folder, n)), size)[None])[0]
+        pixels = torch.stack([cache[n] for n in names])
+        conv = r["conversations"]
+        for j in range(1, len(conv), 2):
+            ids = tok.encode(render_chat(llava_to_messages(conv[:j]), add_generation_prompt=True))
+            ids = [k for i in ids for k in ([i] * cfg.image_seq_length if i == IMAGE else [i])]
+            yield r["task"], ids, pixels, conv[j]["value"]
+
+
+def evaluate(model, cfg, tok, folder, batch=32, max_new_tokens=96, limit=None):
+    with open(os.path.join(folder, "data.json")) as f:
+        records = json.load(f)[:limit]
+    tally, pending = Tally(), []
+
+    def flush():
+        outs = greedy(model, [p[1] for p in pending], torch.cat([p[2] for p in pending]), max_new_tokens)
+        for (task, _, _, gold), out in zip(pending, outs):
+            tally.add(task, tok.decode(out).strip(), gold)
+        pending.clear()
+
+    for q in questions(records, folder, cfg, tok):
+        pending.append(q)
+        if len(pending) == batch:
+            flush()
+    if pending:
+        flush()
+    return tally.scores()
+
+
+def print_table(scores):
+    print(f"{'task':<18} {'n':>5}  {'metric':<12} {'score':>7}")
+    for task, r in scores.items():
+        print(f"{task:<18} {r['n']:>5}  {r['metric']:<12} {r['score']:>7.3f}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seed", type=int, default=9)
+    ap.add_argument("--count", type=int, default=1900)
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--tasks", default=None, help="comma-separated task names (default: all)")
+    ap.add_argument("--model", default=os.path.join(REPO, "public", "models", "webvlm-tiny"))
+    ap.add_argument("--checkpoint", default=None, help="score a training checkpoint (with --work) instead")
+    ap.add_argument("--work", default=os.path.join(REPO, ".cache", "train"))
+    args = ap.parse_args()
+    if args.checkpoint:
+        from export import load_trained
+        model, cfg = load_trained(args.work, args.checkpoint)
+        tok = Tokenizer.load(os.path.join(args.work, "tokenizer"))
+    else:
+        model, cfg, tok = load_exported(args.model)
+    tasks = args.tasks.split(",") if args.tasks else None
+    name = f"seed{args.seed}-n{args.count}" + (f"-{'-'.join(tasks)}" if tasks else "")
+    folder = generate(os.path.join(REPO, ".cache", "eval", name), args.seed, args.count, tasks)
+    t0 = time.time()
+    scores = evaluate(model, cfg, tok, folder)
+    print_table(scores)
+    print(f"({time.time() - t0:.0f}s)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"seed": args.seed, "count": args.count, "tasks": scores}, f, indent=2)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
