@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodePngRaster } from '../../src/data/png';
+import { parseLlavaConfig } from '../../src/models/config';
+import { generate } from '../../src/models/generation';
+import { parsePreprocessorConfig, preprocessImage } from '../../src/models/image-processing';
+import { NativeLlava } from '../../src/models/native/llava';
+import { SafetensorsFile } from '../../src/models/safetensors';
+import type { GpuRuntime } from '../../src/webgpu/runtime';
+import { testRuntime } from '../helpers/gpu';
+import { MODEL_DIR, readJson, type Golden } from './golden';
+
+// The native engine on the bundled model, in Node through Dawn, against PyTorch's golden outputs.
+const LOGITS_REL_TOL = 1e-3;
+
+let rt: GpuRuntime;
+const golden = readJson<Golden>('golden.json');
+const config = parseLlavaConfig(readJson('config.json'));
+const file = new SafetensorsFile(new Uint8Array(readFileSync(join(MODEL_DIR, 'model.safetensors'))).buffer, 'model.safetensors');
+const pre = parsePreprocessorConfig(readJson('preprocessor_config.json'), config.vision.imageSize);
+const raster = decodePngRaster(new Uint8Array(readFileSync(join(MODEL_DIR, golden.image))));
+const pixels = preprocessImage({ ...raster, channels: 3 }, pre).pixels;
+
+beforeAll(async () => {
+  rt = await testRuntime();
+});
+
+function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < want.length; i++) {
+    num = Math.max(num, Math.abs((got[i] as number) - (want[i] as number)));
+    den = Math.max(den, Math.abs(want[i] as number));
+  }
+  return num / den;
+}
+
+async function runGolden(model: NativeLlava) {
+  const ids = Int32Array.from(golden.inputs.expanded_input_ids);
+  const cache = model.decoder.newCache(rt, ids.length + golden.greedy.max_new_tokens + 1);
+  const first = await model.prefill(cache, ids, [pixels]);
+  const result = await generate(first, (id) => model.decodeStep(cache, id), { maxNewTokens: golden.greedy.max_new_tokens }, [], () => undefined);
+  cache.release();
+  return { first, ids: result.ids };
+}
+
+describe('native engine on the bundled model', () => {
+  it('preprocesses the golden image exactly as PyTorch', () => {
+    const g = golden.pixel_values;
+    const mean = pixels.reduce((a, b) => a + b, 0) / pixels.length;
+    expect(pixels.length).toBe(g.shape.reduce((a, b) => a * b, 1));
+    expect(mean).toBeCloseTo(g.mean, 6);
+    expect(Array.from(pixels.slice(0, g.first.length))).toEqual(g.first.map((v) => Math.fround(v)));
+  });
+
+  it('f32 weights: first-step logits within 1e-3 and the same 24 greedy ids', async () => {
+    const model = new NativeLlava(rt, config, file);
+    const { first, ids } = await runGolden(model);
+    const slice = first.slice(0, golden.logits.values.length);
+    const err = relError(slice, golden.logits.values);
+    console.log(`native f32: first-step logits relative error ${err.toExponential(2)}`);
+    expect(err).toBeLessThanOrEqual(LOGITS_REL_TOL);
+    const top5 = Array.from(first).map((v, i) => ({ v, i })).sort((a, b) => b.v - a.v).slice(0, 5).map((x) => x.i);
+    expect(top5).toEqual(golden.logits.top5.map((t) => t.id));
+    expect(ids).toEqual(golden.greedy.ids);
+  });
+
+  it('int8 weights: the same greedy ids (logits error reported)', async () => {
+    const model = new NativeLlava(rt, config, file, { dtype: 'int8', groupSize: 32 });
+    const { first, ids } = await runGolden(model);
+    const err = relError(first.slice(0, golden.logits.values.length), golden.logits.values);
+    console.log(`native int8: first-step logits relative error ${err.toExponential(2)}`);
+    expect(ids).toEqual(golden.greedy.ids);
+  });
+});
