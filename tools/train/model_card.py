@@ -54,7 +54,9 @@ Image features are the last encoder layer's patch outputs (class token dropped,
 average-pooled in {cfg.image_pooling}x{cfg.image_pooling} windows, so one image is {cfg.image_seq_length} tokens
 (`image_seq_length`). Stock LLaVA has no such field; a loader that ignores it
 would expect {(v.image_size // v.patch_size) ** 2} image tokens. Documents and charts are resized to
-{v.image_size}x{v.image_size} like scenes: the LLaVA-NeXT AnyRes path is not used by this model.
+{v.image_size}x{v.image_size} like scenes: this model does not use the LLaVA-NeXT AnyRes path
+(`tools/train/anyres.py` holds its PyTorch reference for llava_next checkpoints), so
+document text is far below its resolution.
 
 Tokenizer: word-level (`tokenizer.json`, a `WordLevel` model with a `Split`
 pre-tokenizer and a `Fuse` decoder), {len(tok)} tokens: every word of the synthetic
