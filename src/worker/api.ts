@@ -3,7 +3,12 @@
  * The worker implements it (engine.ts), the page gets it through Comlink
  * (client.ts). Every method may reject with a VlmError ({code, message}).
  */
+import type { PageResult } from '../documents/types';
+import type { OcrBackend } from '../ocr/browser-models';
 import type { AdapterReport } from '../webgpu/device';
+
+export type { PageResult, PageSource, TextLine } from '../documents/types';
+export type { OcrBackend } from '../ocr/browser-models';
 
 export interface GpuInfo {
   report: AdapterReport;
@@ -32,6 +37,53 @@ export interface KernelCheckResult {
   ms: number;
 }
 
+/** A file for the documents job; `bytes` is transferred (Comlink.transfer), not copied. */
+export interface DocumentFile {
+  name: string;
+  bytes: ArrayBuffer;
+}
+
+export interface OcrDocumentOptions {
+  /** Lets cancel(jobId) stop this job; a second job with the same id stops the first. */
+  jobId?: string;
+  /** 1-based first PDF page to process; with maxPages, a long PDF is read lazily in slices. */
+  firstPage?: number;
+  /** At most this many pages per call (default 20); the result's nextPage says where to go on. */
+  maxPages?: number;
+  /** PDF render scale, 1 = 72 dpi (default 2). Boxes are in pixels of the rendered page. */
+  scale?: number;
+  /** OCR every page, even those with a text layer. */
+  forceOcr?: boolean;
+  /** Which onnxruntime-web backend runs OCR (default 'auto'). */
+  backend?: OcrBackend;
+  /** Send each PDF page's image (JPEG) with its page-done event, for display (default true). */
+  pageImages?: boolean;
+}
+
+/** Progress of ocrDocument, in order: opened, then per page page-started, lines*, page-done. */
+export type DocumentEvent =
+  | { type: 'opened'; kind: 'pdf' | 'image'; pageCount: number; firstPage: number; lastPage: number }
+  | { type: 'page-started'; page: number }
+  | { type: 'lines'; page: number; done: number; total: number }
+  | { type: 'page-done'; result: PageResult; image: Blob | null };
+
+export interface DocumentResult {
+  name: string;
+  kind: 'pdf' | 'image';
+  pageCount: number;
+  pages: PageResult[];
+  /** The first page not yet processed, or null when the document is done. */
+  nextPage: number | null;
+  ms: number;
+}
+
+/** Pixels for ocrImage, the ImageData layout; `data.buffer` may be transferred. */
+export interface OcrImageInput {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
+
 export interface VlmApi {
   /** Acquire the GPU (once) and describe it. */
   info(): Promise<GpuInfo>;
@@ -39,4 +91,18 @@ export interface VlmApi {
   selfTest(n?: number, seed?: number): Promise<SelfTestResult>;
   /** Run the kernel subset (matmul, attention, a backward) against CPU references. */
   kernelChecks(): Promise<KernelCheckResult[]>;
+  /**
+   * OCR one image (PP-OCRv4 on onnxruntime-web). Rejects with 'no-text' when
+   * nothing is found, 'cancelled' after cancel(jobId).
+   */
+  ocrImage(image: OcrImageInput, options?: Pick<OcrDocumentOptions, 'jobId' | 'backend'>): Promise<PageResult>;
+  /**
+   * Text of a PDF, PNG, JPEG or WebP file, page by page: a PDF page's text
+   * layer where it has one, OCR otherwise. `onEvent` (a Comlink.proxy) hears
+   * progress and every finished page. Rejects with 'unsupported-file',
+   * 'pdf-encrypted', 'pdf-corrupt', 'no-text' or 'cancelled'.
+   */
+  ocrDocument(file: DocumentFile, options?: OcrDocumentOptions, onEvent?: (event: DocumentEvent) => void): Promise<DocumentResult>;
+  /** Stops the job started with this id; false when none was running. */
+  cancel(jobId: string): Promise<boolean>;
 }

@@ -8,7 +8,8 @@ import { acquireGpu, adapterName, type Gpu } from '../webgpu/device';
 import { elementwise } from '../webgpu/kernels/elementwise';
 import { elementwiseRef } from '../webgpu/reference/elementwise';
 import { GpuRuntime } from '../webgpu/runtime';
-import type { GpuInfo, KernelCheckResult, SelfTestResult, VlmApi } from './api';
+import type { DocumentEvent, DocumentFile, DocumentResult, GpuInfo, KernelCheckResult, OcrDocumentOptions, OcrImageInput, PageResult, SelfTestResult, VlmApi } from './api';
+import { DocumentJobs } from './jobs/documents';
 import { runKernelChecks } from './jobs/kernel-checks';
 import { VlmError } from './errors';
 
@@ -18,6 +19,7 @@ const SAMPLE = 4;
 
 export class Engine implements VlmApi {
   private started: Promise<GpuRuntime> | null = null;
+  private readonly documents = new DocumentJobs();
 
   constructor(private readonly getGpu: () => GPU | undefined) {}
 
@@ -62,6 +64,19 @@ export class Engine implements VlmApi {
 
   async kernelChecks(): Promise<KernelCheckResult[]> {
     return runKernelChecks(await this.runtime());
+  }
+
+  ocrImage(image: OcrImageInput, options: Pick<OcrDocumentOptions, 'jobId' | 'backend'> = {}): Promise<PageResult> {
+    return this.documents.image(image, options);
+  }
+
+  ocrDocument(file: DocumentFile, options: OcrDocumentOptions = {}, onEvent?: (event: DocumentEvent) => void): Promise<DocumentResult> {
+    // A Comlink proxy returns a promise; progress is fire-and-forget.
+    return this.documents.run(file, options, (e) => void onEvent?.(e));
+  }
+
+  async cancel(jobId: string): Promise<boolean> {
+    return this.documents.cancel(jobId);
   }
 
   /** The runtime, created on first use and again after a lost device. */

@@ -5,6 +5,7 @@
  * switch on.
  */
 import * as Comlink from 'comlink';
+import { OcrError, type OcrErrorCode } from '../ocr/errors';
 import { GpuUnavailableError } from '../webgpu/device';
 import { DeviceLimitError, KernelInputError } from '../webgpu/errors';
 
@@ -15,7 +16,8 @@ export type ErrorCode =
   | 'device-lost'
   | 'bad-input'
   | 'device-limit'
-  | 'internal';
+  | 'internal'
+  | OcrErrorCode;
 
 export interface ApiError {
   code: ErrorCode;
@@ -34,6 +36,7 @@ export class VlmError extends Error implements ApiError {
 
 export function toApiError(err: unknown): ApiError {
   if (err instanceof VlmError) return { code: err.code, message: err.message };
+  if (err instanceof OcrError) return { code: err.code, message: err.message };
   if (err instanceof GpuUnavailableError) return { code: err.code, message: err.message };
   if (err instanceof KernelInputError) return { code: 'bad-input', message: err.message };
   if (err instanceof DeviceLimitError) return { code: 'device-limit', message: err.message };

@@ -1,0 +1,135 @@
+/**
+ * The documents job: a dropped PDF or image becomes text, page by page. Each
+ * PDF page is rendered, its text layer taken when it has one (no OCR then),
+ * otherwise OCR'd; the page's pixels are released before the next one is
+ * rendered, so a 500-page file costs the memory of one page. Progress and
+ * each finished page go to the caller as events; cancel(jobId) stops the job
+ * between steps.
+ */
+import { sniffFileKind, MIME } from '../../documents/file-kind';
+import { decodeImageFile } from '../../documents/image-file';
+import { openPdf, renderPdfPage } from '../../documents/pdf';
+import { fromOcrLines, type PageResult, type TextLine } from '../../documents/types';
+import { loadBrowserOcr } from '../../ocr/browser-models';
+import { OcrError, throwIfCancelled } from '../../ocr/errors';
+import { ocrPage } from '../../ocr/ocr-pipeline';
+import type { RgbaImage } from '../../ocr/types';
+import type { DocumentEvent, DocumentFile, DocumentResult, OcrDocumentOptions, OcrImageInput } from '../api';
+
+const DEFAULT_SCALE = 2;
+const DEFAULT_MAX_PAGES = 20;
+
+type Emit = (e: DocumentEvent) => void;
+
+interface PageWork {
+  page: number;
+  image: RgbaImage;
+  canvas: OffscreenCanvas;
+  textLines: TextLine[];
+}
+
+async function pageImage(canvas: OffscreenCanvas, wanted: boolean): Promise<Blob | null> {
+  return wanted ? canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 }) : null;
+}
+
+async function readPage(work: PageWork, opts: OcrDocumentOptions, signal: AbortSignal, emit: Emit): Promise<PageResult> {
+  const t0 = performance.now();
+  const { image, page } = work;
+  if (work.textLines.length > 0 && !opts.forceOcr) {
+    return { page, source: 'text-layer', width: image.width, height: image.height, lines: work.textLines, ms: performance.now() - t0 };
+  }
+  const models = await loadBrowserOcr(opts.backend ?? 'auto');
+  const lines = await ocrPage(models, image, {
+    signal,
+    onProgress: (done, total) => emit({ type: 'lines', page, done, total }),
+  });
+  return { page, source: 'ocr', width: image.width, height: image.height, lines: fromOcrLines(lines), ms: performance.now() - t0 };
+}
+
+export class DocumentJobs {
+  private readonly running = new Map<string, AbortController>();
+
+  /** True when a job with this id was running and has been told to stop. */
+  cancel(jobId: string): boolean {
+    const c = this.running.get(jobId);
+    c?.abort();
+    return c !== undefined;
+  }
+
+  run(file: DocumentFile, opts: OcrDocumentOptions, emit: Emit): Promise<DocumentResult> {
+    return this.withJob(opts.jobId, (signal) => this.process(file, opts, signal, emit));
+  }
+
+  /** OCR of raw pixels (no file to decode): one page, always source 'ocr'. */
+  image(image: OcrImageInput, opts: Pick<OcrDocumentOptions, 'jobId' | 'backend'>): Promise<PageResult> {
+    if (!(image.width > 0 && image.height > 0 && image.data.length === image.width * image.height * 4)) {
+      throw new OcrError('unsupported-file', `ocrImage needs RGBA pixels, width*height*4 bytes; got ${image.data.length} for ${image.width}x${image.height}.`);
+    }
+    return this.withJob(opts.jobId, async (signal) => {
+      const t0 = performance.now();
+      const models = await loadBrowserOcr(opts.backend ?? 'auto');
+      const lines = await ocrPage(models, image, { signal });
+      if (lines.length === 0) throw new OcrError('no-text', 'No text found in the image.');
+      return { page: 1, source: 'ocr', width: image.width, height: image.height, lines: fromOcrLines(lines), ms: performance.now() - t0 };
+    });
+  }
+
+  private async withJob<T>(id: string | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const jobId = id ?? `job-${Math.random().toString(36).slice(2)}`;
+    this.running.get(jobId)?.abort();
+    this.running.set(jobId, controller);
+    try {
+      return await fn(controller.signal);
+    } finally {
+      if (this.running.get(jobId) === controller) this.running.delete(jobId);
+    }
+  }
+
+  private async process(file: DocumentFile, opts: OcrDocumentOptions, signal: AbortSignal, emit: Emit): Promise<DocumentResult> {
+    const t0 = performance.now();
+    const bytes = new Uint8Array(file.bytes);
+    const kind = sniffFileKind(bytes);
+    if (kind === 'unknown') throw new OcrError('unsupported-file', `${file.name} is not a PDF, PNG, JPEG or WebP file.`);
+    const pages: PageResult[] = [];
+    const finish = async (work: PageWork, wantImage: boolean) => {
+      const result = await readPage(work, opts, signal, emit);
+      pages.push(result);
+      emit({ type: 'page-done', result, image: await pageImage(work.canvas, wantImage) });
+      // Drop the pixels now rather than whenever the collector runs.
+      work.canvas.width = work.canvas.height = 0;
+    };
+    let pageCount = 1;
+    let nextPage: number | null = null;
+    if (kind === 'pdf') {
+      const doc = await openPdf(bytes, file.name);
+      try {
+        pageCount = doc.numPages;
+        const first = Math.min(Math.max(1, opts.firstPage ?? 1), pageCount);
+        const last = Math.min(pageCount, first + Math.max(1, opts.maxPages ?? DEFAULT_MAX_PAGES) - 1);
+        emit({ type: 'opened', kind: 'pdf', pageCount, firstPage: first, lastPage: last });
+        for (let page = first; page <= last; page++) {
+          throwIfCancelled(signal);
+          emit({ type: 'page-started', page });
+          const rendered = await renderPdfPage(doc, page, opts.scale ?? DEFAULT_SCALE);
+          throwIfCancelled(signal);
+          await finish({ page, ...rendered }, opts.pageImages ?? true);
+        }
+        nextPage = last < pageCount ? last + 1 : null;
+      } finally {
+        await doc.destroy();
+      }
+    } else {
+      emit({ type: 'opened', kind: 'image', pageCount: 1, firstPage: 1, lastPage: 1 });
+      emit({ type: 'page-started', page: 1 });
+      const decoded = await decodeImageFile(bytes, MIME[kind], file.name);
+      // The caller already holds the image file, so none is sent back.
+      await finish({ page: 1, textLines: [], ...decoded }, false);
+    }
+    if (pages.every((p) => p.lines.length === 0)) {
+      const where = kind === 'pdf' ? (pages.length === 1 ? `on page ${pages[0]?.page ?? 1} of ${file.name}` : `in pages ${pages[0]?.page}-${pages.at(-1)?.page} of ${file.name}`) : `in ${file.name}`;
+      throw new OcrError('no-text', `No text found ${where}.`);
+    }
+    return { name: file.name, kind: kind === 'pdf' ? 'pdf' : 'image', pageCount, pages, nextPage, ms: performance.now() - t0 };
+  }
+}

