@@ -39,7 +39,7 @@ function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
 async function runGolden(model: NativeLlava) {
   const ids = Int32Array.from(golden.inputs.expanded_input_ids);
   const cache = model.decoder.newCache(rt, ids.length + golden.greedy.max_new_tokens + 1);
-  const first = await model.prefill(cache, ids, [pixels]);
+  const { logits: first } = await model.prefill(cache, ids, [pixels]);
   const result = await generate(first, (id) => model.decodeStep(cache, id), { maxNewTokens: golden.greedy.max_new_tokens }, [], () => undefined);
   cache.release();
   return { first, ids: result.ids };

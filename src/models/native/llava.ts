@@ -68,10 +68,23 @@ export class NativeLlava {
   }
 
   /**
+   * Image features of each image, computed and finished as a step of their
+   * own so the time spent encoding can be measured apart from the decoder.
+   */
+  async encodeImages(s: Scope, pixels: readonly Float32Array[]): Promise<Tensor[]> {
+    const c = this.config;
+    const size = c.vision.imageSize;
+    const feats = pixels.map((px, i) => this.imageFeatures(s, s.upload(px, [c.vision.numChannels, size, size], `image.${i}`)));
+    this.rt.submit();
+    await this.rt.device.queue.onSubmittedWorkDone();
+    return feats;
+  }
+
+  /**
    * Embeddings of a prompt with image features written over its image tokens,
    * in order: the i-th run of image tokens takes the i-th image's features.
    */
-  mergedEmbeddings(s: Scope, ids: Int32Array, pixels: readonly Float32Array[]): Tensor {
+  mergedEmbeddings(s: Scope, ids: Int32Array, features: readonly Tensor[]): Tensor {
     const c = this.config;
     const d = c.text.hiddenSize;
     const embeds = this.decoder.embed(s, s.upload(ids, [ids.length], 'prompt.ids'));
@@ -79,12 +92,10 @@ export class NativeLlava {
     ids.forEach((id, i) => {
       if (id === c.imageTokenIndex) positions.push(i);
     });
-    if (positions.length !== pixels.length * c.imageSeqLength) {
-      throw new Error(`the prompt has ${positions.length} image tokens but ${pixels.length} image(s) need ${pixels.length * c.imageSeqLength}`);
+    if (positions.length !== features.length * c.imageSeqLength) {
+      throw new Error(`the prompt has ${positions.length} image tokens but ${features.length} image(s) need ${features.length * c.imageSeqLength}`);
     }
-    const size = c.vision.imageSize;
-    pixels.forEach((px, img) => {
-      const feats = this.imageFeatures(s, s.upload(px, [c.vision.numChannels, size, size], `image.${img}`));
+    features.forEach((feats, img) => {
       // Image tokens of one image are contiguous in LLaVA prompts; copy each contiguous run at once.
       const mine = positions.slice(img * c.imageSeqLength, (img + 1) * c.imageSeqLength);
       let start = 0;
@@ -98,13 +109,16 @@ export class NativeLlava {
     return embeds;
   }
 
-  /** Prefill a prompt (with images) into the cache; returns the last position's logits. */
-  async prefill(cache: KvCache, ids: Int32Array, pixels: readonly Float32Array[]): Promise<Float32Array> {
+  /** Prefill a prompt (with images) into the cache; returns the last position's logits and the encode time. */
+  async prefill(cache: KvCache, ids: Int32Array, pixels: readonly Float32Array[]): Promise<{ logits: Float32Array; encodeMs: number }> {
     const s = new Scope(this.rt);
-    const logits = this.decoder.step(s, this.mergedEmbeddings(s, ids, pixels), cache);
+    const t0 = performance.now();
+    const features = pixels.length > 0 ? await this.encodeImages(s, pixels) : [];
+    const encodeMs = performance.now() - t0;
+    const logits = this.decoder.step(s, this.mergedEmbeddings(s, ids, features), cache);
     const out = await this.rt.readF32(logits);
     s.release();
-    return out;
+    return { logits: out, encodeMs };
   }
 
   /** One decode step for a single new token. */
