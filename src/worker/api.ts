@@ -84,6 +84,76 @@ export interface OcrImageInput {
   data: Uint8ClampedArray;
 }
 
+export type EngineKind = 'native' | 'onnx';
+export type WeightDType = 'f32' | 'int8' | 'int4';
+
+export interface LoadModelOptions {
+  engine: EngineKind;
+  /** Native engine only: quantize Linear weights at load. */
+  dtype?: WeightDType;
+}
+
+export interface LoadedModel {
+  id: string;
+  engine: EngineKind;
+  dtype: WeightDType;
+  contextLength: number;
+  imageSize: number;
+  loadMs: number;
+}
+
+export type ChatPart = { type: 'text'; text: string } | { type: 'image' };
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string | ChatPart[];
+}
+
+/** Decoded RGBA pixels (ImageData-like); sent with Comlink.transfer. */
+export interface ChatImage {
+  width: number;
+  height: number;
+  data: Uint8Array | Uint8ClampedArray;
+}
+
+export interface SamplingRequest {
+  maxNewTokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  seed?: number;
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  /** One per image part of the messages, in order. */
+  images: ChatImage[];
+  options?: SamplingRequest;
+}
+
+export interface ChatReply {
+  text: string;
+  finishReason: 'stop' | 'length' | 'cancelled';
+  promptTokens: number;
+  newTokens: number;
+  /** Prompt positions served from the KV cache of the previous turn. */
+  reusedPositions: number;
+  ttftMs: number;
+  tokensPerSecond: number;
+  encodeMs: number;
+  peakGpuBytes: number;
+}
+
+export interface GoldenCheckResult {
+  engine: EngineKind;
+  dtype: WeightDType;
+  /** max |ours - torch| / max |torch| over golden.json's logits slice. */
+  logitsRelError: number;
+  greedyIds: number[];
+  goldenIds: number[];
+  match: boolean;
+}
+
 export interface VlmApi {
   /** Acquire the GPU (once) and describe it. */
   info(): Promise<GpuInfo>;
@@ -91,6 +161,17 @@ export interface VlmApi {
   selfTest(n?: number, seed?: number): Promise<SelfTestResult>;
   /** Run the kernel subset (matmul, attention, a backward) against CPU references. */
   kernelChecks(): Promise<KernelCheckResult[]>;
+  /** Load a model from /models/<id>/ (HF layout) on an engine; replaces the loaded one. */
+  loadModel(id: string, options: LoadModelOptions): Promise<LoadedModel>;
+  /** The loaded model, or null. */
+  loadedModel(): Promise<LoadedModel | null>;
+  /** Answer a conversation about images; text pieces stream through onText (a Comlink.proxy). */
+  chat(request: ChatRequest, onText?: (piece: string) => void): Promise<ChatReply>;
+  /** Stop the answer being generated (it ends with finishReason 'cancelled'); false if none was running. */
+  stopChat(): Promise<boolean>;
+  unloadModel(): Promise<void>;
+  /** Load id on an engine and compare its first-step logits and greedy ids with the model's golden.json. */
+  goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult>;
   /**
    * OCR one image (PP-OCRv4 on onnxruntime-web). Rejects with 'no-text' when
    * nothing is found, 'cancelled' after cancel(jobId).

@@ -8,9 +8,26 @@ import { acquireGpu, adapterName, type Gpu } from '../webgpu/device';
 import { elementwise } from '../webgpu/kernels/elementwise';
 import { elementwiseRef } from '../webgpu/reference/elementwise';
 import { GpuRuntime } from '../webgpu/runtime';
-import type { DocumentEvent, DocumentFile, DocumentResult, GpuInfo, KernelCheckResult, OcrDocumentOptions, OcrImageInput, PageResult, SelfTestResult, VlmApi } from './api';
+import type {
+  ChatReply,
+  ChatRequest,
+  DocumentEvent,
+  DocumentFile,
+  DocumentResult,
+  GoldenCheckResult,
+  GpuInfo,
+  KernelCheckResult,
+  LoadedModel,
+  LoadModelOptions,
+  OcrDocumentOptions,
+  OcrImageInput,
+  PageResult,
+  SelfTestResult,
+  VlmApi,
+} from './api';
 import { DocumentJobs } from './jobs/documents';
 import { runKernelChecks } from './jobs/kernel-checks';
+import { ModelSession } from './jobs/model-session';
 import { VlmError } from './errors';
 
 /** f32 addition is exact to rounding on both sides; allow one ulp-scale slack. */
@@ -20,6 +37,7 @@ const SAMPLE = 4;
 export class Engine implements VlmApi {
   private started: Promise<GpuRuntime> | null = null;
   private readonly documents = new DocumentJobs();
+  private readonly model = new ModelSession(() => this.runtime());
 
   constructor(private readonly getGpu: () => GPU | undefined) {}
 
@@ -64,6 +82,30 @@ export class Engine implements VlmApi {
 
   async kernelChecks(): Promise<KernelCheckResult[]> {
     return runKernelChecks(await this.runtime());
+  }
+
+  loadModel(id: string, options: LoadModelOptions): Promise<LoadedModel> {
+    return this.model.load(id, options);
+  }
+
+  async loadedModel(): Promise<LoadedModel | null> {
+    return this.model.info();
+  }
+
+  chat(request: ChatRequest, onText?: (piece: string) => void): Promise<ChatReply> {
+    return this.model.chat(request, onText);
+  }
+
+  async stopChat(): Promise<boolean> {
+    return this.model.stopChat();
+  }
+
+  unloadModel(): Promise<void> {
+    return this.model.unload();
+  }
+
+  goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult> {
+    return this.model.goldenCheck(id, options);
   }
 
   ocrImage(image: OcrImageInput, options: Pick<OcrDocumentOptions, 'jobId' | 'backend'> = {}): Promise<PageResult> {

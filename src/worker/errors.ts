@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'device-lost'
   | 'bad-input'
   | 'device-limit'
+  | 'model-file'
+  | 'no-model'
+  | 'busy'
+  | 'context-length'
   | 'internal'
   | OcrErrorCode;
 

@@ -22,7 +22,7 @@ export interface Golden {
   image: string;
   tokenizer: { text: string; ids: number[] }[];
   chat: { messages: ChatMessage[]; add_generation_prompt: boolean; text: string; ids: number[] }[];
-  inputs: { prompt: string; input_ids: number[]; expanded_input_ids: number[] };
+  inputs: { messages: ChatMessage[]; prompt: string; input_ids: number[]; expanded_input_ids: number[] };
   pixel_values: { shape: number[]; mean: number; std: number; sum: number; first: number[] };
   image_features: { shape: number[]; values: number[] };
   logits: { position: number; values: number[]; top5: { id: number; logit: number }[] };

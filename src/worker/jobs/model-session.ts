@@ -1,0 +1,159 @@
+/**
+ * The loaded model inside the worker: loading (either engine, optional int8/int4
+ * weights), chat with streaming and a stop, and the golden check that proves
+ * an engine reproduces the PyTorch reference on this device.
+ */
+import { decodePngRaster } from '../../data/png';
+import type { ImageInput, VlmEngine } from '../../models/engine';
+import { ModelFileError, readJsonFile, urlModelFiles, type ModelFiles } from '../../models/model-files';
+import { NativeEngine } from '../../models/native/native-engine';
+import { OnnxEngine } from '../../models/onnx/onnx-engine';
+import { browserOrt } from '../../models/onnx/ort-browser';
+import { SafetensorsError, SafetensorsFile } from '../../models/safetensors';
+import { ContextLengthError, loadModelAssets, Vlm } from '../../models/vlm';
+import { ConfigError } from '../../models/config';
+import type { GpuRuntime } from '../../webgpu/runtime';
+import type { ChatReply, ChatRequest, GoldenCheckResult, LoadedModel, LoadModelOptions } from '../api';
+import { VlmError } from '../errors';
+
+/** Model files are served from here: the bundled model, and later the IndexedDB-backed hub cache. */
+export const MODELS_BASE = '/models/';
+
+/** Turns loader failures into errors the UI can act on. */
+function asVlmError(err: unknown): unknown {
+  if (err instanceof ModelFileError) return new VlmError('model-file', err.message);
+  if (err instanceof SafetensorsError || err instanceof ConfigError) return new VlmError('model-file', err.message);
+  if (err instanceof ContextLengthError) return new VlmError('context-length', err.message);
+  return err;
+}
+
+export class ModelSession {
+  private vlm: Vlm | null = null;
+  private loaded: LoadedModel | null = null;
+  private stop: AbortController | null = null;
+
+  constructor(private readonly runtime: () => Promise<GpuRuntime>) {}
+
+  async load(id: string, options: LoadModelOptions, files: ModelFiles = urlModelFiles(id, `${MODELS_BASE}${id}/`)): Promise<LoadedModel> {
+    await this.unload();
+    try {
+      const t0 = performance.now();
+      const assets = await loadModelAssets(files);
+      const engine = await this.createEngine(files, assets.config, options);
+      this.vlm = new Vlm(assets, engine);
+      this.loaded = {
+        id,
+        engine: options.engine,
+        dtype: options.engine === 'native' ? (options.dtype ?? 'f32') : 'f32',
+        contextLength: engine.contextLength,
+        imageSize: assets.config.vision.imageSize,
+        loadMs: performance.now() - t0,
+      };
+      return this.loaded;
+    } catch (err) {
+      throw asVlmError(err);
+    }
+  }
+
+  private async createEngine(files: ModelFiles, config: Vlm['config'], options: LoadModelOptions): Promise<VlmEngine> {
+    // The ONNX engine runs on ORT's WebGPU execution provider, the one it is compared against.
+    if (options.engine === 'onnx') return OnnxEngine.create(browserOrt(), files, config, 'webgpu');
+    const rt = await this.runtime();
+    const file = new SafetensorsFile(await files.bytes('model.safetensors'), `${files.id}/model.safetensors`);
+    return new NativeEngine(rt, config, file, { dtype: options.dtype ?? 'f32' });
+  }
+
+  private current(): Vlm {
+    if (!this.vlm) throw new VlmError('no-model', 'No model is loaded; load one first.');
+    return this.vlm;
+  }
+
+  info(): LoadedModel | null {
+    return this.loaded;
+  }
+
+  async chat(request: ChatRequest, onText?: (piece: string) => void): Promise<ChatReply> {
+    const vlm = this.current();
+    if (this.stop) throw new VlmError('busy', 'An answer is still being generated; stop it or wait.');
+    const images: ImageInput[] = request.images.map((img) => vlm.preprocess({ ...img, channels: 4 }));
+    const stop = new AbortController();
+    this.stop = stop;
+    const t0 = performance.now();
+    let firstAt = 0;
+    try {
+      const r = await vlm.chat(request.messages, images, request.options ?? {}, (piece) => {
+        firstAt ||= performance.now();
+        onText?.(piece);
+      }, stop.signal);
+      const end = performance.now();
+      const decodeMs = firstAt ? end - firstAt : 0;
+      return {
+        text: r.text,
+        finishReason: r.finishReason,
+        promptTokens: r.promptTokens,
+        newTokens: r.ids.length,
+        reusedPositions: r.reusedPositions,
+        ttftMs: firstAt ? firstAt - t0 : end - t0,
+        tokensPerSecond: r.ids.length > 1 && decodeMs > 0 ? ((r.ids.length - 1) * 1000) / decodeMs : 0,
+        encodeMs: vlm.engine.stats().encodeMs,
+        peakGpuBytes: vlm.engine.stats().peakGpuBytes,
+      };
+    } catch (err) {
+      throw asVlmError(err);
+    } finally {
+      this.stop = null;
+    }
+  }
+
+  stopChat(): boolean {
+    if (!this.stop) return false;
+    this.stop.abort();
+    return true;
+  }
+
+  async unload(): Promise<void> {
+    this.stopChat();
+    const engine = this.vlm?.engine;
+    this.vlm = null;
+    this.loaded = null;
+    await engine?.dispose();
+  }
+
+  /** Run the model's golden.json prompt and compare logits and greedy ids with PyTorch's. */
+  async goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult> {
+    const files = urlModelFiles(id, `${MODELS_BASE}${id}/`);
+    await this.load(id, options, files);
+    const vlm = this.current();
+    const golden = await readJsonFile<{
+      image: string;
+      inputs: { expanded_input_ids: number[] };
+      logits: { values: number[] };
+      greedy: { ids: number[]; max_new_tokens: number };
+    }>(files, 'golden.json');
+    const raster = decodePngRaster(new Uint8Array(await files.bytes(golden.image)));
+    const image = vlm.preprocess({ ...raster, channels: 3 });
+    const ids = Int32Array.from(golden.inputs.expanded_input_ids);
+    let logits = await vlm.engine.prefill(ids, [image]);
+    let num = 0;
+    let den = 0;
+    golden.logits.values.forEach((want, i) => {
+      num = Math.max(num, Math.abs((logits[i] as number) - want));
+      den = Math.max(den, Math.abs(want));
+    });
+    const greedy: number[] = [];
+    for (let i = 0; i < golden.greedy.max_new_tokens; i++) {
+      let best = 0;
+      for (let j = 1; j < logits.length; j++) if ((logits[j] as number) > (logits[best] as number)) best = j;
+      greedy.push(best);
+      if (i + 1 < golden.greedy.max_new_tokens) logits = await vlm.engine.decode(best);
+    }
+    return {
+      engine: options.engine,
+      dtype: this.loaded?.dtype ?? 'f32',
+      logitsRelError: num / den,
+      greedyIds: greedy,
+      goldenIds: golden.greedy.ids,
+      match: greedy.every((g, i) => g === golden.greedy.ids[i]),
+    };
+  }
+}
