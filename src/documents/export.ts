@@ -1,0 +1,48 @@
+/**
+ * Exports of a processed document: plain text (pages separated by a form
+ * feed line, as pdftotext does) and the JSON `npm run ocr --json` writes:
+ * {"pages":[{"page","source","lines":[{"text","box","confidence"}]}]}.
+ */
+import type { Box } from '../ocr/types';
+import type { PageResult, PageSource } from './types';
+
+export interface ExportLine {
+  text: string;
+  box: Box;
+  confidence: number;
+}
+
+export interface ExportPage {
+  page: number;
+  source: PageSource;
+  lines: ExportLine[];
+}
+
+export interface ExportDocument {
+  pages: ExportPage[];
+}
+
+const tenth = (v: number) => Math.round(v * 10) / 10;
+
+export function toExportJson(pages: readonly PageResult[]): ExportDocument {
+  return {
+    pages: [...pages]
+      .sort((a, b) => a.page - b.page)
+      .map((p) => ({
+        page: p.page,
+        source: p.source,
+        lines: p.lines.map((l) => ({
+          text: l.text,
+          box: { x: tenth(l.box.x), y: tenth(l.box.y), width: tenth(l.box.width), height: tenth(l.box.height) },
+          confidence: Math.round(l.confidence * 1000) / 1000,
+        })),
+      })),
+  };
+}
+
+export function toPlainText(pages: readonly PageResult[]): string {
+  return [...pages]
+    .sort((a, b) => a.page - b.page)
+    .map((p) => p.lines.map((l) => l.text).join('\n'))
+    .join('\n\f\n');
+}
