@@ -154,6 +154,21 @@ export interface GoldenCheckResult {
   match: boolean;
 }
 
+export interface EvalQuestionsRequest {
+  /** A seed the model never trained on. */
+  seed: number;
+  count: number;
+  /** Task names of src/data (default: the four single-answer VQA tasks). */
+  tasks?: string[];
+}
+
+export interface EvalQuestionsReply {
+  seed: number;
+  /** Exact-match accuracy over all questions. */
+  accuracy: number;
+  results: { task: string; question: string; expected: string; answer: string; correct: boolean }[];
+}
+
 export interface VlmApi {
   /** Acquire the GPU (once) and describe it. */
   info(): Promise<GpuInfo>;
@@ -170,6 +185,8 @@ export interface VlmApi {
   /** Stop the answer being generated (it ends with finishReason 'cancelled'); false if none was running. */
   stopChat(): Promise<boolean>;
   unloadModel(): Promise<void>;
+  /** Answer freshly generated questions with the loaded model and score them against the generator's answers. */
+  evalQuestions(request: EvalQuestionsRequest, onProgress?: (done: number, total: number) => void): Promise<EvalQuestionsReply>;
   /** Load id on an engine and compare its first-step logits and greedy ids with the model's golden.json. */
   goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult>;
   /**

@@ -14,6 +14,8 @@ import type {
   DocumentEvent,
   DocumentFile,
   DocumentResult,
+  EvalQuestionsReply,
+  EvalQuestionsRequest,
   GoldenCheckResult,
   GpuInfo,
   KernelCheckResult,
@@ -27,6 +29,7 @@ import type {
 } from './api';
 import { DocumentJobs } from './jobs/documents';
 import { runKernelChecks } from './jobs/kernel-checks';
+import { evalQuestions } from './jobs/eval-questions';
 import { ModelSession } from './jobs/model-session';
 import { VlmError } from './errors';
 
@@ -102,6 +105,10 @@ export class Engine implements VlmApi {
 
   unloadModel(): Promise<void> {
     return this.model.unload();
+  }
+
+  evalQuestions(request: EvalQuestionsRequest, onProgress?: (done: number, total: number) => void): Promise<EvalQuestionsReply> {
+    return evalQuestions(this, request, onProgress);
   }
 
   goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult> {

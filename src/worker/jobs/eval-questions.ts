@@ -1,0 +1,52 @@
+/**
+ * Questions from a freshly seeded synthetic split, answered by the loaded
+ * model in the worker and scored by exact match against the generator's
+ * answers (as the PyTorch eval does): the in-browser check that an engine
+ * answers as well as the model card says.
+ */
+import { generateSplit } from '../../data/split';
+import { DEFAULT_TASK_OPTIONS } from '../../data/tasks/types';
+import { isTaskName, type TaskName } from '../../data/tasks/registry';
+import type { Sample } from '../../data/tasks/types';
+import type { ChatImage, ChatMessage, EvalQuestionsReply, EvalQuestionsRequest, VlmApi } from '../api';
+import { VlmError } from '../errors';
+
+const IMAGE_LINE = /<image>\n?/g;
+
+/** RGB raster to the RGBA the chat API takes. */
+function toChatImage(raster: { width: number; height: number; data: Uint8Array }): ChatImage {
+  const rgba = new Uint8ClampedArray(raster.width * raster.height * 4);
+  for (let p = 0; p < raster.width * raster.height; p++) {
+    rgba.set(raster.data.subarray(p * 3, p * 3 + 3), p * 4);
+    rgba[p * 4 + 3] = 255;
+  }
+  return { width: raster.width, height: raster.height, data: rgba };
+}
+
+/** The first question of a sample as a chat turn: its text, then one image part per image (the template's order). */
+export function firstQuestion(sample: Sample): { messages: ChatMessage[]; expected: string } {
+  const [human, gpt] = sample.conversations;
+  if (!human || !gpt) throw new Error(`sample ${sample.id} has no question and answer`);
+  const text = human.value.replace(IMAGE_LINE, '').trim();
+  return {
+    messages: [{ role: 'user', content: [{ type: 'text', text }, ...sample.images.map(() => ({ type: 'image' as const }))] }],
+    expected: gpt.value.trim(),
+  };
+}
+
+export async function evalQuestions(api: Pick<VlmApi, 'chat'>, request: EvalQuestionsRequest, onProgress?: (done: number, total: number) => void): Promise<EvalQuestionsReply> {
+  const tasks = request.tasks ?? ['vqa-colour', 'vqa-shape', 'vqa-count', 'vqa-position'];
+  const bad = tasks.filter((t) => !isTaskName(t));
+  if (bad.length > 0) throw new VlmError('bad-input', `unknown task(s): ${bad.join(', ')}`);
+  if (!Number.isInteger(request.count) || request.count < 1) throw new VlmError('bad-input', `count must be a positive integer, got ${request.count}`);
+  const samples = [...generateSplit({ ...DEFAULT_TASK_OPTIONS, seed: request.seed, count: request.count, tasks: tasks as TaskName[] })];
+  const results: EvalQuestionsReply['results'] = [];
+  for (const sample of samples) {
+    const { messages, expected } = firstQuestion(sample);
+    const reply = await api.chat({ messages, images: sample.images.map((i) => toChatImage(i.raster)), options: { maxNewTokens: 48 } });
+    const answer = reply.text.trim();
+    results.push({ task: sample.task, question: (messages[0]?.content as { text?: string }[])[0]?.text ?? '', expected, answer, correct: answer === expected });
+    onProgress?.(results.length, samples.length);
+  }
+  return { seed: request.seed, accuracy: results.filter((r) => r.correct).length / results.length, results };
+}
