@@ -108,12 +108,13 @@ export interface ChatMessage {
   content: string | ChatPart[];
 }
 
-/** Decoded RGBA pixels (ImageData-like); sent with Comlink.transfer. */
-export interface ChatImage {
-  width: number;
-  height: number;
-  data: Uint8Array | Uint8ClampedArray;
-}
+/**
+ * An image for chat: decoded RGBA pixels (ImageData-like), or the encoded file
+ * bytes, which the worker decodes (and scales down if huge). Send with Comlink.transfer.
+ */
+export type ChatImage =
+  | { width: number; height: number; data: Uint8Array | Uint8ClampedArray }
+  | { bytes: ArrayBuffer; type: string; name?: string };
 
 export interface SamplingRequest {
   maxNewTokens?: number;

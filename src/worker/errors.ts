@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'no-model'
   | 'busy'
   | 'context-length'
+  | 'bad-image'
   | 'internal'
   | OcrErrorCode;
 

@@ -5,6 +5,7 @@
  */
 import { decodePngRaster } from '../../data/png';
 import type { ImageInput, VlmEngine } from '../../models/engine';
+import { decodeImageBytes, ImageDecodeError } from '../../models/image-decode';
 import { ModelFileError, readJsonFile, urlModelFiles, type ModelFiles } from '../../models/model-files';
 import { NativeEngine } from '../../models/native/native-engine';
 import { OnnxEngine } from '../../models/onnx/onnx-engine';
@@ -24,6 +25,8 @@ function asVlmError(err: unknown): unknown {
   if (err instanceof ModelFileError) return new VlmError('model-file', err.message);
   if (err instanceof SafetensorsError || err instanceof ConfigError) return new VlmError('model-file', err.message);
   if (err instanceof ContextLengthError) return new VlmError('context-length', err.message);
+  if (err instanceof ImageDecodeError) return new VlmError('bad-image', err.message);
+  if (err instanceof RangeError) return new VlmError('bad-input', err.message);
   return err;
 }
 
@@ -75,7 +78,26 @@ export class ModelSession {
   async chat(request: ChatRequest, onText?: (piece: string) => void): Promise<ChatReply> {
     const vlm = this.current();
     if (this.stop) throw new VlmError('busy', 'An answer is still being generated; stop it or wait.');
-    const images: ImageInput[] = request.images.map((img) => vlm.preprocess({ ...img, channels: 4 }));
+    const images = await this.decodeImages(vlm, request).catch((err: unknown) => {
+      throw asVlmError(err);
+    });
+    return this.answer(vlm, request, images, onText);
+  }
+
+  private async decodeImages(vlm: Vlm, request: ChatRequest): Promise<ImageInput[]> {
+    const images: ImageInput[] = [];
+    for (const img of request.images) {
+      const pixels = 'bytes' in img ? await decodeImageBytes(img.bytes, img.type, img.name) : { ...img, channels: 4 as const };
+      if (pixels.width < 1 || pixels.height < 1) throw new VlmError('bad-image', `an image is ${pixels.width}x${pixels.height} pixels; it needs at least one pixel.`);
+      if (pixels.data.length !== pixels.width * pixels.height * pixels.channels) {
+        throw new VlmError('bad-image', `an image says ${pixels.width}x${pixels.height} but carries ${pixels.data.length} bytes, not ${pixels.width * pixels.height * pixels.channels}.`);
+      }
+      images.push(vlm.preprocess(pixels));
+    }
+    return images;
+  }
+
+  private async answer(vlm: Vlm, request: ChatRequest, images: ImageInput[], onText?: (piece: string) => void): Promise<ChatReply> {
     const stop = new AbortController();
     this.stop = stop;
     const t0 = performance.now();
