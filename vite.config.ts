@@ -12,7 +12,8 @@ const isolationHeaders = {
 const swiftShaderIcd = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 export default defineConfig({
-  server: { host: '127.0.0.1', headers: isolationHeaders },
+  // Caches (lavapipe, training runs) and the Python tools hold many files the app never imports.
+  server: { host: '127.0.0.1', headers: isolationHeaders, watch: { ignored: ['**/.cache/**', '**/tools/**', '**/test-results/**'] } },
   preview: { host: '127.0.0.1', headers: isolationHeaders },
   worker: { format: 'es' },
   build: { target: 'es2022' },
