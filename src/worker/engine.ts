@@ -27,7 +27,7 @@ import type {
   SelfTestResult,
   VlmApi,
 } from './api';
-import { DocumentJobs } from './jobs/documents';
+import type { DocumentJobs } from './jobs/documents';
 import { runKernelChecks } from './jobs/kernel-checks';
 import { evalQuestions } from './jobs/eval-questions';
 import { ModelSession } from './jobs/model-session';
@@ -39,7 +39,8 @@ const SAMPLE = 4;
 
 export class Engine implements VlmApi {
   private started: Promise<GpuRuntime> | null = null;
-  private readonly documents = new DocumentJobs();
+  /** pdf.js and the OCR models load on first use: most sessions never open a document. */
+  private documentJobs: Promise<DocumentJobs> | null = null;
   private readonly model = new ModelSession(() => this.runtime());
 
   constructor(private readonly getGpu: () => GPU | undefined) {}
@@ -115,17 +116,22 @@ export class Engine implements VlmApi {
     return this.model.goldenCheck(id, options);
   }
 
-  ocrImage(image: OcrImageInput, options: Pick<OcrDocumentOptions, 'jobId' | 'backend'> = {}): Promise<PageResult> {
-    return this.documents.image(image, options);
+  async ocrImage(image: OcrImageInput, options: Pick<OcrDocumentOptions, 'jobId' | 'backend'> = {}): Promise<PageResult> {
+    return (await this.documents()).image(image, options);
   }
 
-  ocrDocument(file: DocumentFile, options: OcrDocumentOptions = {}, onEvent?: (event: DocumentEvent) => void): Promise<DocumentResult> {
+  async ocrDocument(file: DocumentFile, options: OcrDocumentOptions = {}, onEvent?: (event: DocumentEvent) => void): Promise<DocumentResult> {
     // A Comlink proxy returns a promise; progress is fire-and-forget.
-    return this.documents.run(file, options, (e) => void onEvent?.(e));
+    return (await this.documents()).run(file, options, (e) => void onEvent?.(e));
   }
 
   async cancel(jobId: string): Promise<boolean> {
-    return this.documents.cancel(jobId);
+    return (await this.documents()).cancel(jobId);
+  }
+
+  private documents(): Promise<DocumentJobs> {
+    this.documentJobs ??= import('./jobs/documents').then((m) => new m.DocumentJobs());
+    return this.documentJobs;
   }
 
   /** The runtime, created on first use and again after a lost device. */

@@ -8,8 +8,6 @@ import type { ImageInput, VlmEngine } from '../../models/engine';
 import { decodeImageBytes, ImageDecodeError } from '../../models/image-decode';
 import { ModelFileError, readJsonFile, urlModelFiles, type ModelFiles } from '../../models/model-files';
 import { NativeEngine } from '../../models/native/native-engine';
-import { OnnxEngine } from '../../models/onnx/onnx-engine';
-import { browserOrt } from '../../models/onnx/ort-browser';
 import { SafetensorsError, SafetensorsFile } from '../../models/safetensors';
 import { ContextLengthError, loadModelAssets, Vlm } from '../../models/vlm';
 import { ConfigError } from '../../models/config';
@@ -60,7 +58,11 @@ export class ModelSession {
 
   private async createEngine(files: ModelFiles, config: Vlm['config'], options: LoadModelOptions): Promise<VlmEngine> {
     // The ONNX engine runs on ORT's WebGPU execution provider, the one it is compared against.
-    if (options.engine === 'onnx') return OnnxEngine.create(browserOrt(), files, config, 'webgpu');
+    if (options.engine === 'onnx') {
+      // onnxruntime-web is a large bundle: load it only when the ONNX engine is chosen.
+      const [{ OnnxEngine }, { browserOrt }] = await Promise.all([import('../../models/onnx/onnx-engine'), import('../../models/onnx/ort-browser')]);
+      return OnnxEngine.create(browserOrt(), files, config, 'webgpu');
+    }
     const rt = await this.runtime();
     const file = new SafetensorsFile(await files.bytes('model.safetensors'), `${files.id}/model.safetensors`);
     return new NativeEngine(rt, config, file, { dtype: options.dtype ?? 'f32' });
