@@ -3,19 +3,10 @@
  * inputs and outputs kept on the GPU so only the op itself is timed. ORT
  * creates its own device on the same adapter; input buffers live there.
  */
-import * as ort from 'onnxruntime-web/webgpu';
+import type * as Ort from 'onnxruntime-web';
+import { browserOrt } from '../models/onnx/ort-browser';
 import { buildOneNodeModel, type OneNodeGraph } from './onnx-builder';
 
-let configured = false;
-
-function configureOrt(): void {
-  if (configured) return;
-  // The wasm part of ORT is loaded from the package's own dist folder.
-  ort.env.wasm.wasmPaths = new URL('/node_modules/onnxruntime-web/dist/', location.href).href;
-  ort.env.wasm.numThreads = 1;
-  ort.env.logLevel = 'error';
-  configured = true;
-}
 
 export interface OrtOp {
   run(): Promise<void>;
@@ -25,13 +16,13 @@ export interface OrtOp {
 }
 
 export async function createOrtOp(graph: OneNodeGraph, data: Record<string, Float32Array>): Promise<OrtOp> {
-  configureOrt();
+  const ort = browserOrt();
   const session = await ort.InferenceSession.create(buildOneNodeModel(graph), {
     executionProviders: ['webgpu'],
     preferredOutputLocation: 'gpu-buffer',
   });
   const device = await ort.env.webgpu.device;
-  const feeds: Record<string, ort.Tensor> = {};
+  const feeds: Record<string, Ort.Tensor> = {};
   const buffers: GPUBuffer[] = [];
   for (const input of graph.inputs) {
     const values = data[input.name];
@@ -45,7 +36,7 @@ export async function createOrtOp(graph: OneNodeGraph, data: Record<string, Floa
     buffers.push(buffer);
     feeds[input.name] = ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: [...input.shape] });
   }
-  let last: ort.InferenceSession.OnnxValueMapType | null = null;
+  let last: Ort.InferenceSession.OnnxValueMapType | null = null;
   const dispose = () => {
     for (const t of Object.values(last ?? {})) t.dispose();
     last = null;

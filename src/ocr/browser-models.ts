@@ -4,7 +4,7 @@
  * later visits read them locally, and run by onnxruntime-web.
  */
 import { get, set } from 'idb-keyval';
-import * as ort from 'onnxruntime-web/webgpu';
+import { browserOrt } from '../models/onnx/ort-browser';
 import { describeAdapter, isCpuEmulated } from '../webgpu/device';
 import { OcrError } from './errors';
 import { createOcrModels, type LoadedOcrModels, type OcrModelFiles } from './ort-runner';
@@ -17,16 +17,6 @@ const FILES = { det: 'ch_PP-OCRv4_det_infer.onnx', rec: 'ch_PP-OCRv4_rec_infer.o
 /** 'auto' picks WebGPU on a real GPU and wasm on CPU-emulated WebGPU, where wasm SIMD is faster. */
 export type OcrBackend = 'auto' | 'webgpu' | 'wasm';
 
-let ortConfigured = false;
-
-function configureOrt(): void {
-  if (ortConfigured) return;
-  ort.env.wasm.wasmPaths = new URL('/node_modules/onnxruntime-web/dist/', location.href).href;
-  // Threads need cross-origin isolation (the app has it); leave cores for the page.
-  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)) : 1;
-  ort.env.logLevel = 'error';
-  ortConfigured = true;
-}
 
 async function cachedBytes(file: string): Promise<Uint8Array> {
   const key = `ocr-model:${OCR_MODEL_PACKAGE}:${file}`;
@@ -64,7 +54,7 @@ const loaded = new Map<OcrBackend, Promise<LoadedOcrModels>>();
 export function loadBrowserOcr(backend: OcrBackend = 'auto'): Promise<LoadedOcrModels> {
   let p = loaded.get(backend);
   if (!p) {
-    configureOrt();
+    const ort = browserOrt();
     p = (async () => {
       const [files, providers] = await Promise.all([loadOcrFiles(), chooseProviders(backend)]);
       try {
