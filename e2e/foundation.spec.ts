@@ -2,7 +2,7 @@ import { chromium, expect, test } from '@playwright/test';
 import { chromiumPath, QUIET_FLAGS } from './chromium';
 
 test('status bar names the WebGPU adapter and the page is cross-origin isolated', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/#gpu');
   const adapter = page.getByTestId('adapter-name');
   await expect(adapter).toContainText('WebGPU:');
   // Headless Chromium here has SwiftShader, Chromium's software WebGPU adapter.
@@ -11,7 +11,7 @@ test('status bar names the WebGPU adapter and the page is cross-origin isolated'
 });
 
 test('the worker runs a WGSL kernel through Comlink and the page shows the right numbers', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/#gpu');
   await expect(page.getByTestId('self-test-verdict')).toHaveText('matches the CPU reference');
   const rows = page.getByTestId('self-test-row');
   await expect(rows).toHaveCount(4);

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 
 test('matmul, attention and attention backward match their CPU references inside the worker', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/#gpu');
   await page.getByTestId('run-kernel-checks').click();
   await expect(page.getByTestId('kernel-checks-status')).toHaveText(/checks passed|checks failed|could not run/, { timeout: 90_000 });
   const rows = page.getByTestId('kernel-check-row');

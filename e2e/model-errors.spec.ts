@@ -32,7 +32,8 @@ test.describe('bad inputs to the model get clear errors and lose nothing', () =>
   test.setTimeout(180_000);
 
   test('images: corrupt, empty, zero-sized, huge', async ({ page }) => {
-    await page.goto('/');
+    // The GPU view, not Chat: the Chat view loads the bundled model by itself, which would race these loads.
+    await page.goto('/#gpu');
     expect((await attempt(page, `return api.loadModel('webvlm-tiny', { engine: 'native' });`)).ok).toBe(true);
 
     const corrupt = await attempt(page, `return api.chat({ messages: ${ASK}, images: [{ bytes: new Uint8Array([137, 80, 78, 71, 1, 2, 3]).buffer, type: 'image/png', name: 'broken.png' }], options: { maxNewTokens: 4 } });`);
@@ -61,7 +62,7 @@ test.describe('bad inputs to the model get clear errors and lose nothing', () =>
   });
 
   test('a prompt over the context names the limit', async ({ page }) => {
-    await page.goto('/');
+    await page.goto('/#gpu');
     await attempt(page, `return api.loadModel('webvlm-tiny', { engine: 'native' });`);
     const long = await attempt(page, `return api.chat({ messages: [{ role: 'user', content: 'red '.repeat(700) }], images: [], options: { maxNewTokens: 4 } });`);
     expect(long).toMatchObject({ ok: false, code: 'context-length' });
@@ -69,7 +70,7 @@ test.describe('bad inputs to the model get clear errors and lose nothing', () =>
   });
 
   test('a missing or malformed model file is named', async ({ page }) => {
-    await page.goto('/');
+    await page.goto('/#gpu');
     const missing = await attempt(page, `return api.loadModel('no-such-model', { engine: 'native' });`);
     expect(missing).toMatchObject({ ok: false, code: 'model-file' });
     expect(missing.message).toContain('no-such-model/config.json');

@@ -16,7 +16,7 @@ test.describe('the bundled model in Chromium', () => {
 
   for (const engine of ['native', 'onnx'] as const) {
     test(`${engine} engine matches the PyTorch golden logits and 24 greedy ids`, async ({ page }) => {
-      await page.goto('/');
+      await page.goto('/#gpu');
       await expect(page.getByTestId('adapter-name')).toContainText('WebGPU:');
       const r = await golden(page, engine);
       console.log(`${engine}: logits relative error ${r.logitsRelError.toExponential(2)}`);
@@ -27,7 +27,7 @@ test.describe('the bundled model in Chromium', () => {
   }
 
   test('native engine with int8 weights keeps the greedy ids', async ({ page }) => {
-    await page.goto('/');
+    await page.goto('/#gpu');
     const r = await golden(page, 'native', 'int8');
     console.log(`native int8: logits relative error ${r.logitsRelError.toExponential(2)}`);
     expect(r.greedyIds).toEqual(r.goldenIds);

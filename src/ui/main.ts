@@ -1,5 +1,6 @@
 import { startEngine } from '../worker/client';
 import { VlmError } from '../worker/errors';
+import { chatPage, type ChatPage } from './chat/chat-page';
 import { h } from './dom';
 import { documentsPage } from './documents-page';
 import { kernelChecksPanel } from './kernel-checks-panel';
@@ -9,28 +10,39 @@ import { showAdapter, showUnavailable } from './status-bar';
 
 const GPU_CODES = new Set(['no-webgpu', 'no-adapter', 'device-failed']);
 
-type View = 'gpu' | 'documents';
+type View = 'chat' | 'gpu' | 'documents';
 
 /**
- * Two views in one page, switched by the header tabs and the URL hash
- * (#documents), so a link or a reload lands on the same view. The Documents
- * view is built on first visit; both share the one engine worker.
+ * Three views in one page, switched by the header tabs and the URL hash
+ * (#chat, #gpu, #documents), so a link or a reload lands on the same view;
+ * Chat is the default. Chat and Documents are built on first visit (the Chat
+ * view then loads the bundled model); all share the one engine worker.
+ * Notices that concern every view (no WebGPU) go above the views.
  */
-function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api']): HTMLElement {
-  const gpu = h('div', { 'data-testid': 'gpu-view' });
+function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api']): { gpu: HTMLElement; notices: HTMLElement } {
+  const notices = h('div', { class: 'notices' });
+  const chat = h('div', { 'data-testid': 'chat-view', hidden: '' });
+  const gpu = h('div', { 'data-testid': 'gpu-view', hidden: '' });
   const docs = h('div', { 'data-testid': 'documents-view', hidden: '' });
-  root.replaceChildren(gpu, docs);
+  root.replaceChildren(notices, chat, gpu, docs);
   const tabs = document.querySelectorAll<HTMLAnchorElement>('[data-view]');
+  let chatView: ChatPage | null = null;
   const show = (view: View) => {
     if (view === 'documents' && docs.childElementCount === 0) docs.append(documentsPage(api));
+    if (view === 'chat' && !chatView) {
+      chatView = chatPage(api);
+      chat.append(chatView.element);
+    }
+    chat.hidden = view !== 'chat';
     gpu.hidden = view !== 'gpu';
     docs.hidden = view !== 'documents';
+    if (view === 'chat') chatView?.activate();
     for (const t of tabs) t.setAttribute('aria-current', t.dataset.view === view ? 'page' : 'false');
   };
-  const fromHash = (): View => (location.hash === '#documents' ? 'documents' : 'gpu');
+  const fromHash = (): View => (location.hash === '#documents' ? 'documents' : location.hash === '#gpu' ? 'gpu' : 'chat');
   window.addEventListener('hashchange', () => show(fromHash()));
   show(fromHash());
-  return gpu;
+  return { gpu, notices };
 }
 
 async function boot(): Promise<void> {
@@ -40,7 +52,7 @@ async function boot(): Promise<void> {
   const { api } = startEngine();
   // The worker API on window: for the devtools console, scripts and the e2e specs.
   (window as unknown as { vlm: typeof api }).vlm = api;
-  const app = setUpViews(root, api);
+  const { gpu: app, notices } = setUpViews(root, api);
   try {
     const info = await api.info();
     showAdapter(bar, info);
@@ -48,7 +60,7 @@ async function boot(): Promise<void> {
   } catch (err) {
     if (err instanceof VlmError && GPU_CODES.has(err.code)) {
       showUnavailable(bar, err.code);
-      app.replaceChildren(noWebGpuNotice(err.code, err.message));
+      notices.replaceChildren(noWebGpuNotice(err.code, err.message));
       return;
     }
     const message = err instanceof Error ? err.message : String(err);

@@ -1,0 +1,41 @@
+/**
+ * Worker errors in words a person can act on: what went wrong (the worker's
+ * own message, which names the file or the limit) and what to do next.
+ */
+import { VlmError } from '../../worker/errors';
+import type { TurnError } from './conversation';
+
+const ADVICE: Record<string, string> = {
+  'context-length': 'Shorten the question, send fewer images, or clear the conversation to start afresh.',
+  'bad-image': 'Remove that picture and attach a PNG, JPEG or WebP image instead.',
+  'no-model': 'Choose a model above and press Load, then ask again.',
+  'model-file': 'The model could not be read. Press Load to try again, or pick another model or engine.',
+  busy: 'The model is still answering. Press Stop or wait for it to finish, then ask again.',
+  'no-webgpu': 'This browser has no WebGPU; the GPU check tab says how to turn it on.',
+  'no-adapter': 'No GPU adapter is available; the GPU check tab says what to try.',
+  'device-failed': 'The GPU would not start; the GPU check tab says what to try.',
+  'device-lost': 'The GPU was reset. Press Load to load the model again.',
+  'device-limit': 'This GPU is too small for the request; try int8 or int4 weights or a smaller image.',
+};
+
+export function toTurnError(err: unknown): TurnError {
+  if (err instanceof VlmError) return { code: err.code, message: err.message };
+  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Headline for an error code, shown before the worker's message. */
+const HEADLINES: Record<string, string> = {
+  'context-length': 'Too long for the model.',
+  'bad-image': 'An image could not be used.',
+  'no-model': 'No model is loaded.',
+  'model-file': 'The model files could not be loaded.',
+  busy: 'The model is busy.',
+};
+
+export function describeError(e: TurnError): { headline: string; detail: string; advice: string } {
+  return {
+    headline: HEADLINES[e.code] ?? 'Something went wrong.',
+    detail: e.message,
+    advice: ADVICE[e.code] ?? 'Try again; if it keeps failing, reload the page.',
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Boxes from a grounding answer drawn over the image the question was about.
+ * The overlay is absolutely positioned over the image and every box is placed
+ * in percentages of the image's natural size, so the boxes follow the image
+ * at any displayed size (phone or desktop) without being recomputed.
+ */
+import { parseGrounding, type GroundedObject } from '../../models/grounding';
+import { h } from '../dom';
+
+/** Distinct, readable on white, grey and black backgrounds. */
+const BOX_COLOURS = ['#ff1744', '#2979ff', '#00c853', '#ffab00', '#d500f9', '#00b8d4'];
+
+/** The question the bundled model was trained to answer with a box (src/data/tasks/scene-questions.ts). */
+export function groundingQuestion(phrase: string): string | null {
+  const name = phrase
+    .trim()
+    .replace(/[.?!]+$/, '')
+    .replace(/^(the|a|an)\s+/i, '')
+    .replace(/\s+/g, ' ')
+    .toLowerCase();
+  return name ? `Locate the ${name}.` : null;
+}
+
+export interface GroundingFigure {
+  element: HTMLElement;
+  /** Redraws from the answer so far; returns how many boxes it holds. */
+  update(text: string): number;
+  setVisible(visible: boolean): void;
+}
+
+const pct = (v: number, of: number) => `${((100 * v) / of).toFixed(3)}%`;
+const px = (v: number) => v.toFixed(2);
+
+function boxElement(obj: GroundedObject, index: number, size: { width: number; height: number }): HTMLElement {
+  const { x1, y1, x2, y2 } = obj.box;
+  const colour = BOX_COLOURS[index % BOX_COLOURS.length] as string;
+  const label = obj.label || `object ${index + 1}`;
+  const el = h(
+    'div',
+    {
+      class: obj.partial ? 'ground-box partial' : 'ground-box',
+      'data-testid': 'ground-box',
+      'data-label': label,
+      'data-x1': px(x1),
+      'data-y1': px(y1),
+      'data-x2': px(x2),
+      'data-y2': px(y2),
+      title: `${label}: (${Math.round(x1)}, ${Math.round(y1)}) to (${Math.round(x2)}, ${Math.round(y2)}) px${obj.partial ? ', cut off' : ''}`,
+    },
+    h('span', { class: 'ground-label' }, label),
+  );
+  el.style.left = pct(x1, size.width);
+  el.style.top = pct(y1, size.height);
+  el.style.width = pct(x2 - x1, size.width);
+  el.style.height = pct(y2 - y1, size.height);
+  el.style.setProperty('--box-colour', colour);
+  return el;
+}
+
+export function groundingFigure(imageUrl: string, name: string): GroundingFigure {
+  const img = h('img', { src: imageUrl, alt: `${name} with the boxes from the answer`, class: 'ground-image', 'data-testid': 'ground-image' });
+  const overlay = h('div', { class: 'ground-overlay', 'data-testid': 'ground-overlay', 'aria-hidden': 'true' });
+  const legend = h('ul', { class: 'ground-legend', 'data-testid': 'ground-legend' });
+  const frame = h('div', { class: 'ground-frame' }, img, overlay);
+  const element = h('figure', { class: 'ground-figure', 'data-testid': 'ground-figure', hidden: '' }, frame, legend);
+  let text = '';
+  let visible = true;
+  let count = 0;
+
+  const draw = () => {
+    const size = { width: img.naturalWidth, height: img.naturalHeight };
+    // Before the image has decoded its size is 0; the load handler draws again.
+    const objects = size.width > 0 ? parseGrounding(text, size) : [];
+    overlay.replaceChildren(...objects.map((o, i) => boxElement(o, i, size)));
+    legend.replaceChildren(
+      ...objects.map((o, i) => {
+        const b = o.box;
+        const sw = h('span', { class: 'swatch' });
+        sw.style.background = BOX_COLOURS[i % BOX_COLOURS.length] as string;
+        return h('li', {}, sw, `${o.label || `object ${i + 1}`}: x ${Math.round(b.x1)}-${Math.round(b.x2)}, y ${Math.round(b.y1)}-${Math.round(b.y2)} px`);
+      }),
+    );
+    count = objects.length;
+    element.hidden = !visible || count === 0;
+  };
+  img.addEventListener('load', draw);
+
+  return {
+    element,
+    update(next) {
+      text = next;
+      draw();
+      return count;
+    },
+    setVisible(v) {
+      visible = v;
+      element.hidden = !visible || count === 0;
+    },
+  };
+}
