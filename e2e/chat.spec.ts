@@ -264,6 +264,39 @@ test.describe('the Chat view', () => {
     expect((await ask(page, 'What colour is the object?')).trim()).toBe(image.meta.objects[0]?.colour);
   });
 
+  test('images come by paste and the file picker too, several go with one message, and one can be removed', async ({ page }) => {
+    await offline(page);
+    await openChat(page);
+    const first = scene(SCENE_SEED);
+    const second = scene(SCENE_SEED + 1);
+    await page.evaluate((f) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
+    }, first.file);
+    await expect(page.getByTestId('attachment')).toHaveCount(1);
+    const picked = (f: FileSpec) => ({ name: f.name, mimeType: f.type, buffer: Buffer.from(f.base64, 'base64') });
+    await page.getByTestId('chat-file-input').setInputFiles([picked(second.file), picked({ ...second.file, name: 'extra.png' })]);
+    await expect(page.getByTestId('attachment')).toHaveCount(3);
+    await page.getByRole('button', { name: 'Remove extra.png' }).click();
+    await expect(page.getByTestId('attachment')).toHaveCount(2);
+    expect(await page.getByTestId('attachment').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.name))).toEqual([first.file.name, second.file.name]);
+
+    const answer = await ask(page, 'What is the difference between these two images?');
+    console.log(`two images: ${JSON.stringify(answer)}`);
+    await expect(page.getByTestId('msg-user').getByTestId('msg-image')).toHaveCount(2);
+    await expect(page.getByTestId('attachment')).toHaveCount(0);
+    await expect(page.getByTestId('msg-assistant')).toHaveAttribute('data-finish', /^(stop|length)$/);
+    // Both images went to the model: the same question with one image has one image fewer in the
+    // prompt, which the chat template writes as a newline and the image's 16 tokens.
+    const promptTokens = async () => Number(/prompt (\d+) tokens/.exec((await page.getByTestId('answer-stats').last().textContent()) ?? '')?.[1]);
+    const withTwo = await promptTokens();
+    await clearConversation(page);
+    await drop(page, [first.file]);
+    await ask(page, 'What is the difference between these two images?');
+    expect(withTwo - (await promptTokens())).toBe(17);
+  });
+
   test('the engine and weight choices load and answer', async ({ page }) => {
     await offline(page);
     await openChat(page);

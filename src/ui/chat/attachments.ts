@@ -76,9 +76,11 @@ export function attachments(notify: (message: string | null) => void): Attachmen
   }
 
   async function add(files: Iterable<File>): Promise<void> {
+    // Copied before the first await: a drop's DataTransfer and the picker's FileList empty themselves afterwards.
+    const list = [...files];
     const refused: string[] = [];
     const accepted: ImageFile[] = [];
-    for (const f of files) {
+    for (const f of list) {
       const type = imageType(f);
       if (!type) {
         refused.push(f.name || 'a file');
