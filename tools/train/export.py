@@ -104,8 +104,11 @@ def main():
     if args.scores and os.path.exists(args.scores):
         with open(args.scores) as f:
             scores = json.load(f)
+    ck = torch.load(os.path.join(args.work, "checkpoint.pt")) if os.path.exists(os.path.join(args.work, "checkpoint.pt")) else {}
+    from train import STAGES
+    card = dict(stages=STAGES, elapsed=ck.get("elapsed"))
     if args.card_only:
-        write_model_card(out, args.name, model, cfg, tok, scores)
+        write_model_card(out, args.name, model, cfg, tok, scores, **card)
         return
     stored = round_to_f16(model)
     safetensors_io.save(os.path.join(out, "model.safetensors"), stored, {"format": "pt"})
@@ -117,7 +120,10 @@ def main():
     g = golden(model, cfg, tok, pixels, record, args.name)
     write_json(os.path.join(out, "golden.json"), g)
     export_onnx(model, cfg, os.path.join(out, "onnx"))
-    write_model_card(out, args.name, model, cfg, tok, scores)
+    if os.path.exists(os.path.join(args.work, "loss.csv")):
+        # The loss curve of the run that made these weights, for the model card's readers.
+        shutil.copy(os.path.join(args.work, "loss.csv"), os.path.join(out, "loss.csv"))
+    write_model_card(out, args.name, model, cfg, tok, scores, **card)
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(out) for f in fs)
     print(f"exported {out}: {total / 1e6:.2f} MB; greedy: {g['greedy']['text']!r}")
 

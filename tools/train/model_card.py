@@ -18,7 +18,18 @@ def score_table(scores):
     return f"Held-out split: seed {scores['seed']}, {scores['count']} records (`npm run eval:tiny`).\n\n" + "\n".join(rows) + "\n"
 
 
-def write_model_card(out, name, model, cfg, tok, scores):
+def recipe_table(stages, elapsed):
+    rows = ["| stage | steps | objects per scene | tasks | peak lr, schedule | losses |", "| --- | ---: | --- | --- | --- | --- |"]
+    for st in stages:
+        objects = "1-5" if st["max_objects"] is None else f"{st['min_objects']}-{st['max_objects']}"
+        tasks = "all" if st["tasks"] is None else ", ".join(st["tasks"])
+        losses = " + ".join(x for x, on in (("LM", st["lm"] > 0), (f"{st['dense']} x dense", st["dense"] > 0)) if on)
+        rows.append(f"| {st['name']} | {st['steps']} | {objects} | {tasks} | {st['lr']:g}, {st['schedule']} | {losses} |")
+    wall = f"Wall time: {elapsed / 60:.0f} minutes on one CPU thread (batch 32).\n\n" if elapsed else ""
+    return wall + "\n".join(rows) + "\n"
+
+
+def write_model_card(out, name, model, cfg, tok, scores, stages=(), elapsed=None):
     v, t = cfg.vision_config, cfg.text_config
     size = lambda p: f"{count_parameters(model, p):,}"
     files = sorted(os.path.relpath(os.path.join(dp, f), out) for dp, _, fs in os.walk(out) for f in fs)
@@ -74,7 +85,11 @@ at load. The ONNX files (f32, opset 14) follow the onnx-community split:
 `vision_encoder.onnx` (pixel_values -> image_features, projector included),
 `embed_tokens.onnx`, `decoder_model_merged.onnx` (inputs_embeds, attention_mask,
 position_ids, past_key_values.N.key/value -> logits, present.N.key/value; an empty
-past works). `golden.json` holds PyTorch outputs on `golden.png`, format {1}.
+past works). `golden.json` (format 1) holds PyTorch outputs on `golden.png`: tokenizer
+and chat-template ids, pixel statistics, an image-feature slice, first-step logits
+(slice and top 5), 24 greedy ids, and for one fixed batch with rank-8 LoRA on the
+decoder's q/k/v/o (a hash-defined init, both matrices non-zero) the loss and every
+LoRA gradient's norm. `loss.csv` is the training loss curve.
 
 {chr(10).join('- `' + f + '`' for f in files)}
 
@@ -91,6 +106,7 @@ one CPU thread, AdamW, batch 32, loss on assistant tokens only):
 3. curriculum: 1-2 objects, then 1-4 (with POPE and two-image comparison), box questions throughout;
 4. all tasks, cosine decay; the dense heads stay on as an auxiliary loss after stage 1.
 
+{recipe_table(stages, elapsed)}
 `npm run train:tiny` reruns the chain (data -> train -> export -> golden).
 
 ## Scores

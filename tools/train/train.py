@@ -51,9 +51,9 @@ STAGES = [
     dict(name="two", seed=103, count=12000, tasks=SCENE_TASKS, min_objects=1, max_objects=2,
          steps=600, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
     dict(name="four", seed=104, count=16000, tasks=SCENE_TASKS + POPE_TASKS + ["compare"], min_objects=1, max_objects=4,
-         steps=1100, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
+         steps=1000, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
     dict(name="all", seed=105, count=40000, tasks=None, min_objects=None, max_objects=None,
-         steps=2400, lr=1e-3, lm=1.0, dense=0.3, schedule="cosine"),
+         steps=1500, lr=1e-3, lm=1.0, dense=0.3, schedule="cosine"),
 ]
 
 
