@@ -335,6 +335,12 @@ test.describe('the Chat view', () => {
     await page.getByTestId('ground-ask').click();
     await expect(page.getByTestId('msg-assistant')).toHaveAttribute('data-finish', 'stop', { timeout: 60_000 });
     await expect(page.getByTestId('ground-box').first()).toBeVisible();
+    // The boxes toggle hides and shows the drawing; the answer text stays either way.
+    await page.getByTestId('ground-toggle').uncheck();
+    await expect(page.getByTestId('ground-figure')).toBeHidden();
+    await expect(page.getByTestId('answer-text')).toContainText('<ref>');
+    await page.getByTestId('ground-toggle').check();
+    await expect(page.getByTestId('ground-box').first()).toBeVisible();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     for (const id of ['chat-input', 'chat-send', 'ground-ask', 'chat-clear', 'load-model', 'engine-select']) {
       const box = await page.getByTestId(id).boundingBox();
