@@ -1,0 +1,246 @@
+/**
+ * The models the app offers, as data: where their files live, roughly how big
+ * a download is, what each can do, and which engine can run it.
+ *
+ * Honest about today: our engines (native WGSL and our ONNX driver) run the
+ * llava family only (CLIP vision tower + projector + Llama decoder, config
+ * model_type llava / llava_next), which is what the bundled model is. The hub
+ * models below are run by @huggingface/transformers' own pipelines; the app
+ * can download and cache them (same store, same hook), not chat with them yet.
+ * Hub sizes are estimates from parameter counts and per-dtype widths; the
+ * exact bytes come from the hub (HEAD) before a download starts.
+ */
+
+export type Capability = 'chat' | 'grounding' | 'ocr' | 'caption';
+/** 'transformers.js': @huggingface/transformers' model classes on onnxruntime-web. */
+export type ZooEngine = 'native' | 'onnx' | 'transformers.js';
+/** Native weight dtypes (quantized at load) and transformers.js' ONNX file variants. */
+export type ZooDtype = 'f32' | 'int8' | 'int4' | 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
+export type GpuFeature = 'shader-f16';
+
+export interface ZooDtypeChoice {
+  dtype: ZooDtype;
+  /** Adapter features this dtype needs; it is offered only where the adapter has them. */
+  requires: GpuFeature[];
+  /** Approximate download in bytes; null where it is measured from the files (bundled model). */
+  approxBytes: number | null;
+}
+
+export interface ZooEngineChoice {
+  engine: ZooEngine;
+  /** This app can load and chat with it on this engine today. */
+  runsHere: boolean;
+  dtypes: ZooDtypeChoice[];
+}
+
+export interface ZooEntry {
+  /** The files' home: a hub repo id (org/name), or the bundled model's folder under /models/. */
+  id: string;
+  label: string;
+  source: 'bundled' | 'hub';
+  /** The original checkpoint when `id` is an ONNX export of it. */
+  basedOn?: string;
+  /** config.json model_type. */
+  modelType: string;
+  /** Approximate parameter count. */
+  params: number;
+  capabilities: Capability[];
+  engines: ZooEngineChoice[];
+  /** transformers.js layout: the onnx/<part><dtype suffix>.onnx sessions it loads. */
+  onnxParts?: string[];
+  isDefault: boolean;
+  license: string;
+  note: string;
+}
+
+export interface ZooFile {
+  name: string;
+  /** Absent in some repos; a 404 skips it. */
+  optional?: boolean;
+}
+
+export const DEFAULT_HUB = 'https://huggingface.co';
+export const BUNDLED_MODEL = 'webvlm-tiny';
+
+/** The hub's file layout: <hub>/<id>/resolve/<revision>/<file>. */
+export function hubBaseUrl(id: string, hub = DEFAULT_HUB, revision = 'main'): string {
+  return `${hub.replace(/\/+$/, '')}/${id}/resolve/${encodeURIComponent(revision)}/`;
+}
+
+/** Bytes per parameter of each transformers.js variant (q4 keeps some tensors wider; these are averages). */
+const WIDTH: Record<ZooDtype, number> = { f32: 4, int8: 4, int4: 4, fp32: 4, fp16: 2, q8: 1.05, q4: 0.75, q4f16: 0.6 };
+const F16: GpuFeature[] = ['shader-f16'];
+
+function tjsDtypes(params: number, offered: { dtype: ZooDtype; requires?: GpuFeature[] }[]): ZooDtypeChoice[] {
+  return offered.map((o) => ({ dtype: o.dtype, requires: o.requires ?? [], approxBytes: Math.round(params * WIDTH[o.dtype]) }));
+}
+
+const IMAGE_TEXT_PARTS = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'];
+const SMALL_DTYPES = [{ dtype: 'fp32' as const }, { dtype: 'fp16' as const, requires: F16 }, { dtype: 'q8' as const }, { dtype: 'q4' as const }, { dtype: 'q4f16' as const, requires: F16 }];
+const TJS_NOTE = 'Runs in @huggingface/transformers; this app downloads and caches it but does not chat with it yet (our engines run the llava family).';
+
+export const ZOO: readonly ZooEntry[] = [
+  {
+    id: BUNDLED_MODEL,
+    label: 'WebVLM tiny (bundled)',
+    source: 'bundled',
+    modelType: 'llava',
+    params: 3.05e6,
+    capabilities: ['chat', 'grounding'],
+    engines: [
+      {
+        engine: 'native',
+        runsHere: true,
+        dtypes: (['f32', 'int8', 'int4'] as const).map((dtype) => ({ dtype, requires: [], approxBytes: null })),
+      },
+      { engine: 'onnx', runsHere: true, dtypes: [{ dtype: 'f32', requires: [], approxBytes: null }] },
+    ],
+    isDefault: true,
+    license: 'trained here on synthetic data',
+    note: 'Served with the app and works offline. Trained on synthetic scenes: colours, shapes, counts, positions, short words.',
+  },
+  {
+    id: 'HuggingFaceTB/SmolVLM-256M-Instruct',
+    label: 'SmolVLM 256M Instruct',
+    source: 'hub',
+    modelType: 'idefics3',
+    params: 256e6,
+    capabilities: ['chat', 'ocr'],
+    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(256e6, SMALL_DTYPES) }],
+    onnxParts: IMAGE_TEXT_PARTS,
+    isDefault: false,
+    license: 'apache-2.0',
+    note: TJS_NOTE,
+  },
+  {
+    id: 'HuggingFaceTB/SmolVLM-500M-Instruct',
+    label: 'SmolVLM 500M Instruct',
+    source: 'hub',
+    modelType: 'idefics3',
+    params: 507e6,
+    capabilities: ['chat', 'ocr'],
+    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(507e6, SMALL_DTYPES) }],
+    onnxParts: IMAGE_TEXT_PARTS,
+    isDefault: false,
+    license: 'apache-2.0',
+    note: TJS_NOTE,
+  },
+  {
+    id: 'HuggingFaceTB/SmolVLM2-256M-Video-Instruct',
+    label: 'SmolVLM2 256M',
+    source: 'hub',
+    modelType: 'smolvlm',
+    params: 256e6,
+    capabilities: ['chat', 'ocr'],
+    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(256e6, SMALL_DTYPES) }],
+    onnxParts: IMAGE_TEXT_PARTS,
+    isDefault: false,
+    license: 'apache-2.0',
+    note: TJS_NOTE,
+  },
+  {
+    id: 'onnx-community/Qwen2-VL-2B-Instruct',
+    label: 'Qwen2-VL 2B Instruct',
+    source: 'hub',
+    basedOn: 'Qwen/Qwen2-VL-2B-Instruct',
+    modelType: 'qwen2_vl',
+    params: 2.2e9,
+    capabilities: ['chat', 'grounding', 'ocr'],
+    // fp32 needs ONNX external data over 2 GB, which a browser session cannot map: not offered.
+    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(2.2e9, [{ dtype: 'fp16', requires: F16 }, { dtype: 'q4' }, { dtype: 'q4f16', requires: F16 }]) }],
+    onnxParts: IMAGE_TEXT_PARTS,
+    isDefault: false,
+    license: 'apache-2.0',
+    note: `${TJS_NOTE} About 2 GB or more to download.`,
+  },
+  {
+    id: 'onnx-community/Florence-2-base',
+    label: 'Florence-2 base',
+    source: 'hub',
+    basedOn: 'microsoft/Florence-2-base',
+    modelType: 'florence2',
+    params: 232e6,
+    capabilities: ['caption', 'grounding', 'ocr'],
+    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(232e6, SMALL_DTYPES) }],
+    onnxParts: ['vision_encoder', 'embed_tokens', 'encoder_model', 'decoder_model_merged'],
+    isDefault: false,
+    license: 'mit',
+    note: `Task prompts (<OCR>, <CAPTION_TO_PHRASE_GROUNDING>, <OD>), not free chat. ${TJS_NOTE}`,
+  },
+  {
+    id: 'onnx-community/Florence-2-base-ft',
+    label: 'Florence-2 base (fine-tuned)',
+    source: 'hub',
+    basedOn: 'microsoft/Florence-2-base-ft',
+    modelType: 'florence2',
+    params: 232e6,
+    capabilities: ['caption', 'grounding', 'ocr'],
+    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(232e6, SMALL_DTYPES) }],
+    onnxParts: ['vision_encoder', 'embed_tokens', 'encoder_model', 'decoder_model_merged'],
+    isDefault: false,
+    license: 'mit',
+    note: `Task prompts, not free chat. ${TJS_NOTE}`,
+  },
+];
+
+export function zooEntry(id: string): ZooEntry | undefined {
+  return ZOO.find((e) => e.id === id);
+}
+
+/**
+ * A hub repo not in the zoo, loaded by id: our engines can try it when it has
+ * the bundled model's layout (llava config, model.safetensors, onnx/*.onnx).
+ */
+export function llavaRepoEntry(id: string): ZooEntry {
+  const dtypes = (list: ZooDtype[]) => list.map((dtype) => ({ dtype, requires: [], approxBytes: null }));
+  return {
+    id,
+    label: id,
+    source: 'hub',
+    modelType: 'llava',
+    params: 0,
+    capabilities: ['chat'],
+    engines: [
+      { engine: 'native', runsHere: true, dtypes: dtypes(['f32', 'int8', 'int4']) },
+      { engine: 'onnx', runsHere: true, dtypes: dtypes(['f32']) },
+    ],
+    isDefault: false,
+    license: 'see the repository',
+    note: 'Not in the zoo: loaded by id, expecting the llava layout of the bundled model.',
+  };
+}
+
+/** Dtypes an adapter with `features` can run. */
+export function dtypeChoices(choice: ZooEngineChoice, features: ReadonlySet<string>): ZooDtypeChoice[] {
+  return choice.dtypes.filter((d) => d.requires.every((f) => features.has(f)));
+}
+
+const LLAVA_CONFIGS: ZooFile[] = [
+  { name: 'config.json' },
+  { name: 'generation_config.json', optional: true },
+  { name: 'preprocessor_config.json' },
+  { name: 'tokenizer.json' },
+  { name: 'tokenizer_config.json' },
+];
+export const ONNX_ENGINE_FILES = ['onnx/vision_encoder.onnx', 'onnx/embed_tokens.onnx', 'onnx/decoder_model_merged.onnx'];
+
+const TJS_CONFIGS: ZooFile[] = [
+  { name: 'config.json' },
+  { name: 'generation_config.json', optional: true },
+  { name: 'preprocessor_config.json' },
+  { name: 'processor_config.json', optional: true },
+  { name: 'tokenizer.json' },
+  { name: 'tokenizer_config.json' },
+  { name: 'chat_template.json', optional: true },
+  { name: 'chat_template.jinja', optional: true },
+];
+const SUFFIX: Partial<Record<ZooDtype, string>> = { fp32: '', fp16: '_fp16', q8: '_quantized', q4: '_q4', q4f16: '_q4f16' };
+
+/** The files a model needs on an engine and dtype: what a download fetches and "cached" means. */
+export function zooFiles(entry: ZooEntry, engine: ZooEngine, dtype?: ZooDtype): ZooFile[] {
+  if (engine === 'native') return [...LLAVA_CONFIGS, { name: 'model.safetensors' }];
+  if (engine === 'onnx') return [...LLAVA_CONFIGS, ...ONNX_ENGINE_FILES.map((name) => ({ name }))];
+  const suffix = SUFFIX[dtype ?? 'fp32'];
+  if (suffix === undefined) throw new RangeError(`${entry.id} has no ${dtype} variant for transformers.js`);
+  return [...TJS_CONFIGS, ...(entry.onnxParts ?? IMAGE_TEXT_PARTS).map((p) => ({ name: `onnx/${p}${suffix}.onnx` }))];
+}

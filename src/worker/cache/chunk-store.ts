@@ -1,0 +1,172 @@
+/**
+ * Model files kept as fixed-size chunks in a key/value store, so a file of
+ * gigabytes never has to fit in one IndexedDB value and a bad chunk costs one
+ * chunk, not the file. Per file:
+ *   c:<model>/<name>#<i>  one chunk (ArrayBuffer)
+ *   p:<model>/<name>      while downloading: the chunks written so far, each
+ *                         listed only after it is stored (resume point)
+ *   m:<model>/<name>      the manifest, written last: the file is complete
+ * Every read checks each chunk's sha256 against the manifest.
+ */
+import type { KvStore } from './kv';
+
+export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+
+export interface FileKey {
+  /** Model id, e.g. "webvlm-tiny" or "HuggingFaceTB/SmolVLM-256M-Instruct". */
+  model: string;
+  /** Path inside the model, e.g. "onnx/embed_tokens.onnx". */
+  name: string;
+}
+
+export interface FileRecord extends FileKey {
+  /** Where the bytes came from; a repair fetches ranges from here. */
+  url: string;
+  /** Total bytes; null while a download has not learned it yet. */
+  size: number | null;
+  /** The server's ETag (the hub gives the file's sha256 for LFS files), if any. */
+  etag: string | null;
+  lastModified: string | null;
+  chunkSize: number;
+  chunks: { sha256: string }[];
+}
+
+export interface FileManifest extends FileRecord {
+  size: number;
+  storedAt: number;
+}
+
+/** The cached chunk and the server disagree: the file changed upstream. */
+export class StaleFileError extends Error {
+  override readonly name = 'StaleFileError';
+}
+
+/** Fetches bytes [start, end) of a file again; used to repair a chunk. */
+export type RangeFetch = (manifest: FileManifest, start: number, end: number) => Promise<ArrayBuffer>;
+
+export const fileId = (k: FileKey): string => `${k.model}/${k.name}`;
+const manifestKey = (k: FileKey) => `m:${fileId(k)}`;
+const partialKey = (k: FileKey) => `p:${fileId(k)}`;
+const chunkKey = (k: FileKey, i: number) => `c:${fileId(k)}#${i}`;
+
+function isArrayBuffer(v: unknown): v is ArrayBuffer {
+  // instanceof fails for buffers cloned in another realm (fake IndexedDB, workers).
+  return Object.prototype.toString.call(v) === '[object ArrayBuffer]';
+}
+
+export async function sha256Hex(data: ArrayBuffer | Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', data as BufferSource);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class ChunkStore {
+  constructor(readonly kv: KvStore) {}
+
+  async manifest(key: FileKey): Promise<FileManifest | null> {
+    return ((await this.kv.get(manifestKey(key))) as FileManifest | undefined) ?? null;
+  }
+
+  async partial(key: FileKey): Promise<FileRecord | null> {
+    return ((await this.kv.get(partialKey(key))) as FileRecord | undefined) ?? null;
+  }
+
+  async savePartial(record: FileRecord): Promise<void> {
+    await this.kv.set(partialKey(record), record);
+  }
+
+  /** Stores chunk i and returns its sha256; the caller lists it in the partial record afterwards. */
+  async putChunk(key: FileKey, index: number, data: Uint8Array): Promise<string> {
+    const copy = data.slice().buffer;
+    const sha256 = await sha256Hex(copy);
+    await this.kv.set(chunkKey(key, index), copy);
+    return sha256;
+  }
+
+  /** The download is complete: the manifest goes in last, then the resume record goes. */
+  async finish(record: FileRecord, size: number): Promise<FileManifest> {
+    const manifest: FileManifest = { ...record, size, storedAt: Date.now() };
+    await this.kv.set(manifestKey(record), manifest);
+    await this.kv.del(partialKey(record));
+    return manifest;
+  }
+
+  /**
+   * The whole file, every chunk checked against its sha256. A missing or
+   * corrupt chunk is fetched again through `refetch` (an HTTP Range request),
+   * checked, and stored in place; the other chunks are kept.
+   */
+  async read(key: FileKey, refetch: RangeFetch, onRepair?: (chunk: number) => void): Promise<ArrayBuffer> {
+    const m = await this.manifest(key);
+    if (!m) throw new Error(`${fileId(key)} is not in the cache`);
+    const out = new Uint8Array(m.size);
+    for (let i = 0; i < m.chunks.length; i++) {
+      const start = i * m.chunkSize;
+      const end = Math.min(m.size, start + m.chunkSize);
+      const want = (m.chunks[i] as { sha256: string }).sha256;
+      let data = await this.kv.get(chunkKey(key, i));
+      if (!isArrayBuffer(data) || data.byteLength !== end - start || (await sha256Hex(data)) !== want) {
+        onRepair?.(i);
+        data = await refetch(m, start, end);
+        if (!isArrayBuffer(data) || data.byteLength !== end - start || (await sha256Hex(data)) !== want) {
+          throw new StaleFileError(`${fileId(key)}: bytes ${start}-${end - 1} on the server no longer match the cached file`);
+        }
+        await this.kv.set(chunkKey(key, i), data);
+      }
+      out.set(new Uint8Array(data), start);
+    }
+    return out.buffer;
+  }
+
+  /** Drops a file and its chunks; the manifest goes first so no reader sees a half-deleted file. */
+  async deleteFile(key: FileKey, chunkCount?: number): Promise<void> {
+    const record = (await this.manifest(key)) ?? (await this.partial(key));
+    await this.kv.del(manifestKey(key));
+    await this.kv.del(partialKey(key));
+    const prefix = `c:${fileId(key)}#`;
+    const n = chunkCount ?? record?.chunks.length;
+    if (n === undefined) {
+      for (const k of await this.kv.keys()) if (k.startsWith(prefix)) await this.kv.del(k);
+      return;
+    }
+    // A chunk past the record may exist when a download stopped between storing it and listing it.
+    for (let i = 0; i <= n; i++) await this.kv.del(chunkKey(key, i));
+  }
+
+  /** Every complete file in the store. */
+  async manifests(): Promise<FileManifest[]> {
+    const out: FileManifest[] = [];
+    for (const k of await this.kv.keys()) {
+      if (!k.startsWith('m:')) continue;
+      const m = (await this.kv.get(k)) as FileManifest | undefined;
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  /** Every unfinished download in the store. */
+  async partials(): Promise<FileRecord[]> {
+    const out: FileRecord[] = [];
+    for (const k of await this.kv.keys()) {
+      if (!k.startsWith('p:')) continue;
+      const p = (await this.kv.get(k)) as FileRecord | undefined;
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  /** Removes every file of a model, complete or not; returns the bytes freed. */
+  async deleteModel(model: string): Promise<number> {
+    let freed = 0;
+    for (const m of await this.manifests()) {
+      if (m.model !== model) continue;
+      freed += m.size;
+      await this.deleteFile(m, m.chunks.length);
+    }
+    for (const p of await this.partials()) {
+      if (p.model !== model) continue;
+      freed += p.chunks.length * p.chunkSize;
+      await this.deleteFile(p, p.chunks.length);
+    }
+    return freed;
+  }
+}

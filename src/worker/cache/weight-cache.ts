@@ -1,0 +1,257 @@
+/**
+ * The weight cache: model files downloaded once into the chunk store (IndexedDB
+ * in the app) and served from it afterwards, checked on every read. A model is
+ * downloaded as a plan (its file list) so the storage quota is checked for the
+ * whole model before the first byte.
+ */
+import { ModelFileError, type ModelFiles } from '../../models/model-files';
+import { ChunkStore, DEFAULT_CHUNK_SIZE, fileId, StaleFileError, type FileKey, type FileManifest } from './chunk-store';
+import { downloadFile, probeFile, rangeFetcher, sameEtag, storeResponse, type DownloadContext } from './download';
+import { defaultKv, type KvStore } from './kv';
+import { ProgressReporter, realClock, type Clock, type ProgressFn } from './progress';
+import { checkQuota, defaultStorage, PersistenceRequest, type StorageLike } from './quota';
+
+export interface PlanFile {
+  name: string;
+  /** Known size in bytes; otherwise a HEAD request asks the server before the quota check. */
+  size?: number;
+  /** A 404 skips the file instead of failing the download (e.g. generation_config.json). */
+  optional?: boolean;
+}
+
+export interface ModelPlan {
+  model: string;
+  /** Folder URL the file names resolve against, e.g. https://huggingface.co/<id>/resolve/main/ */
+  baseUrl: string;
+  files: PlanFile[];
+}
+
+export interface CachedModel {
+  id: string;
+  /** Complete files. */
+  files: number;
+  bytes: number;
+  /** Bytes of unfinished downloads, kept for resuming. */
+  partialBytes: number;
+}
+
+export interface WeightCacheOptions {
+  kv?: KvStore;
+  fetchFn?: typeof fetch;
+  /** navigator.storage by default; tests inject a fake estimate(). */
+  storage?: StorageLike;
+  chunkSize?: number;
+  maxAttempts?: number;
+  retryDelayMs?: number;
+  clock?: Clock;
+  progressIntervalMs?: number;
+}
+
+interface ResolvedFile extends PlanFile {
+  url: string;
+}
+
+interface ToFetch {
+  name: string;
+  url: string;
+  size: number | null;
+  optional?: boolean;
+}
+
+const isMissing = (err: unknown) => err instanceof ModelFileError && err.problem === 'missing';
+
+/** Resolves a file name against a folder URL; relative folders resolve against the page (or worker) location. */
+export function fileUrl(baseUrl: string, name: string): string {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const origin = (globalThis as { location?: { href: string } }).location?.href ?? 'http://localhost/';
+  return new URL(name, new URL(base, origin)).href;
+}
+
+export class WeightCache {
+  readonly store: ChunkStore;
+  readonly fetchFn: typeof fetch;
+  readonly storage: StorageLike | undefined;
+  private readonly persistence: PersistenceRequest;
+  private readonly chunkSize: number;
+  private readonly inflight = new Map<string, Promise<FileManifest>>();
+
+  constructor(private readonly options: WeightCacheOptions = {}) {
+    this.store = new ChunkStore(options.kv ?? defaultKv());
+    // A bound wrapper: browsers throw "Illegal invocation" for fetch called as a method of another object.
+    this.fetchFn = options.fetchFn ?? ((...a) => fetch(...a));
+    this.storage = 'storage' in options ? options.storage : defaultStorage();
+    this.persistence = new PersistenceRequest(this.storage);
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  }
+
+  private context(progress: ProgressReporter, signal?: AbortSignal): DownloadContext {
+    return {
+      store: this.store,
+      fetchFn: this.fetchFn,
+      chunkSize: this.chunkSize,
+      progress,
+      maxAttempts: this.options.maxAttempts ?? 4,
+      retryDelayMs: this.options.retryDelayMs ?? 500,
+      ...(signal ? { signal } : {}),
+    };
+  }
+
+  private reporter(model: string, total: number, onProgress?: ProgressFn): ProgressReporter {
+    return new ProgressReporter(model, total, onProgress, this.options.clock ?? realClock, this.options.progressIntervalMs ?? 100);
+  }
+
+  /** Sizes of the files still to fetch (HEAD where the plan does not know), dropping absent optional ones. */
+  private async missing(model: string, files: ResolvedFile[]): Promise<ToFetch[]> {
+    const out: ToFetch[] = [];
+    for (const f of files) {
+      const key = { model, name: f.name };
+      if (await this.store.manifest(key)) continue;
+      if (f.size !== undefined) {
+        out.push({ ...f, size: f.size });
+        continue;
+      }
+      try {
+        out.push({ ...f, size: (await probeFile(this.fetchFn, key, f.url)).size });
+      } catch (err) {
+        if (!(f.optional && isMissing(err))) throw err;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Downloads every file of the plan not cached yet, resuming unfinished ones.
+   * Refuses with StorageQuotaError before any download when the rest will not fit.
+   */
+  ensure(plan: ModelPlan, onProgress?: ProgressFn, signal?: AbortSignal): Promise<void> {
+    return this.fetchAll(plan.model, plan.files.map((f) => ({ ...f, url: fileUrl(plan.baseUrl, f.name) })), onProgress, signal);
+  }
+
+  private async fetchAll(model: string, files: ResolvedFile[], onProgress?: ProgressFn, signal?: AbortSignal): Promise<void> {
+    const todo = await this.missing(model, files);
+    if (todo.length === 0) return;
+    let needed = 0;
+    const stored = new Map<string, number>();
+    for (const f of todo) {
+      const p = await this.store.partial({ model, name: f.name });
+      const have = p ? p.chunks.length * p.chunkSize : 0;
+      stored.set(f.name, have);
+      needed += Math.max(0, (f.size ?? 0) - have);
+    }
+    await checkQuota(this.storage, model, needed);
+    await this.persistence.request();
+    let cached = 0;
+    for (const m of await this.store.manifests()) if (m.model === model) cached += m.size;
+    const progress = this.reporter(model, cached + todo.reduce((s, f) => s + (f.size ?? 0), 0), onProgress);
+    progress.seed('(cached)', cached);
+    for (const [name, have] of stored) progress.seed(name, have);
+    for (const f of todo) {
+      await this.download({ model, name: f.name }, f.url, progress, signal).catch((err: unknown) => {
+        if (!(f.optional && isMissing(err))) throw err;
+      });
+    }
+  }
+
+  /** One download per file at a time, whoever asks. */
+  private download(key: FileKey, url: string, progress: ProgressReporter, signal?: AbortSignal): Promise<FileManifest> {
+    const id = fileId(key);
+    let p = this.inflight.get(id);
+    if (!p) {
+      p = downloadFile(this.context(progress, signal), { ...key, url }).finally(() => this.inflight.delete(id));
+      this.inflight.set(id, p);
+    }
+    return p;
+  }
+
+  /**
+   * A file's bytes from the cache, every chunk checked; a damaged chunk is
+   * fetched again by range, a file missing from the cache is downloaded (quota
+   * checked), and a file that changed upstream is downloaded again whole.
+   */
+  async read(key: FileKey, url: string, onProgress?: ProgressFn): Promise<ArrayBuffer> {
+    if (!(await this.store.manifest(key))) await this.fetchAll(key.model, [{ name: key.name, url }], onProgress);
+    const refetch = rangeFetcher(this.fetchFn);
+    try {
+      return await this.store.read(key, refetch);
+    } catch (err) {
+      if (!(err instanceof StaleFileError)) throw err;
+      await this.store.deleteFile(key);
+      await this.download(key, url, this.reporter(key.model, 0, onProgress));
+      return this.store.read(key, refetch);
+    }
+  }
+
+  /** Stores a response fetched elsewhere (the transformers.js hook), replacing any copy of the file. */
+  async put(key: FileKey, url: string, res: Response, onProgress?: ProgressFn): Promise<FileManifest> {
+    const size = Number(res.headers.get('content-length') ?? 0);
+    await checkQuota(this.storage, key.model, size);
+    const old = await this.store.manifest(key);
+    if (old) await this.store.deleteFile(key, old.chunks.length);
+    return storeResponse(this.context(this.reporter(key.model, size, onProgress)), { ...key, url }, res);
+  }
+
+  /**
+   * Drops cached files that the server now serves differently (ETag, size, or
+   * Last-Modified changed), checked with HEAD requests: no body is fetched. An
+   * unreachable server keeps the cache as it is (offline use).
+   */
+  async revalidate(plan: ModelPlan): Promise<string[]> {
+    const dropped: string[] = [];
+    await Promise.all(
+      plan.files.map(async (f) => {
+        const key = { model: plan.model, name: f.name };
+        const m = await this.store.manifest(key);
+        if (!m) return;
+        const remote = await probeFile(this.fetchFn, key, fileUrl(plan.baseUrl, f.name)).catch(() => null);
+        if (!remote) return;
+        const changed =
+          (remote.size !== null && remote.size !== m.size) ||
+          !sameEtag(m.etag, remote.etag) ||
+          (m.etag === null && m.lastModified !== null && remote.lastModified !== null && m.lastModified !== remote.lastModified);
+        if (!changed) return;
+        await this.store.deleteFile(key, m.chunks.length);
+        dropped.push(f.name);
+      }),
+    );
+    return dropped;
+  }
+
+  /** Names of the plan's files that are complete in the cache. */
+  async cachedNames(model: string): Promise<Set<string>> {
+    return new Set((await this.store.manifests()).filter((m) => m.model === model).map((m) => m.name));
+  }
+
+  async list(): Promise<CachedModel[]> {
+    const byId = new Map<string, CachedModel>();
+    const entry = (id: string) => {
+      let e = byId.get(id);
+      if (!e) byId.set(id, (e = { id, files: 0, bytes: 0, partialBytes: 0 }));
+      return e;
+    };
+    for (const m of await this.store.manifests()) {
+      const e = entry(m.model);
+      e.files++;
+      e.bytes += m.size;
+    }
+    for (const p of await this.store.partials()) entry(p.model).partialBytes += p.chunks.length * p.chunkSize;
+    return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Deletes a model's files (complete and unfinished); returns the bytes freed. */
+  delete(model: string): Promise<number> {
+    return this.store.deleteModel(model);
+  }
+
+  /** Asks the browser to keep the store under storage pressure (once). */
+  requestPersistence(): Promise<boolean> {
+    return this.persistence.request();
+  }
+}
+
+/** ModelFiles served from the cache, downloading (and caching) what is missing from `baseUrl`. */
+export function cachedModelFiles(id: string, baseUrl: string, cache: WeightCache, onProgress?: ProgressFn): ModelFiles {
+  return {
+    id,
+    bytes: (name) => cache.read({ model: id, name }, fileUrl(baseUrl, name), onProgress),
+  };
+}
