@@ -6,9 +6,16 @@
 import type { PageResult } from '../documents/types';
 import type { OcrBackend } from '../ocr/browser-models';
 import type { AdapterReport } from '../webgpu/device';
+import type { DownloadRequest, ModelListing } from './cache/model-library';
+import type { DownloadProgress } from './cache/progress';
+import type { CachedModel } from './cache/weight-cache';
 
 export type { PageResult, PageSource, TextLine } from '../documents/types';
 export type { OcrBackend } from '../ocr/browser-models';
+export type { DownloadRequest, ModelListing } from './cache/model-library';
+export type { DownloadProgress } from './cache/progress';
+export type { CachedModel } from './cache/weight-cache';
+export type { Capability, ZooDtype, ZooEngine, ZooEntry } from '../models/zoo';
 
 export interface GpuInfo {
   report: AdapterReport;
@@ -91,6 +98,8 @@ export interface LoadModelOptions {
   engine: EngineKind;
   /** Native engine only: quantize Linear weights at load. */
   dtype?: WeightDType;
+  /** Where hub models (ids "org/name") come from; default https://huggingface.co. */
+  hubUrl?: string;
 }
 
 export interface LoadedModel {
@@ -177,8 +186,23 @@ export interface VlmApi {
   selfTest(n?: number, seed?: number): Promise<SelfTestResult>;
   /** Run the kernel subset (matmul, attention, a backward) against CPU references. */
   kernelChecks(): Promise<KernelCheckResult[]>;
-  /** Load a model from /models/<id>/ (HF layout) on an engine; replaces the loaded one. */
-  loadModel(id: string, options: LoadModelOptions): Promise<LoadedModel>;
+  /**
+   * Load a model on an engine; replaces the loaded one. Files come through the
+   * IndexedDB weight cache: the bundled model (and any id without an org) from
+   * /models/<id>/, hub ids ("org/name") from <hubUrl>/<id>/resolve/main/,
+   * downloaded once (quota checked first, resumable) with progress through
+   * onProgress (a Comlink.proxy). Rejects with 'unsupported-model' for models
+   * our engines cannot run, 'storage-quota', or 'model-file' naming the file.
+   */
+  loadModel(id: string, options: LoadModelOptions, onProgress?: (progress: DownloadProgress) => void): Promise<LoadedModel>;
+  /** The model zoo with what is cached; dtypes only those this adapter can run. */
+  listModels(): Promise<ModelListing[]>;
+  /** Models in the weight cache: complete files, bytes, and bytes of unfinished downloads. */
+  cacheList(): Promise<CachedModel[]>;
+  /** Deletes a model's cached files (complete and unfinished); returns the bytes freed. */
+  cacheDelete(id: string): Promise<number>;
+  /** Downloads a zoo model's files into the cache without loading it (also models only transformers.js runs). */
+  downloadModel(id: string, request?: DownloadRequest, onProgress?: (progress: DownloadProgress) => void): Promise<CachedModel>;
   /** The loaded model, or null. */
   loadedModel(): Promise<LoadedModel | null>;
   /** Answer a conversation about images; text pieces stream through onText (a Comlink.proxy). */

@@ -14,3 +14,14 @@ export function startEngine(): { api: VlmClient; worker: Worker } {
 export function wrapEndpoint(endpoint: Comlink.Endpoint): VlmClient {
   return Comlink.wrap<VlmApi>(endpoint);
 }
+
+/**
+ * Asks the browser to keep the weight cache under storage pressure. Only a
+ * page can ask (workers have no persist()); call it when the user starts a
+ * download. Resolves false where the browser says no or cannot say.
+ */
+export async function requestPersistentStorage(storage: StorageManager | undefined = globalThis.navigator?.storage): Promise<boolean> {
+  if (!storage?.persist) return false;
+  if (await storage.persisted().catch(() => false)) return true;
+  return storage.persist().catch(() => false);
+}

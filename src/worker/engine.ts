@@ -9,8 +9,11 @@ import { elementwise } from '../webgpu/kernels/elementwise';
 import { elementwiseRef } from '../webgpu/reference/elementwise';
 import { GpuRuntime } from '../webgpu/runtime';
 import type {
+  CachedModel,
   ChatReply,
   ChatRequest,
+  DownloadProgress,
+  DownloadRequest,
   DocumentEvent,
   DocumentFile,
   DocumentResult,
@@ -21,6 +24,7 @@ import type {
   KernelCheckResult,
   LoadedModel,
   LoadModelOptions,
+  ModelListing,
   OcrDocumentOptions,
   OcrImageInput,
   PageResult,
@@ -30,20 +34,40 @@ import type {
 import type { DocumentJobs } from './jobs/documents';
 import { runKernelChecks } from './jobs/kernel-checks';
 import { evalQuestions } from './jobs/eval-questions';
-import { ModelSession } from './jobs/model-session';
+import { MODELS_BASE, ModelSession } from './jobs/model-session';
+import { ModelLibrary } from './cache/model-library';
+import type { ProgressFn } from './cache/progress';
+import { WeightCache } from './cache/weight-cache';
 import { VlmError } from './errors';
 
 /** f32 addition is exact to rounding on both sides; allow one ulp-scale slack. */
 const SELF_TEST_TOLERANCE = 1e-6;
 const SAMPLE = 4;
 
+/** A Comlink proxy returns a promise per call; progress must not wait on the page. */
+function fireAndForget(onProgress?: (progress: DownloadProgress) => void): ProgressFn | undefined {
+  return onProgress && ((p) => void onProgress(p));
+}
+
 export class Engine implements VlmApi {
   private started: Promise<GpuRuntime> | null = null;
   /** pdf.js and the OCR models load on first use: most sessions never open a document. */
   private documentJobs: Promise<DocumentJobs> | null = null;
   private readonly model = new ModelSession(() => this.runtime());
+  private readonly library: ModelLibrary;
 
-  constructor(private readonly getGpu: () => GPU | undefined) {}
+  /** `weights`: the weight cache (IndexedDB in a browser, a Map in Node unless a test passes one). */
+  constructor(
+    private readonly getGpu: () => GPU | undefined,
+    weights: WeightCache = new WeightCache(),
+  ) {
+    this.library = new ModelLibrary(weights, () => this.adapterFeatures(), MODELS_BASE);
+  }
+
+  private async adapterFeatures(): Promise<ReadonlySet<string>> {
+    const { features } = (await this.runtime()).gpu.report;
+    return new Set(Object.entries(features).flatMap(([name, has]) => (has ? [name] : [])));
+  }
 
   async info(): Promise<GpuInfo> {
     const runtime = await this.runtime();
@@ -88,8 +112,25 @@ export class Engine implements VlmApi {
     return runKernelChecks(await this.runtime());
   }
 
-  loadModel(id: string, options: LoadModelOptions): Promise<LoadedModel> {
-    return this.model.load(id, options);
+  async loadModel(id: string, options: LoadModelOptions, onProgress?: (progress: DownloadProgress) => void): Promise<LoadedModel> {
+    const files = await this.library.filesFor(id, options.engine, options.hubUrl, fireAndForget(onProgress));
+    return this.model.load(id, options, files);
+  }
+
+  listModels(): Promise<ModelListing[]> {
+    return this.library.listModels();
+  }
+
+  cacheList(): Promise<CachedModel[]> {
+    return this.library.cacheList();
+  }
+
+  cacheDelete(id: string): Promise<number> {
+    return this.library.cacheDelete(id);
+  }
+
+  downloadModel(id: string, request?: DownloadRequest, onProgress?: (progress: DownloadProgress) => void): Promise<CachedModel> {
+    return this.library.download(id, request, fireAndForget(onProgress));
   }
 
   async loadedModel(): Promise<LoadedModel | null> {

@@ -17,6 +17,10 @@ export type ErrorCode =
   | 'bad-input'
   | 'device-limit'
   | 'model-file'
+  /** A download would not fit in the storage the browser allows; the message has the numbers. */
+  | 'storage-quota'
+  /** The model exists but our engines cannot run it (e.g. a transformers.js-only architecture). */
+  | 'unsupported-model'
   | 'no-model'
   | 'busy'
   | 'context-length'
