@@ -3,6 +3,9 @@ import * as Comlink from 'comlink';
 import type { VlmApi } from './api';
 import './errors';
 
+/** Turns download progress (loadModel's onProgress) into a bar fraction and a line of text. */
+export { describeProgress } from './cache/progress';
+
 export type VlmClient = Comlink.Remote<VlmApi>;
 
 export function startEngine(): { api: VlmClient; worker: Worker } {

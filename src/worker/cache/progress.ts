@@ -2,6 +2,7 @@
  * Download progress as a person reads it: bytes on hand, the recent network
  * rate, and the time left for the whole model at that rate.
  */
+import { formatBytes } from './quota';
 
 export interface DownloadProgress {
   model: string;
@@ -35,11 +36,13 @@ export class RateMeter {
   constructor(
     private readonly now: Clock = realClock,
     private readonly windowMs = 4000,
-  ) {}
+  ) {
+    // The clock starts with the transfer: the first bytes took time to arrive too.
+    this.samples.push({ t: now(), bytes: 0 });
+  }
 
   add(bytes: number): void {
     const t = this.now();
-    if (this.samples.length === 0) this.samples.push({ t, bytes: 0 });
     this.total += bytes;
     this.samples.push({ t, bytes: this.total });
     // Keep one sample older than the window as its left edge.
@@ -49,7 +52,7 @@ export class RateMeter {
   rate(): number {
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
-    if (!first || !last) return 0;
+    if (!first || !last || first === last) return 0;
     const dt = (last.t - first.t) / 1000;
     return dt > 0 ? (last.bytes - first.bytes) / dt : 0;
   }
@@ -108,4 +111,20 @@ export class ProgressReporter {
       fileDone,
     };
   }
+}
+
+function formatDuration(seconds: number): string {
+  const s = Math.ceil(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** A progress bar's fraction (null while the size is unknown) and its line: "3.10 of 6.13 MB · 12.3 MB/s · 1 s left". */
+export function describeProgress(p: DownloadProgress): { fraction: number | null; text: string } {
+  const fraction = p.modelTotal > 0 ? Math.min(1, p.modelLoaded / p.modelTotal) : null;
+  const parts = [p.modelTotal > 0 ? `${formatBytes(p.modelLoaded)} of ${formatBytes(p.modelTotal)}` : formatBytes(p.modelLoaded)];
+  if (p.bytesPerSecond > 0) parts.push(`${formatBytes(p.bytesPerSecond)}/s`);
+  if (p.secondsLeft !== null && p.secondsLeft > 0) parts.push(`${formatDuration(p.secondsLeft)} left`);
+  return { fraction, text: `${parts.join(' · ')} (${p.file})` };
 }
