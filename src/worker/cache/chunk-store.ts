@@ -27,6 +27,13 @@ export interface FileRecord extends FileKey {
   /** The server's ETag (the hub gives the file's sha256 for LFS files), if any. */
   etag: string | null;
   lastModified: string | null;
+  /**
+   * The whole file's sha256 where the server names it: an ETag of 64 hex digits
+   * sent by the URL itself (a mirror or server that answers without a redirect).
+   * Not taken from a redirect target (the hub sends LFS files to a CDN), whose
+   * ETag may mean something else.
+   */
+  sha256?: string;
   chunkSize: number;
   chunks: { sha256: string }[];
 }

@@ -49,8 +49,15 @@ export function parseContentRange(v: string | null): { start: number; total: num
   return { start: Number(m[1]), total: m[2] === '*' ? null : Number(m[2]) };
 }
 
+function contentHash(res: Response): string | undefined {
+  const tag = res.headers.get('etag')?.replace(/^W\//, '').replace(/"/g, '').toLowerCase();
+  return !res.redirected && tag && /^[0-9a-f]{64}$/.test(tag) ? tag : undefined;
+}
+
 function freshRecord(target: DownloadTarget, res: Response, chunkSize: number, size: number | null): FileRecord {
+  const sha256 = contentHash(res);
   return {
+    ...(sha256 ? { sha256 } : {}),
     model: target.model,
     name: target.name,
     url: target.url,
@@ -191,17 +198,17 @@ export async function downloadFile(ctx: DownloadContext, target: DownloadTarget)
 
 class CorruptDownloadError extends RetryableError {}
 
-/** Files up to this size are hashed whole after download when the ETag is a sha256 (the hub's LFS ETags are). */
+/** Files up to this size are hashed whole after download when the server named their sha256. */
 export const WHOLE_FILE_CHECK_LIMIT = 1024 * 1024 * 1024;
 
 /**
  * The per-chunk hashes only prove the cache kept what arrived. When the server
- * names the file's sha256 as its ETag, what arrived is checked too: a byte
- * damaged in transit fails here and the file is fetched again.
+ * names the file's sha256, what arrived is checked too: a byte damaged in
+ * transit fails here and the file is fetched again.
  */
 async function checkWholeFile(ctx: DownloadContext, m: FileManifest): Promise<void> {
-  const want = m.etag?.replace(/^W\//, '').replace(/"/g, '').toLowerCase();
-  if (!want || !/^[0-9a-f]{64}$/.test(want) || m.size > WHOLE_FILE_CHECK_LIMIT) return;
+  const want = m.sha256;
+  if (!want || m.size > WHOLE_FILE_CHECK_LIMIT) return;
   const bytes = await ctx.store.read(m, rangeFetcher(ctx.fetchFn));
   if ((await sha256Hex(bytes)) === want) return;
   await ctx.store.deleteFile(m, m.chunks.length);
