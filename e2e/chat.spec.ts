@@ -249,6 +249,8 @@ test.describe('the Chat view', () => {
     await expect(page.getByTestId('chat-error').last()).toContainText('press Load');
 
     // A missing model file: the load fails with the file named, and a retry works once it is back.
+    // The weights are cached from the first load, so drop the cached copy first or the cache would (rightly) serve it.
+    await page.evaluate(() => (window as unknown as { vlm: { cacheDelete(id: string): Promise<number> } }).vlm.cacheDelete('webvlm-tiny'));
     await page.route('**/models/webvlm-tiny/model.safetensors', (route) => route.fulfill({ status: 404, body: 'gone' }));
     await page.getByTestId('load-model').click();
     await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'error', { timeout: 60_000 });
