@@ -80,8 +80,12 @@ def write_configs(out, cfg, tok):
 
 
 def golden_image(work):
-    """A fixed scene from the generator (seed 2024, first describe sample), copied beside the model."""
-    folder = generate(os.path.join(work, "data", "golden"), seed=2024, count=1, tasks=["describe"], min_objects=3, max_objects=3)
+    """A fixed one-object scene from the generator (seed 2024, first describe sample), copied beside the model.
+
+    One object keeps the description (and its <|im_end|>) inside the 24 golden greedy
+    tokens, so engines can check the stop as well.
+    """
+    folder = generate(os.path.join(work, "data", "golden-1"), seed=2024, count=1, tasks=["describe"], min_objects=1, max_objects=1)
     with open(os.path.join(folder, "data.json")) as f:
         rec = json.load(f)[0]
     return os.path.join(folder, rec["image"]), rec

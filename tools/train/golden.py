@@ -54,9 +54,9 @@ def lora_matrices(model):
 
 
 def lora_batch(tok, cfg, record):
-    """Two samples on the golden image: its description and its object count (3 by construction)."""
+    """Two samples on the golden image: its description and its object count (1 by construction)."""
     convs = [record["conversations"],
-             [{"from": "human", "value": "<image>\nHow many objects are there?"}, {"from": "gpt", "value": "3"}]]
+             [{"from": "human", "value": "<image>\nHow many objects are there?"}, {"from": "gpt", "value": "1"}]]
     enc = [encode_conversation(tok, c, cfg.image_seq_length) for c in convs]
     t = max(len(i) for i, _ in enc)
     ids = torch.zeros(len(enc), t, dtype=torch.long)
@@ -142,8 +142,8 @@ def forward_golden(model, cfg, tok, pixels, record):
 def golden(model, cfg, tok, pixels, record, name):
     texts, chats = tokenizer_cases(tok)
     g = {"format": FORMAT, "model": name, "image": "golden.png",
-         "image_source": {"generator": "src/data", "seed": 2024, "tasks": ["describe"], "min_objects": 3,
-                          "max_objects": 3, "sample": 0},
+         "image_source": {"generator": "src/data", "seed": 2024, "tasks": ["describe"], "min_objects": 1,
+                          "max_objects": 1, "sample": 0},
          "tokenizer": texts, "chat": chats}
     g.update(forward_golden(model, cfg, tok, pixels, record))
     g["lora"] = lora_golden(model, cfg, tok, pixels, record)
