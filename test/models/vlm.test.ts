@@ -64,6 +64,27 @@ describe('VLM pipeline on both engines', () => {
     }
   });
 
+  it('two images in one prompt: each gets its own run of image tokens, and both engines answer alike', async () => {
+    const twoImages: ChatMessage[] = [
+      { role: 'user', content: [{ type: 'text', text: 'What is the difference between these two images?' }, { type: 'image' }, { type: 'image' }] },
+    ];
+    const flipped = new Uint8Array(raster.data.length);
+    for (let i = 0; i < raster.data.length; i += 3) flipped.set(raster.data.subarray(raster.data.length - i - 3, raster.data.length - i), i);
+    const answers: number[][] = [];
+    for (const engine of await engines()) {
+      const vlm = new Vlm(assets, engine);
+      const ids = vlm.encodePrompt(twoImages);
+      expect(ids.filter((id) => id === assets.config.imageTokenIndex)).toHaveLength(2 * assets.config.imageSeqLength);
+      const images = [vlm.preprocess({ ...raster, channels: 3 }), vlm.preprocess({ width: raster.width, height: raster.height, data: flipped, channels: 3 })];
+      expect(images[0]?.key).not.toBe(images[1]?.key);
+      answers.push((await vlm.chat(twoImages, images, { maxNewTokens: 12 })).ids);
+      await expect(vlm.chat(twoImages, images.slice(0, 1), { maxNewTokens: 2 })).rejects.toThrow(/2 image\(s\) but 1 were given/);
+      await engine.dispose();
+    }
+    expect(answers[0]?.length).toBeGreaterThan(0);
+    expect(answers[1]).toEqual(answers[0]);
+  });
+
   it('refuses a prompt over the context, naming the limit', async () => {
     const [native] = await engines();
     const vlm = new Vlm(assets, native as VlmEngine);
