@@ -8,8 +8,18 @@ export { describeProgress } from './cache/progress';
 
 export type VlmClient = Comlink.Remote<VlmApi>;
 
+/**
+ * The weight cache's chunk size from the page URL (?weight-chunk-kib=1024), passed
+ * in the worker's name since a worker has no other way to see it before its
+ * first message. Only tests use it: the default suits real downloads.
+ */
+function workerName(search: string): string {
+  const kib = Number(new URLSearchParams(search).get('weight-chunk-kib'));
+  return Number.isInteger(kib) && kib > 0 ? `vlm-engine chunk=${kib * 1024}` : 'vlm-engine';
+}
+
 export function startEngine(): { api: VlmClient; worker: Worker } {
-  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'vlm-engine' });
+  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: workerName(globalThis.location?.search ?? '') });
   return { api: Comlink.wrap<VlmApi>(worker), worker };
 }
 

@@ -3,7 +3,11 @@
  * as /<org>/<name>/resolve/main/<file>, with Range requests, an ETag (the
  * file's sha256, as the hub gives for LFS files) and switches that break
  * things on purpose: cut a transfer after N bytes, answer 404, damage a byte,
- * change a file's ETag (a new upstream version). Every request is logged.
+ * change a file's ETag (a new upstream version), pace bodies to a slow link.
+ * Every request is logged. Its responses carry the CORS headers the hub sends,
+ * so a page on another origin (the app under Playwright, cross-origin isolated
+ * with COEP require-corp) can read them: Range is not a safelisted request
+ * header (a preflight), and ETag / Content-Range are not exposed by default.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -36,9 +40,21 @@ export interface HubServer {
   etagOverride: Map<string, string>;
   /** Serve without ETag headers. */
   noEtag: boolean;
+  /** Bytes per second for GET bodies (a slow link, so progress can be watched); null for full speed. */
+  bytesPerSecond: number | null;
   gets(file?: string): HubRequest[];
   close(): Promise<void>;
 }
+
+/**
+ * Any origin may read, as on the hub. CORP too: a COEP require-corp page needs
+ * it for no-cors loads, and it costs nothing for CORS fetches.
+ */
+const CORS: Record<string, string> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'ETag, Content-Range, Content-Length, Accept-Ranges, Last-Modified',
+  'Cross-Origin-Resource-Policy': 'cross-origin',
+};
 
 interface Served {
   body: Buffer;
@@ -51,7 +67,7 @@ export async function startHubServer(root: string, repo = 'local/webvlm-tiny'): 
   const log: HubRequest[] = [];
   const prefix = `/${repo}/resolve/main/`;
   const hashes = new Map<string, string>();
-  const state = { notFound: new Set<string>(), corrupt: new Map<string, number>(), etagOverride: new Map<string, string>(), noEtag: false as boolean };
+  const state = { notFound: new Set<string>(), corrupt: new Map<string, number>(), etagOverride: new Map<string, string>(), noEtag: false as boolean, bytesPerSecond: null as number | null };
 
   async function load(file: string, method: string): Promise<Served | null> {
     if (state.notFound.has(file) || file.includes('..')) return null;
@@ -72,6 +88,22 @@ export async function startHubServer(root: string, repo = 'local/webvlm-tiny'): 
     return { body, etag: state.noEtag ? null : (state.etagOverride.get(file) ?? `"${sha}"`) };
   }
 
+  /** Writes the body in slices, paced when asked, and drops the socket after `cut` bytes. */
+  async function stream(res: ServerResponse, body: Buffer, cut: number | undefined): Promise<void> {
+    const slice = 64 * 1024;
+    const end = cut === undefined ? body.length : Math.min(cut, body.length);
+    for (let off = 0; off < end; off += slice) {
+      const piece = body.subarray(off, Math.min(end, off + slice));
+      if (!res.write(piece)) await new Promise((resolve) => res.once('drain', resolve));
+      const rate = state.bytesPerSecond;
+      if (rate) await new Promise((resolve) => setTimeout(resolve, (piece.length / rate) * 1000));
+      if (res.destroyed) return;
+    }
+    // Flush the first bytes, then drop the connection mid-body, as a network failure would.
+    if (cut !== undefined) await new Promise<void>((resolve) => res.write(Buffer.alloc(0), () => resolve())).then(() => res.socket?.destroy());
+    else res.end();
+  }
+
   function send(req: IncomingMessage, res: ServerResponse, file: string, served: Served): number {
     const size = served.body.length;
     const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
@@ -87,7 +119,7 @@ export async function startHubServer(root: string, repo = 'local/webvlm-tiny'): 
       }
       status = 206;
     }
-    const headers: Record<string, string> = { 'Content-Length': String(end - start + 1), 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' };
+    const headers: Record<string, string> = { ...CORS, 'Content-Length': String(end - start + 1), 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' };
     if (served.etag) headers.ETag = served.etag;
     if (status === 206) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
     res.writeHead(status, headers);
@@ -95,26 +127,25 @@ export async function startHubServer(root: string, repo = 'local/webvlm-tiny'): 
       res.end();
       return status;
     }
-    const body = served.body.subarray(start, end + 1);
     const cut = cuts.get(file);
-    if (cut !== undefined) {
-      cuts.delete(file);
-      // Flush the first bytes, then drop the connection mid-body, as a network failure would.
-      res.write(body.subarray(0, cut), () => res.socket?.destroy());
-      return status;
-    }
-    res.end(body);
+    cuts.delete(file);
+    void stream(res, served.body.subarray(start, end + 1), cut);
     return status;
   }
 
   const server = createServer((req, res) => {
     void (async () => {
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { ...CORS, 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Allow-Headers': 'Range', 'Access-Control-Max-Age': '600' }).end();
+        log.push({ method: 'OPTIONS', file: '', range: null, status: 204 });
+        return;
+      }
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
       const file = path.startsWith(prefix) ? path.slice(prefix.length) : '';
       const served = file ? await load(file, req.method ?? 'GET') : null;
       let status = 404;
       if (served) status = send(req, res, file, served);
-      else res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Entry not found');
+      else res.writeHead(404, { ...CORS, 'Content-Type': 'text/plain' }).end('Entry not found');
       log.push({ method: req.method ?? 'GET', file, range: req.headers.range ?? null, status });
     })();
   });
