@@ -22,7 +22,7 @@ beforeAll(async () => {
 
 // 1-sized, non-multiples of 4, one workgroup (64), one past it, several groups.
 const SIZES = [1, 3, 7, 64, 65, 1000];
-const OPS: ActivationOp[] = ['gelu_tanh', 'gelu_erf', 'silu'];
+const OPS: ActivationOp[] = ['gelu_tanh', 'gelu_erf', 'silu', 'quick_gelu'];
 
 async function unary(op: ActivationOp, x: Float32Array, dy: Float32Array) {
   const n = x.length;

@@ -85,8 +85,10 @@ export function activationFor(hfName: string): ActivationOp {
       return 'gelu_tanh';
     case 'silu':
       return 'silu';
+    case 'quick_gelu':
+      return 'quick_gelu';
     default:
-      throw new Error(`activation ${hfName} is not supported by the native engine (supported: gelu, gelu_pytorch_tanh, silu)`);
+      throw new Error(`activation ${hfName} is not supported by the native engine (supported: gelu, gelu_pytorch_tanh, silu, quick_gelu)`);
   }
 }
 

@@ -4,7 +4,7 @@ import { numel, type Tensor } from '../tensor';
 import { expectParam } from './signature';
 
 /** gelu_tanh: HF gelu_pytorch_tanh; gelu_erf: HF gelu (exact); silu: HF silu / swish. */
-export type ActivationOp = 'gelu_tanh' | 'gelu_erf' | 'silu';
+export type ActivationOp = 'gelu_tanh' | 'gelu_erf' | 'silu' | 'quick_gelu';
 
 export interface ActivationParams {
   op: ActivationOp;
@@ -19,7 +19,7 @@ export interface SwigluParams {
 
 const WORKGROUP = 64;
 /** Values of the shader's `op` override constant. */
-const OP_CODE: Record<ActivationOp, number> = { gelu_tanh: 0, gelu_erf: 1, silu: 2 };
+const OP_CODE: Record<ActivationOp, number> = { gelu_tanh: 0, gelu_erf: 1, silu: 2, quick_gelu: 3 };
 
 function grid(n: number, ctx: KernelContext): [number, number, number] {
   return dispatch1d(Math.ceil(n / WORKGROUP), ctx);

@@ -3,6 +3,7 @@
 //   gelu_tanh  y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))   (HF gelu_pytorch_tanh)
 //   gelu_erf   y = x Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))            (HF gelu, exact form)
 //   silu       y = x sigmoid(x)
+//   quick_gelu y = x sigmoid(1.702 x)                                   (OpenAI CLIP towers)
 //   swiglu     y = silu(gate) * up                                      (Llama MLP)
 // WGSL has no erf: gelu_erf evaluates erfc by a Chebyshev-fitted exponential
 // (Numerical Recipes' erfcc, fractional error < 1.2e-7 for every argument) on
@@ -11,7 +12,7 @@
 // SwiftShader: |error| <= 6.1e-8 * (1 + |y|) over [-40, 40] and <= 7e-6
 // relative over [-9, -1], where y is as small as 1e-18.
 // gelu_tanh is computed as x * sigmoid(2u), the same function as 0.5 x (1 + tanh(u)).
-// The unary op is the override constant `op` (0 gelu_tanh, 1 gelu_erf, 2 silu).
+// The unary op is the override constant `op` (0 gelu_tanh, 1 gelu_erf, 2 silu, 3 quick_gelu).
 // Entry points and their bindings (inputs, then outputs, then params):
 //   forward          0 x, 1 y, 2 params
 //   backward         0 x, 1 dy, 2 dx, 3 params             dx = dy * f'(x)
@@ -28,6 +29,8 @@ struct Params {
 
 override op: u32 = 0u;
 const OP_GELU_TANH: u32 = 0u;
+const OP_QUICK_GELU: u32 = 3u;
+const QUICK_GELU_SCALE: f32 = 1.702;
 const OP_GELU_ERF: u32 = 1u;
 
 const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
@@ -102,6 +105,9 @@ fn activate(v: f32) -> f32 {
   if (op == OP_GELU_ERF) {
     return v * normal_cdf(v);
   }
+  if (op == OP_QUICK_GELU) {
+    return v * sigmoid(QUICK_GELU_SCALE * v);
+  }
   return v * sigmoid(v);
 }
 
@@ -117,6 +123,11 @@ fn derivative(v: f32) -> f32 {
   }
   if (op == OP_GELU_ERF) {
     return normal_cdf(v) + v * INV_SQRT_2PI * exp(-0.5 * v * v);
+  }
+  if (op == OP_QUICK_GELU) {
+    // d/dx x s(a x) = s + a x s (1 - s), with 1 - s taken as s(-a x) so it never cancels.
+    let s = sigmoid_pair(QUICK_GELU_SCALE * v);
+    return s.x * (1.0 + QUICK_GELU_SCALE * v * s.y);
   }
   return silu_derivative(v);
 }

@@ -50,8 +50,11 @@ function geluTanhGate(x: number): number {
   return sigmoid(2 * SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x));
 }
 
+const QUICK_GELU_SCALE = 1.702;
+
 function forwardOne(op: ActivationOp, x: number): number {
   if (op === 'silu') return x * sigmoid(x);
+  if (op === 'quick_gelu') return x * sigmoid(QUICK_GELU_SCALE * x);
   if (op === 'gelu_erf') return x * normalCdf(x);
   return x * geluTanhGate(x);
 }
@@ -62,6 +65,10 @@ function derivativeOne(op: ActivationOp, x: number): number {
     return s * (1 + x * (1 - s));
   }
   if (op === 'gelu_erf') return normalCdf(x) + x * normalPdf(x);
+  if (op === 'quick_gelu') {
+    const s = sigmoid(QUICK_GELU_SCALE * x);
+    return s * (1 + QUICK_GELU_SCALE * x * sigmoid(-QUICK_GELU_SCALE * x));
+  }
   // d/dx sigmoid(2u) = 2 s (1 - s) u'; 1 - s is sigmoid(-2u), formed without cancelling.
   const s = geluTanhGate(x);
   const rest = geluTanhGate(-x);
