@@ -15,6 +15,8 @@ const ADVICE: Record<string, string> = {
   'no-adapter': 'No GPU adapter is available; the GPU check tab says what to try.',
   'device-failed': 'The GPU would not start; the GPU check tab says what to try.',
   'device-lost': 'The GPU was reset. Press Load to load the model again.',
+  'storage-quota': 'Delete cached models (under "Cached models"), or free disk space, then try again.',
+  'unsupported-model': 'Pick the bundled model, or a model the list does not grey out.',
   'device-limit': 'This GPU is too small for the request; try int8 or int4 weights or a smaller image.',
 };
 
@@ -30,6 +32,8 @@ const HEADLINES: Record<string, string> = {
   'no-model': 'No model is loaded.',
   'model-file': 'The model files could not be loaded.',
   busy: 'The model is busy.',
+  'storage-quota': 'Not enough storage for this model.',
+  'unsupported-model': 'This app cannot run that model yet.',
 };
 
 export function describeError(e: TurnError): { headline: string; detail: string; advice: string } {

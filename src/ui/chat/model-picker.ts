@@ -2,13 +2,18 @@
  * Which model answers, on which engine, with which weights; loading it with a
  * progress indicator; and what is loaded now. The bundled model loads by
  * itself on the first visit, from the app's own files, so the page works
- * offline. Hub models and the weight cache plug in through MODEL_CHOICES and
- * the ModelLoader seam: a loader that downloads reports byte progress there.
+ * offline. The list comes from the worker's model zoo (listModels): hub
+ * models with their size, capabilities and cached state, those our engines
+ * cannot run listed but disabled with the reason. Loads and downloads report
+ * bytes, rate and time left through the ModelLoader seam.
  */
-import type { EngineKind, LoadedModel, LoadModelOptions, WeightDType } from '../../worker/api';
-import type { VlmClient } from '../../worker/client';
+import * as Comlink from 'comlink';
+import { DEFAULT_HUB } from '../../models/zoo';
+import type { DownloadProgress, EngineKind, LoadedModel, LoadModelOptions, ModelListing, WeightDType, ZooEngine } from '../../worker/api';
+import { describeProgress, requestPersistentStorage, type VlmClient } from '../../worker/client';
 import { h } from '../dom';
 import { describeError, toTurnError } from './error-text';
+import { cachedModelsView, modelOption } from './model-catalog';
 
 export interface ModelChoice {
   id: string;
@@ -27,10 +32,24 @@ export interface LoadProgress {
   /** 0..1, or null while the amount of work is unknown (the bar is then indeterminate). */
   fraction: number | null;
   text?: string;
+  /** Bytes of the model on hand while downloading; present only when bytes are moving. */
+  bytes?: number;
 }
 
 /** Loads a model in the worker; a downloading loader reports progress through onProgress. */
 export type ModelLoader = (id: string, options: LoadModelOptions, onProgress: (p: LoadProgress) => void) => Promise<LoadedModel>;
+
+/** Download events as the bar shows them. */
+export function toLoadProgress(p: DownloadProgress): LoadProgress {
+  const d = describeProgress(p);
+  return { fraction: d.fraction, text: d.text, bytes: p.modelLoaded };
+}
+
+/** The worker's loadModel with its download progress forwarded across Comlink. */
+export const workerLoader =
+  (api: VlmClient): ModelLoader =>
+  (id, options, onProgress) =>
+    api.loadModel(id, options, Comlink.proxy((p: DownloadProgress) => onProgress(toLoadProgress(p))));
 
 export interface ModelPicker {
   element: HTMLElement;
@@ -52,7 +71,7 @@ function select(testId: string, label: string, options: [string, string][]): { w
   return { wrap: h('label', { class: 'field' }, h('span', {}, label), el), el };
 }
 
-export function modelPicker(api: VlmClient, loader: ModelLoader = (id, options) => api.loadModel(id, options)): ModelPicker {
+export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(api)): ModelPicker {
   const model = select(
     'model-select',
     'Model',
@@ -68,85 +87,172 @@ export function modelPicker(api: VlmClient, loader: ModelLoader = (id, options) 
     DTYPES.map((d) => [d, d === 'f32' ? 'f32 (exact)' : `${d} (quantized at load)`]),
   );
   const load = h('button', { type: 'button', 'data-testid': 'load-model' }, 'Load');
+  // A repo not in the zoo (a llava-layout export) and another hub root (a mirror, a local server).
+  const hubId = h('input', { type: 'text', 'data-testid': 'hub-model-id', placeholder: 'org/name', spellcheck: 'false', autocomplete: 'off' });
+  const hubUrl = h('input', { type: 'url', 'data-testid': 'hub-url', value: DEFAULT_HUB, spellcheck: 'false', autocomplete: 'off' });
+  const download = h('button', { type: 'button', 'data-testid': 'download-model', title: 'Fetch the files into this browser without loading the model' }, 'Download only');
+  const hub = h(
+    'details',
+    { class: 'hub-source', 'data-testid': 'hub-source' },
+    h('summary', {}, 'Another hub repository'),
+    h(
+      'div',
+      { class: 'picker-row' },
+      h('label', { class: 'field' }, h('span', {}, 'Repository (overrides the list)'), hubId),
+      h('label', { class: 'field' }, h('span', {}, 'Hub'), hubUrl),
+      download,
+    ),
+  );
   const progress = h('progress', { class: 'model-progress', 'data-testid': 'model-progress', hidden: '', 'aria-label': 'Loading the model' });
   const status = h('p', { class: 'model-status', 'data-testid': 'model-status', 'data-state': 'idle', role: 'status' }, 'No model loaded yet.');
   let pending: Promise<LoadedModel | null> | null = null;
   let loaded: LoadedModel | null = null;
   let busy = false;
+  let listings: ModelListing[] = [];
+
+  const cached = cachedModelsView(
+    () => api.cacheList(),
+    (id) => api.cacheDelete(id),
+    () => void refreshList(),
+  );
 
   const syncControls = () => {
     const loading = pending !== null;
     // ONNX files carry their own (f32) weights; quantizing at load is the native engine's.
     dtype.el.disabled = engine.el.value !== 'native' || loading;
     dtype.el.title = engine.el.value === 'native' ? '' : 'The ONNX engine runs the f32 ONNX files as they are.';
-    model.el.disabled = engine.el.disabled = loading;
+    model.el.disabled = engine.el.disabled = hubId.disabled = hubUrl.disabled = loading;
     load.disabled = loading || busy;
+    download.disabled = loading;
   };
   engine.el.addEventListener('change', syncControls);
+
+  /** The zoo with cached marks; the bundled model stays first and is the default. */
+  async function refreshList(): Promise<void> {
+    try {
+      listings = await api.listModels();
+    } catch {
+      return; // The bundled choice stays; the list is a convenience, not needed to chat.
+    }
+    const chosen = model.el.value;
+    const ordered = [...listings].sort((a, b) => Number(b.source === 'bundled') - Number(a.source === 'bundled') || Number(b.isDefault) - Number(a.isDefault));
+    const keep = ordered.some((m) => m.id === chosen && m.engines.some((e) => e.runsHere));
+    const fallback = ordered.find((m) => m.isDefault)?.id ?? ordered[0]?.id;
+    model.el.replaceChildren(...ordered.map((m) => modelOption(m, m.id === (keep ? chosen : fallback))));
+    model.el.dataset.listed = String(ordered.length);
+  }
 
   const setStatus = (state: string, text: string) => {
     status.dataset.state = state;
     status.textContent = text;
   };
 
-  async function run(id: string, options: LoadModelOptions): Promise<LoadedModel | null> {
-    const what = `${id} on ${ENGINE_LABELS[options.engine]}${options.engine === 'native' ? ` (${options.dtype ?? 'f32'})` : ''}`;
+  async function run(what: string, job: (onProgress: (p: LoadProgress) => void) => Promise<string>): Promise<boolean> {
     const t0 = performance.now();
     progress.hidden = false;
     progress.removeAttribute('value');
+    delete progress.dataset.bytes;
     delete status.dataset.code;
     setStatus('loading', `Loading ${what}…`);
     // Until a loader reports what it is doing (bytes downloaded), the elapsed time shows it is alive.
     let reported: string | null = null;
+    let asked = false;
     const show = () => setStatus('loading', `Loading ${what}… ${reported ?? `${((performance.now() - t0) / 1000).toFixed(1)} s`}`);
     const onProgress = (p: LoadProgress) => {
       if (p.fraction === null) progress.removeAttribute('value');
       else progress.value = p.fraction;
+      if (p.bytes !== undefined) {
+        progress.dataset.bytes = String(p.bytes);
+        // Bytes are moving, so a download started: ask now that the browser keep what lands.
+        if (!asked) {
+          asked = true;
+          void requestPersistentStorage().then((kept) => {
+            progress.dataset.persisted = String(kept);
+          });
+        }
+      }
       reported = p.text ?? reported;
       show();
     };
     const ticker = setInterval(show, 250);
     try {
-      loaded = await loader(id, options, onProgress);
-      setStatus('ready', `Loaded: ${describeLoaded(loaded)}`);
-      return loaded;
+      setStatus('ready', await job(onProgress));
+      return true;
     } catch (err) {
-      loaded = null;
       const error = toTurnError(err);
       const e = describeError(error);
-      setStatus('error', `${what} did not load. ${e.detail} ${e.advice}`);
+      setStatus('error', `${what} did not load. ${e.headline} ${e.detail} ${e.advice}`);
       status.dataset.code = error.code;
-      return null;
+      return false;
     } finally {
       clearInterval(ticker);
       progress.hidden = true;
+      void refreshList();
+      void cached.refresh();
     }
   }
 
-  function start(id: string, options: LoadModelOptions): Promise<LoadedModel | null> {
-    const job = run(id, options).finally(() => {
-      if (pending === job) pending = null;
+  function start(job: () => Promise<LoadedModel | null>): Promise<LoadedModel | null> {
+    const p = job().finally(() => {
+      if (pending === p) pending = null;
       syncControls();
     });
-    pending = job;
+    pending = p;
     syncControls();
-    return job;
+    return p;
   }
 
+  const startLoad = (id: string, options: LoadModelOptions) =>
+    start(async () => {
+      const what = `${id} on ${ENGINE_LABELS[options.engine]}${options.engine === 'native' ? ` (${options.dtype ?? 'f32'})` : ''}`;
+      let result: LoadedModel | null = null;
+      await run(what, async (onProgress) => {
+        result = await loader(id, options, onProgress);
+        return `Loaded: ${describeLoaded(result)}`;
+      });
+      loaded = result;
+      return result;
+    });
+
+  const target = () => hubId.value.trim() || model.el.value;
   const chosen = (): LoadModelOptions => {
     const e = engine.el.value as EngineKind;
-    return e === 'native' ? { engine: e, dtype: dtype.el.value as WeightDType } : { engine: e };
+    const hubRoot = hubUrl.value.trim();
+    const base = e === 'native' ? { engine: e, dtype: dtype.el.value as WeightDType } : { engine: e };
+    return hubRoot && hubRoot !== DEFAULT_HUB ? { ...base, hubUrl: hubRoot } : base;
   };
-  load.addEventListener('click', () => void start(model.el.value, chosen()));
+  load.addEventListener('click', () => void startLoad(target(), chosen()));
+  download.addEventListener('click', () => {
+    const id = target();
+    const options = chosen();
+    const listing = listings.find((m) => m.id === id);
+    // The engine picked above when the model has files for it; otherwise the model's own default.
+    const engineChoice: ZooEngine | undefined = !listing || listing.engines.some((c) => c.engine === options.engine) ? options.engine : undefined;
+    void start(async () => {
+      await run(`${id} (download)`, async (onProgress) => {
+        const m = await api.downloadModel(
+          id,
+          { ...(engineChoice ? { engine: engineChoice } : {}), ...(options.hubUrl ? { hubUrl: options.hubUrl } : {}) },
+          Comlink.proxy((p: DownloadProgress) => onProgress(toLoadProgress(p))),
+        );
+        return `Downloaded ${m.id}: ${m.files} files cached. ${loaded ? `Still loaded: ${describeLoaded(loaded)}` : 'Press Load to use it.'}`;
+      });
+      return loaded;
+    });
+  });
   syncControls();
+  void refreshList();
+  void cached.refresh();
 
   return {
     element: h(
       'section',
       { class: 'panel model-picker', 'data-testid': 'model-picker', 'aria-label': 'Model' },
       h('div', { class: 'picker-row' }, model.wrap, engine.wrap, dtype.wrap, load),
+      hub,
       progress,
       status,
+      cached.element,
     ),
     async loadIfNone() {
       if (pending) return pending;
@@ -156,12 +262,12 @@ export function modelPicker(api: VlmClient, loader: ModelLoader = (id, options) 
         loaded = current;
         engine.el.value = current.engine;
         dtype.el.value = current.dtype;
-        if (MODEL_CHOICES.some((m) => m.id === current.id)) model.el.value = current.id;
+        if ([...model.el.options].some((o) => o.value === current.id)) model.el.value = current.id;
         setStatus('ready', `Loaded: ${describeLoaded(current)}`);
         syncControls();
         return current;
       }
-      return start(model.el.value, chosen());
+      return startLoad(model.el.value, chosen());
     },
     ready: () => pending ?? Promise.resolve(loaded),
     setBusy(b) {
