@@ -181,7 +181,9 @@ export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(a
     } catch (err) {
       const error = toTurnError(err);
       const e = describeError(error);
-      setStatus('error', `${what} did not load. ${e.headline} ${e.detail} ${e.advice}`);
+      // Worker messages may end without a full stop; the advice must read as its own sentence.
+      const detail = /[.!?]$/.test(e.detail) ? e.detail : `${e.detail}.`;
+      setStatus('error', `${what} did not load. ${e.headline} ${detail} ${e.advice}`);
       status.dataset.code = error.code;
       return false;
     } finally {

@@ -113,7 +113,9 @@ export class ModelLibrary {
     let total = 0;
     for (const f of zooFiles(entry, engine)) {
       const m = await this.cache.store.manifest({ model: entry.id, name: f.name });
-      const size = m?.size ?? (await probeFile(this.cache.fetchFn, { model: entry.id, name: f.name }, fileUrl(base, f.name)).then((r) => r.size, () => null));
+      // Only the app's own files are asked about: a repo loaded by id came from a hub root this listing does not know.
+      const probe = () => probeFile(this.cache.fetchFn, { model: entry.id, name: f.name }, fileUrl(base, f.name)).then((r) => r.size, () => null);
+      const size = m?.size ?? (entry.source === 'bundled' ? await probe() : null);
       if (size === null && !f.optional) return null;
       total += size ?? 0;
     }
