@@ -33,3 +33,31 @@ test.describe('the bundled model in Chromium', () => {
     expect(r.greedyIds).toEqual(r.goldenIds);
   });
 });
+
+test('ground(image, phrase) asks the trained grounding question and returns the box in image pixels', async ({ page }) => {
+  test.setTimeout(120_000);
+  const { encodePng, generateScene } = await import('../src/data/index');
+  const { Rng } = await import('../src/data/random');
+  const { iou } = await import('../src/models/grounding');
+  // The scene the chat spec also uses: one medium red square.
+  const scene = generateScene(new Rng(100), { minObjects: 1, maxObjects: 1 });
+  const obj = scene.meta.objects[0];
+  if (!obj) throw new Error('the scene has no object');
+  await page.goto('/#gpu');
+  const reply = await page.evaluate(
+    async ([png, phrase]) => {
+      const api = (window as unknown as { vlm: { loadModel: (id: string, o: object) => Promise<unknown>; ground: (i: object, p: string) => Promise<{ question: string; text: string; imageSize: { width: number }; objects: { label: string; box: { x1: number; y1: number; x2: number; y2: number } }[] }> } }).vlm;
+      await api.loadModel('webvlm-tiny', { engine: 'native' });
+      const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0)).buffer;
+      return api.ground({ bytes, type: 'image/png', name: 'scene.png' }, phrase);
+    },
+    [Buffer.from(encodePng(scene.raster)).toString('base64'), `the ${obj.colour} ${obj.shape}`] as const,
+  );
+  expect(reply.question).toBe(`Locate the ${obj.colour} ${obj.shape}.`);
+  expect(reply.imageSize.width).toBe(64);
+  const found = reply.objects[0];
+  expect(found?.label).toBe(`${obj.colour} ${obj.shape}`);
+  const overlap = found ? iou(found.box, obj.bbox) : 0;
+  console.log(`ground: "${reply.text}" IoU ${overlap.toFixed(3)}`);
+  expect(overlap).toBeGreaterThan(0.5);
+});

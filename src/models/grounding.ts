@@ -161,3 +161,14 @@ export function iou(a: PixelBox, b: PixelBox): number {
   const union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
   return union > 0 ? inter / union : 0;
 }
+
+/** The question the bundled model was trained to answer with a box (src/data/tasks/scene-questions.ts); null for an empty phrase. */
+export function groundingQuestion(phrase: string): string | null {
+  const name = phrase
+    .trim()
+    .replace(/[.?!]+$/, '')
+    .replace(/^(the|a|an)\s+/i, '')
+    .replace(/\s+/g, ' ')
+    .toLowerCase();
+  return name ? `Locate the ${name}.` : null;
+}

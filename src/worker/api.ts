@@ -11,6 +11,8 @@ import type { DownloadProgress } from './cache/progress';
 import type { CachedModel } from './cache/weight-cache';
 
 export type { PageResult, PageSource, TextLine } from '../documents/types';
+import type { GroundedObject } from '../models/grounding';
+export type { GroundedObject } from '../models/grounding';
 export type { OcrBackend } from '../ocr/browser-models';
 export type { DownloadRequest, ModelListing } from './cache/model-library';
 export type { DownloadProgress } from './cache/progress';
@@ -154,6 +156,16 @@ export interface ChatReply {
   peakGpuBytes: number;
 }
 
+export interface GroundReply {
+  /** The question asked (the grounding form the model was trained on). */
+  question: string;
+  /** The model's raw answer. */
+  text: string;
+  /** Pixel space of the boxes: the image as decoded. */
+  imageSize: { width: number; height: number };
+  objects: GroundedObject[];
+}
+
 export interface GoldenCheckResult {
   engine: EngineKind;
   dtype: WeightDType;
@@ -207,6 +219,8 @@ export interface VlmApi {
   loadedModel(): Promise<LoadedModel | null>;
   /** Answer a conversation about images; text pieces stream through onText (a Comlink.proxy). */
   chat(request: ChatRequest, onText?: (piece: string) => void): Promise<ChatReply>;
+  /** Where is `phrase` in the image? Boxes parsed from the model's answer, in image pixels. */
+  ground(image: ChatImage, phrase: string): Promise<GroundReply>;
   /** Stop the answer being generated (it ends with finishReason 'cancelled'); false if none was running. */
   stopChat(): Promise<boolean>;
   unloadModel(): Promise<void>;

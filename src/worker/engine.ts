@@ -10,8 +10,10 @@ import { elementwiseRef } from '../webgpu/reference/elementwise';
 import { GpuRuntime } from '../webgpu/runtime';
 import type {
   CachedModel,
+  ChatImage,
   ChatReply,
   ChatRequest,
+  GroundReply,
   DownloadProgress,
   DownloadRequest,
   DocumentEvent,
@@ -139,6 +141,10 @@ export class Engine implements VlmApi {
 
   chat(request: ChatRequest, onText?: (piece: string) => void): Promise<ChatReply> {
     return this.model.chat(request, onText);
+  }
+
+  ground(image: ChatImage, phrase: string): Promise<GroundReply> {
+    return this.model.ground(image, phrase);
   }
 
   async stopChat(): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { imageType } from '../../src/ui/chat/attachments';
 import { buildRequest, imageForAnswer, liveTurns, type Conversation, type ImageFile, type Turn } from '../../src/ui/chat/conversation';
-import { groundingQuestion } from '../../src/ui/chat/grounding-view';
+import { groundingQuestion } from '../../src/models/grounding';
 
 const file = (id: string, byte: number): ImageFile => ({ id, name: `${id}.png`, type: 'image/png', bytes: new Uint8Array([byte, byte]).buffer });
 

@@ -6,7 +6,7 @@
  */
 import { h } from '../dom';
 import type { Attachments } from './attachments';
-import { groundingQuestion } from './grounding-view';
+import { groundingQuestion } from '../../models/grounding';
 
 export interface ComposerEvents {
   send(text: string): void;

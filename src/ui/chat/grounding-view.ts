@@ -10,17 +10,6 @@ import { h } from '../dom';
 /** Distinct, readable on white, grey and black backgrounds. */
 const BOX_COLOURS = ['#ff1744', '#2979ff', '#00c853', '#ffab00', '#d500f9', '#00b8d4'];
 
-/** The question the bundled model was trained to answer with a box (src/data/tasks/scene-questions.ts). */
-export function groundingQuestion(phrase: string): string | null {
-  const name = phrase
-    .trim()
-    .replace(/[.?!]+$/, '')
-    .replace(/^(the|a|an)\s+/i, '')
-    .replace(/\s+/g, ' ')
-    .toLowerCase();
-  return name ? `Locate the ${name}.` : null;
-}
-
 export interface GroundingFigure {
   element: HTMLElement;
   /** Redraws from the answer so far; returns how many boxes it holds. */

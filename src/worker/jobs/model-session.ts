@@ -5,14 +5,16 @@
  */
 import { decodePngRaster } from '../../data/png';
 import type { ImageInput, VlmEngine } from '../../models/engine';
+import { groundingQuestion, parseGrounding } from '../../models/grounding';
 import { decodeImageBytes, ImageDecodeError } from '../../models/image-decode';
+import type { ImagePixels } from '../../models/image-processing';
 import { ModelFileError, readJsonFile, urlModelFiles, type ModelFiles } from '../../models/model-files';
 import { NativeEngine } from '../../models/native/native-engine';
 import { SafetensorsError, SafetensorsFile } from '../../models/safetensors';
 import { ContextLengthError, loadModelAssets, Vlm } from '../../models/vlm';
 import { ConfigError } from '../../models/config';
 import type { GpuRuntime } from '../../webgpu/runtime';
-import type { ChatReply, ChatRequest, GoldenCheckResult, LoadedModel, LoadModelOptions } from '../api';
+import type { ChatImage, ChatReply, ChatRequest, GoldenCheckResult, GroundReply, LoadedModel, LoadModelOptions } from '../api';
 import { VlmError } from '../errors';
 
 /** Model files are served from here: the bundled model, and later the IndexedDB-backed hub cache. */
@@ -87,14 +89,18 @@ export class ModelSession {
   }
 
   private async decodeImages(vlm: Vlm, request: ChatRequest): Promise<ImageInput[]> {
-    const images: ImageInput[] = [];
-    for (const img of request.images) {
+    return (await this.decodePixels(request.images)).map((p) => vlm.preprocess(p));
+  }
+
+  private async decodePixels(list: readonly ChatImage[]): Promise<ImagePixels[]> {
+    const images: ImagePixels[] = [];
+    for (const img of list) {
       const pixels = 'bytes' in img ? await decodeImageBytes(img.bytes, img.type, img.name) : { ...img, channels: 4 as const };
       if (pixels.width < 1 || pixels.height < 1) throw new VlmError('bad-image', `an image is ${pixels.width}x${pixels.height} pixels; it needs at least one pixel.`);
       if (pixels.data.length !== pixels.width * pixels.height * pixels.channels) {
         throw new VlmError('bad-image', `an image says ${pixels.width}x${pixels.height} but carries ${pixels.data.length} bytes, not ${pixels.width * pixels.height * pixels.channels}.`);
       }
-      images.push(vlm.preprocess(pixels));
+      images.push(pixels);
     }
     return images;
   }
@@ -127,6 +133,24 @@ export class ModelSession {
     } finally {
       this.stop = null;
     }
+  }
+
+  /**
+   * Ask where `phrase` is in one image with the grounding question the model
+   * was trained on, and parse the boxes out of the answer (pixels of the image
+   * as decoded; huge images are decoded scaled down, see imageSize).
+   */
+  async ground(image: ChatImage, phrase: string): Promise<GroundReply> {
+    const vlm = this.current();
+    const question = groundingQuestion(phrase);
+    if (!question) throw new VlmError('bad-input', 'Say what to look for, e.g. "red circle".');
+    const [pixels] = await this.decodePixels([image]).catch((err: unknown) => {
+      throw asVlmError(err);
+    });
+    if (!pixels) throw new VlmError('bad-image', 'No image was given.');
+    const reply = await this.answer(vlm, { messages: [{ role: 'user', content: [{ type: 'text', text: question }, { type: 'image' }] }], images: [] }, [vlm.preprocess(pixels)]);
+    const imageSize = { width: pixels.width, height: pixels.height };
+    return { question, text: reply.text, imageSize, objects: parseGrounding(reply.text, imageSize) };
   }
 
   stopChat(): boolean {
