@@ -155,8 +155,10 @@ export function chatPage(api: VlmClient): ChatPage {
     conversation = emptyConversation();
     render();
     input.notice(null);
-    await store.clear().catch((err: unknown) => input.notice(`Stored history could not be deleted: ${toTurnError(err).message}`));
+    // Focus before the storage round trip: focusing after it would pull the caret
+    // away from whatever the person started typing in meanwhile.
     input.focus();
+    await store.clear().catch((err: unknown) => input.notice(`Stored history could not be deleted: ${toTurnError(err).message}`));
   }
 
   function setShowBoxes(on: boolean): void {
