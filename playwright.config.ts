@@ -7,6 +7,8 @@ export default defineConfig({
   testDir: 'e2e',
   // SwiftShader shares two cores with the dev server: one test at a time.
   workers: 1,
+  // One retry in CI absorbs a rare timing flake on a loaded machine; a retried test is still reported as flaky.
+  retries: process.env.CI ? 1 : 0,
   fullyParallel: false,
   timeout: 120_000,
   expect: { timeout: 30_000 },
