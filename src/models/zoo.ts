@@ -78,6 +78,32 @@ function tjsDtypes(params: number, offered: { dtype: ZooDtype; requires?: GpuFea
 const IMAGE_TEXT_PARTS = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'];
 const SMALL_DTYPES = [{ dtype: 'fp32' as const }, { dtype: 'fp16' as const, requires: F16 }, { dtype: 'q8' as const }, { dtype: 'q4' as const }, { dtype: 'q4f16' as const, requires: F16 }];
 const TJS_NOTE = 'Runs in @huggingface/transformers; this app downloads and caches it but does not chat with it yet (our engines run the llava family).';
+const FLORENCE_PARTS = ['vision_encoder', 'embed_tokens', 'encoder_model', 'decoder_model_merged'];
+
+interface TjsHubModel extends Pick<ZooEntry, 'id' | 'label' | 'modelType' | 'params' | 'capabilities' | 'license'> {
+  basedOn?: string;
+  dtypes?: { dtype: ZooDtype; requires?: GpuFeature[] }[];
+  onnxParts?: string[];
+  note?: string;
+}
+
+/** A hub model that @huggingface/transformers runs and our engines do not (yet): listed, cacheable, not chattable. */
+function tjsHubModel(m: TjsHubModel): ZooEntry {
+  return {
+    id: m.id,
+    label: m.label,
+    source: 'hub',
+    ...(m.basedOn ? { basedOn: m.basedOn } : {}),
+    modelType: m.modelType,
+    params: m.params,
+    capabilities: m.capabilities,
+    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(m.params, m.dtypes ?? SMALL_DTYPES) }],
+    onnxParts: m.onnxParts ?? IMAGE_TEXT_PARTS,
+    isDefault: false,
+    license: m.license,
+    note: m.note ?? TJS_NOTE,
+  };
+}
 
 export const ZOO: readonly ZooEntry[] = [
   {
@@ -99,88 +125,43 @@ export const ZOO: readonly ZooEntry[] = [
     license: 'trained here on synthetic data',
     note: 'Served with the app and works offline. Trained on synthetic scenes: colours, shapes, counts, positions, short words.',
   },
-  {
-    id: 'HuggingFaceTB/SmolVLM-256M-Instruct',
-    label: 'SmolVLM 256M Instruct',
-    source: 'hub',
-    modelType: 'idefics3',
-    params: 256e6,
-    capabilities: ['chat', 'ocr'],
-    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(256e6, SMALL_DTYPES) }],
-    onnxParts: IMAGE_TEXT_PARTS,
-    isDefault: false,
-    license: 'apache-2.0',
-    note: TJS_NOTE,
-  },
-  {
-    id: 'HuggingFaceTB/SmolVLM-500M-Instruct',
-    label: 'SmolVLM 500M Instruct',
-    source: 'hub',
-    modelType: 'idefics3',
-    params: 507e6,
-    capabilities: ['chat', 'ocr'],
-    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(507e6, SMALL_DTYPES) }],
-    onnxParts: IMAGE_TEXT_PARTS,
-    isDefault: false,
-    license: 'apache-2.0',
-    note: TJS_NOTE,
-  },
-  {
-    id: 'HuggingFaceTB/SmolVLM2-256M-Video-Instruct',
-    label: 'SmolVLM2 256M',
-    source: 'hub',
-    modelType: 'smolvlm',
-    params: 256e6,
-    capabilities: ['chat', 'ocr'],
-    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(256e6, SMALL_DTYPES) }],
-    onnxParts: IMAGE_TEXT_PARTS,
-    isDefault: false,
-    license: 'apache-2.0',
-    note: TJS_NOTE,
-  },
-  {
+  tjsHubModel({ id: 'HuggingFaceTB/SmolVLM-256M-Instruct', label: 'SmolVLM 256M Instruct', modelType: 'idefics3', params: 256e6, capabilities: ['chat', 'ocr'], license: 'apache-2.0' }),
+  tjsHubModel({ id: 'HuggingFaceTB/SmolVLM-500M-Instruct', label: 'SmolVLM 500M Instruct', modelType: 'idefics3', params: 507e6, capabilities: ['chat', 'ocr'], license: 'apache-2.0' }),
+  tjsHubModel({ id: 'HuggingFaceTB/SmolVLM2-256M-Video-Instruct', label: 'SmolVLM2 256M', modelType: 'smolvlm', params: 256e6, capabilities: ['chat', 'ocr'], license: 'apache-2.0' }),
+  tjsHubModel({
     id: 'onnx-community/Qwen2-VL-2B-Instruct',
     label: 'Qwen2-VL 2B Instruct',
-    source: 'hub',
     basedOn: 'Qwen/Qwen2-VL-2B-Instruct',
     modelType: 'qwen2_vl',
     params: 2.2e9,
     capabilities: ['chat', 'grounding', 'ocr'],
     // fp32 needs ONNX external data over 2 GB, which a browser session cannot map: not offered.
-    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(2.2e9, [{ dtype: 'fp16', requires: F16 }, { dtype: 'q4' }, { dtype: 'q4f16', requires: F16 }]) }],
-    onnxParts: IMAGE_TEXT_PARTS,
-    isDefault: false,
+    dtypes: [{ dtype: 'fp16', requires: F16 }, { dtype: 'q4' }, { dtype: 'q4f16', requires: F16 }],
     license: 'apache-2.0',
     note: `${TJS_NOTE} About 2 GB or more to download.`,
-  },
-  {
+  }),
+  tjsHubModel({
     id: 'onnx-community/Florence-2-base',
     label: 'Florence-2 base',
-    source: 'hub',
     basedOn: 'microsoft/Florence-2-base',
     modelType: 'florence2',
     params: 232e6,
     capabilities: ['caption', 'grounding', 'ocr'],
-    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(232e6, SMALL_DTYPES) }],
-    onnxParts: ['vision_encoder', 'embed_tokens', 'encoder_model', 'decoder_model_merged'],
-    isDefault: false,
+    onnxParts: FLORENCE_PARTS,
     license: 'mit',
     note: `Task prompts (<OCR>, <CAPTION_TO_PHRASE_GROUNDING>, <OD>), not free chat. ${TJS_NOTE}`,
-  },
-  {
+  }),
+  tjsHubModel({
     id: 'onnx-community/Florence-2-base-ft',
     label: 'Florence-2 base (fine-tuned)',
-    source: 'hub',
     basedOn: 'microsoft/Florence-2-base-ft',
     modelType: 'florence2',
     params: 232e6,
     capabilities: ['caption', 'grounding', 'ocr'],
-    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(232e6, SMALL_DTYPES) }],
-    onnxParts: ['vision_encoder', 'embed_tokens', 'encoder_model', 'decoder_model_merged'],
-    isDefault: false,
+    onnxParts: FLORENCE_PARTS,
     license: 'mit',
     note: `Task prompts, not free chat. ${TJS_NOTE}`,
-  },
+  }),
 ];
 
 export function zooEntry(id: string): ZooEntry | undefined {
