@@ -54,7 +54,16 @@ STAGES = [
          steps=1000, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
     dict(name="all", seed=105, count=40000, tasks=None, min_objects=None, max_objects=None,
          steps=1500, lr=1e-3, lm=1.0, dense=0.3, schedule="cosine"),
+    # Document questions with the page text as context (the Documents page asks so), and
+    # more of every other task, on a fresh split; cosine again from a lower peak.
+    dict(name="context", seed=106, count=48000, tasks=None, min_objects=None, max_objects=None,
+         steps=2400, lr=6e-4, lm=1.0, dense=0.3, schedule="cosine"),
 ]
+
+# Words the first vocabulary lacked (the Documents page's preset questions and its
+# context header). Appended after the sorted vocabulary so every earlier id stays.
+ADDED_WORDS = ["Document", "Extract", "mentioned", "dates", "tables", "present", "Describe", "their", "contents",
+               "Summarize", "main", "points", "trend", "shown", "maximum", "minimum", "values", "chart"]
 
 
 def model_config(vocab_size):
@@ -71,7 +80,13 @@ def vocabulary(work):
     """Builds (once) the word vocabulary from a large all-task split, held-out concepts included (LoRA needs them)."""
     folder = os.path.join(work, "tokenizer")
     if os.path.exists(os.path.join(folder, "tokenizer.json")):
-        return Tokenizer.load(folder)
+        tok = Tokenizer.load(folder)
+        missing = [p for w in ADDED_WORDS for p in (w, " " + w) if p not in tok.vocab]
+        if missing:
+            tok = Tokenizer({**tok.vocab, **{p: len(tok.vocab) + i for i, p in enumerate(missing)}})
+            tok.save(folder)
+            print(f"vocabulary: {len(missing)} pieces appended ({len(tok)} now)", flush=True)
+        return tok
     corpus = generate(os.path.join(work, "data", "vocab"), seed=7, count=8000, held_out="include")
     with open(os.path.join(corpus, "data.json")) as f:
         texts = [t["value"] for r in json.load(f) for t in r["conversations"]]
@@ -81,6 +96,19 @@ def vocabulary(work):
     tok = Tokenizer(build_vocab(texts, sorted(extra)))
     tok.save(folder)
     return tok
+
+
+def grow_vocabulary(saved, fresh):
+    """Pads the saved embedding and output rows up to a grown vocabulary (new rows: the mean row plus the fresh
+    init's small noise), in place. Returns whether anything grew."""
+    grown = False
+    for name in ("language_model.model.embed_tokens.weight", "language_model.lm_head.weight"):
+        old, new = saved[name], fresh[name]
+        if old.shape[0] < new.shape[0]:
+            extra = old.mean(0, keepdim=True) + 0.1 * new[old.shape[0]:]
+            saved[name] = torch.cat([old, extra], 0)
+            grown = True
+    return grown
 
 
 def lr_at(stage, step):
@@ -109,6 +137,31 @@ def losses(model, heads, split, batch, want_lm, want_dense):
         if idx:
             l_dense, _ = heads.loss(feats[idx], [split.dense[batch["image_idx"][j]] for j in idx])
     return l_lm, l_dense
+
+
+LONG = 96   # tokens; longer samples (documents with their text) go in a micro-batch of their own
+
+
+def batch_loss(model, heads, split, picks, st):
+    """The step's loss with short and long samples in separate micro-batches, so a few long prompts do not
+    pad the whole batch; each part weighs by its share of answer tokens (LM) and of samples (dense)."""
+    groups = [[i for i in picks if len(split.samples[i][2]) <= LONG], [i for i in picks if len(split.samples[i][2]) > LONG]]
+    groups = [g for g in groups if g]
+    answer_tokens = [sum(sum(1 for x in split.samples[i][3] if x != -100) for i in g) for g in groups]
+    total = torch.zeros(())
+    lm_sum = dense_sum = None
+    for g, n in zip(groups, answer_tokens):
+        batch = collate(split, g)
+        l_lm, l_dense = losses(model, heads, split, batch, st["lm"] > 0, st["dense"] > 0)
+        if l_lm is not None:
+            part = l_lm * (n / max(1, sum(answer_tokens)))
+            total = total + st["lm"] * part
+            lm_sum = part if lm_sum is None else lm_sum + part
+        if l_dense is not None:
+            part = l_dense * (len(g) / len(picks))
+            total = total + st["dense"] * part
+            dense_sum = part if dense_sum is None else dense_sum + part
+    return total, lm_sum, dense_sum
 
 
 def save_checkpoint(path, state):
@@ -142,9 +195,13 @@ def main():
     start_stage, start_step, elapsed = 0, 0, 0.0
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
+        grown = grow_vocabulary(ck["model"], model.state_dict())
         model.load_state_dict(ck["model"])
         heads.load_state_dict(ck["heads"])
-        opt.load_state_dict(ck["opt"])
+        if grown:
+            print("vocabulary grew: embedding rows added, optimizer state restarted", flush=True)
+        else:
+            opt.load_state_dict(ck["opt"])
         torch.set_rng_state(ck["torch_rng"])
         start_stage, start_step, elapsed = ck["stage"], ck["step"], ck["elapsed"]
         print(f"resumed at stage {STAGES[start_stage]['name'] if start_stage < len(STAGES) else 'done'} step {start_step}", flush=True)
@@ -171,16 +228,10 @@ def main():
         for step in range(step0, steps):
             rng = np.random.default_rng([args.seed, si, step])
             picks = rng.integers(0, len(split), args.batch).tolist()
-            batch = collate(split, picks)
             lr = lr_at({**st, "steps": steps}, step)
             for g in opt.param_groups:
                 g["lr"] = lr
-            l_lm, l_dense = losses(model, heads, split, batch, st["lm"] > 0, st["dense"] > 0)
-            loss = torch.zeros(())
-            if l_lm is not None:
-                loss = loss + st["lm"] * l_lm
-            if l_dense is not None:
-                loss = loss + st["dense"] * l_dense
+            loss, l_lm, l_dense = batch_loss(model, heads, split, picks, st)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -4,6 +4,7 @@
  */
 import type { PopeStrategy } from '../pope';
 import { compareTask } from './compare';
+import { docDateContextTask, docTableContextTask, docTablesContextTask, docTitleContextTask } from './document-context';
 import {
   chartHighestTask,
   chartMaxValueTask,
@@ -49,6 +50,10 @@ export const SAMPLE_TASKS = {
   'chart-highest': chartHighestTask,
   'chart-max-value': chartMaxValueTask,
   'chart-value': chartValueTask,
+  'doc-title-context': docTitleContextTask,
+  'doc-date-context': docDateContextTask,
+  'doc-table-context': docTableContextTask,
+  'doc-tables-context': docTablesContextTask,
 } as const satisfies Record<string, DraftBuilder>;
 
 export type SampleTaskName = keyof typeof SAMPLE_TASKS;
