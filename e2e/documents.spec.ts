@@ -1,31 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { characterErrorRate } from '../src/bench/cer';
-import type { TestDocKind } from '../src/bench/ocr-tool';
-
-/** Generated documents come from the OCR tool page, drawn by this Chromium. */
-async function makeDocument(page: Page, kind: TestDocKind, pages = 1, seed = 1): Promise<{ buffer: Buffer; text: string[] }> {
-  const tool = await page.context().newPage();
-  try {
-    await tool.goto('/ocr.html');
-    await tool.waitForFunction(() => window.ocrTool !== undefined);
-    const doc = await tool.evaluate(({ k, n, s }) => window.ocrTool?.makeDocument(k, n, s), { k: kind, n: pages, s: seed });
-    if (!doc) throw new Error('the OCR tool page did not load');
-    return { buffer: Buffer.from(doc.base64, 'base64'), text: doc.text };
-  } finally {
-    await tool.close();
-  }
-}
-
-async function openDocuments(page: Page): Promise<void> {
-  await page.goto('/');
-  await page.getByTestId('tab-documents').click();
-  await expect(page.getByTestId('documents-page')).toBeVisible();
-}
-
-async function pick(page: Page, name: string, mimeType: string, buffer: Buffer): Promise<void> {
-  await page.getByTestId('doc-file-input').setInputFiles({ name, mimeType, buffer });
-}
+import { makeDocument, openDocuments, pick } from './documents-helpers';
 
 test('a PDF without a text layer is OCR-read: lines, overlay search, dates and exports', async ({ page }) => {
   test.setTimeout(180_000);
@@ -120,4 +96,34 @@ test('bad inputs say what is wrong and leave the open document alone', async ({ 
   await expect(error).toHaveAttribute('data-code', 'no-text', { timeout: 120_000 });
   await expect(error).toContainText('No text found in blank.png');
   await expect(page.getByTestId('no-text')).toBeVisible();
+});
+
+test('a 500-page scan is read lazily, 20 pages at a time, and can be cancelled and continued', async ({ page }) => {
+  test.setTimeout(240_000);
+  const doc = await makeDocument(page, 'long-scan-pdf', 500, 51);
+  await openDocuments(page);
+  await pick(page, 'book.pdf', 'application/pdf', doc.buffer);
+  await expect(page.getByTestId('doc-status')).toContainText(/book\.pdf: page \d+ of 500/, { timeout: 60_000 });
+  await expect(page.getByTestId('thumbnail')).toHaveCount(1, { timeout: 120_000 });
+  await page.getByTestId('doc-cancel').click();
+  await expect(page.getByTestId('doc-status')).toContainText('cancelled after');
+  const first = await page.getByTestId('thumbnail').count();
+  expect(first).toBeLessThan(20);
+  // The rest waits for the person to ask for it, a slice at a time.
+  await expect(page.getByTestId('more-pages')).toHaveText(`Process pages ${first + 1}-${first + 20} of 500`);
+  await page.getByTestId('more-pages').click();
+  await expect(page.getByTestId('doc-status')).toContainText(`page ${first + 1} of 500`);
+  await expect(page.getByTestId('thumbnail')).toHaveCount(first + 1, { timeout: 120_000 });
+  await page.getByTestId('doc-cancel').click();
+  await expect(page.getByTestId('doc-status')).toContainText('cancelled after');
+  const done = await page.getByTestId('thumbnail').count();
+  expect(done).toBeGreaterThan(first);
+  await expect(page.getByTestId('more-pages')).toHaveText(`Process pages ${done + 1}-${done + 20} of 500`);
+  // The pages read in the second slice hold their text, and the first page is still there.
+  await page.getByTestId('thumbnail').nth(done - 1).click();
+  const lines = await page.getByTestId('ocr-line').locator('.line-text').allTextContents();
+  expect(lines.length).toBeGreaterThan(4);
+  await expect(page.getByTestId('page-source')).toContainText(`Page ${done}: read by OCR`);
+  await page.getByTestId('thumbnail').first().click();
+  await expect(page.getByTestId('page-source')).toContainText('Page 1: read by OCR');
 });

@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { startEngine } from '../worker/client';
 import type { DocumentResult, OcrDocumentOptions } from '../worker/api';
 import { characterErrorRate } from './cer';
-import { type PageStyle, canvasPng, corruptPdf, drawPage, encryptedPdf, imagePdf, PAGE_STYLES, pageLines, textPdf } from './test-documents';
+import { type PageStyle, canvasPng, corruptPdf, drawPage, encryptedPdf, formLines, imagePdf, PAGE_STYLES, pageLines, repeatedImagePdf, textPdf } from './test-documents';
 
 const { api } = startEngine();
 
@@ -24,7 +24,7 @@ function fromBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-export type TestDocKind = 'image-pdf' | 'text-pdf' | 'encrypted-pdf' | 'corrupt-pdf' | 'png' | 'blank-png';
+export type TestDocKind = 'image-pdf' | 'form-pdf' | 'long-scan-pdf' | 'text-pdf' | 'encrypted-pdf' | 'corrupt-pdf' | 'png' | 'blank-png';
 
 /** A generated document (base64) and the text it holds, one string per page. */
 async function makeDocument(kind: TestDocKind, pages = 1, seed = 1): Promise<{ base64: string; text: string[] }> {
@@ -34,6 +34,18 @@ async function makeDocument(kind: TestDocKind, pages = 1, seed = 1): Promise<{ b
     case 'image-pdf': {
       const pngs = await Promise.all(texts.map((t, i) => canvasPng(drawPage(t, styleOf(i)))));
       return { base64: toBase64(await imagePdf(pngs)), text: texts.map((t) => t.join('\n')) };
+    }
+    case 'form-pdf': {
+      // Pages laid out like the data generator's documents (title, date, body, table), with no text layer.
+      const forms = texts.map((_, i) => formLines(seed + i));
+      const pngs = await Promise.all(forms.map((t, i) => canvasPng(drawPage(t, styleOf(i)))));
+      return { base64: toBase64(await imagePdf(pngs)), text: forms.map((t) => t.join('\n')) };
+    }
+    case 'long-scan-pdf': {
+      // `pages` scanned pages (no text layer) showing the same page image.
+      const lines = pageLines(seed, 8);
+      const png = await canvasPng(drawPage(lines, styleOf(0)));
+      return { base64: toBase64(await repeatedImagePdf(png, pages)), text: Array.from({ length: pages }, () => lines.join('\n')) };
     }
     case 'text-pdf':
       return { base64: toBase64(await textPdf(texts)), text: texts.map((t) => t.join('\n')) };

@@ -6,6 +6,7 @@
  * the e2e specs and the CER measurement all use these.
  */
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
+import { generateDocument } from '../data/documents';
 import { Rng } from '../data/random';
 import { BODY_WORDS, TITLE_FIRST, TITLE_SECOND } from '../data/words';
 
@@ -47,6 +48,16 @@ export function pageLines(seed: number, count: number): string[] {
   return lines;
 }
 
+/**
+ * The lines of a page laid out as the data generator's documents are (a title,
+ * "Date: YYYY-MM-DD", body sentences, a table with one line per row), which the
+ * bundled model learned to answer questions about from their text.
+ */
+export function formLines(seed: number): string[] {
+  const { meta } = generateDocument(new Rng(seed));
+  return [meta.title.text, meta.dateRun.text, ...meta.lines.map((l) => l.text), ...[meta.table.columns, ...meta.table.rows].map((r) => r.join('   '))];
+}
+
 /** Draws the lines on a page of `width` x `height` px; returns the canvas. */
 export function drawPage(lines: readonly string[], style: PageStyle, width = 1240, height = 1754): OffscreenCanvas {
   const canvas = new OffscreenCanvas(width, height);
@@ -80,6 +91,16 @@ export async function imagePdf(pngs: readonly Uint8Array[], dpi = 150): Promise<
     const h = (img.height * 72) / dpi;
     pdf.addPage([w, h]).drawImage(img, { x: 0, y: 0, width: w, height: h });
   }
+  return pdf.save();
+}
+
+/** A long scan: `pages` pages showing one image, embedded once (so 500 pages stay small). */
+export async function repeatedImagePdf(png: Uint8Array, pages: number, dpi = 150): Promise<Uint8Array> {
+  const pdf = await PDFDocument.create();
+  const img = await pdf.embedPng(png);
+  const w = (img.width * 72) / dpi;
+  const h = (img.height * 72) / dpi;
+  for (let i = 0; i < pages; i++) pdf.addPage([w, h]).drawImage(img, { x: 0, y: 0, width: w, height: h });
   return pdf.save();
 }
 
