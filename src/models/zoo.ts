@@ -11,7 +11,8 @@
  * exact bytes come from the hub (HEAD) before a download starts.
  */
 
-export type Capability = 'chat' | 'grounding' | 'ocr' | 'caption';
+/** 'document-text': answers questions about a page given its OCR or text-layer lines as context. */
+export type Capability = 'chat' | 'grounding' | 'ocr' | 'caption' | 'document-text';
 /** 'transformers.js': @huggingface/transformers' model classes on onnxruntime-web. */
 export type ZooEngine = 'native' | 'onnx' | 'transformers.js';
 /** Native weight dtypes (quantized at load) and transformers.js' ONNX file variants. */
@@ -112,7 +113,7 @@ export const ZOO: readonly ZooEntry[] = [
     source: 'bundled',
     modelType: 'llava',
     params: 3.05e6,
-    capabilities: ['chat', 'grounding'],
+    capabilities: ['chat', 'grounding', 'document-text'],
     engines: [
       {
         engine: 'native',

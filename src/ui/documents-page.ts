@@ -10,7 +10,7 @@ import { toExportJson, toPlainText } from '../documents/export';
 import type { DocumentEvent, PageResult } from '../worker/api';
 import type { VlmClient } from '../worker/client';
 import { VlmError } from '../worker/errors';
-import { documentQuestions } from './document-questions';
+import { documentQuestions, type PageOnScreen } from './document-questions';
 import { h } from './dom';
 import { pageViewer, type PageViewer } from './page-viewer';
 
@@ -43,9 +43,16 @@ function errorText(err: unknown): { code: string; message: string } {
   return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
 }
 
-export function documentsPage(api: VlmClient): HTMLElement {
+export interface DocumentsPage {
+  element: HTMLElement;
+  /** The view came on screen: re-read which model is loaded. */
+  activate(): void;
+}
+
+export function documentsPage(api: VlmClient): DocumentsPage {
   let doc: DocState | null = null;
   let viewer: PageViewer | null = null;
+  let shown: PageEntry | null = null;
   let jobId: string | null = null;
   let jobs = 0;
   const queue: File[] = [];
@@ -65,6 +72,16 @@ export function documentsPage(api: VlmClient): HTMLElement {
   const view = h('div', { class: 'page-host' });
 
   const results = () => doc?.pages.map((p) => p.result) ?? [];
+  const questions = documentQuestions({
+    api,
+    pages: results,
+    current: (): PageOnScreen | null => shown,
+    markAnswer(page, lines) {
+      const entry = doc?.pages.find((p) => p.result.page === page);
+      if (entry && entry !== shown) select(entry);
+      viewer?.markAnswer(lines);
+    },
+  });
   const baseName = () => (doc?.file.name ?? 'document').replace(/\.[^.]+$/, '');
 
   function showError(err: unknown): void {
@@ -75,6 +92,7 @@ export function documentsPage(api: VlmClient): HTMLElement {
   }
 
   function select(entry: PageEntry): void {
+    shown = entry;
     viewer = pageViewer(entry.result, entry.imageUrl);
     view.replaceChildren(viewer.element);
     for (const t of strip.children) t.classList.toggle('selected', (t as HTMLElement).dataset.page === String(entry.result.page));
@@ -100,7 +118,10 @@ export function documentsPage(api: VlmClient): HTMLElement {
     );
     thumb.addEventListener('click', () => select(entry));
     strip.append(thumb);
-    if (doc.pages.length === 1) select(entry);
+    if (doc.pages.length === 1) {
+      select(entry);
+      void questions.refresh();
+    }
     exportText.disabled = exportJson.disabled = false;
   }
 
@@ -109,6 +130,7 @@ export function documentsPage(api: VlmClient): HTMLElement {
       if (firstPage === 1) {
         for (const u of doc?.urls ?? []) URL.revokeObjectURL(u);
         doc = { file, pageCount: e.pageCount, pages: [], nextPage: null, urls: [] };
+        shown = viewer = null;
         strip.replaceChildren();
         view.replaceChildren();
       }
@@ -194,11 +216,12 @@ export function documentsPage(api: VlmClient): HTMLElement {
   exportText.addEventListener('click', () => download(`${baseName()}.txt`, 'text/plain', `${toPlainText(results())}\n`));
   exportJson.addEventListener('click', () => download(`${baseName()}.json`, 'application/json', `${JSON.stringify(toExportJson(results()), null, 2)}\n`));
 
-  return h(
+  const element = h(
     'div',
     { 'data-testid': 'documents-page' },
     h('section', { class: 'panel' }, h('h2', {}, 'Documents'), drop, h('div', { class: 'progress-row' }, progress, cancel), status, errorBox),
     h('section', { class: 'panel' }, h('div', { class: 'toolbar' }, search, searchCount, exportText, exportJson), strip, more, view),
-    documentQuestions(results),
+    questions.element,
   );
+  return { element, activate: () => void questions.refresh() };
 }

@@ -2,7 +2,7 @@ import { startEngine } from '../worker/client';
 import { VlmError } from '../worker/errors';
 import { chatPage, type ChatPage } from './chat/chat-page';
 import { h } from './dom';
-import { documentsPage } from './documents-page';
+import { documentsPage, type DocumentsPage } from './documents-page';
 import { kernelChecksPanel } from './kernel-checks-panel';
 import { noWebGpuNotice } from './no-webgpu';
 import { selfTestPanel } from './self-test-panel';
@@ -27,8 +27,12 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
   root.replaceChildren(notices, chat, gpu, docs);
   const tabs = document.querySelectorAll<HTMLAnchorElement>('[data-view]');
   let chatView: ChatPage | null = null;
+  let docsView: DocumentsPage | null = null;
   const show = (view: View) => {
-    if (view === 'documents' && docs.childElementCount === 0) docs.append(documentsPage(api));
+    if (view === 'documents' && !docsView) {
+      docsView = documentsPage(api);
+      docs.append(docsView.element);
+    }
     if (view === 'chat' && !chatView) {
       chatView = chatPage(api);
       chat.append(chatView.element);
@@ -37,6 +41,7 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
     gpu.hidden = view !== 'gpu';
     docs.hidden = view !== 'documents';
     if (view === 'chat') chatView?.activate();
+    if (view === 'documents') docsView?.activate();
     for (const t of tabs) t.setAttribute('aria-current', t.dataset.view === view ? 'page' : 'false');
   };
   const fromHash = (): View => (location.hash === '#documents' ? 'documents' : location.hash === '#gpu' ? 'gpu' : 'chat');

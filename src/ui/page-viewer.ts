@@ -10,6 +10,8 @@ export interface PageViewer {
   element: HTMLElement;
   /** Marks lines containing `query` (case-insensitive); returns how many matched. */
   search(query: string): number;
+  /** Marks the lines holding a model's answer (replacing earlier marks) and scrolls the first into view. */
+  markAnswer(lines: readonly number[]): void;
 }
 
 function lineSpan(page: PageResult, text: string, box: PageResult['lines'][number]['box'], index: number): HTMLElement {
@@ -54,6 +56,13 @@ export function pageViewer(page: PageResult, imageUrl: string | null): PageViewe
         listItems[i]?.classList.toggle('match', hit);
       });
       return hits;
+    },
+    markAnswer(lines) {
+      const marked = new Set(lines);
+      spans.forEach((s, i) => s.classList.toggle('answer', marked.has(i)));
+      listItems.forEach((li, i) => li.classList.toggle('answer', marked.has(i)));
+      const first = lines[0];
+      if (first !== undefined) spans[first]?.scrollIntoView?.({ block: 'nearest' });
     },
   };
 }

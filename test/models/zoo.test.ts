@@ -9,7 +9,7 @@ describe('model zoo', () => {
     expect(ZOO.filter((e) => e.isDefault).map((e) => e.id)).toEqual([BUNDLED_MODEL]);
     const bundled = zooEntry(BUNDLED_MODEL) as ZooEntry;
     expect(bundled.source).toBe('bundled');
-    expect(bundled.capabilities).toEqual(['chat', 'grounding']);
+    expect(bundled.capabilities).toEqual(['chat', 'grounding', 'document-text']);
     for (const engine of ['native', 'onnx'] as const) {
       for (const f of zooFiles(bundled, engine)) if (!f.optional) expect(existsSync(join(MODEL_DIR, f.name)), f.name).toBe(true);
     }
