@@ -104,7 +104,17 @@ one CPU thread, AdamW, batch 32, loss on assistant tokens only):
    from its own patches), background patches down-weighted;
 2. warmup: one-object scenes, easy questions, constant learning rate;
 3. curriculum: 1-2 objects, then 1-4 (with POPE and two-image comparison), box questions throughout;
-4. all tasks, cosine decay; the dense heads stay on as an auxiliary loss after stage 1.
+4. all tasks, cosine decay; the dense heads stay on as an auxiliary loss after stage 1;
+5. context: all tasks plus document questions with the page's text as context
+   (`Document text:` then the lines in reading order, then the question), as the
+   app's Documents page asks them once OCR or the PDF text layer has read the page;
+6. fine: every patch its own image token (`image_pooling` 1, so {(v.image_size // v.patch_size) ** 2} tokens per
+   image; the weights carry over, as pooling has none), cosine decay again.
+
+Documents are read through their text: at {v.image_size}x{v.image_size} the model cannot read print,
+so questions about a page go with its OCR lines (the app does this for models with the
+`document-text` capability; the `doc-*-context` rows below). The plain `doc-*` rows ask
+from the image alone.
 
 {recipe_table(stages, elapsed)}
 `npm run train:tiny` reruns the chain (data -> train -> export -> golden).

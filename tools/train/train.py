@@ -58,7 +58,16 @@ STAGES = [
     # more of every other task, on a fresh split; cosine again from a lower peak.
     dict(name="context", seed=106, count=48000, tasks=None, min_objects=None, max_objects=None,
          steps=2400, lr=6e-4, lm=1.0, dense=0.3, schedule="cosine"),
+    # Every patch its own image token (64 instead of 16): the weights carry over unchanged (pooling has
+    # none), and boxes, positions and small print get four times the spatial detail.
+    dict(name="fine", seed=107, count=60000, tasks=None, min_objects=None, max_objects=None,
+         steps=4000, lr=5e-4, lm=1.0, dense=0.3, schedule="cosine", pooling=1),
 ]
+
+
+def stage_pooling(si):
+    """The image pooling in force in stage si: the last stage at or before it that sets one (2 at first)."""
+    return next((st["pooling"] for st in reversed(STAGES[:si + 1]) if "pooling" in st), 2)
 
 # Words the first vocabulary lacked (the Documents page's preset questions and its
 # context header). Appended after the sorted vocabulary so every earlier id stays.
@@ -139,13 +148,14 @@ def losses(model, heads, split, batch, want_lm, want_dense):
     return l_lm, l_dense
 
 
-LONG = 96   # tokens; longer samples (documents with their text) go in a micro-batch of their own
+LONG = 80   # tokens besides the image's; longer samples (documents with their text) go in a micro-batch of their own
 
 
 def batch_loss(model, heads, split, picks, st):
     """The step's loss with short and long samples in separate micro-batches, so a few long prompts do not
     pad the whole batch; each part weighs by its share of answer tokens (LM) and of samples (dense)."""
-    groups = [[i for i in picks if len(split.samples[i][2]) <= LONG], [i for i in picks if len(split.samples[i][2]) > LONG]]
+    long = LONG + model.config.image_seq_length
+    groups = [[i for i in picks if len(split.samples[i][2]) <= long], [i for i in picks if len(split.samples[i][2]) > long]]
     groups = [g for g in groups if g]
     answer_tokens = [sum(sum(1 for x in split.samples[i][3] if x != -100) for i in g) for g in groups]
     total = torch.zeros(())
@@ -162,6 +172,11 @@ def batch_loss(model, heads, split, picks, st):
             total = total + st["dense"] * part
             dense_sum = part if dense_sum is None else dense_sum + part
     return total, lm_sum, dense_sum
+
+
+def write_config(work, cfg, name="config.json"):
+    with open(os.path.join(work, name), "w") as f:
+        json.dump(cfg.to_hf(), f, indent=2)
 
 
 def save_checkpoint(path, state):
@@ -205,8 +220,8 @@ def main():
         torch.set_rng_state(ck["torch_rng"])
         start_stage, start_step, elapsed = ck["stage"], ck["step"], ck["elapsed"]
         print(f"resumed at stage {STAGES[start_stage]['name'] if start_stage < len(STAGES) else 'done'} step {start_step}", flush=True)
-    with open(os.path.join(args.work, "config.json"), "w") as f:
-        json.dump(cfg.to_hf(), f, indent=2)
+    cfg.image_pooling = stage_pooling(min(start_stage, len(STAGES) - 1))
+    write_config(args.work, cfg)
 
     log_path = os.path.join(args.work, "loss.csv")
     new_log = not os.path.exists(log_path)
@@ -218,6 +233,10 @@ def main():
     for si in range(start_stage, len(STAGES)):
         st = STAGES[si]
         steps = max(1, int(st["steps"] * args.steps_scale))
+        if cfg.image_pooling != stage_pooling(si):
+            cfg.image_pooling = stage_pooling(si)
+            write_config(args.work, cfg)
+            print(f"image pooling {cfg.image_pooling}: {cfg.image_seq_length} tokens per image", flush=True)
         folder = generate(os.path.join(args.work, "data", st["name"]), st["seed"], st["count"], st["tasks"],
                           st["min_objects"], st["max_objects"], masks=True)
         split = Split(folder, tok, cfg.vision_config.image_size, cfg.image_seq_length, dense=True)
@@ -252,6 +271,7 @@ def main():
                                             "step": 0 if done else step + 1, "elapsed": now, "config": cfg.to_hf()})
         elapsed += time.time() - t0
         torch.save(model.state_dict(), os.path.join(args.work, f"model-{st['name']}.pt"))
+        write_config(args.work, cfg, f"config-{st['name']}.json")
         if args.stop_after == st["name"]:
             break
     log.close()
