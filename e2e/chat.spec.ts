@@ -290,13 +290,14 @@ test.describe('the Chat view', () => {
     await expect(page.getByTestId('attachment')).toHaveCount(0);
     await expect(page.getByTestId('msg-assistant')).toHaveAttribute('data-finish', /^(stop|length)$/);
     // Both images went to the model: the same question with one image has one image fewer in the
-    // prompt, which the chat template writes as a newline and the image's 16 tokens.
+    // prompt, which the chat template writes as a newline and the image's image_seq_length tokens.
     const promptTokens = async () => Number(/prompt (\d+) tokens/.exec((await page.getByTestId('answer-stats').last().textContent()) ?? '')?.[1]);
     const withTwo = await promptTokens();
     await clearConversation(page);
     await drop(page, [first.file]);
     await ask(page, 'What is the difference between these two images?');
-    expect(withTwo - (await promptTokens())).toBe(17);
+    const config = (await (await page.request.get('/models/webvlm-tiny/config.json')).json()) as { image_seq_length: number };
+    expect(withTwo - (await promptTokens())).toBe(config.image_seq_length + 1);
   });
 
   test('the engine and weight choices load and answer', async ({ page }) => {
