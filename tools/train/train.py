@@ -80,7 +80,8 @@ def stage_pooling(si):
 # Words the first vocabulary lacked (the Documents page's preset questions and its
 # context header). Appended after the sorted vocabulary so every earlier id stays.
 ADDED_WORDS = ["Document", "Extract", "mentioned", "dates", "tables", "present", "Describe", "their", "contents",
-               "Summarize", "main", "points", "trend", "shown", "maximum", "minimum", "values", "chart"]
+               "Summarize", "main", "points", "trend", "shown", "maximum", "minimum", "values", "chart",
+               "One", "with", "columns", "rows"]
 
 
 def model_config(vocab_size):
