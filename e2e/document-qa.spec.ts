@@ -25,6 +25,7 @@ test('a scanned PDF is OCR-read and the bundled model answers its title, with th
   await expect(page.locator('[data-testid="overlay-line"].answer')).toHaveCount(1);
   await expect(page.locator('[data-testid="overlay-line"][data-line="0"]')).toHaveClass(/answer/);
   await expect(page.locator('[data-testid="ocr-line"].answer .line-text')).toHaveText(title);
+  await page.screenshot({ path: `${test.info().project.outputDir}/document-qa.png`, fullPage: true });
 
   // "Extract all dates" shows the model's answer and, beside it, the dates parsed from the text: the
   // deterministic path is the one to trust (the bundled model copies a whole date right less often
