@@ -27,12 +27,13 @@ test('a scanned PDF is OCR-read and the bundled model answers its title, with th
   await expect(page.locator('[data-testid="ocr-line"].answer .line-text')).toHaveText(title);
   await page.screenshot({ path: `${test.info().project.outputDir}/document-qa.png`, fullPage: true });
 
-  // "Extract all dates" shows the model's answer and, beside it, the dates parsed from the text: the
-  // deterministic path is the one to trust (the bundled model copies a whole date right less often
-  // than a title; its card has the figure), so only the answer's form is asserted here.
+  // "Extract all dates" shows the model's answer, with its line marked, and beside it the dates parsed
+  // from the text (the deterministic path).
   await page.getByTestId('extract-dates').click();
   await expect(page.getByTestId('answer-source')).not.toBeEmpty({ timeout: 60_000 });
-  await expect(page.getByTestId('answer-text')).toHaveText(/^\d{4}-\d{2}-\d{2}$/);
+  await expect(page.getByTestId('answer-text')).toHaveText(date);
+  await expect(page.locator('[data-testid="overlay-line"].answer')).toHaveCount(1);
+  await expect(page.locator('[data-testid="overlay-line"][data-line="1"]')).toHaveClass(/answer/);
   await expect(page.getByTestId('date-row').locator('td:first-child')).toHaveText([date]);
   await expect(page.getByTestId('question-answer')).toContainText('Dates found in the document text (deterministic, no model)');
 
