@@ -29,6 +29,19 @@ def recipe_table(stages, elapsed):
     return wall + "\n".join(rows) + "\n"
 
 
+def pooling_text(cfg):
+    v = cfg.vision_config
+    side = v.image_size // v.patch_size
+    if cfg.image_pooling == 1:
+        return (f"**`image_pooling` 1.** Every patch of the {side}x{side} grid is its own image token ({cfg.image_seq_length} "
+                "tokens, as stock LLaVA would expect). The field is our extension: the early training stages averaged "
+                "2x2 patches (16 tokens) to keep steps cheap, and the weights carried over unchanged when it went to 1.")
+    return (f"**Extension: `image_pooling` ({cfg.image_pooling}).** Before the projector the {side}x{side} patch grid is "
+            f"average-pooled in {cfg.image_pooling}x{cfg.image_pooling} windows, so one image is {cfg.image_seq_length} "
+            f"tokens (`image_seq_length`). Stock LLaVA has no such field; a loader that ignores it would expect {side * side} "
+            "image tokens.")
+
+
 def write_model_card(out, name, model, cfg, tok, scores, stages=(), elapsed=None):
     v, t = cfg.vision_config, cfg.text_config
     size = lambda p: f"{count_parameters(model, p):,}"
@@ -61,10 +74,7 @@ a PyTorch reference (`golden.json`); it knows nothing about real photographs.
 Image features are the last encoder layer's patch outputs (class token dropped,
 `vision_feature_select_strategy: "default"`, `vision_feature_layer: -1`).
 
-**Extension: `image_pooling` ({cfg.image_pooling}).** Before the projector the {v.image_size // v.patch_size}x{v.image_size // v.patch_size} patch grid is
-average-pooled in {cfg.image_pooling}x{cfg.image_pooling} windows, so one image is {cfg.image_seq_length} tokens
-(`image_seq_length`). Stock LLaVA has no such field; a loader that ignores it
-would expect {(v.image_size // v.patch_size) ** 2} image tokens. Documents and charts are resized to
+{pooling_text(cfg)} Documents and charts are resized to
 {v.image_size}x{v.image_size} like scenes: this model does not use the LLaVA-NeXT AnyRes path
 (`tools/train/anyres.py` holds its PyTorch reference for llava_next checkpoints), so
 document text is far below its resolution.
@@ -109,7 +119,9 @@ one CPU thread, AdamW, batch 32, loss on assistant tokens only):
    (`Document text:` then the lines in reading order, then the question), as the
    app's Documents page asks them once OCR or the PDF text layer has read the page;
 6. fine: every patch its own image token (`image_pooling` 1, so {(v.image_size // v.patch_size) ** 2} tokens per
-   image; the weights carry over, as pooling has none), cosine decay again.
+   image; the weights carry over, as pooling has none), cosine decay again, the
+   context questions drawn four times as often as their share;
+7. more: fresh data, weighted towards dates and table cells read from the page text.
 
 Documents are read through their text: at {v.image_size}x{v.image_size} the model cannot read print,
 so questions about a page go with its OCR lines (the app does this for models with the
