@@ -1,4 +1,4 @@
-// npm run bench:ocr [-- --backend auto|webgpu|wasm] [--seed N]
+// npm run bench:ocr [-- --backend auto|webgpu|wasm] [--seed N] [--layout memo|form]
 // Generated pages with known text (several sizes, fonts and contrasts, drawn
 // at 150 dpi in Chromium, put in an image-only PDF) through the app's OCR:
 // prints the character error rate and the time per page.
@@ -6,14 +6,19 @@ import { argValue, withAppPage } from './lib/browser-page.mjs';
 
 const backend = argValue('--backend') ?? 'auto';
 const seed = Number(argValue('--seed') ?? 100);
+const layout = argValue('--layout') ?? 'memo';
+if (layout !== 'memo' && layout !== 'form') {
+  console.error(`--layout must be memo or form, not ${layout}`);
+  process.exit(2);
+}
 
 const rows = await withAppPage('/ocr.html', async (page) => {
   await page.waitForFunction(() => window.ocrTool !== undefined);
-  return page.evaluate(({ s, b }) => window.ocrTool.bench(s, { backend: b }), { s: seed, b: backend });
+  return page.evaluate(({ s, b, l }) => window.ocrTool.bench(s, { backend: b }, l), { s: seed, b: backend, l: layout });
 }, { port: 5312 });
 
 const pad = (v, n) => String(v).padEnd(n);
-console.log(`backend ${backend}, seed ${seed}`);
+console.log(`backend ${backend}, seed ${seed}, layout ${layout}`);
 console.log(`${pad('page', 5)}${pad('style', 48)}${pad('CER', 8)}${pad('errors', 12)}ms`);
 let errors = 0;
 let length = 0;

@@ -77,9 +77,12 @@ export interface BenchRow {
   worst: string;
 }
 
+/** Memo pages (`pageLines`) or pages laid out like the data generator's documents (`formLines`: short lines, a table). */
+export type BenchLayout = 'memo' | 'form';
+
 /** One image-only PDF page per style, OCR'd; CER and time per page. */
-async function bench(seed = 100, options: OcrDocumentOptions = {}): Promise<BenchRow[]> {
-  const texts = PAGE_STYLES.map((_, i) => pageLines(seed + i, 10));
+async function bench(seed = 100, options: OcrDocumentOptions = {}, layout: BenchLayout = 'memo'): Promise<BenchRow[]> {
+  const texts = PAGE_STYLES.map((_, i) => (layout === 'form' ? formLines(seed + i) : pageLines(seed + i, 10)));
   const pngs = await Promise.all(texts.map((t, i) => canvasPng(drawPage(t, PAGE_STYLES[i] as PageStyle))));
   const pdf = await imagePdf(pngs);
   // A first call loads the models and warms the sessions, so time per page is the steady state.
