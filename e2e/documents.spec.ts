@@ -127,3 +127,17 @@ test('a 500-page scan is read lazily, 20 pages at a time, and can be cancelled a
   await page.getByTestId('thumbnail').first().click();
   await expect(page.getByTestId('page-source')).toContainText('Page 1: read by OCR');
 });
+
+test('an empty page in a PDF says no text was found on it, and the other pages keep theirs', async ({ page }) => {
+  test.setTimeout(120_000);
+  const doc = await makeDocument(page, 'blank-page-pdf', 1, 61);
+  await openDocuments(page);
+  await pick(page, 'gap.pdf', 'application/pdf', doc.buffer);
+  await expect(page.getByTestId('thumbnail')).toHaveCount(2, { timeout: 60_000 });
+  await expect(page.getByTestId('doc-error')).toBeHidden();
+  await page.getByTestId('thumbnail').nth(1).click();
+  await expect(page.getByTestId('no-text')).toHaveText('No text found on this page.');
+  await expect(page.getByTestId('page-source')).toContainText('Page 2: read by OCR');
+  await page.getByTestId('thumbnail').first().click();
+  expect(await page.getByTestId('ocr-line').locator('.line-text').allTextContents()).toEqual((doc.text[0] ?? '').split('\n'));
+});

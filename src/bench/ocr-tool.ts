@@ -24,7 +24,7 @@ function fromBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-export type TestDocKind = 'image-pdf' | 'form-pdf' | 'long-scan-pdf' | 'text-pdf' | 'encrypted-pdf' | 'corrupt-pdf' | 'png' | 'blank-png';
+export type TestDocKind = 'image-pdf' | 'form-pdf' | 'long-scan-pdf' | 'blank-page-pdf' | 'text-pdf' | 'encrypted-pdf' | 'corrupt-pdf' | 'png' | 'blank-png';
 
 /** A generated document (base64) and the text it holds, one string per page. */
 async function makeDocument(kind: TestDocKind, pages = 1, seed = 1): Promise<{ base64: string; text: string[] }> {
@@ -47,6 +47,9 @@ async function makeDocument(kind: TestDocKind, pages = 1, seed = 1): Promise<{ b
       const png = await canvasPng(drawPage(lines, styleOf(0)));
       return { base64: toBase64(await repeatedImagePdf(png, pages)), text: Array.from({ length: pages }, () => lines.join('\n')) };
     }
+    case 'blank-page-pdf':
+      // A typed first page, then an empty one (no text layer, nothing to OCR).
+      return { base64: toBase64(await textPdf([texts[0] ?? [], []])), text: [texts[0]?.join('\n') ?? '', ''] };
     case 'text-pdf':
       return { base64: toBase64(await textPdf(texts)), text: texts.map((t) => t.join('\n')) };
     case 'png':
