@@ -1,7 +1,7 @@
 /**
  * Greedy CTC decoding: take the best class at every time step, merge runs of
  * the same class, drop blanks. The line's confidence is the mean probability
- * of the characters kept, as PaddleOCR reports it.
+ * of the characters kept, as PaddleOCR reports it (inferred spaces left out).
  *
  * Spaces get one extra rule. The PP-OCRv4 recognizer learned mostly from
  * Chinese, where spaces are rare, so at a word gap in Latin text the space
@@ -60,11 +60,9 @@ export function ctcGreedy(probs: Float32Array, steps: number, classes: number, c
     if (best === CTC_BLANK || best === spaceIndex) {
       if (spaceIndex >= 0) gapSpace = Math.max(gapSpace, probs[row + spaceIndex] as number);
     } else if (best !== prev || gapSpace >= spaceThreshold) {
-      if (text !== '' && gapSpace >= spaceThreshold) {
-        text += ' ';
-        sum += gapSpace;
-        kept++;
-      }
+      // A space's probability is weak evidence by design (see above), so it stays out of the
+      // confidence, which is the mean over the characters read.
+      if (text !== '' && gapSpace >= spaceThreshold) text += ' ';
       text += charset[best] ?? '';
       sum += p;
       kept++;

@@ -40,7 +40,10 @@ describe('CTC greedy decoding', () => {
 
   it('emits a space where the space class wins, once per gap', () => {
     const probs = steps([[1, 0.9], [4, 0.8], [4, 0.9], [2, 0.9]]);
-    expect(ctcGreedy(probs, 4, CHARSET.length, CHARSET).text).toBe('a b');
+    const d = ctcGreedy(probs, 4, CHARSET.length, CHARSET);
+    expect(d.text).toBe('a b');
+    // The space is not a character read: the confidence is the mean over a and b only.
+    expect(d.confidence).toBeCloseTo(0.9, 6);
   });
 
   it('turns a gap into a space when the space probability peaks above the threshold without winning', () => {
