@@ -140,23 +140,21 @@ export class ChunkStore {
   }
 
   /** Every complete file in the store. */
-  async manifests(): Promise<FileManifest[]> {
-    const out: FileManifest[] = [];
-    for (const k of await this.kv.keys()) {
-      if (!k.startsWith('m:')) continue;
-      const m = (await this.kv.get(k)) as FileManifest | undefined;
-      if (m) out.push(m);
-    }
-    return out;
+  manifests(): Promise<FileManifest[]> {
+    return this.valuesUnder<FileManifest>('m:');
   }
 
   /** Every unfinished download in the store. */
-  async partials(): Promise<FileRecord[]> {
-    const out: FileRecord[] = [];
+  partials(): Promise<FileRecord[]> {
+    return this.valuesUnder<FileRecord>('p:');
+  }
+
+  private async valuesUnder<T>(prefix: string): Promise<T[]> {
+    const out: T[] = [];
     for (const k of await this.kv.keys()) {
-      if (!k.startsWith('p:')) continue;
-      const p = (await this.kv.get(k)) as FileRecord | undefined;
-      if (p) out.push(p);
+      if (!k.startsWith(prefix)) continue;
+      const v = (await this.kv.get(k)) as T | undefined;
+      if (v) out.push(v);
     }
     return out;
   }

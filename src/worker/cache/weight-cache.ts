@@ -128,11 +128,11 @@ export class WeightCache {
   }
 
   private async fetchAll(model: string, files: ResolvedFile[], onProgress?: ProgressFn, signal?: AbortSignal): Promise<void> {
-    const todo = await this.missing(model, files);
-    if (todo.length === 0) return;
+    const pending = await this.missing(model, files);
+    if (pending.length === 0) return;
     let needed = 0;
     const stored = new Map<string, number>();
-    for (const f of todo) {
+    for (const f of pending) {
       const p = await this.store.partial({ model, name: f.name });
       const have = p ? p.chunks.length * p.chunkSize : 0;
       stored.set(f.name, have);
@@ -142,10 +142,10 @@ export class WeightCache {
     await this.persistence.request();
     let cached = 0;
     for (const m of await this.store.manifests()) if (m.model === model) cached += m.size;
-    const progress = this.reporter(model, cached + todo.reduce((s, f) => s + (f.size ?? 0), 0), onProgress);
+    const progress = this.reporter(model, cached + pending.reduce((s, f) => s + (f.size ?? 0), 0), onProgress);
     progress.seed('(cached)', cached);
     for (const [name, have] of stored) progress.seed(name, have);
-    for (const f of todo) {
+    for (const f of pending) {
       await this.download({ model, name: f.name }, f.url, progress, signal).catch((err: unknown) => {
         if (!(f.optional && isMissing(err))) throw err;
       });
