@@ -110,7 +110,8 @@ def main():
             scores = json.load(f)
     ck = torch.load(os.path.join(args.work, "checkpoint.pt")) if os.path.exists(os.path.join(args.work, "checkpoint.pt")) else {}
     from train import STAGES
-    card = dict(stages=STAGES, elapsed=ck.get("elapsed"))
+    # The stages these weights went through (a later stage may be defined but not run yet).
+    card = dict(stages=STAGES[:ck["stage"]] if "stage" in ck else STAGES, elapsed=ck.get("elapsed"))
     if args.card_only:
         write_model_card(out, args.name, model, cfg, tok, scores, **card)
         return

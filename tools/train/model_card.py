@@ -23,7 +23,8 @@ def recipe_table(stages, elapsed):
     for st in stages:
         objects = "1-5" if st["max_objects"] is None else f"{st['min_objects']}-{st['max_objects']}"
         tasks = "all" if st["tasks"] is None else ", ".join(st["tasks"])
-        losses = " + ".join(x for x, on in (("LM", st["lm"] > 0), (f"{st['dense']} x dense", st["dense"] > 0)) if on)
+        losses = " + ".join(x for x, on in (("LM", st["lm"] > 0), (f"{st['dense']} x dense", st["dense"] > 0),
+                                            (f"{st.get('binding', 0)} x binding", st.get("binding", 0) > 0)) if on)
         rows.append(f"| {st['name']} | {st['steps']} | {objects} | {tasks} | {st['lr']:g}, {st['schedule']} | {losses} |")
     wall = f"Wall time: {elapsed / 60:.0f} minutes on one CPU thread (batch 32).\n\n" if elapsed else ""
     return wall + "\n".join(rows) + "\n"
@@ -121,7 +122,14 @@ one CPU thread, AdamW, batch 32, loss on assistant tokens only):
 6. fine: every patch its own image token (`image_pooling` 1, so {(v.image_size // v.patch_size) ** 2} tokens per
    image; the weights carry over, as pooling has none), cosine decay again, the
    context questions drawn four times as often as their share;
-7. more: fresh data, weighted towards dates and table cells read from the page text.
+7. more: fresh data, weighted towards dates and table cells read from the page text;
+8. bind: fresh data; a training-only head on the second decoder layer learns, at
+   the image tokens, which patches hold the object the question names (the question
+   comes before the image, so those tokens can see it; targets from the label maps,
+   all zero for a POPE question about an absent object), and the questions that need
+   the right object among several (boxes, positions, relations, counts, POPE) are
+   drawn more often. Before it the model often answered about another object of
+   the scene: a box of the right size in the wrong place.
 
 Documents are read through their text: at {v.image_size}x{v.image_size} the model cannot read print,
 so questions about a page go with its OCR lines (the app does this for models with the

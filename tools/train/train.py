@@ -1,6 +1,6 @@
 """Trains the bundled model on src/data splits, in stages, resumable, on one CPU thread.
 
-    /usr/bin/python3 tools/train/train.py --work .cache/train [--minutes-scale 1.0]
+    /usr/bin/python3 tools/train/train.py --work .cache/train [--steps-scale 1.0] [--binding-scale 1.0]
 
 Recipe (from pilots on this data, see the model card):
   encoder   the vision tower alone on dense targets (per-patch colour/shape/box,
@@ -8,7 +8,10 @@ Recipe (from pilots on this data, see the model card):
   warmup    the decoder on one-object scenes with easy questions, constant rate;
   two/four  a curriculum of 1-2 then 1-4 objects, box questions from the start;
   all       every task (scenes up to 5 objects, POPE, compare, multi-turn, OCR,
-            documents, charts), cosine decay at the end.
+            documents, charts), cosine decay at the end;
+  context/fine/more  document questions with the page text, 64 image tokens, fresh data;
+  bind      the binding head (binding.py) on a middle decoder layer marks the named
+            object's image tokens, so answers are about the right object among several.
 The dense heads stay on as an auxiliary loss after the first stage.
 """
 import argparse
@@ -31,6 +34,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from data import REPO, Split, collate, generate          # noqa: E402
+from binding import BindingHead, binding_target          # noqa: E402
 from heads import DenseHeads                              # noqa: E402
 from model import LlavaConfig, LlavaForConditionalGeneration, TextConfig, VisionConfig, count_parameters  # noqa: E402
 from tokenizer import Tokenizer, build_vocab              # noqa: E402
@@ -76,6 +80,15 @@ STAGES = [
          steps=1500, lr=3e-4, lm=1.0, dense=0.3, schedule="cosine",
          task_weights={"doc-title-context": 2.0, "doc-tables-context": 3.0, "doc-date-context": 6.0,
                        "doc-table-context": 8.0}),
+    # The model still answered about the wrong object among several (boxes of the right size in the wrong
+    # place): the binding head (binding.py) marks the named object's image tokens, and the questions that
+    # need the right object are drawn more often.
+    dict(name="bind", seed=109, count=60000, tasks=READABLE_TASKS, min_objects=None, max_objects=None,
+         steps=4200, lr=3e-4, lm=1.0, dense=0.3, binding=0.5, schedule="cosine",
+         task_weights={"grounding": 2.5, "grounding-all": 1.5, "referring": 2.0, "vqa-position": 2.5,
+                       "vqa-relation": 2.5, "vqa-count": 2.0, "pope-random": 1.5, "pope-popular": 1.5,
+                       "pope-adversarial": 2.0, "doc-title-context": 1.5, "doc-date-context": 2.0,
+                       "doc-tables-context": 1.5, "doc-table-context": 3.0}),
 ]
 
 
@@ -145,10 +158,14 @@ def lr_at(stage, step):
     return stage["lr"]
 
 
-def losses(model, heads, split, batch, want_lm, want_dense):
-    """LM loss on assistant tokens and the dense auxiliary loss, sharing one vision pass."""
+BIND_LAYER = 1   # the binding head reads this decoder layer's output, so the layers after it can use what it marks
+
+
+def losses(model, heads, split, batch, want_lm, want_dense, bind=None):
+    """LM loss on assistant tokens, the dense auxiliary loss (sharing one vision pass) and, with bind =
+    (head, per-row targets, tap), the binding loss at the image tokens."""
     feats = model.patch_features(batch["pixel_values"])                  # (images, N, C)
-    l_lm = l_dense = None
+    l_lm = l_dense = l_bind = None
     if want_lm:
         image_features = model.multi_modal_projector(model.pool(feats))  # (images, tokens, D)
         x = model.embed(batch["input_ids"], image_features)
@@ -156,28 +173,37 @@ def losses(model, heads, split, batch, want_lm, want_dense):
         logits, _, _ = model.decode(x, att, (att.cumsum(-1) - 1).clamp(min=0))
         # Next-token prediction: position t predicts token t + 1.
         l_lm = F.cross_entropy(logits[:, :-1].flatten(0, 1), batch["labels"][:, 1:].flatten(), ignore_index=-100)
+        if bind is not None:
+            head, targets, tap = bind
+            l_bind = head.loss(tap["h"], batch["input_ids"], model.config.image_token_index, targets)
     if want_dense:
         idx = [j for j, i in enumerate(batch["image_idx"]) if i in split.dense]
         if idx:
             l_dense, _ = heads.loss(feats[idx], [split.dense[batch["image_idx"][j]] for j in idx])
-    return l_lm, l_dense
+    return l_lm, l_dense, l_bind
 
 
 LONG = 80   # tokens besides the image's; longer samples (documents with their text) go in a micro-batch of their own
 
 
-def batch_loss(model, heads, split, picks, st):
+def batch_loss(model, heads, split, picks, st, bind=None):
     """The step's loss with short and long samples in separate micro-batches, so a few long prompts do not
-    pad the whole batch; each part weighs by its share of answer tokens (LM) and of samples (dense)."""
+    pad the whole batch; each part weighs by its share of answer tokens (LM) and of samples (dense, binding).
+    bind: (head, targets per sample index, tap) or None."""
     long = LONG + model.config.image_seq_length
     groups = [[i for i in picks if len(split.samples[i][2]) <= long], [i for i in picks if len(split.samples[i][2]) > long]]
     groups = [g for g in groups if g]
     answer_tokens = [sum(sum(1 for x in split.samples[i][3] if x != -100) for i in g) for g in groups]
     total = torch.zeros(())
-    lm_sum = dense_sum = None
+    lm_sum = dense_sum = bind_sum = None
     for g, n in zip(groups, answer_tokens):
         batch = collate(split, g)
-        l_lm, l_dense = losses(model, heads, split, batch, st["lm"] > 0, st["dense"] > 0)
+        b = None if bind is None else (bind[0], [bind[1][i] for i in g], bind[2])
+        l_lm, l_dense, l_bind = losses(model, heads, split, batch, st["lm"] > 0, st["dense"] > 0, b)
+        if l_bind is not None:
+            part = l_bind * (len(g) / len(picks))
+            total = total + st["binding"] * part
+            bind_sum = part if bind_sum is None else bind_sum + part
         if l_lm is not None:
             part = l_lm * (n / max(1, sum(answer_tokens)))
             total = total + st["lm"] * part
@@ -186,7 +212,17 @@ def batch_loss(model, heads, split, picks, st):
             part = l_dense * (len(g) / len(picks))
             total = total + st["dense"] * part
             dense_sum = part if dense_sum is None else dense_sum + part
-    return total, lm_sum, dense_sum
+    return total, lm_sum, dense_sum, bind_sum
+
+
+def split_binding(split):
+    """Binding targets per sample (None where the first question names no object of one scene image)."""
+    out = []
+    for r, (_, imgs, _, _) in zip(split.records, split.samples):
+        d = split.dense.get(imgs[0])
+        meta = split.meta.get(r["image"].rsplit("/", 1)[-1]) if isinstance(r["image"], str) else None
+        out.append(binding_target(r, meta["objects"], d["cover"]) if d is not None and meta else None)
+    return out
 
 
 def write_config(work, cfg, name="config.json"):
@@ -207,6 +243,7 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--stop-after", default=None, help="stop after this stage (checkpoint kept)")
+    ap.add_argument("--binding-scale", type=float, default=1.0, help="multiply the binding loss weight (0: ablation)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     random.seed(args.seed)
@@ -217,9 +254,12 @@ def main():
     cfg = model_config(len(tok))
     model = LlavaForConditionalGeneration(cfg)
     heads = DenseHeads(cfg.vision_config.hidden_size)
+    binder = BindingHead(cfg.text_config.hidden_size)
+    tap = {}
+    model.language_model.model.layers[BIND_LAYER].register_forward_hook(lambda m, i, o: tap.__setitem__("h", o[0]))
     print(f"parameters: {count_parameters(model):,} (vision {count_parameters(model, 'vision_tower'):,}, "
           f"projector {count_parameters(model, 'multi_modal_projector'):,}, text {count_parameters(model, 'language_model'):,})", flush=True)
-    params = list(model.parameters()) + list(heads.parameters())
+    params = list(model.parameters()) + list(heads.parameters()) + list(binder.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
     ckpt_path = os.path.join(args.work, "checkpoint.pt")
     start_stage, start_step, elapsed = 0, 0, 0.0
@@ -228,8 +268,12 @@ def main():
         grown = grow_vocabulary(ck["model"], model.state_dict())
         model.load_state_dict(ck["model"])
         heads.load_state_dict(ck["heads"])
+        if "binding" in ck:
+            binder.load_state_dict(ck["binding"])
         if grown:
             print("vocabulary grew: embedding rows added, optimizer state restarted", flush=True)
+        elif "binding" not in ck:
+            print("binding head added: optimizer state restarted", flush=True)
         else:
             opt.load_state_dict(ck["opt"])
         torch.set_rng_state(ck["torch_rng"])
@@ -239,14 +283,21 @@ def main():
     write_config(args.work, cfg)
 
     log_path = os.path.join(args.work, "loss.csv")
+    header = ["stage", "step", "lr", "lm_loss", "dense_loss", "elapsed_s", "binding_loss"]
+    if os.path.exists(log_path):
+        with open(log_path) as f:
+            lines = f.read().splitlines()
+        if lines and lines[0] != ",".join(header):   # a log from before the binding column: widen its header
+            with open(log_path, "w") as f:
+                f.write("\n".join([",".join(header)] + lines[1:]) + "\n")
     new_log = not os.path.exists(log_path)
     log = open(log_path, "a", newline="")
     writer = csv.writer(log)
     if new_log:
-        writer.writerow(["stage", "step", "lr", "lm_loss", "dense_loss", "elapsed_s"])
+        writer.writerow(header)
 
     for si in range(start_stage, len(STAGES)):
-        st = STAGES[si]
+        st = {**STAGES[si], "binding": STAGES[si].get("binding", 0.0) * args.binding_scale}
         steps = max(1, int(st["steps"] * args.steps_scale))
         if cfg.image_pooling != stage_pooling(si):
             cfg.image_pooling = stage_pooling(si)
@@ -264,7 +315,10 @@ def main():
             draw_p /= draw_p.sum()
         # The batch order is a function of (seed, stage, step), so a resumed run draws the same batches.
         step0 = start_step if si == start_stage else 0
-        t0, run_lm, run_dense = time.time(), 0.0, 0.0
+        bind = (binder, split_binding(split), tap) if st["binding"] > 0 else None
+        if bind:
+            print(f"binding targets: {sum(t is not None for t in bind[1])} samples", flush=True)
+        t0, run_lm, run_dense, run_bind = time.time(), 0.0, 0.0, 0.0
         for step in range(step0, steps):
             rng = np.random.default_rng([args.seed, si, step])
             picks = (rng.choice(len(split), args.batch, p=draw_p) if draw_p is not None
@@ -272,23 +326,27 @@ def main():
             lr = lr_at({**st, "steps": steps}, step)
             for g in opt.param_groups:
                 g["lr"] = lr
-            loss, l_lm, l_dense = batch_loss(model, heads, split, picks, st)
+            loss, l_lm, l_dense, l_bind = batch_loss(model, heads, split, picks, st, bind)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             run_lm = 0.9 * run_lm + 0.1 * (l_lm.item() if l_lm is not None else 0)
             run_dense = 0.9 * run_dense + 0.1 * (l_dense.item() if l_dense is not None else 0)
+            run_bind = 0.9 * run_bind + 0.1 * (l_bind.item() if l_bind is not None else 0)
             now = elapsed + time.time() - t0
             if step % 20 == 0 or step == steps - 1:
                 writer.writerow([st["name"], step, f"{lr:.6f}", f"{l_lm.item() if l_lm is not None else 0:.4f}",
-                                 f"{l_dense.item() if l_dense is not None else 0:.4f}", f"{now:.1f}"])
+                                 f"{l_dense.item() if l_dense is not None else 0:.4f}", f"{now:.1f}",
+                                 f"{l_bind.item() if l_bind is not None else 0:.4f}"])
                 log.flush()
             if step % 100 == 0 or step == steps - 1:
-                print(f"{st['name']} {step}/{steps} lr {lr:.2e} lm {run_lm:.3f} dense {run_dense:.3f} {now:.0f}s", flush=True)
+                print(f"{st['name']} {step}/{steps} lr {lr:.2e} lm {run_lm:.3f} dense {run_dense:.3f} "
+                  f"bind {run_bind:.3f} {now:.0f}s", flush=True)
             if (step + 1) % 300 == 0 or step == steps - 1:
                 done = step == steps - 1
-                save_checkpoint(ckpt_path, {"model": model.state_dict(), "heads": heads.state_dict(), "opt": opt.state_dict(),
+                save_checkpoint(ckpt_path, {"model": model.state_dict(), "heads": heads.state_dict(),
+                                            "binding": binder.state_dict(), "opt": opt.state_dict(),
                                             "torch_rng": torch.get_rng_state(), "stage": si + 1 if done else si,
                                             "step": 0 if done else step + 1, "elapsed": now, "config": cfg.to_hf()})
         elapsed += time.time() - t0
