@@ -51,34 +51,38 @@ describe('document questions with the page text as context', () => {
 
   it('date: the answer is the printed date and appears in the date line', () => {
     const asked = new Set<string>();
-    for (const s of samples('doc-date-context')) {
+    const dateLines = new Set<string>();
+    for (const s of samples('doc-date-context', 40)) {
       asked.add(s.question);
       expect(s.answer).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-      expect(s.lines).toContain(`Date: ${s.answer}`);
+      // As printed, or with the narrow gap after the colon read without its space, as OCR may.
+      const line = s.lines[1] ?? '';
+      expect([`Date: ${s.answer}`, `Date:${s.answer}`]).toContain(line);
+      dateLines.add(line.includes(': ') ? 'spaced' : 'tight');
     }
     expect([...asked].sort()).toEqual(['Extract all dates mentioned.', 'What is the date on this document?']);
+    expect([...dateLines].sort()).toEqual(['spaced', 'tight']);
   });
 
   it('table cell: the answer is the cell named by row item and column, found in the context', () => {
-    let merged = 0;
-    let split = 0;
-    for (const s of samples('doc-table-context', 60)) {
+    const layouts = { rows: 0, cells: 0, mixed: 0 };
+    for (const s of samples('doc-table-context', 90)) {
       const m = /^What is the (\w+) of (\w+) in the table\?$/.exec(s.question);
       if (!m) throw new Error(s.question);
       const { columns, rows } = s.meta.table;
       const row = rows.find((r) => r[0] === m[2]);
       expect(row?.[columns.indexOf(m[1] ?? '')]).toBe(s.answer);
-      const rowLine = s.lines.indexOf(row?.join(' ') ?? '');
-      if (rowLine >= 0) merged++;
-      else {
-        // One line per cell: the item, then its cells in column order.
-        const at = s.lines.indexOf(m[2] ?? '');
-        expect(s.lines.slice(at, at + columns.length)).toEqual(row);
-        split++;
-      }
+      // Whatever the grouping, the table's lines read back as its cells in order, each cell whole.
+      const tableLines = s.lines.slice(2 + s.meta.lines.length); // after the title, the date and the sentences
+      expect(tableLines.join(' ').split(' ')).toEqual([columns, ...rows].flat());
+      const widths = new Set(tableLines.map((l) => l.split(' ').length));
+      if (widths.size === 1 && widths.has(columns.length)) layouts.rows++;
+      else if (widths.size === 1 && widths.has(1)) layouts.cells++;
+      else layouts.mixed++;
     }
-    expect(merged).toBeGreaterThan(5);
-    expect(split).toBeGreaterThan(5);
+    expect(layouts.rows).toBeGreaterThan(5);
+    expect(layouts.cells).toBeGreaterThan(5);
+    expect(layouts.mixed).toBeGreaterThan(5);
   });
 
   it('tables: the description names the header cells and the row items in order', () => {
@@ -93,3 +97,4 @@ describe('document questions with the page text as context', () => {
     expect(samples('doc-tables-context', 5, 9)).toEqual(samples('doc-tables-context', 5, 9));
   });
 });
+

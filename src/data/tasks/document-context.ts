@@ -5,8 +5,10 @@
  * page through its 64 x 64 view, but it can find the answer in text it is given.
  *
  * The lines are laid out as the OCR pipeline returns them: a table row comes
- * either as one line of cells or as one line per cell (which one depends on how
- * far apart the detector finds the cells), so both appear in training.
+ * as one line of cells, as one line per cell, or with some neighbouring cells
+ * together on one line (it depends on how far apart the detector finds the
+ * cells), and a narrow gap such as the one after "Date:" may be read without
+ * its space. All of these appear in training.
  */
 import type { DocumentMeta } from '../documents';
 import { generateDocument } from '../documents';
@@ -29,14 +31,27 @@ export function documentContextPrompt(lines: readonly string[], question: string
   return `${DOCUMENT_TEXT_HEADER}\n${kept.join('\n')}\n\n${question}`;
 }
 
-/** The page's text in reading order, table rows merged or split per cell as an OCR pass may return them. */
+/** Table rows as an OCR pass may return them: whole rows, one cell per line, or cells grouped at random gaps. */
+export type TableLayout = 'rows' | 'cells' | 'mixed';
+export const TABLE_LAYOUTS: readonly TableLayout[] = ['rows', 'cells', 'mixed'];
+
+/** A row's cells as lines: each gap between neighbours is kept (a new line) unless the layout joins it. */
+function rowLines(row: readonly string[], layout: TableLayout, rng: Rng): string[] {
+  if (layout === 'rows') return [row.join(' ')];
+  const out: string[] = [];
+  row.forEach((cell, i) => {
+    if (i > 0 && layout === 'mixed' && rng.chance(0.3)) out[out.length - 1] += ` ${cell}`;
+    else out.push(cell);
+  });
+  return out;
+}
+
+/** The page's text in reading order, laid out as an OCR pass may return it (see the module comment). */
 export function documentTextLines(meta: DocumentMeta, rng: Rng): string[] {
-  const lines = [meta.title.text, meta.dateRun.text, ...meta.lines.map((l) => l.text)];
-  const splitCells = rng.chance(0.5);
-  for (const row of [meta.table.columns, ...meta.table.rows]) {
-    if (splitCells) lines.push(...row);
-    else lines.push(row.join(' '));
-  }
+  const date = rng.chance(0.3) ? meta.dateRun.text.replace(/: /, ':') : meta.dateRun.text;
+  const lines = [meta.title.text, date, ...meta.lines.map((l) => l.text)];
+  const layout = rng.pick(TABLE_LAYOUTS);
+  for (const row of [meta.table.columns, ...meta.table.rows]) lines.push(...rowLines(row, layout, rng));
   return lines;
 }
 
