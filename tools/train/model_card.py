@@ -133,7 +133,11 @@ one CPU thread, AdamW, batch 32, loss on assistant tokens only):
 9. relate: a short pass drawing relation questions eight times as often. Relations
    ("Is the A left of the B?") stayed at chance; boxes, positions and POPE gained;
 10. ocr-text: document questions over page text laid out as OCR returns it
-   (neighbouring table cells grouped at random, "Date:" read without its space).
+   (neighbouring table cells grouped at random, "Date:" read without its space);
+11. relations: relation and position questions alone, which moved relations off
+   chance where drawing them more often among all tasks had not;
+12. mix: every task again (relations, counts, POPE and documents drawn more often),
+   to bring back what the focused pass let slip.
 
 Documents are read through their text: at {v.image_size}x{v.image_size} the model cannot read print,
 so questions about a page go with its OCR lines (the app does this for models with the
