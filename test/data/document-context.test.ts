@@ -97,4 +97,3 @@ describe('document questions with the page text as context', () => {
     expect(samples('doc-tables-context', 5, 9)).toEqual(samples('doc-tables-context', 5, 9));
   });
 });
-

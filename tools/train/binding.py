@@ -46,10 +46,8 @@ def mentions(text):
 
 
 def binding_target(record, objects, cover):
-    """(2, N) float targets and (2,) channel weights for a record, or None when its first question names no
-    object of a single scene image. cover: (objects, N) share of each patch each object covers."""
-    if not isinstance(record["image"], str) or cover is None:
-        return None
+    """(2, N) float targets and (2,) channel weights for a one-scene-image record, or None when its first
+    question names no object. cover: (objects, N) share of each patch each object covers."""
     conv = record["conversations"]
     named = mentions(conv[0]["value"])
     if not named and record["task"] == "referring":

@@ -241,12 +241,13 @@ def batch_loss(model, heads, split, picks, st, bind=None):
 
 
 def split_binding(split):
-    """Binding targets per sample (None where the first question names no object of one scene image)."""
+    """Binding targets per sample (None where the first question names no object of one scene image).
+    Dense targets exist only for scene images, so a sample with them has scene metadata."""
     out = []
     for r, (_, imgs, _, _) in zip(split.records, split.samples):
-        d = split.dense.get(imgs[0])
-        meta = split.meta.get(r["image"].rsplit("/", 1)[-1]) if isinstance(r["image"], str) else None
-        out.append(binding_target(r, meta["objects"], d["cover"]) if d is not None and meta else None)
+        d = split.dense.get(imgs[0]) if len(imgs) == 1 else None
+        objects = None if d is None else split.meta[os.path.basename(r["image"])]["objects"]
+        out.append(None if d is None else binding_target(r, objects, d["cover"]))
     return out
 
 
