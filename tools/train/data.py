@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from glyphs import glyph_targets
 from tokenizer import IMAGE, llava_to_messages, render_chat
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -150,6 +151,7 @@ class Split:
         self.index = {n: i for i, n in enumerate(names)}
         self.images = torch.empty(len(names), 3, image_size, image_size, dtype=torch.uint8)
         self.dense = {}
+        self.glyphs = {}    # image index -> per-patch character classes (text images, glyphs.py)
         for n, i in self.index.items():
             img = read_png(os.path.join(folder, n))
             self.images[i] = to_model_size(img, image_size).round().clamp(0, 255).to(torch.uint8)
@@ -158,6 +160,10 @@ class Split:
             mpath = os.path.join(folder, "masks", base)
             if dense and meta and meta["kind"] == "scene" and os.path.exists(mpath):
                 self.dense[i] = patch_targets(read_png(mpath)[..., 0], meta["objects"], patch)
+            if dense and meta and meta["kind"] == "text":
+                t = glyph_targets(meta, image_size, patch)
+                if t is not None:
+                    self.glyphs[i] = t
         self.samples = []
         for r in self.records:
             imgs = [r["image"]] if isinstance(r["image"], str) else r["image"]

@@ -109,7 +109,7 @@ def main():
         with open(args.scores) as f:
             scores = json.load(f)
     ck = torch.load(os.path.join(args.work, "checkpoint.pt")) if os.path.exists(os.path.join(args.work, "checkpoint.pt")) else {}
-    from train import STAGES
+    from stages import STAGES
     # The stages these weights went through (a later stage may be defined but not run yet).
     card = dict(stages=STAGES[:ck["stage"]] if "stage" in ck else STAGES, elapsed=ck.get("elapsed"))
     if args.card_only:

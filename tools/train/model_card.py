@@ -24,7 +24,8 @@ def recipe_table(stages, elapsed):
         objects = "1-5" if st["max_objects"] is None else f"{st['min_objects']}-{st['max_objects']}"
         tasks = "all" if st["tasks"] is None else ", ".join(st["tasks"])
         losses = " + ".join(x for x, on in (("LM", st["lm"] > 0), (f"{st['dense']} x dense", st["dense"] > 0),
-                                            (f"{st.get('binding', 0)} x binding", st.get("binding", 0) > 0)) if on)
+                                            (f"{st.get('binding', 0)} x binding", st.get("binding", 0) > 0),
+                                            (f"{st.get('glyph', 0)} x glyph", st.get("glyph", 0) > 0)) if on)
         rows.append(f"| {st['name']} | {st['steps']} | {objects} | {tasks} | {st['lr']:g}, {st['schedule']} | {losses} |")
     wall = f"Wall time: {elapsed / 60:.0f} minutes on one CPU thread (batch 32).\n\n" if elapsed else ""
     return wall + "\n".join(rows) + "\n"
@@ -107,7 +108,7 @@ LoRA gradient's norm. `loss.csv` is the training loss curve.
 ## Training
 
 Data: `npm run data` splits (seeded, deterministic); the held-out shape (star) and
-colour (purple) never appear, for the LoRA feature to teach. Recipe (`tools/train/train.py`,
+colour (purple) never appear, for the LoRA feature to teach. Recipe (`tools/train/stages.py`, run by `train.py` on
 one CPU thread, AdamW, batch 32, loss on assistant tokens only):
 
 1. encoder: the vision tower alone on dense targets from the label maps
@@ -137,7 +138,14 @@ one CPU thread, AdamW, batch 32, loss on assistant tokens only):
 11. relations: relation and position questions alone, which moved relations off
    chance where drawing them more often among all tasks had not;
 12. mix: every task again (relations, counts, POPE and documents drawn more often),
-   to bring back what the focused pass let slip.
+   to bring back what the focused pass let slip;
+13. glyphs: the vision tower alone again, on a training-only glyph head (each patch
+   of a text image classified as the character whose cell covers it, and each
+   character from its patches' mean) beside the scene heads. Until then OCR answered
+   a constant: nothing had taught the encoder what a character looks like;
+14. ocr, ocr2: OCR questions alone, where the decoder learns to read the glyph
+   features (a mixed pass with OCR drawn eight times as often had not started to);
+15. read: every task again, OCR and the tasks the OCR passes let slip drawn more often.
 
 Documents are read through their text: at {v.image_size}x{v.image_size} the model cannot read print,
 so questions about a page go with its OCR lines (the app does this for models with the

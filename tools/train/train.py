@@ -14,8 +14,10 @@ Recipe (from pilots on this data, see the model card):
             object's image tokens, so answers are about the right object among several;
   relate    a short pass weighted to relations (still at chance) and other spatial questions;
   ocr-text  document questions over page text laid out as OCR returns it;
-  relations relation and position questions alone, then mix: every task again.
-The dense heads stay on as an auxiliary loss after the first stage.
+  relations relation and position questions alone, then mix: every task again;
+  glyphs    the vision tower alone on the glyph head (glyphs.py) beside the scene heads;
+  ocr/ocr2  OCR questions alone, so the decoder learns to read; read: every task again.
+The dense heads stay on as an auxiliary loss after the first stage. The recipe itself is stages.py.
 """
 import argparse
 import csv
@@ -38,88 +40,14 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
 from data import REPO, Split, collate, generate          # noqa: E402
 from binding import BindingHead, binding_target          # noqa: E402
+from glyphs import GlyphHead                              # noqa: E402
 from heads import DenseHeads                              # noqa: E402
 from model import LlavaConfig, LlavaForConditionalGeneration, TextConfig, VisionConfig, count_parameters  # noqa: E402
+from stages import STAGES, stage_pooling                  # noqa: E402
 from tokenizer import Tokenizer, build_vocab              # noqa: E402
 
 torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
-
-SCENE_TASKS = ["describe", "vqa-colour", "vqa-shape", "vqa-count", "vqa-position", "vqa-relation",
-               "grounding", "grounding-all", "referring", "multi-turn"]
-POPE_TASKS = ["pope-random", "pope-popular", "pope-adversarial"]
-# Every task a 64 x 64 view can answer: the documents' own image-only questions (print shrunk
-# to a third of a pixel per dot) are left to the context versions.
-READABLE_TASKS = SCENE_TASKS + POPE_TASKS + ["compare", "ocr", "chart-type", "chart-highest", "chart-max-value",
-                                             "chart-value", "doc-title-context", "doc-date-context",
-                                             "doc-table-context", "doc-tables-context"]
-
-# name, split options, steps, peak lr, lm loss weight, dense loss weight, schedule
-STAGES = [
-    dict(name="encoder", seed=101, count=6000, tasks=["vqa-count"], min_objects=1, max_objects=5,
-         steps=900, lr=2e-3, lm=0.0, dense=1.0, schedule="constant"),
-    dict(name="warmup", seed=102, count=6000, tasks=["vqa-colour", "vqa-shape", "vqa-count", "grounding", "referring", "describe"],
-         min_objects=1, max_objects=1, steps=400, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
-    dict(name="two", seed=103, count=12000, tasks=SCENE_TASKS, min_objects=1, max_objects=2,
-         steps=600, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
-    dict(name="four", seed=104, count=16000, tasks=SCENE_TASKS + POPE_TASKS + ["compare"], min_objects=1, max_objects=4,
-         steps=1000, lr=1e-3, lm=1.0, dense=0.5, schedule="constant"),
-    dict(name="all", seed=105, count=40000, tasks=None, min_objects=None, max_objects=None,
-         steps=1500, lr=1e-3, lm=1.0, dense=0.3, schedule="cosine"),
-    # Document questions with the page text as context (the Documents page asks so), and
-    # more of every other task, on a fresh split; cosine again from a lower peak.
-    # (Planned as a 2400-step cosine; stopped at 1200, when copying from the text had not begun, in favour
-    # of the next stage, which draws the context questions four times as often.)
-    dict(name="context", seed=106, count=48000, tasks=None, min_objects=None, max_objects=None,
-         steps=1200, lr=6e-4, lm=1.0, dense=0.3, schedule="cosine"),
-    # Every patch its own image token (64 instead of 16): the weights carry over unchanged (pooling has
-    # none), and boxes, positions and small print get four times the spatial detail.
-    dict(name="fine", seed=107, count=60000, tasks=READABLE_TASKS, min_objects=None, max_objects=None,
-         steps=3600, lr=5e-4, lm=1.0, dense=0.3, schedule="cosine", pooling=1,
-         task_weights={t: 4.0 for t in READABLE_TASKS if t.endswith("-context")}),
-    # A shorter pass on fresh data, weighted towards what the model still misses: dates and table cells
-    # read from the page text.
-    dict(name="more", seed=108, count=60000, tasks=READABLE_TASKS, min_objects=None, max_objects=None,
-         steps=1500, lr=3e-4, lm=1.0, dense=0.3, schedule="cosine",
-         task_weights={"doc-title-context": 2.0, "doc-tables-context": 3.0, "doc-date-context": 6.0,
-                       "doc-table-context": 8.0}),
-    # The model still answered about the wrong object among several (boxes of the right size in the wrong
-    # place): the binding head (binding.py) marks the named object's image tokens, and the questions that
-    # need the right object are drawn more often.
-    dict(name="bind", seed=109, count=60000, tasks=READABLE_TASKS, min_objects=None, max_objects=None,
-         steps=4200, lr=3e-4, lm=1.0, dense=0.3, binding=0.5, schedule="cosine",
-         task_weights={"grounding": 2.5, "grounding-all": 1.5, "referring": 2.0, "vqa-position": 2.5,
-                       "vqa-relation": 2.5, "vqa-count": 2.0, "pope-random": 1.5, "pope-popular": 1.5,
-                       "pope-adversarial": 2.0, "doc-title-context": 1.5, "doc-date-context": 2.0,
-                       "doc-tables-context": 1.5, "doc-table-context": 3.0}),
-    # Relations stayed at chance after bind while positions reached 0.9. A short pass drawing them eight times
-    # as often, from a lower peak, did not move them either (still 0.45-0.5), but boxes, positions and POPE
-    # gained (held-out seed 11, 182 each: grounding 0.58 -> 0.67, position 0.90 -> 0.95).
-    dict(name="relate", seed=110, count=30000, tasks=READABLE_TASKS, min_objects=None, max_objects=None,
-         steps=1200, lr=2e-4, lm=1.0, dense=0.3, binding=0.5, schedule="cosine",
-         task_weights={"vqa-relation": 8.0, "vqa-position": 2.0, "grounding": 2.0, "vqa-count": 2.0,
-                       "doc-date-context": 1.5, "doc-table-context": 2.0}),
-    # Page text laid out as OCR returns it (neighbouring table cells grouped at random, "Date:" without its
-    # space): after relate, one such page's title came back with a wrong second word.
-    dict(name="ocr-text", seed=111, count=20000, tasks=READABLE_TASKS, min_objects=None, max_objects=None,
-         steps=600, lr=1e-4, lm=1.0, dense=0.3, binding=0.5, schedule="cosine",
-         task_weights={"doc-title-context": 3.0, "doc-date-context": 3.0, "doc-tables-context": 3.0,
-                       "doc-table-context": 3.0, "grounding": 1.5, "vqa-position": 1.5, "vqa-count": 1.5}),
-    # Relations drowned in the mix: on relation and position questions alone they left chance (seed 11:
-    # 0.47 -> 0.69 in 600 steps) while counts and POPE slipped; a mixed pass then brings those back.
-    dict(name="relations", seed=112, count=8000, tasks=["vqa-relation", "vqa-position"], min_objects=None,
-         max_objects=None, steps=600, lr=2e-4, lm=1.0, dense=0.3, binding=0.5, schedule="cosine"),
-    dict(name="mix", seed=113, count=20000, tasks=READABLE_TASKS, min_objects=None, max_objects=None,
-         steps=600, lr=1.5e-4, lm=1.0, dense=0.3, binding=0.5, schedule="cosine",
-         task_weights={"vqa-relation": 4.0, "vqa-count": 2.0, "pope-random": 1.5, "pope-popular": 1.5,
-                       "pope-adversarial": 1.5, "doc-title-context": 2.0, "doc-date-context": 2.0,
-                       "doc-tables-context": 2.0, "doc-table-context": 2.0}),
-]
-
-
-def stage_pooling(si):
-    """The image pooling in force in stage si: the last stage at or before it that sets one (2 at first)."""
-    return next((st["pooling"] for st in reversed(STAGES[:si + 1]) if "pooling" in st), 2)
 
 # Words the first vocabulary lacked (the Documents page's preset questions and its
 # context header). Appended after the sorted vocabulary so every earlier id stays.
@@ -186,11 +114,12 @@ def lr_at(stage, step):
 BIND_LAYER = 1   # the binding head reads this decoder layer's output, so the layers after it can use what it marks
 
 
-def losses(model, heads, split, batch, want_lm, want_dense, bind=None):
-    """LM loss on assistant tokens, the dense auxiliary loss (sharing one vision pass) and, with bind =
-    (head, per-row targets, tap), the binding loss at the image tokens."""
+def losses(model, heads, split, batch, want_lm, want_dense, bind=None, glypher=None):
+    """LM loss on assistant tokens, the dense auxiliary loss (sharing one vision pass), with bind =
+    (head, per-row targets, tap) the binding loss at the image tokens, and with glypher (a GlyphHead)
+    the character loss on the text images."""
     feats = model.patch_features(batch["pixel_values"])                  # (images, N, C)
-    l_lm = l_dense = l_bind = None
+    l_lm = l_dense = l_bind = l_glyph = None
     if want_lm:
         image_features = model.multi_modal_projector(model.pool(feats))  # (images, tokens, D)
         x = model.embed(batch["input_ids"], image_features)
@@ -205,26 +134,34 @@ def losses(model, heads, split, batch, want_lm, want_dense, bind=None):
         idx = [j for j, i in enumerate(batch["image_idx"]) if i in split.dense]
         if idx:
             l_dense, _ = heads.loss(feats[idx], [split.dense[batch["image_idx"][j]] for j in idx])
-    return l_lm, l_dense, l_bind
+    if glypher is not None:
+        idx = [j for j, i in enumerate(batch["image_idx"]) if i in split.glyphs]
+        if idx:
+            l_glyph = glypher.loss(feats[idx], [split.glyphs[batch["image_idx"][j]] for j in idx])
+    return l_lm, l_dense, l_bind, l_glyph
 
 
 LONG = 80   # tokens besides the image's; longer samples (documents with their text) go in a micro-batch of their own
 
 
-def batch_loss(model, heads, split, picks, st, bind=None):
+def batch_loss(model, heads, split, picks, st, bind=None, glypher=None):
     """The step's loss with short and long samples in separate micro-batches, so a few long prompts do not
     pad the whole batch; each part weighs by its share of answer tokens (LM) and of samples (dense, binding).
-    bind: (head, targets per sample index, tap) or None."""
+    bind: (head, targets per sample index, tap) or None; glypher: a GlyphHead, or None."""
     long = LONG + model.config.image_seq_length
     groups = [[i for i in picks if len(split.samples[i][2]) <= long], [i for i in picks if len(split.samples[i][2]) > long]]
     groups = [g for g in groups if g]
     answer_tokens = [sum(sum(1 for x in split.samples[i][3] if x != -100) for i in g) for g in groups]
     total = torch.zeros(())
-    lm_sum = dense_sum = bind_sum = None
+    lm_sum = dense_sum = bind_sum = glyph_sum = None
     for g, n in zip(groups, answer_tokens):
         batch = collate(split, g)
         b = None if bind is None else (bind[0], [bind[1][i] for i in g], bind[2])
-        l_lm, l_dense, l_bind = losses(model, heads, split, batch, st["lm"] > 0, st["dense"] > 0, b)
+        l_lm, l_dense, l_bind, l_glyph = losses(model, heads, split, batch, st["lm"] > 0, st["dense"] > 0, b, glypher)
+        if l_glyph is not None:
+            part = l_glyph * (len(g) / len(picks))
+            total = total + st["glyph"] * part
+            glyph_sum = part if glyph_sum is None else glyph_sum + part
         if l_bind is not None:
             part = l_bind * (len(g) / len(picks))
             total = total + st["binding"] * part
@@ -237,7 +174,7 @@ def batch_loss(model, heads, split, picks, st, bind=None):
             part = l_dense * (len(g) / len(picks))
             total = total + st["dense"] * part
             dense_sum = part if dense_sum is None else dense_sum + part
-    return total, lm_sum, dense_sum, bind_sum
+    return total, lm_sum, dense_sum, bind_sum, glyph_sum
 
 
 def split_binding(split):
@@ -249,6 +186,14 @@ def split_binding(split):
         objects = None if d is None else split.meta[os.path.basename(r["image"])]["objects"]
         out.append(None if d is None else binding_target(r, objects, d["cover"]))
     return out
+
+
+def load_optimizer(opt, saved):
+    """Loads a saved optimizer state whose parameters are a prefix of the current list: heads added since
+    (the glyph head after the binding one) start with a fresh state, the rest keep theirs."""
+    saved = {**saved, "param_groups": [{**saved["param_groups"][0],
+                                        "params": list(range(len(opt.param_groups[0]["params"])))}]}
+    opt.load_state_dict(saved)
 
 
 def write_config(work, cfg, name="config.json"):
@@ -281,11 +226,12 @@ def main():
     model = LlavaForConditionalGeneration(cfg)
     heads = DenseHeads(cfg.vision_config.hidden_size)
     binder = BindingHead(cfg.text_config.hidden_size)
+    glypher = GlyphHead(cfg.vision_config.hidden_size)
     tap = {}
     model.language_model.model.layers[BIND_LAYER].register_forward_hook(lambda m, i, o: tap.__setitem__("h", o[0]))
     print(f"parameters: {count_parameters(model):,} (vision {count_parameters(model, 'vision_tower'):,}, "
           f"projector {count_parameters(model, 'multi_modal_projector'):,}, text {count_parameters(model, 'language_model'):,})", flush=True)
-    params = list(model.parameters()) + list(heads.parameters()) + list(binder.parameters())
+    params = list(model.parameters()) + list(heads.parameters()) + list(binder.parameters()) + list(glypher.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
     ckpt_path = os.path.join(args.work, "checkpoint.pt")
     start_stage, start_step, elapsed = 0, 0, 0.0
@@ -296,12 +242,14 @@ def main():
         heads.load_state_dict(ck["heads"])
         if "binding" in ck:
             binder.load_state_dict(ck["binding"])
+        if "glyph" in ck:
+            glypher.load_state_dict(ck["glyph"])
         if grown:
             print("vocabulary grew: embedding rows added, optimizer state restarted", flush=True)
         elif "binding" not in ck:
             print("binding head added: optimizer state restarted", flush=True)
         else:
-            opt.load_state_dict(ck["opt"])
+            load_optimizer(opt, ck["opt"])
         torch.set_rng_state(ck["torch_rng"])
         start_stage, start_step, elapsed = ck["stage"], ck["step"], ck["elapsed"]
         print(f"resumed at stage {STAGES[start_stage]['name'] if start_stage < len(STAGES) else 'done'} step {start_step}", flush=True)
@@ -309,13 +257,14 @@ def main():
     write_config(args.work, cfg)
 
     log_path = os.path.join(args.work, "loss.csv")
-    header = ["stage", "step", "lr", "lm_loss", "dense_loss", "elapsed_s", "binding_loss"]
+    header = ["stage", "step", "lr", "lm_loss", "dense_loss", "elapsed_s", "binding_loss", "glyph_loss"]
     if os.path.exists(log_path):
         with open(log_path) as f:
             lines = f.read().splitlines()
-        if lines and lines[0] != ",".join(header):   # a log from before the binding column: widen its header
+        if lines and lines[0] != ",".join(header):   # a log from before the later columns: widen it (0 = none)
+            rows = [r + ",0" * (len(header) - 1 - r.count(",")) for r in lines[1:]]
             with open(log_path, "w") as f:
-                f.write("\n".join([",".join(header)] + lines[1:]) + "\n")
+                f.write("\n".join([",".join(header)] + rows) + "\n")
     new_log = not os.path.exists(log_path)
     log = open(log_path, "a", newline="")
     writer = csv.writer(log)
@@ -323,7 +272,8 @@ def main():
         writer.writerow(header)
 
     for si in range(start_stage, len(STAGES)):
-        st = {**STAGES[si], "binding": STAGES[si].get("binding", 0.0) * args.binding_scale}
+        st = {**STAGES[si], "binding": STAGES[si].get("binding", 0.0) * args.binding_scale,
+              "glyph": STAGES[si].get("glyph", 0.0)}
         steps = max(1, int(st["steps"] * args.steps_scale))
         if cfg.image_pooling != stage_pooling(si):
             cfg.image_pooling = stage_pooling(si)
@@ -332,7 +282,8 @@ def main():
         folder = generate(os.path.join(args.work, "data", st["name"]), st["seed"], st["count"], st["tasks"],
                           st["min_objects"], st["max_objects"], masks=True)
         split = Split(folder, tok, cfg.vision_config.image_size, cfg.image_seq_length, dense=True)
-        print(f"stage {st['name']}: {len(split)} samples, {len(split.dense)} dense images, {steps} steps", flush=True)
+        print(f"stage {st['name']}: {len(split)} samples, {len(split.dense)} dense images, "
+              f"{len(split.glyphs)} text images, {steps} steps", flush=True)
         # Tasks drawn more often than their share of the split: copying from a page's text is learnt late.
         weights = st.get("task_weights")
         draw_p = None
@@ -344,7 +295,7 @@ def main():
         bind = (binder, split_binding(split), tap) if st["binding"] > 0 else None
         if bind:
             print(f"binding targets: {sum(t is not None for t in bind[1])} samples", flush=True)
-        t0, run_lm, run_dense, run_bind = time.time(), 0.0, 0.0, 0.0
+        t0, running = time.time(), dict(lm=0.0, dense=0.0, bind=0.0, glyph=0.0)
         for step in range(step0, steps):
             rng = np.random.default_rng([args.seed, si, step])
             picks = (rng.choice(len(split), args.batch, p=draw_p) if draw_p is not None
@@ -352,27 +303,27 @@ def main():
             lr = lr_at({**st, "steps": steps}, step)
             for g in opt.param_groups:
                 g["lr"] = lr
-            loss, l_lm, l_dense, l_bind = batch_loss(model, heads, split, picks, st, bind)
+            loss, *parts = batch_loss(model, heads, split, picks, st, bind, glypher if st["glyph"] > 0 else None)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
-            run_lm = 0.9 * run_lm + 0.1 * (l_lm.item() if l_lm is not None else 0)
-            run_dense = 0.9 * run_dense + 0.1 * (l_dense.item() if l_dense is not None else 0)
-            run_bind = 0.9 * run_bind + 0.1 * (l_bind.item() if l_bind is not None else 0)
+            values = dict(zip(running, (0.0 if p is None else p.item() for p in parts)))   # lm, dense, bind, glyph
+            for k, v in values.items():
+                running[k] = 0.9 * running[k] + 0.1 * v
             now = elapsed + time.time() - t0
             if step % 20 == 0 or step == steps - 1:
-                writer.writerow([st["name"], step, f"{lr:.6f}", f"{l_lm.item() if l_lm is not None else 0:.4f}",
-                                 f"{l_dense.item() if l_dense is not None else 0:.4f}", f"{now:.1f}",
-                                 f"{l_bind.item() if l_bind is not None else 0:.4f}"])
+                writer.writerow([st["name"], step, f"{lr:.6f}", f"{values['lm']:.4f}", f"{values['dense']:.4f}",
+                                 f"{now:.1f}", f"{values['bind']:.4f}", f"{values['glyph']:.4f}"])
                 log.flush()
             if step % 100 == 0 or step == steps - 1:
-                print(f"{st['name']} {step}/{steps} lr {lr:.2e} lm {run_lm:.3f} dense {run_dense:.3f} "
-                  f"bind {run_bind:.3f} {now:.0f}s", flush=True)
+                print(f"{st['name']} {step}/{steps} lr {lr:.2e} " + " ".join(f"{k} {v:.3f}" for k, v in running.items())
+                      + f" {now:.0f}s", flush=True)
             if (step + 1) % 300 == 0 or step == steps - 1:
                 done = step == steps - 1
                 save_checkpoint(ckpt_path, {"model": model.state_dict(), "heads": heads.state_dict(),
-                                            "binding": binder.state_dict(), "opt": opt.state_dict(),
+                                            "binding": binder.state_dict(), "glyph": glypher.state_dict(),
+                                            "opt": opt.state_dict(),
                                             "torch_rng": torch.get_rng_state(), "stage": si + 1 if done else si,
                                             "step": 0 if done else step + 1, "elapsed": now, "config": cfg.to_hf()})
         elapsed += time.time() - t0
