@@ -143,9 +143,12 @@ one CPU thread, AdamW, batch 32, loss on assistant tokens only):
    of a text image classified as the character whose cell covers it, and each
    character from its patches' mean) beside the scene heads. Until then OCR answered
    a constant: nothing had taught the encoder what a character looks like;
-14. ocr, ocr2: OCR questions alone, where the decoder learns to read the glyph
-   features (a mixed pass with OCR drawn eight times as often had not started to);
-15. read: every task again, OCR and the tasks the OCR passes let slip drawn more often.
+14. ocr: OCR questions alone, where the decoder learns to read the glyph features
+   (a mixed pass with OCR drawn eight times as often had not started to); scene
+   answers fall apart meanwhile;
+15. read: every task again, OCR and relations drawn more often; it brings the scene
+   answers back (relations higher than before) but takes back much of the reading;
+16. polish: a low-rate pass over every task with OCR drawn twelve times as often.
 
 Documents are read through their text: at {v.image_size}x{v.image_size} the model cannot read print,
 so questions about a page go with its OCR lines (the app does this for models with the
