@@ -151,7 +151,9 @@ one CPU thread, AdamW, batch 32, loss on assistant tokens only):
 16. polish: a low-rate pass over every task with OCR drawn twelve times as often;
 17. ocr-again, polish2: OCR alone once more, then a longer low-rate pass over every
    task; at the low rate the reading survives the mix (on held-out seed 11, CER
-   0.31 -> 0.10), at some cost in boxes and descriptions.
+   0.31 -> 0.10), at some cost in boxes and descriptions;
+18. polish3: a last low-rate pass with boxes drawn three times as often, which
+   brings boxes and descriptions back.
 
 Documents are read through their text: at {v.image_size}x{v.image_size} the model cannot read print,
 so questions about a page go with its OCR lines (the app does this for models with the
