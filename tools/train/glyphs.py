@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 CHARS = string.digits + string.ascii_letters
-GLYPH_WIDTH, GLYPH_HEIGHT, CAP_ROWS = 5, 8, 7   # the embedded font: 5 x 8, capitals and digits on rows 0-6
+GLYPH_WIDTH, CAP_ROWS = 5, 7   # the embedded font: 5 x 8, capitals and digits on rows 0-6
 
 
 def glyph_targets(meta, size, patch):

@@ -81,10 +81,11 @@ def stage_pooling(si):
 
 # OCR still answered a constant ("9") after every stage: nothing had taught the encoder what a glyph is.
 # glyphs: the vision tower alone, as in the first stage, on the glyph head (glyphs.py: each patch's character
-# on the text images) beside the scene heads, which keep what it knew of scenes (2000 steps left the per-patch
-# characters at 62%; 4000 brought the glyph loss from 0.78 to 0.14). A mixed pass after it did not start reading
-# (CER 1.0 after 600 steps with OCR drawn 8x); OCR questions alone did, within 300 steps (ocr: CER 0.44 on
-# seed 11 after 600, while scene answers fell apart), so: OCR alone, then every task again (read).
+# on the text images) beside the scene heads, which keep what it knew of scenes. 2000 steps left 62% of the
+# character patches right (running glyph loss 0.78 at the end); 4000 ended at 0.11. After the 2000-step version a
+# mixed pass did not start reading (CER about 1.0 after 600 steps with OCR drawn 8x); OCR questions alone did,
+# within 300 steps (ocr: CER 0.44 on seed 11 after 600, while scene answers fell apart), so: OCR alone, then
+# every task again (read).
 # Measured on seed 11 and left out: a second OCR-only pass (CER 0.086) was undone by the mixed pass after it
 # (0.44 at its step 600, the same as without it), and a short OCR-only pass at the end cost colour, counts and
 # POPE more than it gained. What read leaves, a low-rate polish with OCR drawn 12x keeps (CER 0.32 -> 0.31)

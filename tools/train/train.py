@@ -16,7 +16,8 @@ Recipe (from pilots on this data, see the model card):
   ocr-text  document questions over page text laid out as OCR returns it;
   relations relation and position questions alone, then mix: every task again;
   glyphs    the vision tower alone on the glyph head (glyphs.py) beside the scene heads;
-  ocr/ocr2  OCR questions alone, so the decoder learns to read; read: every task again.
+  ocr       OCR questions alone, so the decoder learns to read; read: every task again;
+  polish*   low-rate passes over every task (OCR drawn 12x), one more OCR-only pass between them.
 The dense heads stay on as an auxiliary loss after the first stage. The recipe itself is stages.py.
 """
 import argparse
@@ -131,14 +132,16 @@ def losses(model, heads, split, batch, want_lm, want_dense, bind=None, glypher=N
             head, targets, tap = bind
             l_bind = head.loss(tap["h"], batch["input_ids"], model.config.image_token_index, targets)
     if want_dense:
-        idx = [j for j, i in enumerate(batch["image_idx"]) if i in split.dense]
-        if idx:
-            l_dense, _ = heads.loss(feats[idx], [split.dense[batch["image_idx"][j]] for j in idx])
+        l_dense = on_images(feats, batch["image_idx"], split.dense, lambda f, t: heads.loss(f, t)[0])
     if glypher is not None:
-        idx = [j for j, i in enumerate(batch["image_idx"]) if i in split.glyphs]
-        if idx:
-            l_glyph = glypher.loss(feats[idx], [split.glyphs[batch["image_idx"][j]] for j in idx])
+        l_glyph = on_images(feats, batch["image_idx"], split.glyphs, glypher.loss)
     return l_lm, l_dense, l_bind, l_glyph
+
+
+def on_images(feats, image_idx, targets, loss):
+    """An auxiliary head's loss on the batch images that have targets (image index -> targets), or None."""
+    idx = [j for j, i in enumerate(image_idx) if i in targets]
+    return loss(feats[idx], [targets[image_idx[j]] for j in idx]) if idx else None
 
 
 LONG = 80   # tokens besides the image's; longer samples (documents with their text) go in a micro-batch of their own
@@ -153,28 +156,19 @@ def batch_loss(model, heads, split, picks, st, bind=None, glypher=None):
     groups = [g for g in groups if g]
     answer_tokens = [sum(sum(1 for x in split.samples[i][3] if x != -100) for i in g) for g in groups]
     total = torch.zeros(())
-    lm_sum = dense_sum = bind_sum = glyph_sum = None
+    sums = {"lm": None, "dense": None, "binding": None, "glyph": None}   # keys are the stage's weight names
     for g, n in zip(groups, answer_tokens):
         batch = collate(split, g)
         b = None if bind is None else (bind[0], [bind[1][i] for i in g], bind[2])
         l_lm, l_dense, l_bind, l_glyph = losses(model, heads, split, batch, st["lm"] > 0, st["dense"] > 0, b, glypher)
-        if l_glyph is not None:
-            part = l_glyph * (len(g) / len(picks))
-            total = total + st["glyph"] * part
-            glyph_sum = part if glyph_sum is None else glyph_sum + part
-        if l_bind is not None:
-            part = l_bind * (len(g) / len(picks))
-            total = total + st["binding"] * part
-            bind_sum = part if bind_sum is None else bind_sum + part
-        if l_lm is not None:
-            part = l_lm * (n / max(1, sum(answer_tokens)))
-            total = total + st["lm"] * part
-            lm_sum = part if lm_sum is None else lm_sum + part
-        if l_dense is not None:
-            part = l_dense * (len(g) / len(picks))
-            total = total + st["dense"] * part
-            dense_sum = part if dense_sum is None else dense_sum + part
-    return total, lm_sum, dense_sum, bind_sum, glyph_sum
+        samples, tokens = len(g) / len(picks), n / max(1, sum(answer_tokens))
+        for key, loss, share in (("glyph", l_glyph, samples), ("binding", l_bind, samples), ("lm", l_lm, tokens),
+                                 ("dense", l_dense, samples)):
+            if loss is not None:
+                part = loss * share
+                total = total + st[key] * part
+                sums[key] = part if sums[key] is None else sums[key] + part
+    return total, sums["lm"], sums["dense"], sums["binding"], sums["glyph"]
 
 
 def split_binding(split):
