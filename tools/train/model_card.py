@@ -160,7 +160,8 @@ one CPU thread, AdamW, batch 32, loss on assistant tokens only):
    full weight (most wrong boxes were on the right object, a few pixels off), then
    the low-rate pass over every task again;
 21. counts, polish6: the same on count, relation and yes/no questions, then the
-   low-rate pass once more.
+   low-rate pass once more;
+22. boxes2, polish7: the box pair once more.
 
 Documents are read through their text: at {v.image_size}x{v.image_size} the model cannot read print,
 so questions about a page go with its OCR lines (the app does this for models with the
