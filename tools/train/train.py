@@ -18,7 +18,7 @@ Recipe (from pilots on this data, see the model card):
   glyphs    the vision tower alone on the glyph head (glyphs.py) beside the scene heads;
   ocr       OCR questions alone, so the decoder learns to read; read: every task again;
   polish*   low-rate passes over every task (OCR drawn 12x), with short focused passes between
-            them (OCR alone twice; boxes, positions and counts once).
+            them (OCR alone twice; boxes, positions and counts twice; counts, relations and POPE once).
 The dense heads stay on as an auxiliary loss after the first stage. The recipe itself is stages.py.
 """
 import argparse
