@@ -80,12 +80,13 @@ def stage_pooling(si):
     return next((st["pooling"] for st in reversed(STAGES[:si + 1]) if "pooling" in st), 2)
 
 
-def low_rate_mix(name, seed, steps):
+def low_rate_mix(name, seed, steps, relations=3.0):
     """The low-rate pass over every task used from polish3 on, after each focused pass: OCR drawn 12x (the
-    reading is forgotten in a mix otherwise), boxes, counts and relations 3x, the rest as in earlier mixes."""
+    reading is forgotten in a mix otherwise), boxes, counts and relations 3x (relations more after a pass on
+    them), the rest as in earlier mixes."""
     return dict(name=name, seed=seed, count=30000, tasks=READABLE_TASKS, min_objects=None, max_objects=None,
                 steps=steps, lr=1e-4, lm=1.0, dense=0.3, binding=0.5, glyph=0.5, schedule="cosine",
-                task_weights={"ocr": 12.0, "vqa-relation": 3.0, "vqa-count": 3.0, "grounding": 3.0,
+                task_weights={"ocr": 12.0, "vqa-relation": relations, "vqa-count": 3.0, "grounding": 3.0,
                               "grounding-all": 2.0, "describe": 2.0, "pope-random": 1.5, "pope-popular": 1.5,
                               "pope-adversarial": 1.5, "doc-title-context": 2.0, "doc-date-context": 2.0,
                               "doc-tables-context": 2.0, "doc-table-context": 2.0})
@@ -170,4 +171,23 @@ STAGES += [
     low_rate_mix("polish6", seed=131, steps=1000),
     focused("boxes2", seed=132, tasks=BOX_TASKS),
     low_rate_mix("polish7", seed=133, steps=1000),
+]
+
+# Relations were the one VQA task well below 0.95 (seed 9: 0.85). The wrong answers were not close calls: in most of
+# the 25 on seed 11 the two objects were clearly apart on the asked axis. Relation and position questions alone, then
+# the usual mix, had lost the gain in the mix (seed 11: 0.94 after the pass, 0.927 after the mix); relation questions
+# alone, then the mix with relations drawn 6x instead of 3x, kept most of it (seed 11, 150 each: relations 0.920 -> 0.967,
+# boxes 0.933 -> 0.927, CER 0.030 -> 0.034; seed 12, 300 each: relations 0.920 -> 0.947, boxes 0.927 -> 0.913,
+# all boxes 0.658 -> 0.665, counts 0.927 -> 0.923, CER 0.054 -> 0.034).
+# Then the box pair and the OCR pair once more, each mix with relations at 6x (seed 11 / seed 12 after each: boxes
+# 0.953 / 0.940, all boxes 0.683 / 0.700, counts 0.953 / 0.943, relations 0.960 / 0.943, but CER 0.058 / 0.042 after
+# the box pair; after the OCR pair boxes 0.967 / 0.950, all boxes 0.679 / 0.704, counts 0.927 / 0.950, relations
+# 0.953 / 0.943, CER 0.019 / 0.015).
+STAGES += [
+    focused("relations3", seed=136, tasks=["vqa-relation"]),
+    low_rate_mix("polish8", seed=137, steps=1000, relations=6.0),
+    focused("boxes3", seed=138, tasks=BOX_TASKS),
+    low_rate_mix("polish9", seed=139, steps=1000, relations=6.0),
+    ocr_alone("ocr4", seed=141),
+    low_rate_mix("polish10", seed=142, steps=1000, relations=6.0),
 ]
