@@ -135,7 +135,12 @@ def questions(records, folder, cfg, tok):
             yield r["task"], ids, pixels, conv[j]["value"]
 
 
-def evaluate(model, cfg, tok, folder, batch=32, max_new_tokens=96, limit=None):
+# Room for the longest answer the generator writes (boxes for five objects: up to 126 tokens); a shorter budget
+# cut those answers and scored them wrong. Decoding stops once every answer of a batch has ended.
+MAX_NEW_TOKENS = 160
+
+
+def evaluate(model, cfg, tok, folder, batch=32, max_new_tokens=MAX_NEW_TOKENS, limit=None):
     with open(os.path.join(folder, "data.json")) as f:
         records = json.load(f)[:limit]
     tally, pending = Tally(), []

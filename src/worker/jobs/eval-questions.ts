@@ -13,6 +13,14 @@ import { VlmError } from '../errors';
 
 const IMAGE_LINE = /<image>\n?/g;
 
+/**
+ * Room for the longest answer the generator writes: boxes for all five objects
+ * of a scene take up to 126 tokens with the bundled tokenizer (a description,
+ * 57). A shorter budget cuts a right answer and scores it wrong; generation
+ * stops at the end-of-turn token, so the room costs nothing on short answers.
+ */
+export const EVAL_MAX_NEW_TOKENS = 160;
+
 /** RGB raster to the RGBA the chat API takes. */
 function toChatImage(raster: { width: number; height: number; data: Uint8Array }): ChatImage {
   const rgba = new Uint8ClampedArray(raster.width * raster.height * 4);
@@ -43,7 +51,7 @@ export async function evalQuestions(api: Pick<VlmApi, 'chat'>, request: EvalQues
   const results: EvalQuestionsReply['results'] = [];
   for (const sample of samples) {
     const { messages, expected } = firstQuestion(sample);
-    const reply = await api.chat({ messages, images: sample.images.map((i) => toChatImage(i.raster)), options: { maxNewTokens: 48 } });
+    const reply = await api.chat({ messages, images: sample.images.map((i) => toChatImage(i.raster)), options: { maxNewTokens: EVAL_MAX_NEW_TOKENS } });
     const answer = reply.text.trim();
     results.push({ task: sample.task, question: (messages[0]?.content as { text?: string }[])[0]?.text ?? '', expected, answer, correct: answer === expected });
     onProgress?.(results.length, samples.length);
