@@ -192,7 +192,8 @@ one CPU thread, AdamW, batch 32, loss on assistant tokens only):
    relations drawn six times as often (at three times, the mix after a relation
    pass had undone it);
 24. boxes3, polish9 and ocr4, polish10: the box pair and the OCR pair once more,
-   their mixes with relations at six times.
+   their mixes with relations at six times;
+25. counts2, polish11: the count, relation and yes/no pair once more.
 
 Documents are read through their text: at {v.image_size}x{v.image_size} the model cannot read print,
 so questions about a page go with its OCR lines (the app does this for models with the
