@@ -107,6 +107,7 @@ def focused(name, seed, tasks):
 
 
 BOX_TASKS = ["grounding", "grounding-all", "referring", "vqa-position", "vqa-count"]
+COUNT_TASKS = ["vqa-count", "vqa-relation"] + POPE_TASKS
 
 # OCR still answered a constant ("9") after every stage: nothing had taught the encoder what a glyph is.
 # glyphs: the vision tower alone, as in the first stage, on the glyph head (glyphs.py: each patch's character
@@ -158,33 +159,32 @@ STAGES += [
 ]
 
 # Boxes were mostly the right size in slightly the wrong place (seed 11, 200 boxes after polish4: 166 right, 29
-# overlapping the right box at IoU 0.2-0.5, 5 elsewhere, none on another object). A short pass on box, position and count questions alone with the
-# dense heads at full weight, then the low-rate mix again (held-out seed 12, 300 questions each: boxes 0.81 ->
-# 0.85, all boxes 0.55 -> 0.60, counts 0.86 -> 0.91, CER 0.031 -> 0.043). Then the same on counts, relations and
-# presence (after polish4 it had taken counts 0.86 -> 0.91 on its own): seed 12 boxes 0.85 -> 0.89, all boxes 0.60
-# -> 0.62, counts 0.91, CER 0.043; seed 11 (150 each) boxes 0.85 -> 0.91, counts 0.86 -> 0.93, CER 0.041 -> 0.030,
-# descriptions 0.37 -> 0.33. The box pair once more: seed 12 boxes 0.89 -> 0.93, all boxes 0.62 -> 0.66, counts
-# 0.91 -> 0.93, CER 0.043 -> 0.054; seed 11 boxes 0.91 -> 0.93, counts 0.93 -> 0.95, CER 0.030, descriptions
-# 0.33 -> 0.41.
+# overlapping the right box at IoU 0.2-0.5, 5 elsewhere, none on another object). A short pass on box, position and
+# count questions alone with the dense heads at full weight, then the low-rate mix again (held-out seed 12, 300
+# questions each: boxes 0.81 -> 0.85, all boxes 0.55 -> 0.60, counts 0.86 -> 0.91, CER 0.031 -> 0.043). Then the
+# same on counts, relations and presence (after polish4 it had taken counts 0.86 -> 0.91 on its own): seed 12 boxes
+# 0.85 -> 0.89, all boxes 0.60 -> 0.62, counts 0.91, CER 0.043; seed 11 (150 each) boxes 0.85 -> 0.91, counts 0.86
+# -> 0.93, CER 0.041 -> 0.030, descriptions 0.37 -> 0.33. The box pair once more: seed 12 boxes 0.89 -> 0.93, all
+# boxes 0.62 -> 0.66, counts 0.91 -> 0.93, CER 0.043 -> 0.054; seed 11 boxes 0.91 -> 0.93, counts 0.93 -> 0.95, CER
+# 0.030, descriptions 0.33 -> 0.41.
 STAGES += [
     focused("boxes", seed=128, tasks=BOX_TASKS),
     low_rate_mix("polish5", seed=129, steps=1000),
-    focused("counts", seed=130, tasks=["vqa-count", "vqa-relation"] + POPE_TASKS),
+    focused("counts", seed=130, tasks=COUNT_TASKS),
     low_rate_mix("polish6", seed=131, steps=1000),
     focused("boxes2", seed=132, tasks=BOX_TASKS),
     low_rate_mix("polish7", seed=133, steps=1000),
 ]
 
 # Relations were the one VQA task well below 0.95 (seed 9: 0.85). The wrong answers were not close calls: in most of
-# the 25 on seed 11 the two objects were clearly apart on the asked axis. Relation and position questions alone, then
-# the usual mix, had lost the gain in the mix (seed 11: 0.94 after the pass, 0.927 after the mix); relation questions
-# alone, then the mix with relations drawn 6x instead of 3x, kept most of it (seed 11, 150 each: relations 0.920 -> 0.967,
-# boxes 0.933 -> 0.927, CER 0.030 -> 0.034; seed 12, 300 each: relations 0.920 -> 0.947, boxes 0.927 -> 0.913,
-# all boxes 0.658 -> 0.665, counts 0.927 -> 0.923, CER 0.054 -> 0.034).
-# Then the box pair and the OCR pair once more, each mix with relations at 6x (seed 11 / seed 12 after each: boxes
-# 0.953 / 0.940, all boxes 0.683 / 0.700, counts 0.953 / 0.943, relations 0.960 / 0.943, but CER 0.058 / 0.042 after
-# the box pair; after the OCR pair boxes 0.967 / 0.950, all boxes 0.679 / 0.704, counts 0.927 / 0.950, relations
-# 0.953 / 0.943, CER 0.019 / 0.015).
+# the 25 on seed 11 the two objects were clearly apart on the asked axis. Relation and position questions alone,
+# then the usual mix, had lost the gain in the mix (seed 11: 0.94 after the pass, 0.927 after the mix); relation
+# questions alone, then the mix with relations drawn 6x instead of 3x, kept most of it (seed 11, 150 each: relations
+# 0.920 -> 0.967, boxes 0.933 -> 0.927, CER 0.030 -> 0.034; seed 12, 300 each: relations 0.920 -> 0.947, boxes 0.927
+# -> 0.913, all boxes 0.658 -> 0.665, counts 0.927 -> 0.923, CER 0.054 -> 0.034). Then the box pair and the OCR pair
+# once more, each mix with relations at 6x (seed 11 / seed 12 after each: boxes 0.953 / 0.940, all boxes 0.683 /
+# 0.700, counts 0.953 / 0.943, relations 0.960 / 0.943, but CER 0.058 / 0.042 after the box pair; after the OCR pair
+# boxes 0.967 / 0.950, all boxes 0.679 / 0.704, counts 0.927 / 0.950, relations 0.953 / 0.943, CER 0.019 / 0.015).
 STAGES += [
     focused("relations3", seed=136, tasks=["vqa-relation"]),
     low_rate_mix("polish8", seed=137, steps=1000, relations=6.0),
@@ -198,6 +198,6 @@ STAGES += [
 # (seed 11, 150 each: counts 0.927 -> 0.967, relations 0.953 -> 0.973, boxes 0.967 -> 0.973, CER 0.019 -> 0.021;
 # seed 12, 300 each: counts 0.950 -> 0.943, relations 0.943 -> 0.950, boxes 0.950 -> 0.957, CER 0.015 -> 0.019).
 STAGES += [
-    focused("counts2", seed=143, tasks=["vqa-count", "vqa-relation"] + POPE_TASKS),
+    focused("counts2", seed=143, tasks=COUNT_TASKS),
     low_rate_mix("polish11", seed=144, steps=1000, relations=6.0),
 ]
