@@ -160,6 +160,22 @@ def evaluate(model, cfg, tok, folder, batch=32, max_new_tokens=MAX_NEW_TOKENS, l
     return tally.scores()
 
 
+def add_model_args(ap):
+    """The exported model to score, or a training checkpoint in a work folder."""
+    ap.add_argument("--model", default=os.path.join(REPO, "public", "models", "webvlm-tiny"))
+    ap.add_argument("--checkpoint", default=None, help="score a training checkpoint (with --work) instead")
+    ap.add_argument("--work", default=os.path.join(REPO, ".cache", "train"))
+
+
+def load_model(args):
+    """(model, config, tokenizer) as add_model_args chose."""
+    if args.checkpoint:
+        from export import load_trained
+        model, cfg = load_trained(args.work, args.checkpoint)
+        return model, cfg, Tokenizer.load(os.path.join(args.work, "tokenizer"))
+    return load_exported(args.model)
+
+
 def print_table(scores):
     print(f"{'task':<18} {'n':>5}  {'metric':<12} {'score':>7}")
     for task, r in scores.items():
@@ -172,16 +188,9 @@ def main():
     ap.add_argument("--count", type=int, default=1900)
     ap.add_argument("--json", default=None)
     ap.add_argument("--tasks", default=None, help="comma-separated task names (default: all)")
-    ap.add_argument("--model", default=os.path.join(REPO, "public", "models", "webvlm-tiny"))
-    ap.add_argument("--checkpoint", default=None, help="score a training checkpoint (with --work) instead")
-    ap.add_argument("--work", default=os.path.join(REPO, ".cache", "train"))
+    add_model_args(ap)
     args = ap.parse_args()
-    if args.checkpoint:
-        from export import load_trained
-        model, cfg = load_trained(args.work, args.checkpoint)
-        tok = Tokenizer.load(os.path.join(args.work, "tokenizer"))
-    else:
-        model, cfg, tok = load_exported(args.model)
+    model, cfg, tok = load_model(args)
     tasks = args.tasks.split(",") if args.tasks else None
     name = f"seed{args.seed}-n{args.count}" + (f"-{'-'.join(tasks)}" if tasks else "")
     folder = generate(os.path.join(REPO, ".cache", "eval", name), args.seed, args.count, tasks)
