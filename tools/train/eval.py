@@ -140,24 +140,36 @@ def questions(records, folder, cfg, tok):
 MAX_NEW_TOKENS = 160
 
 
+def answers(model, tok, qs, batch=32, max_new_tokens=MAX_NEW_TOKENS):
+    """(task, answer, gold) for each of questions()'s items, in order, decoded greedily in batches."""
+    pending = []
+    for q in qs:
+        pending.append(q)
+        if len(pending) == batch:
+            yield from _decode(model, tok, pending, max_new_tokens)
+            pending = []
+    if pending:
+        yield from _decode(model, tok, pending, max_new_tokens)
+
+
+def _decode(model, tok, pending, max_new_tokens):
+    outs = greedy(model, [p[1] for p in pending], torch.cat([p[2] for p in pending]), max_new_tokens)
+    return [(task, tok.decode(out).strip(), gold) for (task, _, _, gold), out in zip(pending, outs)]
+
+
 def evaluate(model, cfg, tok, folder, batch=32, max_new_tokens=MAX_NEW_TOKENS, limit=None):
     with open(os.path.join(folder, "data.json")) as f:
         records = json.load(f)[:limit]
-    tally, pending = Tally(), []
-
-    def flush():
-        outs = greedy(model, [p[1] for p in pending], torch.cat([p[2] for p in pending]), max_new_tokens)
-        for (task, _, _, gold), out in zip(pending, outs):
-            tally.add(task, tok.decode(out).strip(), gold)
-        pending.clear()
-
-    for q in questions(records, folder, cfg, tok):
-        pending.append(q)
-        if len(pending) == batch:
-            flush()
-    if pending:
-        flush()
+    tally = Tally()
+    for task, answer, gold in answers(model, tok, questions(records, folder, cfg, tok), batch, max_new_tokens):
+        tally.add(task, answer, gold)
     return tally.scores()
+
+
+def eval_split(seed, count, tasks=None):
+    """The held-out split for (seed, count, tasks), generated once under .cache/eval."""
+    name = f"seed{seed}-n{count}" + (f"-{'-'.join(tasks)}" if tasks else "")
+    return generate(os.path.join(REPO, ".cache", "eval", name), seed, count, tasks)
 
 
 def add_model_args(ap):
@@ -192,8 +204,7 @@ def main():
     args = ap.parse_args()
     model, cfg, tok = load_model(args)
     tasks = args.tasks.split(",") if args.tasks else None
-    name = f"seed{args.seed}-n{args.count}" + (f"-{'-'.join(tasks)}" if tasks else "")
-    folder = generate(os.path.join(REPO, ".cache", "eval", name), args.seed, args.count, tasks)
+    folder = eval_split(args.seed, args.count, tasks)
     t0 = time.time()
     scores = evaluate(model, cfg, tok, folder)
     print_table(scores)

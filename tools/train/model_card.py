@@ -60,8 +60,8 @@ SHORTFALLS = {
     "grounding": "Boxes for every object of a scene: most misses are one or two pixels off. At 64x64 a 10-pixel "
                  "object needs one-pixel accuracy for IoU > 0.5; of 477 boxes on seed 11 (150 questions, polish7) "
                  "384 were hits, 56 overlapped the right box at IoU 0.2-0.5, 22 were elsewhere and 15 had no box "
-                 "under that name. What would move it: a larger input (96x96 cost five times as much per step) "
-                 "or high-resolution tiles.",
+                 "under that name. What would move it: a larger input (96x96 cost five times as much per step in "
+                 "the pilots before this recipe) or high-resolution tiles.",
     "documents from page text": (
         "Table cells need a lookup: the row the question names, then the asked column's number among the cells "
         "after it. On 100,000 fresh questions that never repeat (1,800 steps from these weights, then 1,200 steps of "
@@ -74,7 +74,7 @@ SHORTFALLS = {
     "documents from the image": "At 64x64 a page's print is a third of a pixel per dot. What would move it: the "
                                 "LLaVA-NeXT AnyRes path trained (`tools/train/anyres.py`, `src/models/anyres.ts`). "
                                 "A 192x256 page in 64-pixel tiles is 13 views, 832 image tokens: over the 512-token "
-                                "context and about ten times the cost of a training step now.",
+                                "context, and 13 times the vision-tower work of one view per image.",
     "charts": "The chart type is read from the 64x64 view; bar labels and values are print, as on documents, and "
               "need the same high-resolution path.",
 }

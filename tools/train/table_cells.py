@@ -15,17 +15,8 @@ import re
 import sys
 from collections import Counter
 
-for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[var] = "1"
-
-import torch
-
 sys.path.insert(0, os.path.dirname(__file__))
-from data import REPO, generate                        # noqa: E402
-from eval import MAX_NEW_TOKENS, add_model_args, load_model, questions   # noqa: E402
-from generate import greedy                            # noqa: E402
-
-torch.set_num_threads(1)
+from eval import add_model_args, answers, eval_split, load_model, questions   # noqa: E402  (pins torch to one thread)
 
 QUESTION = re.compile(r"What is the (\S+) of (\S+) in the table\?")
 KINDS = ["the asked cell", "same row, other column", "same column, other row", "other row and column",
@@ -55,21 +46,14 @@ def main():
     add_model_args(ap)
     args = ap.parse_args()
     model, cfg, tok = load_model(args)
-    folder = generate(os.path.join(REPO, ".cache", "eval", f"seed{args.seed}-n{args.count}-doc-table-context"),
-                      args.seed, args.count, ["doc-table-context"])
+    folder = eval_split(args.seed, args.count, ["doc-table-context"])
     with open(os.path.join(folder, "data.json")) as f:
         records = json.load(f)
     with open(os.path.join(folder, "meta.json")) as f:
         meta = json.load(f)["images"]
-    qs = list(questions(records, folder, cfg, tok))
-    answers = []
-    with torch.no_grad():
-        for i in range(0, len(qs), 32):
-            b = qs[i:i + 32]
-            answers += [tok.decode(o).strip() for o in greedy(model, [q[1] for q in b], torch.cat([q[2] for q in b]),
-                                                              MAX_NEW_TOKENS)]
     tally = Counter()
-    for r, a in zip(records, answers):
+    # One question per record, so the answers come in record order.
+    for r, (_, a, _) in zip(records, answers(model, tok, questions(records, folder, cfg, tok))):
         column, item = QUESTION.search(r["conversations"][0]["value"]).groups()
         tally[where(a, meta[os.path.basename(r["image"])]["table"], column, item)] += 1
     for k in KINDS:
