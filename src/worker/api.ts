@@ -9,6 +9,9 @@ import type { AdapterReport } from '../webgpu/device';
 import type { DownloadRequest, ModelListing } from './cache/model-library';
 import type { DownloadProgress } from './cache/progress';
 import type { CachedModel } from './cache/weight-cache';
+import type { EngineKind } from '../models/engine';
+import type { WeightDType } from '../models/native/weights';
+import type { ChatMessage } from '../models/vlm';
 
 export type { PageResult, PageSource, TextLine } from '../documents/types';
 import type { GroundedObject } from '../models/grounding';
@@ -18,6 +21,10 @@ export type { DownloadRequest, ModelListing } from './cache/model-library';
 export type { DownloadProgress } from './cache/progress';
 export type { CachedModel } from './cache/weight-cache';
 export type { Capability, ZooDtype, ZooEngine, ZooEntry } from '../models/zoo';
+// Declared once, where the engines that use them live; the page sees them here.
+export type { EngineKind } from '../models/engine';
+export type { WeightDType } from '../models/native/weights';
+export type { ChatMessage, ChatPart } from '../models/vlm';
 
 export interface GpuInfo {
   report: AdapterReport;
@@ -93,8 +100,6 @@ export interface OcrImageInput {
   data: Uint8ClampedArray;
 }
 
-export type EngineKind = 'native' | 'onnx';
-export type WeightDType = 'f32' | 'int8' | 'int4';
 
 export interface LoadModelOptions {
   engine: EngineKind;
@@ -111,12 +116,6 @@ export interface LoadedModel {
   contextLength: number;
   imageSize: number;
   loadMs: number;
-}
-
-export type ChatPart = { type: 'text'; text: string } | { type: 'image' };
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string | ChatPart[];
 }
 
 /**

@@ -3,19 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodePngRaster } from '../../src/data/png';
+import type { ChatMessage } from '../../src/models/vlm';
 
 export const MODELS_DIR = fileURLToPath(new URL('../../public/models', import.meta.url));
 export const MODEL_NAME = 'webvlm-tiny';
 export const MODEL_DIR = join(MODELS_DIR, MODEL_NAME);
 
-export interface ChatPart {
-  type: 'text' | 'image';
-  text?: string;
-}
-export interface ChatMessage {
-  role: string;
-  content: string | ChatPart[];
-}
 
 export interface Golden {
   format: number;

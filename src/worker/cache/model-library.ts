@@ -5,6 +5,7 @@
  * with HEAD requests on each load so a re-export is noticed; offline the
  * cached copy is used as it is), hub models from <hub>/<id>/resolve/main/.
  */
+import type { EngineKind } from '../../models/engine';
 import { ModelFileError, urlModelFiles, type ModelFiles } from '../../models/model-files';
 import {
   BUNDLED_MODEL,
@@ -19,7 +20,6 @@ import {
   type ZooEngineChoice,
   type ZooEntry,
 } from '../../models/zoo';
-import type { EngineKind } from '../api';
 import { VlmError } from '../errors';
 import { probeFile } from './download';
 import type { ProgressFn } from './progress';
