@@ -1,12 +1,11 @@
 /**
  * PNG files for the rasters: 8-bit RGB (colour type 2) and 8-bit grey (type 0,
  * for per-pixel label maps), no interlace, filter type 0 on every row, one IDAT
- * chunk. The decoder accepts what the encoder writes plus all five row filters,
- * and checks every CRC.
+ * chunk. The decoder reads those two types from any encoder (one IDAT or many,
+ * every deflate block type, all five row filters) and checks every CRC.
  */
 import { crc32 } from './checksums';
-import { zlibCompress } from './deflate';
-import { zlibDecompress } from './inflate';
+import { zlibCompress, zlibDecompress } from './zlib';
 import type { Raster } from './raster';
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10] as const;

@@ -1,11 +1,11 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { adler32, crc32 } from '../../src/data/checksums';
-import { zlibCompress } from '../../src/data/deflate';
-import { zlibDecompress } from '../../src/data/inflate';
 import { decodePng, decodePngRaster, encodeGreyPng, encodePng } from '../../src/data/png';
 import { Rng } from '../../src/data/random';
 import { createRaster, fillRect } from '../../src/data/raster';
+import { taskSamples } from '../../src/data/split';
+import { zlibCompress, zlibDecompress } from '../../src/data/zlib';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -63,17 +63,39 @@ describe('zlib', () => {
     expect(Buffer.from(zlibDecompress(stored)).equals(Buffer.from(data))).toBe(true);
   });
 
-  it('refuses dynamic-Huffman blocks and corrupted checksums with a reason', () => {
-    const dynamic = deflateSync(randomBytes(new Rng(4), 5000, 4), { level: 9 });
-    expect(() => zlibDecompress(dynamic)).toThrow(/block type 2/);
+  it('reads dynamic-Huffman blocks that zlib writes', () => {
+    const data = randomBytes(new Rng(4), 5000, 4);
+    const dynamic = deflateSync(data, { level: 9 });
+    expect(firstBlockType(dynamic)).toBe(2);
+    expect(Buffer.from(zlibDecompress(dynamic)).equals(Buffer.from(data))).toBe(true);
+  });
+
+  it('refuses corrupted checksums and streams with a reason', () => {
     const z = zlibCompress(ascii('hello hello hello'));
     z[z.length - 1] = (z[z.length - 1] as number) ^ 1;
     expect(() => zlibDecompress(z)).toThrow(/Adler-32/);
+    expect(() => zlibDecompress(Uint8Array.of(0x78, 0x9c, 0xff, 0xff, 0, 0, 0, 1))).toThrow(/^zlib: /);
   });
 });
 
-/** A PNG built by hand with a chosen filter on each row, so the decoder's unfiltering is tested against the spec. */
-function handFilteredPng(pixels: Uint8Array, width: number, height: number): Uint8Array {
+/** BTYPE of the first deflate block of a zlib stream: 0 stored, 1 fixed, 2 dynamic Huffman. */
+function firstBlockType(z: Uint8Array): number {
+  return ((z[2] as number) >> 1) & 3;
+}
+
+interface ForeignOptions {
+  /** Node zlib's level: 0 writes stored blocks, 9 dynamic-Huffman ones. */
+  readonly level: number;
+  /** IDAT bodies at most this long, as encoders that stream their output write them. */
+  readonly idatSize: number;
+}
+
+/**
+ * An RGB PNG written the way other encoders write one, not ours: a chosen filter
+ * on each row (so unfiltering is tested against the spec), Node's zlib instead of
+ * fflate, the data split over several IDAT chunks, and an ancillary chunk.
+ */
+function foreignPng(pixels: Uint8Array, width: number, height: number, o: ForeignOptions): Uint8Array {
   const stride = width * 3;
   const rows: number[] = [];
   const at = (x: number, y: number): number => (x < 0 || y < 0 ? 0 : (pixels[y * stride + x] as number));
@@ -104,8 +126,11 @@ function handFilteredPng(pixels: Uint8Array, width: number, height: number): Uin
   ihdr[8] = 8;
   ihdr[9] = 2;
   const sig = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
-  const idat = deflateSync(Buffer.from(rows), { level: 0 });
-  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
+  const z = deflateSync(Buffer.from(rows), { level: o.level });
+  const idats: Buffer[] = [];
+  for (let at = 0; at < z.length; at += o.idatSize) idats.push(chunk('IDAT', z.subarray(at, at + o.idatSize)));
+  const text = chunk('tEXt', Buffer.from('Software\0another encoder', 'latin1'));
+  return Buffer.concat([sig, chunk('IHDR', ihdr), text, ...idats, chunk('IEND', new Uint8Array(0))]);
 }
 
 describe('PNG', () => {
@@ -139,8 +164,20 @@ describe('PNG', () => {
   it('undoes all five row filters', () => {
     const rng = new Rng(11);
     const pixels = Uint8Array.from({ length: 9 * 10 * 3 }, () => rng.int(0, 255));
-    const d = decodePng(handFilteredPng(pixels, 9, 10));
+    const d = decodePng(foreignPng(pixels, 9, 10, { level: 0, idatSize: 1 << 20 }));
     expect(Array.from(d.data)).toEqual(Array.from(pixels));
+  });
+
+  it('reads a generated image re-saved by another encoder with dynamic-Huffman blocks', () => {
+    const sample = taskSamples('describe', 1, 5).next().value;
+    const raster = sample?.images[0]?.raster;
+    if (!raster) throw new Error('the generator gave no image');
+    const png = foreignPng(raster.data, raster.width, raster.height, { level: 9, idatSize: 512 });
+    const firstIdat = Buffer.from(png).indexOf('IDAT', 0, 'latin1');
+    expect(firstBlockType(png.subarray(firstIdat + 4))).toBe(2);
+    const back = decodePngRaster(png);
+    expect([back.width, back.height]).toEqual([raster.width, raster.height]);
+    expect(Buffer.from(back.data).equals(Buffer.from(raster.data))).toBe(true);
   });
 
   it('rejects a file whose chunk CRC does not match', () => {
