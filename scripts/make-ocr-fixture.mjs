@@ -1,8 +1,8 @@
 // node scripts/make-ocr-fixture.mjs
 // Writes test/fixtures/ocr-line.png: one line of text drawn by Chromium's
 // canvas with DejaVu Sans (a real, anti-aliased font), for the Node test that
-// runs the real OCR models. Grey, 8-bit, every row with filter 0, so the test
-// can read it with zlib alone.
+// runs the real OCR models. Grey, 8-bit, which the test reads with the app's
+// own PNG decoder.
 import { writeFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { withAppPage } from './lib/browser-page.mjs';
