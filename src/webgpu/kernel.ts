@@ -23,19 +23,41 @@ export interface KernelContext {
   limits: { maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number };
 }
 
-export interface KernelSpec<P> {
-  readonly name: string;
-  readonly wgsl: string;
+/** What a spec does with the params of one run, once they are resolved. */
+interface KernelMethods<R> {
   /** Throws KernelInputError naming the kernel and the shapes. */
-  validate(inputs: readonly Tensor[], outputs: readonly Tensor[], params: P): void;
-  entryPoint(params: P, ctx: KernelContext): string;
+  validate(inputs: readonly Tensor[], outputs: readonly Tensor[], params: R): void;
+  entryPoint(params: R, ctx: KernelContext): string;
   /** Values for the shader's `override` constants (variants, workgroup sizes). */
-  constants?(params: P, ctx: KernelContext): Record<string, number>;
+  constants?(params: R, ctx: KernelContext): Record<string, number>;
   /** Pipeline cache key; built from init-time facts, never from data. */
-  pipelineKey(params: P, ctx: KernelContext): string;
+  pipelineKey(params: R, ctx: KernelContext): string;
   /** Uniform block contents (16-byte aligned by the runtime), or null for none. */
-  uniforms(params: P, ctx: KernelContext): ArrayBuffer | null;
-  dispatch(params: P, ctx: KernelContext): readonly [number, number, number];
+  uniforms(params: R, ctx: KernelContext): ArrayBuffer | null;
+  dispatch(params: R, ctx: KernelContext): readonly [number, number, number];
+}
+
+/**
+ * The resolve step: what every method needs that the caller's params leave
+ * implicit (defaults, the chosen variant, derived sizes), computed once per
+ * run instead of once per method. Optional only when the methods take the
+ * params as given.
+ */
+type Resolver<P, R> = [P] extends [R]
+  ? { resolve?(params: P, ctx: KernelContext): R }
+  : { resolve(params: P, ctx: KernelContext): R };
+
+/**
+ * A kernel: its WGSL module and how to run it. Callers pass P; the runtime
+ * resolves it to R once and hands R to the methods.
+ */
+export type KernelSpec<P, R = P> = { readonly name: string; readonly wgsl: string } & Resolver<P, R> & KernelMethods<R>;
+
+/** The params a spec's methods take for one run: the resolved ones, or P itself when the spec has no resolve step. */
+export function resolveParams<P, R>(spec: KernelSpec<P, R>, params: P, ctx: KernelContext): R {
+  const resolver: { resolve?(params: P, ctx: KernelContext): R } = spec;
+  // KernelSpec requires resolve whenever P is not already an R.
+  return resolver.resolve ? resolver.resolve(params, ctx) : (params as unknown as R);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { BufferPool, type PoolStats } from './buffer-pool';
 import { GpuUnavailableError, isCpuEmulated, type Gpu } from './device';
 import { DeviceLimitError, GpuValidationError } from './errors';
-import type { KernelContext, KernelSpec } from './kernel';
+import { resolveParams, type KernelContext, type KernelSpec } from './kernel';
 import { BYTES_PER_ELEMENT, byteSize, numel, type DType, type Tensor } from './tensor';
 
 type HostArray = Float32Array | Int32Array | Uint32Array;
@@ -20,6 +20,7 @@ const READBACK_USAGE = () => GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
 export class GpuRuntime {
   readonly device: GPUDevice;
   readonly ctx: KernelContext;
+  /** Shader modules by their WGSL text. */
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private encoder: GPUCommandEncoder | null = null;
@@ -96,28 +97,32 @@ export class GpuRuntime {
     this.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** Validate and record one dispatch into the current step's encoder. */
-  run<P>(spec: KernelSpec<P>, inputs: readonly Tensor[], outputs: readonly Tensor[], params: P): void {
-    spec.validate(inputs, outputs, params);
+  /**
+   * Validate and record one dispatch into the current step's encoder. The
+   * spec's params are resolved once here; every spec method sees that value.
+   */
+  run<P, R>(spec: KernelSpec<P, R>, inputs: readonly Tensor[], outputs: readonly Tensor[], params: NoInfer<P>): void {
+    const resolved = resolveParams(spec, params, this.ctx);
+    spec.validate(inputs, outputs, resolved);
     this.checkAlive();
-    const [x, y, z] = spec.dispatch(params, this.ctx);
+    const [x, y, z] = spec.dispatch(resolved, this.ctx);
     const maxGroups = this.ctx.limits.maxComputeWorkgroupsPerDimension;
     for (const g of [x, y, z]) {
       if (g > maxGroups) {
         throw new DeviceLimitError('maxComputeWorkgroupsPerDimension', g, maxGroups, `${spec.name} dispatch`);
       }
     }
-    const pipeline = this.pipeline(spec, params);
+    const key = spec.pipelineKey(resolved, this.ctx);
+    const pipeline = this.pipeline(spec, resolved, key);
     const entries: GPUBindGroupEntry[] = [...inputs, ...outputs].map((t, binding) => ({
       binding,
       resource: { buffer: t.buffer },
     }));
-    const uniformData = spec.uniforms(params, this.ctx);
+    const uniformData = spec.uniforms(resolved, this.ctx);
     if (uniformData) {
       const ub = this.uniformBuffer(uniformData, `${spec.name}.uniforms`);
       entries.push({ binding: entries.length, resource: { buffer: ub } });
     }
-    const key = spec.pipelineKey(params, this.ctx);
     const bindGroup = this.device.createBindGroup({
       label: `${key}.bind`,
       layout: pipeline.getBindGroupLayout(0),
@@ -182,19 +187,21 @@ export class GpuRuntime {
     return data instanceof Float32Array ? data : Float32Array.from(data);
   }
 
-  private pipeline<P>(spec: KernelSpec<P>, params: P): GPUComputePipeline {
-    const key = spec.pipelineKey(params, this.ctx);
+  private pipeline<P, R>(spec: KernelSpec<P, R>, resolved: R, key: string): GPUComputePipeline {
     let pipeline = this.pipelines.get(key);
     if (pipeline) return pipeline;
-    let module = this.modules.get(spec.name);
+    // Modules are cached by their text: specs that share a module (one WGSL
+    // file, several entry points) compile it once, and two modules joined
+    // from one body with different preludes never collide.
+    let module = this.modules.get(spec.wgsl);
     if (!module) {
       module = this.device.createShaderModule({ label: `${spec.name}.module`, code: spec.wgsl });
-      this.modules.set(spec.name, module);
+      this.modules.set(spec.wgsl, module);
     }
     pipeline = this.device.createComputePipeline({
       label: key,
       layout: 'auto',
-      compute: { module, entryPoint: spec.entryPoint(params, this.ctx), constants: spec.constants?.(params, this.ctx) ?? {} },
+      compute: { module, entryPoint: spec.entryPoint(resolved, this.ctx), constants: spec.constants?.(resolved, this.ctx) ?? {} },
     });
     this.pipelines.set(key, pipeline);
     return pipeline;

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/random';
 import { acquireGpu, GpuUnavailableError } from '../../src/webgpu/device';
 import { DeviceLimitError, GpuValidationError } from '../../src/webgpu/errors';
-import { elementwise } from '../../src/webgpu/kernels/elementwise';
+import type { KernelSpec } from '../../src/webgpu/kernel';
+import { elementwise, type ElementwiseParams } from '../../src/webgpu/kernels/elementwise';
 import { GpuRuntime } from '../../src/webgpu/runtime';
 import { nodeGpuEntry, testRuntime } from '../helpers/gpu';
 
@@ -109,5 +110,36 @@ describe('GpuRuntime buffer reuse within a step', () => {
     runtime.copy(src, 1, dst, 2, 2);
     expect(Array.from(await runtime.readF32(dst))).toEqual([0, 0, 2, 3]);
     expect(() => runtime.copy(src, 4, dst, 0, 2)).toThrow(/runs past/);
+  });
+});
+
+describe('GpuRuntime resolve step', () => {
+  it("resolves a spec's params once per run and hands that value to every method", async () => {
+    const runtime = await testRuntime();
+    let resolves = 0;
+    const seen = new Set<ElementwiseParams>();
+    const saw = <T>(p: ElementwiseParams, value: T): T => {
+      seen.add(p);
+      return value;
+    };
+    const adder: KernelSpec<{ n: number }, ElementwiseParams> = {
+      name: 'resolved-add',
+      wgsl: elementwise.wgsl,
+      resolve(p) {
+        resolves++;
+        return { op: 'add', n: p.n };
+      },
+      validate: (inputs, outputs, p) => saw(p, elementwise.validate(inputs, outputs, p)),
+      entryPoint: (p, ctx) => saw(p, elementwise.entryPoint(p, ctx)),
+      pipelineKey: (p, ctx) => saw(p, elementwise.pipelineKey(p, ctx)),
+      uniforms: (p, ctx) => saw(p, elementwise.uniforms(p, ctx)),
+      dispatch: (p, ctx) => saw(p, elementwise.dispatch(p, ctx)),
+    };
+    const a = runtime.upload(new Float32Array([1, 2, 3]), [3], 'a');
+    const out = runtime.empty([3], 'f32', 'out');
+    runtime.run(adder, [a, a], [out], { n: 3 });
+    expect(resolves).toBe(1);
+    expect(seen.size).toBe(1);
+    expect(Array.from(await runtime.readF32(out))).toEqual([2, 4, 6]);
   });
 });

@@ -1,7 +1,14 @@
 import wgsl from './attention-backward.wgsl?raw';
 import { KernelInputError } from '../errors';
 import { dispatch1d, type KernelContext, type KernelSpec } from '../kernel';
-import { attentionUniforms, resolveAttention, validateAttention, type AttentionParams, type ResolvedAttention } from './attention';
+import {
+  attentionUniforms,
+  resolveAttention,
+  validateAttention,
+  type AttentionParams,
+  type AttentionRun,
+  type ResolvedAttention,
+} from './attention';
 import type { Tensor } from '../tensor';
 
 const WORKGROUP = 64;
@@ -10,23 +17,24 @@ function sameShape(a: Tensor, b: Tensor): boolean {
   return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 }
 
-function groups(rows: number, ctx: KernelContext): [number, number, number] {
-  return dispatch1d(Math.ceil(rows / WORKGROUP), ctx);
-}
+const kvRows = (p: ResolvedAttention) => p.batch * p.sCap * p.kvHeads;
 
-function uniforms(p: ResolvedAttention, rows: number, ctx: KernelContext): ArrayBuffer {
-  return attentionUniforms(p, groups(rows, ctx)[0] * WORKGROUP);
+/** One invocation per row of the given count: B*T*H query rows or B*S_cap*Hkv key rows. */
+function backwardRun(params: AttentionParams, ctx: KernelContext, rows: (p: ResolvedAttention) => number): AttentionRun {
+  const p = resolveAttention(params);
+  const grid = dispatch1d(Math.ceil(rows(p) / WORKGROUP), ctx);
+  return { ...p, grid, rowStride: grid[0] * WORKGROUP };
 }
 
 /**
  * First half of the attention backward: dq and per-row (logsumexp, delta).
  * Inputs: q, k, v, mask, dout. Outputs: dq [B, T, H, D], stats [B, T, H, 2].
  */
-export const attentionBackwardQ: KernelSpec<AttentionParams> = {
+export const attentionBackwardQ: KernelSpec<AttentionParams, AttentionRun> = {
   name: 'attention-backward',
   wgsl,
-  validate(inputs, outputs, params) {
-    const p = resolveAttention(params);
+  resolve: (params, ctx) => backwardRun(params, ctx, (p) => p.rows),
+  validate(inputs, outputs, p) {
     const [q, k, v, mask, dout] = inputs;
     const [dq, stats] = outputs;
     const shapes = [...inputs, ...outputs].map((t) => t.shape);
@@ -41,24 +49,19 @@ export const attentionBackwardQ: KernelSpec<AttentionParams> = {
   },
   entryPoint: () => 'backward_q',
   pipelineKey: () => 'attention-backward.q',
-  uniforms: (params, ctx) => {
-    const p = resolveAttention(params);
-    return uniforms(p, p.rows, ctx);
-  },
-  dispatch: (params, ctx) => groups(resolveAttention(params).rows, ctx),
+  uniforms: (p) => attentionUniforms(p, p.rowStride),
+  dispatch: (p) => p.grid,
 };
-
-const kvRows = (p: ResolvedAttention) => p.batch * p.sCap * p.kvHeads;
 
 /**
  * Second half: dk and dv, summed over the query heads of each KV group.
  * Inputs: q, k, v, mask, dout, stats (from attentionBackwardQ). Outputs: dk, dv [B, S_cap, Hkv, D].
  */
-export const attentionBackwardKv: KernelSpec<AttentionParams> = {
+export const attentionBackwardKv: KernelSpec<AttentionParams, AttentionRun> = {
   name: 'attention-backward',
   wgsl,
-  validate(inputs, outputs, params) {
-    const p = resolveAttention(params);
+  resolve: (params, ctx) => backwardRun(params, ctx, kvRows),
+  validate(inputs, outputs, p) {
     const [q, k, v, mask, dout, stats] = inputs;
     const [dk, dv] = outputs;
     const shapes = [...inputs, ...outputs].map((t) => t.shape);
@@ -75,9 +78,6 @@ export const attentionBackwardKv: KernelSpec<AttentionParams> = {
   },
   entryPoint: () => 'backward_kv',
   pipelineKey: () => 'attention-backward.kv',
-  uniforms: (params, ctx) => {
-    const p = resolveAttention(params);
-    return uniforms(p, kvRows(p), ctx);
-  },
-  dispatch: (params, ctx) => groups(kvRows(resolveAttention(params)), ctx),
+  uniforms: (p) => attentionUniforms(p, p.rowStride),
+  dispatch: (p) => p.grid,
 };

@@ -89,18 +89,30 @@ export function attentionUniforms(p: ResolvedAttention, rowStride: number): Arra
   return buf;
 }
 
-function grid(p: ResolvedAttention, ctx: KernelContext): [number, number, number] {
-  if (p.variant === 'split') return dispatch1d(p.rows, ctx);
+/** One run of a kernel over attention rows: the resolved params plus its workgroup grid. */
+export interface AttentionRun extends ResolvedAttention {
+  grid: [number, number, number];
+  /** Invocations one workgroup row of the grid covers, for the shaders' flat row index. */
+  rowStride: number;
+}
+
+function forwardRun(params: AttentionParams, ctx: KernelContext): AttentionRun {
+  const p = resolveAttention(params);
+  if (p.variant === 'split') {
+    const grid = dispatch1d(p.rows, ctx);
+    return { ...p, grid, rowStride: grid[0] };
+  }
   const invocations = p.variant === 'block4' ? p.batch * p.heads * Math.ceil(p.tLen / 4) : p.rows;
-  return dispatch1d(Math.ceil(invocations / rowsWorkgroup(ctx)), ctx);
+  const grid = dispatch1d(Math.ceil(invocations / rowsWorkgroup(ctx)), ctx);
+  return { ...p, grid, rowStride: grid[0] * rowsWorkgroup(ctx) };
 }
 
 /** Inputs: q, k, v, mask (any i32 tensor when hasMask is false). Output: o [B, T, H, D]. */
-export const attention: KernelSpec<AttentionParams> = {
+export const attention: KernelSpec<AttentionParams, AttentionRun> = {
   name: 'attention',
   wgsl,
-  validate(inputs, outputs, params) {
-    const p = resolveAttention(params);
+  resolve: forwardRun,
+  validate(inputs, outputs, p) {
     const [q, k, v, mask] = inputs;
     const [o] = outputs;
     if (!q || !k || !v || !mask || !o || inputs.length !== 4 || outputs.length !== 1) {
@@ -111,22 +123,16 @@ export const attention: KernelSpec<AttentionParams> = {
       throw new KernelInputError('attention', 'output must be f32 shaped like q', [q.shape, o.shape]);
     }
   },
-  entryPoint: (params) => ENTRY_POINTS[resolveAttention(params).variant],
+  entryPoint: (p) => ENTRY_POINTS[p.variant],
   // block4 bakes the head size into its loops; every variant but split takes its workgroup size from the adapter.
-  pipelineKey: (params, ctx) => {
-    const p = resolveAttention(params);
+  pipelineKey: (p, ctx) => {
     const wg = p.variant === 'split' ? '' : `.wg${rowsWorkgroup(ctx)}`;
     return p.variant === 'block4' ? `attention.block4.d${p.headDim}${wg}` : `attention.${p.variant}${wg}`;
   },
-  constants: (params, ctx): Record<string, number> => {
-    const p = resolveAttention(params);
+  constants: (p, ctx): Record<string, number> => {
     if (p.variant === 'split') return {};
     return p.variant === 'block4' ? { HEAD_DIM: p.headDim, ROWS_WG: rowsWorkgroup(ctx) } : { ROWS_WG: rowsWorkgroup(ctx) };
   },
-  uniforms(params, ctx) {
-    const p = resolveAttention(params);
-    const [x] = grid(p, ctx);
-    return attentionUniforms(p, p.variant === 'split' ? x : x * rowsWorkgroup(ctx));
-  },
-  dispatch: (params, ctx) => grid(resolveAttention(params), ctx),
+  uniforms: (p) => attentionUniforms(p, p.rowStride),
+  dispatch: (p) => p.grid,
 };

@@ -68,6 +68,6 @@ export const kernels = {
   swigluBackward,
   topK,
   transpose,
-} as const satisfies Record<string, KernelSpec<never>>;
+} as const satisfies Record<string, KernelSpec<never, unknown>>;
 
 export type KernelName = keyof typeof kernels;
