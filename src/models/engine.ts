@@ -48,31 +48,3 @@ export function imageKey(pixels: Float32Array): string {
   }
   return `${(h >>> 0).toString(16)}-${bytes.length}`;
 }
-
-/**
- * Positions of a new prompt that a cache holding `cachedIds` (with the image
- * keys of its image-token runs) can keep: the common prefix, cut back to the
- * start of any image whose key differs, and never the whole prompt (the last
- * position must run to produce logits).
- */
-export function reusablePrefix(
-  cachedIds: readonly number[],
-  cachedImages: readonly string[],
-  ids: Int32Array,
-  images: readonly string[],
-  imageToken: number,
-): number {
-  let n = 0;
-  let imageIndex = 0;
-  const limit = Math.min(cachedIds.length, ids.length - 1);
-  while (n < limit && cachedIds[n] === ids[n]) {
-    if (ids[n] === imageToken && (n === 0 || ids[n - 1] !== imageToken)) {
-      if (cachedImages[imageIndex] !== images[imageIndex]) break;
-      imageIndex++;
-    }
-    n++;
-  }
-  // A cut inside an image's token run would split its features: back up to its start.
-  while (n > 0 && n < ids.length && ids[n] === imageToken && ids[n - 1] === imageToken) n--;
-  return n;
-}

@@ -6,8 +6,9 @@
  */
 import type * as Ort from 'onnxruntime-web';
 import type { LlavaConfig } from '../config';
-import { reusablePrefix, type EngineStats, type ImageInput, type VlmEngine } from '../engine';
+import type { EngineStats, ImageInput, VlmEngine } from '../engine';
 import type { ModelFiles } from '../model-files';
+import { PromptCache } from '../prompt-cache';
 
 export type OrtModule = typeof Ort;
 export type OrtProvider = 'webgpu' | 'wasm';
@@ -23,8 +24,7 @@ export class OnnxEngine implements VlmEngine {
   readonly contextLength: number;
   private past: Record<string, Ort.Tensor> = {};
   private pastLength = 0;
-  private cachedIds: number[] = [];
-  private cachedImages: string[] = [];
+  private readonly prompt: PromptCache;
   private reused = 0;
   private encodeMs = 0;
 
@@ -36,6 +36,7 @@ export class OnnxEngine implements VlmEngine {
     readonly modelBytes: number,
   ) {
     this.contextLength = config.text.maxPositions;
+    this.prompt = new PromptCache(config.imageTokenIndex);
   }
 
   static async create(ort: OrtModule, files: ModelFiles, config: LlavaConfig, provider: OrtProvider): Promise<OnnxEngine> {
@@ -127,25 +128,23 @@ export class OnnxEngine implements VlmEngine {
 
   async prefill(ids: Int32Array, images: readonly ImageInput[]): Promise<Float32Array> {
     const keys = images.map((i) => i.key);
-    const keep = reusablePrefix(this.cachedIds, this.cachedImages, ids, keys, this.config.imageTokenIndex);
+    const keep = this.prompt.reusable(ids, keys);
     // The past lives in opaque (often GPU) tensors: only a pure extension of it is reused.
-    if (keep !== this.cachedIds.length || this.pastLength !== this.cachedIds.length || keep === 0) this.resetPast();
+    if (keep !== this.prompt.length || this.pastLength !== this.prompt.length || keep === 0) this.resetPast();
     this.reused = this.pastLength;
-    let skipImages = 0;
-    for (let i = 0; i < this.reused; i++) if (ids[i] === this.config.imageTokenIndex && (i === 0 || ids[i - 1] !== this.config.imageTokenIndex)) skipImages++;
+    const skipImages = this.prompt.imagesBefore(ids, this.reused);
     const t0 = performance.now();
     const features = await this.imageFeatures(images.slice(skipImages));
     this.encodeMs = performance.now() - t0;
     const tail = ids.subarray(this.reused);
     const logits = await this.step(await this.embeddings(tail, features), tail.length);
-    this.cachedIds = Array.from(ids);
-    this.cachedImages = keys;
+    this.prompt.filled(ids, keys);
     return logits;
   }
 
   async decode(id: number): Promise<Float32Array> {
     const logits = await this.step(await this.embeddings(Int32Array.of(id), []), 1);
-    this.cachedIds.push(id);
+    this.prompt.appended(id);
     return logits;
   }
 
