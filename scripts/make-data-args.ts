@@ -1,4 +1,6 @@
 /** Command-line options of make-data.ts, checked up front so a typo fails before any file is written. */
+import type { ParseArgsConfig } from 'node:util';
+import { parseArgs as parseArgv } from 'node:util';
 import type { SplitOptions } from '../src/data/split';
 import type { TaskName } from '../src/data/tasks/registry';
 import { isTaskName, TASK_NAMES } from '../src/data/tasks/registry';
@@ -16,35 +18,53 @@ export const USAGE = `usage: npm run data -- --out DIR [--seed N] [--count K] [-
   [--held-out ${HELD_OUT_MODES.join('|')}] [--min-objects N] [--max-objects N] [--image-size PX] [--masks] [--force]
 tasks: ${TASK_NAMES.join(', ')}`;
 
-const FLAGS = new Set(['masks', 'force']);
-const VALUED = new Set(['out', 'seed', 'count', 'tasks', 'held-out', 'min-objects', 'max-objects', 'image-size']);
+const OPTIONS = {
+  out: { type: 'string' },
+  seed: { type: 'string' },
+  count: { type: 'string' },
+  tasks: { type: 'string' },
+  'held-out': { type: 'string' },
+  'min-objects': { type: 'string' },
+  'max-objects': { type: 'string' },
+  'image-size': { type: 'string' },
+  masks: { type: 'boolean' },
+  force: { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
 
-function readPairs(argv: readonly string[]): Map<string, string> | string {
-  const got = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const name = arg.replace(/^--/, '');
-    if (!arg.startsWith('--') || (!FLAGS.has(name) && !VALUED.has(name))) return `unknown argument ${arg}`;
-    if (FLAGS.has(name)) {
-      got.set(name, 'true');
-      continue;
-    }
-    const v = argv[++i];
-    if (v === undefined) return `${arg} needs a value`;
-    got.set(name, v);
+type Values = Partial<Record<keyof typeof OPTIONS, string | boolean>>;
+
+/**
+ * node:util's parser, not strict: strict mode refuses a value that starts with a
+ * dash, so `--count -4` would never reach the range check that says what to
+ * pass. The checks strict mode makes are done on its tokens instead.
+ */
+function readValues(argv: readonly string[]): Values | string {
+  const { values, tokens } = parseArgv({ args: [...argv], options: OPTIONS, strict: false, tokens: true });
+  for (const t of tokens) {
+    if (t.kind === 'positional') return `unknown argument ${t.value}`;
+    if (t.kind !== 'option') continue;
+    const type = Object.hasOwn(OPTIONS, t.name) ? OPTIONS[t.name as keyof typeof OPTIONS].type : undefined;
+    if (type === undefined) return `unknown argument ${t.rawName}`;
+    if (type === 'string' && t.value === undefined) return `${t.rawName} needs a value`;
+    if (type === 'boolean' && t.value !== undefined) return `${t.rawName} takes no value`;
   }
-  return got;
+  return values as Values;
 }
 
-function int(got: Map<string, string>, name: string, fallback: number, min: number): number | string {
-  const v = got.get(name);
+function str(got: Values, name: keyof typeof OPTIONS): string | undefined {
+  const v = got[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function int(got: Values, name: keyof typeof OPTIONS, fallback: number, min: number): number | string {
+  const v = str(got, name);
   if (v === undefined) return fallback;
   const n = Number(v);
   return Number.isInteger(n) && n >= min ? n : `--${name} must be an integer >= ${min}, got ${v}`;
 }
 
-function tasksOf(got: Map<string, string>): TaskName[] | string {
-  const v = got.get('tasks');
+function tasksOf(got: Values): TaskName[] | string {
+  const v = str(got, 'tasks');
   if (v === undefined) return [...TASK_NAMES];
   const names = v.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
   const bad = names.filter((t) => !isTaskName(t));
@@ -54,11 +74,11 @@ function tasksOf(got: Map<string, string>): TaskName[] | string {
 
 /** The options, or a message saying what is wrong. */
 export function parseArgs(argv: readonly string[]): CliOptions | string {
-  const got = readPairs(argv);
+  const got = readValues(argv);
   if (typeof got === 'string') return got;
-  const out = got.get('out');
+  const out = str(got, 'out');
   if (!out) return '--out DIR is required';
-  const heldOut = got.get('held-out') ?? DEFAULT_TASK_OPTIONS.heldOut;
+  const heldOut = str(got, 'held-out') ?? DEFAULT_TASK_OPTIONS.heldOut;
   if (!(HELD_OUT_MODES as readonly string[]).includes(heldOut)) return `--held-out must be one of ${HELD_OUT_MODES.join(', ')}`;
   const d = DEFAULT_TASK_OPTIONS;
   const nums = {
@@ -73,5 +93,5 @@ export function parseArgs(argv: readonly string[]): CliOptions | string {
   if (n.maxObjects < n.minObjects || n.maxObjects > 5) return '--min-objects <= --max-objects <= 5 is required';
   const tasks = tasksOf(got);
   if (typeof tasks === 'string') return tasks;
-  return { ...n, out, tasks, heldOut: heldOut as HeldOutMode, masks: got.has('masks'), force: got.has('force') };
+  return { ...n, out, tasks, heldOut: heldOut as HeldOutMode, masks: got.masks === true, force: got.force === true };
 }
