@@ -2,10 +2,15 @@
 // Runs bench.html in headless Chromium: our WGSL kernels and onnxruntime-web's
 // WebGPU provider on the same shapes, same device, same page.
 import { writeFileSync } from 'node:fs';
-import { argValue, withAppPage } from './lib/browser-page.mjs';
+import { readArgs } from './lib/args.mjs';
+import { withAppPage } from './lib/browser-page.mjs';
 
-const jsonPath = argValue('--json');
-const filter = argValue('--filter') ?? '';
+const { values: args } = readArgs('usage: npm run bench:kernels [-- --json FILE] [--filter TEXT]', {
+  json: { type: 'string' },
+  filter: { type: 'string', default: '' },
+});
+const jsonPath = args.json;
+const filter = args.filter;
 const query = filter ? `?filter=${encodeURIComponent(filter)}` : '';
 
 const result = await withAppPage(`/bench.html${query}`, async (page) => {

@@ -2,15 +2,17 @@
 // Generated pages with known text (several sizes, fonts and contrasts, drawn
 // at 150 dpi in Chromium, put in an image-only PDF) through the app's OCR:
 // prints the character error rate and the time per page.
-import { argValue, withAppPage } from './lib/browser-page.mjs';
+import { integer, oneOf, readArgs } from './lib/args.mjs';
+import { withAppPage } from './lib/browser-page.mjs';
 
-const backend = argValue('--backend') ?? 'auto';
-const seed = Number(argValue('--seed') ?? 100);
-const layout = argValue('--layout') ?? 'memo';
-if (layout !== 'memo' && layout !== 'form') {
-  console.error(`--layout must be memo or form, not ${layout}`);
-  process.exit(2);
-}
+const { values: args } = readArgs('usage: npm run bench:ocr [-- --backend auto|webgpu|wasm] [--seed N] [--layout memo|form]', {
+  backend: { type: 'string', default: 'auto' },
+  seed: { type: 'string', default: '100' },
+  layout: { type: 'string', default: 'memo' },
+});
+const backend = oneOf('backend', args.backend, ['auto', 'webgpu', 'wasm']);
+const layout = oneOf('layout', args.layout, ['memo', 'form']);
+const seed = integer('seed', args.seed);
 
 const rows = await withAppPage('/ocr.html', async (page) => {
   await page.waitForFunction(() => window.ocrTool !== undefined);

@@ -4,15 +4,22 @@
 // the lines. A PDF page with a text layer is taken from it unless --force-ocr.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { argValue, withAppPage } from './lib/browser-page.mjs';
+import { oneOf, readArgs } from './lib/args.mjs';
+import { withAppPage } from './lib/browser-page.mjs';
 
-const file = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && !['--json', '--backend'].includes(all[i - 1] ?? ''));
-if (!file) {
-  console.error('usage: npm run ocr -- FILE [--json OUT] [--backend auto|webgpu|wasm] [--force-ocr]');
+const usage = 'usage: npm run ocr -- FILE [--json OUT] [--backend auto|webgpu|wasm] [--force-ocr]';
+const { values: args, positionals } = readArgs(
+  usage,
+  { json: { type: 'string' }, backend: { type: 'string', default: 'auto' }, 'force-ocr': { type: 'boolean', default: false } },
+  { allowPositionals: true },
+);
+const [file, ...extra] = positionals;
+if (!file || extra.length > 0) {
+  console.error(usage);
   process.exit(2);
 }
-const jsonPath = argValue('--json');
-const options = { backend: argValue('--backend') ?? 'auto', forceOcr: process.argv.includes('--force-ocr') };
+const jsonPath = args.json;
+const options = { backend: oneOf('backend', args.backend, ['auto', 'webgpu', 'wasm']), forceOcr: args['force-ocr'] };
 const base64 = readFileSync(file).toString('base64');
 
 const outcome = await withAppPage('/ocr.html', async (page) => {

@@ -36,8 +36,3 @@ export async function withAppPage(path, fn, { port = 5310, log = false } = {}) {
     await server.close();
   }
 }
-
-export function argValue(name) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
