@@ -14,8 +14,10 @@ import type { WeightDType } from '../models/native/weights';
 import type { ChatMessage } from '../models/vlm';
 
 export type { PageResult, PageSource, TextLine } from '../documents/types';
-import type { GroundedObject } from '../models/grounding';
-export type { GroundedObject } from '../models/grounding';
+import type { AnswerLines } from '../documents/answer-lines';
+import type { GroundedObject, ImageSize } from '../models/grounding';
+export type { AnswerLines } from '../documents/answer-lines';
+export type { GroundedObject, ImageSize } from '../models/grounding';
 export type { OcrBackend } from '../ocr/browser-models';
 export type { DownloadRequest, ModelListing } from './cache/model-library';
 export type { DownloadProgress } from './cache/progress';
@@ -25,6 +27,7 @@ export type { Capability, ZooDtype, ZooEngine, ZooEntry } from '../models/zoo';
 export type { EngineKind } from '../models/engine';
 export type { WeightDType } from '../models/native/weights';
 export type { ChatMessage, ChatPart } from '../models/vlm';
+export type { ApiError, ErrorCode } from './errors';
 
 export interface GpuInfo {
   report: AdapterReport;
@@ -165,6 +168,27 @@ export interface GroundReply {
   objects: GroundedObject[];
 }
 
+/** A question about one page of a document (askDocument). */
+export interface DocumentQuestion {
+  question: string;
+  /** The page's text lines in reading order (OCR or text layer). */
+  lines: string[];
+  /** The page image as encoded bytes, asked about with the question; send with Comlink.transfer. */
+  image: { bytes: ArrayBuffer; type: string } | null;
+}
+
+export interface DocumentAnswer {
+  text: string;
+  finishReason: ChatReply['finishReason'];
+  /**
+   * How much of the page text went in before the question: `given` of `total`
+   * lines, at most `limit`; null when the model is asked with the image alone.
+   */
+  context: { given: number; total: number; limit: number } | null;
+  /** The page lines that hold the answer (indices into the question's lines). */
+  found: AnswerLines;
+}
+
 export interface GoldenCheckResult {
   engine: EngineKind;
   dtype: WeightDType;
@@ -220,6 +244,20 @@ export interface VlmApi {
   chat(request: ChatRequest, onText?: (piece: string) => void): Promise<ChatReply>;
   /** Where is `phrase` in the image? Boxes parsed from the model's answer, in image pixels. */
   ground(image: ChatImage, phrase: string): Promise<GroundReply>;
+  /**
+   * The question that asks the loaded model where `phrase` is, in the words it
+   * was trained on; null when the phrase is empty.
+   */
+  groundingQuestion(phrase: string): Promise<string | null>;
+  /** Boxes in an answer (any grounding format our models write), in pixels of an image of `imageSize`. */
+  parseGrounding(text: string, imageSize: ImageSize): Promise<GroundedObject[]>;
+  /**
+   * Answer a question about one page: for a model that reads page text as
+   * context (the 'document-text' capability) the lines go first, cut from the
+   * end while the prompt is too long for its context. Streams through onText;
+   * the answer's lines are located on the page.
+   */
+  askDocument(request: DocumentQuestion, onText?: (piece: string) => void): Promise<DocumentAnswer>;
   /** Stop the answer being generated (it ends with finishReason 'cancelled'); false if none was running. */
   stopChat(): Promise<boolean>;
   unloadModel(): Promise<void>;

@@ -1,10 +1,19 @@
 /** The page's handle on the worker: the typed VlmApi over Comlink. */
 import * as Comlink from 'comlink';
 import type { VlmApi } from './api';
-import './errors';
 
+/*
+ * What the page needs besides the API itself. The error type installs the
+ * handler that turns a worker's {code, message} back into a VlmError; the
+ * rest are pure formatters and defaults, exported here so the page imports
+ * the worker side from one module only.
+ */
+export { VlmError } from './errors';
 /** Turns download progress (loadModel's onProgress) into a bar fraction and a line of text. */
 export { describeProgress } from './cache/progress';
+export { formatBytes } from './cache/quota';
+/** Where hub models come from unless the person names another hub. */
+export { DEFAULT_HUB } from '../models/zoo';
 
 export type VlmClient = Comlink.Remote<VlmApi>;
 

@@ -16,13 +16,17 @@ import type {
   GroundReply,
   DownloadProgress,
   DownloadRequest,
+  DocumentAnswer,
   DocumentEvent,
   DocumentFile,
+  DocumentQuestion,
   DocumentResult,
   EvalQuestionsReply,
   EvalQuestionsRequest,
   GoldenCheckResult,
   GpuInfo,
+  GroundedObject,
+  ImageSize,
   KernelCheckResult,
   LoadedModel,
   LoadModelOptions,
@@ -33,11 +37,13 @@ import type {
   SelfTestResult,
   VlmApi,
 } from './api';
+import { groundingQuestion, parseGrounding } from '../models/grounding';
+import { askDocument } from './jobs/document-question';
 import type { DocumentJobs } from './jobs/documents';
 import { runKernelChecks } from './jobs/kernel-checks';
 import { evalQuestions } from './jobs/eval-questions';
 import { MODELS_BASE, ModelSession } from './jobs/model-session';
-import { ModelLibrary } from './cache/model-library';
+import { ModelLibrary, resolveEntry } from './cache/model-library';
 import type { ProgressFn } from './cache/progress';
 import { WeightCache } from './cache/weight-cache';
 import { VlmError } from './errors';
@@ -145,6 +151,21 @@ export class Engine implements VlmApi {
 
   ground(image: ChatImage, phrase: string): Promise<GroundReply> {
     return this.model.ground(image, phrase);
+  }
+
+  async groundingQuestion(phrase: string): Promise<string | null> {
+    return groundingQuestion(phrase);
+  }
+
+  async parseGrounding(text: string, imageSize: ImageSize): Promise<GroundedObject[]> {
+    return parseGrounding(text, imageSize);
+  }
+
+  askDocument(request: DocumentQuestion, onText?: (piece: string) => void): Promise<DocumentAnswer> {
+    const loaded = this.model.info();
+    // Models loaded by id resolve as the picker lists them (a folder under /models/ reads like the bundled model).
+    const readsText = loaded !== null && resolveEntry(loaded.id).capabilities.includes('document-text');
+    return askDocument((r) => this.model.chat(r, onText), readsText, request);
   }
 
   async stopChat(): Promise<boolean> {
