@@ -7,18 +7,14 @@
 import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultKv, idbKv, type KvStore } from '../../src/worker/cache/kv';
 import { cachedModelFiles, WeightCache } from '../../src/worker/cache/weight-cache';
-import { startHubServer, type HubServer } from '../helpers/hub-server';
+import { useHubServer } from '../helpers/hub-fixture';
 import { MODEL_DIR } from '../models/golden';
 
 const MiB = 1024 * 1024;
-let hub: HubServer;
-beforeAll(async () => {
-  hub = await startHubServer(MODEL_DIR);
-});
-afterAll(() => hub.close());
+const hub = useHubServer(MODEL_DIR);
 
 describe('idb-keyval store', () => {
   it('keeps values as structured clones: a buffer changed after set or get leaves the stored one alone', async () => {
@@ -46,16 +42,16 @@ describe('idb-keyval store', () => {
   it('downloads, detects a damaged chunk and repairs it by range, on IndexedDB', async () => {
     const kv = idbKv('test-weights', 'files');
     const cache = new WeightCache({ kv, storage: undefined, chunkSize: MiB, retryDelayMs: 0 });
-    const files = cachedModelFiles(hub.repo, hub.baseUrl, cache);
+    const files = cachedModelFiles(hub().repo, hub().baseUrl, cache);
     const want = readFileSync(join(MODEL_DIR, 'model.safetensors'));
     expect(Buffer.from(await files.bytes('model.safetensors')).equals(want)).toBe(true);
-    const key = `c:${hub.repo}/model.safetensors#2`;
+    const key = `c:${hub().repo}/model.safetensors#2`;
     const chunk = new Uint8Array((await kv.get(key)) as ArrayBuffer);
     chunk[7] = (chunk[7] as number) ^ 0x80;
     await kv.set(key, chunk.buffer);
-    hub.log.length = 0;
+    hub().log.length = 0;
     expect(Buffer.from(await files.bytes('model.safetensors')).equals(want)).toBe(true);
-    expect(hub.log.map((r) => r.range)).toEqual([`bytes=${2 * MiB}-${3 * MiB - 1}`]);
-    expect(await cache.list()).toEqual([{ id: hub.repo, files: 1, bytes: want.length, partialBytes: 0 }]);
+    expect(hub().log.map((r) => r.range)).toEqual([`bytes=${2 * MiB}-${3 * MiB - 1}`]);
+    expect(await cache.list()).toEqual([{ id: hub().repo, files: 1, bytes: want.length, partialBytes: 0 }]);
   });
 });

@@ -5,7 +5,7 @@
  * loading again from the cache with no request, refusals, cacheList and
  * cacheDelete.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as Comlink from 'comlink';
 import { BUNDLED_MODEL } from '../../src/models/zoo';
 import type { DownloadProgress } from '../../src/worker/api';
@@ -16,10 +16,10 @@ import { wrapEndpoint, type VlmClient } from '../../src/worker/client';
 import { Engine } from '../../src/worker/engine';
 import { VlmError } from '../../src/worker/errors';
 import { nodeGpuEntry } from '../helpers/gpu';
-import { startHubServer, type HubServer } from '../helpers/hub-server';
+import { useHubServer } from '../helpers/hub-fixture';
 import { MODEL_DIR } from '../models/golden';
 
-let hub: HubServer;
+const hub = useHubServer(MODEL_DIR);
 const channels: MessageChannel[] = [];
 
 function api(storage?: StorageLike): VlmClient {
@@ -39,19 +39,11 @@ const rejection = async (p: Promise<unknown>) => {
   return err as VlmError;
 };
 
-beforeAll(async () => {
-  hub = await startHubServer(MODEL_DIR);
-});
-afterAll(async () => {
+afterAll(() => {
   for (const ch of channels) {
     ch.port1.close();
     ch.port2.close();
   }
-  await hub.close();
-});
-beforeEach(() => {
-  hub.log.length = 0;
-  hub.notFound.clear();
 });
 
 describe('model zoo and weight cache through the worker API', () => {
@@ -70,32 +62,32 @@ describe('model zoo and weight cache through the worker API', () => {
 
   it('loads a hub model on the native engine through the cache, with progress; the second load fetches nothing', async () => {
     const events: DownloadProgress[] = [];
-    const loaded = await client.loadModel(hub.repo, { engine: 'native', hubUrl: hub.url }, Comlink.proxy((p: DownloadProgress) => void events.push(p)));
-    expect(loaded.id).toBe(hub.repo);
+    const loaded = await client.loadModel(hub().repo, { engine: 'native', hubUrl: hub().url }, Comlink.proxy((p: DownloadProgress) => void events.push(p)));
+    expect(loaded.id).toBe(hub().repo);
     expect(loaded.imageSize).toBeGreaterThan(0);
-    expect(hub.gets().map((r) => r.file)).toEqual(expect.arrayContaining(['config.json', 'tokenizer.json', 'model.safetensors']));
+    expect(hub().gets().map((r) => r.file)).toEqual(expect.arrayContaining(['config.json', 'tokenizer.json', 'model.safetensors']));
     // Progress crosses the channel as messages: wait for the last one.
     await expect.poll(() => events.some((e) => e.file === 'model.safetensors' && e.fileDone)).toBe(true);
     const last = events[events.length - 1] as DownloadProgress;
     expect(last.modelLoaded).toBe(last.modelTotal);
-    hub.log.length = 0;
-    await client.loadModel(hub.repo, { engine: 'native', hubUrl: hub.url });
-    expect(hub.log).toEqual([]);
+    hub().log.length = 0;
+    await client.loadModel(hub().repo, { engine: 'native', hubUrl: hub().url });
+    expect(hub().log).toEqual([]);
     const cached = await client.cacheList();
-    expect(cached).toEqual([expect.objectContaining({ id: hub.repo, files: 6, partialBytes: 0 })]);
-    const listed = (await client.listModels()).find((m) => m.id === hub.repo);
+    expect(cached).toEqual([expect.objectContaining({ id: hub().repo, files: 6, partialBytes: 0 })]);
+    const listed = (await client.listModels()).find((m) => m.id === hub().repo);
     expect(listed?.cachedFor).toEqual([{ engine: 'native' }]);
   });
 
   it('refuses a model our engines cannot run before any request', async () => {
-    const err = await rejection(client.loadModel('HuggingFaceTB/SmolVLM-256M-Instruct', { engine: 'native', hubUrl: hub.url }));
+    const err = await rejection(client.loadModel('HuggingFaceTB/SmolVLM-256M-Instruct', { engine: 'native', hubUrl: hub().url }));
     expect(err.code).toBe('unsupported-model');
     expect(err.message).toMatch(/llava/);
-    expect(hub.log).toEqual([]);
+    expect(hub().log).toEqual([]);
   });
 
   it('deletes a cached model', async () => {
-    const freed = await client.cacheDelete(hub.repo);
+    const freed = await client.cacheDelete(hub().repo);
     expect(freed).toBeGreaterThan(6_000_000);
     expect(await client.cacheList()).toEqual([]);
   });
@@ -104,25 +96,25 @@ describe('model zoo and weight cache through the worker API', () => {
 describe('download failures through the worker API', () => {
   it('refuses a model too big for the quota before any download, with the numbers', async () => {
     const client = api({ estimate: async () => ({ usage: 400_000, quota: 1_000_000 }) });
-    const err = await rejection(client.loadModel(hub.repo, { engine: 'onnx', hubUrl: hub.url }));
+    const err = await rejection(client.loadModel(hub().repo, { engine: 'onnx', hubUrl: hub().url }));
     expect(err.code).toBe('storage-quota');
     expect(err.message).toMatch(/needs 12\.\d+ MB more storage but only 600\.0 KB is available/);
-    expect(hub.gets()).toEqual([]);
+    expect(hub().gets()).toEqual([]);
   });
 
   it('names the missing file of a 404', async () => {
     const client = api();
-    hub.notFound.add('model.safetensors');
-    const err = await rejection(client.loadModel(hub.repo, { engine: 'native', hubUrl: hub.url }));
+    hub().notFound.add('model.safetensors');
+    const err = await rejection(client.loadModel(hub().repo, { engine: 'native', hubUrl: hub().url }));
     expect(err.code).toBe('model-file');
-    expect(err.message).toContain(`${hub.repo}/model.safetensors`);
+    expect(err.message).toContain(`${hub().repo}/model.safetensors`);
     expect(err.message).toContain('404');
   });
 
   it('downloads without loading, for any engine the zoo lists', async () => {
     const client = api();
-    const got = await client.downloadModel(hub.repo, { engine: 'onnx', hubUrl: hub.url });
-    expect(got).toMatchObject({ id: hub.repo, files: 8 });
+    const got = await client.downloadModel(hub().repo, { engine: 'onnx', hubUrl: hub().url });
+    expect(got).toMatchObject({ id: hub().repo, files: 8 });
     expect(got.bytes).toBeGreaterThan(12_000_000);
   });
 });

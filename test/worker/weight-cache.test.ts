@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ModelFileError } from '../../src/models/model-files';
 import { SafetensorsFile } from '../../src/models/safetensors';
 import { ZOO, zooFiles } from '../../src/models/zoo';
@@ -14,7 +14,7 @@ import type { DownloadProgress } from '../../src/worker/cache/progress';
 import { StorageQuotaError, type StorageLike } from '../../src/worker/cache/quota';
 import { cachedModelFiles, WeightCache, type ModelPlan, type WeightCacheOptions } from '../../src/worker/cache/weight-cache';
 import { MODEL_DIR } from '../models/golden';
-import { startHubServer, type HubServer } from '../helpers/hub-server';
+import { useHubServer } from '../helpers/hub-fixture';
 
 const MiB = 1024 * 1024;
 const WEIGHTS = 'model.safetensors';
@@ -27,25 +27,14 @@ function expectSameBytes(got: ArrayBuffer, name: string): void {
   expect(Buffer.from(got).equals(want), `${name} differs from the file on disk`).toBe(true);
 }
 
-let hub: HubServer;
-beforeAll(async () => {
-  hub = await startHubServer(MODEL_DIR);
-});
-afterAll(() => hub.close());
-beforeEach(() => {
-  hub.log.length = 0;
-  hub.notFound.clear();
-  hub.corrupt.clear();
-  hub.etagOverride.clear();
-  hub.noEtag = false;
-});
+const hub = useHubServer(MODEL_DIR);
 
 function makeCache(options: WeightCacheOptions = {}, kv: KvStore = memoryKv()) {
   // 1 MiB chunks give the 6 MB weights file several chunks; no storage (Node has none) unless a test fakes one.
   return new WeightCache({ kv, storage: undefined, chunkSize: MiB, retryDelayMs: 0, progressIntervalMs: 0, ...options });
 }
 
-const plan = (...names: string[]): ModelPlan => ({ model: hub.repo, baseUrl: hub.baseUrl, files: names.map((name) => ({ name })) });
+const plan = (...names: string[]): ModelPlan => ({ model: hub().repo, baseUrl: hub().baseUrl, files: names.map((name) => ({ name })) });
 
 describe('download', () => {
   it('downloads a model with progress: bytes, rate and time left', async () => {
@@ -66,56 +55,56 @@ describe('download', () => {
     expect(mid.every((e) => e.secondsLeft !== null && e.secondsLeft >= 0 && Number.isFinite(e.secondsLeft))).toBe(true);
     const sample = mid[Math.floor(mid.length / 2)] as DownloadProgress;
     console.log(`progress: ${events.length} events; mid-download ${sample.loaded}/${sample.total} B at ${(sample.bytesPerSecond / MiB).toFixed(1)} MiB/s, ${sample.secondsLeft?.toFixed(3)} s left`);
-    expect(hub.gets().map((r) => r.range)).toEqual([null, null]);
-    const m = await cache.store.manifest({ model: hub.repo, name: WEIGHTS });
+    expect(hub().gets().map((r) => r.range)).toEqual([null, null]);
+    const m = await cache.store.manifest({ model: hub().repo, name: WEIGHTS });
     expect(m?.chunks).toHaveLength(Math.ceil(weightsSize / MiB));
     expect(m?.etag).toMatch(/^"[0-9a-f]{64}"$/);
   });
 
   it('resumes an interrupted transfer from the last complete chunk, not from zero', async () => {
     const cache = makeCache();
-    hub.cutNext(WEIGHTS, 2.5 * MiB);
+    hub().cutNext(WEIGHTS, 2.5 * MiB);
     await cache.ensure(plan(WEIGHTS));
-    const ranges = hub.gets(WEIGHTS).map((r) => r.range);
+    const ranges = hub().gets(WEIGHTS).map((r) => r.range);
     console.log(`resume: requests for ${WEIGHTS}: ${JSON.stringify(ranges)}`);
     expect(ranges).toEqual([null, `bytes=${2 * MiB}-`]);
-    expectSameBytes(await cachedModelFiles(hub.repo, hub.baseUrl, cache).bytes(WEIGHTS), WEIGHTS);
+    expectSameBytes(await cachedModelFiles(hub().repo, hub().baseUrl, cache).bytes(WEIGHTS), WEIGHTS);
   });
 
   it('resumes in a later session (a new cache on the same store) from the stored chunks', async () => {
     const kv = memoryKv();
-    hub.cutNext(WEIGHTS, 3.3 * MiB);
+    hub().cutNext(WEIGHTS, 3.3 * MiB);
     const err = await makeCache({ maxAttempts: 1 }, kv).ensure(plan(WEIGHTS)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelFileError);
     expect((err as ModelFileError).problem).toBe('unreachable');
     expect((err as Error).message).toContain(`${3 * MiB} bytes are kept`);
     const events: DownloadProgress[] = [];
     await makeCache({}, kv).ensure(plan(WEIGHTS), (p) => events.push(p));
-    expect(hub.gets(WEIGHTS).map((r) => r.range)).toEqual([null, `bytes=${3 * MiB}-`]);
+    expect(hub().gets(WEIGHTS).map((r) => r.range)).toEqual([null, `bytes=${3 * MiB}-`]);
     // The bar starts where the stored chunks end.
     expect((events[0] as DownloadProgress).modelLoaded).toBeGreaterThan(3 * MiB);
-    expectSameBytes(await cachedModelFiles(hub.repo, hub.baseUrl, makeCache({}, kv)).bytes(WEIGHTS), WEIGHTS);
+    expectSameBytes(await cachedModelFiles(hub().repo, hub().baseUrl, makeCache({}, kv)).bytes(WEIGHTS), WEIGHTS);
   });
 
   it('restarts a file whose ETag changed between the break and the resume', async () => {
     const kv = memoryKv();
-    hub.cutNext(WEIGHTS, 2.2 * MiB);
+    hub().cutNext(WEIGHTS, 2.2 * MiB);
     await makeCache({ maxAttempts: 1 }, kv).ensure(plan(WEIGHTS)).catch(() => undefined);
-    hub.etagOverride.set(WEIGHTS, '"v2"');
+    hub().etagOverride.set(WEIGHTS, '"v2"');
     const cache = makeCache({}, kv);
     await cache.ensure(plan(WEIGHTS));
-    expect(hub.gets(WEIGHTS).map((r) => r.range)).toEqual([null, `bytes=${2 * MiB}-`, null]);
-    expect((await cache.store.manifest({ model: hub.repo, name: WEIGHTS }))?.etag).toBe('"v2"');
-    expectSameBytes(await cachedModelFiles(hub.repo, hub.baseUrl, cache).bytes(WEIGHTS), WEIGHTS);
+    expect(hub().gets(WEIGHTS).map((r) => r.range)).toEqual([null, `bytes=${2 * MiB}-`, null]);
+    expect((await cache.store.manifest({ model: hub().repo, name: WEIGHTS }))?.etag).toBe('"v2"');
+    expectSameBytes(await cachedModelFiles(hub().repo, hub().baseUrl, cache).bytes(WEIGHTS), WEIGHTS);
   });
 
   it('fetches a file again when a byte was damaged in transit (checked against the sha256 ETag)', async () => {
     const cache = makeCache();
-    hub.corruptNext(WEIGHTS, 1234567);
+    hub().corruptNext(WEIGHTS, 1234567);
     await cache.ensure(plan(WEIGHTS));
-    expect(hub.gets(WEIGHTS)).toHaveLength(2);
-    expectSameBytes(await cachedModelFiles(hub.repo, hub.baseUrl, cache).bytes(WEIGHTS), WEIGHTS);
-    hub.corrupt.set('config.json', 10);
+    expect(hub().gets(WEIGHTS)).toHaveLength(2);
+    expectSameBytes(await cachedModelFiles(hub().repo, hub().baseUrl, cache).bytes(WEIGHTS), WEIGHTS);
+    hub().corrupt.set('config.json', 10);
     const err = await cache.ensure(plan('config.json')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelFileError);
     expect((err as ModelFileError).problem).toBe('malformed');
@@ -128,60 +117,60 @@ describe('integrity on read', () => {
     const kv = memoryKv();
     const cache = makeCache({}, kv);
     await cache.ensure(plan(WEIGHTS));
-    hub.log.length = 0;
-    const key = `c:${hub.repo}/${WEIGHTS}#3`;
+    hub().log.length = 0;
+    const key = `c:${hub().repo}/${WEIGHTS}#3`;
     const chunk = new Uint8Array(kv.map.get(key) as ArrayBuffer);
     chunk[100] = (chunk[100] as number) ^ 1;
-    const files = cachedModelFiles(hub.repo, hub.baseUrl, cache);
+    const files = cachedModelFiles(hub().repo, hub().baseUrl, cache);
     expectSameBytes(await files.bytes(WEIGHTS), WEIGHTS);
-    expect(hub.log.map((r) => `${r.method} ${r.file} ${r.range}`)).toEqual([`GET ${WEIGHTS} bytes=${3 * MiB}-${4 * MiB - 1}`]);
-    console.log(`repair: ${JSON.stringify(hub.log)}`);
+    expect(hub().log.map((r) => `${r.method} ${r.file} ${r.range}`)).toEqual([`GET ${WEIGHTS} bytes=${3 * MiB}-${4 * MiB - 1}`]);
+    console.log(`repair: ${JSON.stringify(hub().log)}`);
     // Repaired in place: the next read needs no request.
     await files.bytes(WEIGHTS);
-    expect(hub.log).toHaveLength(1);
+    expect(hub().log).toHaveLength(1);
   });
 
   it('re-fetches a missing chunk (the short last one) and keeps the others', async () => {
     const kv = memoryKv();
     const cache = makeCache({}, kv);
     await cache.ensure(plan(WEIGHTS));
-    hub.log.length = 0;
+    hub().log.length = 0;
     const last = Math.ceil(weightsSize / MiB) - 1;
-    kv.map.delete(`c:${hub.repo}/${WEIGHTS}#${last}`);
-    expectSameBytes(await cachedModelFiles(hub.repo, hub.baseUrl, cache).bytes(WEIGHTS), WEIGHTS);
-    expect(hub.gets().map((r) => r.range)).toEqual([`bytes=${last * MiB}-${weightsSize - 1}`]);
+    kv.map.delete(`c:${hub().repo}/${WEIGHTS}#${last}`);
+    expectSameBytes(await cachedModelFiles(hub().repo, hub().baseUrl, cache).bytes(WEIGHTS), WEIGHTS);
+    expect(hub().gets().map((r) => r.range)).toEqual([`bytes=${last * MiB}-${weightsSize - 1}`]);
   });
 
   it('downloads the whole file again when the server now has another version', async () => {
     const kv = memoryKv();
     const cache = makeCache({}, kv);
     await cache.ensure(plan(WEIGHTS));
-    hub.etagOverride.set(WEIGHTS, '"v3"');
-    hub.log.length = 0;
-    const chunk = new Uint8Array(kv.map.get(`c:${hub.repo}/${WEIGHTS}#1`) as ArrayBuffer);
+    hub().etagOverride.set(WEIGHTS, '"v3"');
+    hub().log.length = 0;
+    const chunk = new Uint8Array(kv.map.get(`c:${hub().repo}/${WEIGHTS}#1`) as ArrayBuffer);
     chunk[0] = (chunk[0] as number) ^ 1;
-    expectSameBytes(await cachedModelFiles(hub.repo, hub.baseUrl, cache).bytes(WEIGHTS), WEIGHTS);
-    expect(hub.gets().map((r) => r.range)).toEqual([`bytes=${MiB}-${2 * MiB - 1}`, null]);
+    expectSameBytes(await cachedModelFiles(hub().repo, hub().baseUrl, cache).bytes(WEIGHTS), WEIGHTS);
+    expect(hub().gets().map((r) => r.range)).toEqual([`bytes=${MiB}-${2 * MiB - 1}`, null]);
   });
 });
 
 describe('failures name the file', () => {
   it('turns a 404 into a ModelFileError naming the file', async () => {
-    hub.notFound.add(WEIGHTS);
-    const err = await cachedModelFiles(hub.repo, hub.baseUrl, makeCache()).bytes(WEIGHTS).catch((e: unknown) => e);
+    hub().notFound.add(WEIGHTS);
+    const err = await cachedModelFiles(hub().repo, hub().baseUrl, makeCache()).bytes(WEIGHTS).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelFileError);
-    expect((err as ModelFileError).file).toBe(`${hub.repo}/${WEIGHTS}`);
+    expect((err as ModelFileError).file).toBe(`${hub().repo}/${WEIGHTS}`);
     expect((err as ModelFileError).problem).toBe('missing');
     expect((err as Error).message).toContain('HTTP 404');
   });
 
   it('skips an optional file the repo lacks and fails on a required one', async () => {
     const cache = makeCache();
-    hub.notFound.add('generation_config.json');
+    hub().notFound.add('generation_config.json');
     await cache.ensure({ ...plan('config.json'), files: [{ name: 'config.json' }, { name: 'generation_config.json', optional: true }] });
-    expect([...(await cache.cachedNames(hub.repo))]).toEqual(['config.json']);
+    expect([...(await cache.cachedNames(hub().repo))]).toEqual(['config.json']);
     const err = await cache.ensure(plan('generation_config.json')).catch((e: unknown) => e);
-    expect((err as ModelFileError).file).toBe(`${hub.repo}/generation_config.json`);
+    expect((err as ModelFileError).file).toBe(`${hub().repo}/generation_config.json`);
   });
 
   it('turns a network failure into an unreachable ModelFileError naming the file', async () => {
@@ -202,21 +191,21 @@ describe('storage quota', () => {
   it('refuses a model too big for the quota before any request, with the numbers', async () => {
     const cache = makeCache({ storage: storage(900_000, 1_000_000) });
     const files = zooFiles(ZOO[0] as (typeof ZOO)[number], 'native').map((f) => ({ ...f, size: statSync(join(MODEL_DIR, f.name)).size }));
-    const err = await cache.ensure({ model: hub.repo, baseUrl: hub.baseUrl, files }).catch((e: unknown) => e);
+    const err = await cache.ensure({ model: hub().repo, baseUrl: hub().baseUrl, files }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageQuotaError);
     const q = err as StorageQuotaError;
     expect(q.needed).toBe(files.reduce((s, f) => s + f.size, 0));
     expect(q.available).toBe(100_000);
     expect(q.message).toMatch(/needs 6\.\d+ MB more storage but only 100\.0 KB is available/);
     console.log(`quota: ${q.message}`);
-    expect(hub.log).toEqual([]);
+    expect(hub().log).toEqual([]);
   });
 
   it('with sizes unknown, asks only for headers (HEAD) before refusing', async () => {
     const cache = makeCache({ storage: storage(0, 1000) });
     const err = await cache.ensure(plan('config.json', WEIGHTS)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageQuotaError);
-    expect(hub.log.map((r) => r.method)).toEqual(['HEAD', 'HEAD']);
+    expect(hub().log.map((r) => r.method)).toEqual(['HEAD', 'HEAD']);
   });
 
   it('requests persistent storage once', async () => {
@@ -238,12 +227,12 @@ describe('loading through the cache', () => {
     const cache = makeCache();
     const bundled = ZOO[0] as (typeof ZOO)[number];
     const names = [...new Set([...zooFiles(bundled, 'native'), ...zooFiles(bundled, 'onnx')].map((f) => f.name))];
-    await cache.ensure({ model: hub.repo, baseUrl: hub.baseUrl, files: names.map((name) => ({ name })) });
-    hub.log.length = 0;
-    const files = cachedModelFiles(hub.repo, hub.baseUrl, cache);
+    await cache.ensure({ model: hub().repo, baseUrl: hub().baseUrl, files: names.map((name) => ({ name })) });
+    hub().log.length = 0;
+    const files = cachedModelFiles(hub().repo, hub().baseUrl, cache);
     for (const name of names) expectSameBytes(await files.bytes(name), name);
-    expect(hub.log).toEqual([]);
-    const cached = new SafetensorsFile(await files.bytes(WEIGHTS), `${hub.repo}/${WEIGHTS}`);
+    expect(hub().log).toEqual([]);
+    const cached = new SafetensorsFile(await files.bytes(WEIGHTS), `${hub().repo}/${WEIGHTS}`);
     const onDisk = readFileSync(join(MODEL_DIR, WEIGHTS));
     const local = new SafetensorsFile(onDisk.buffer.slice(onDisk.byteOffset, onDisk.byteOffset + onDisk.length) as ArrayBuffer);
     expect([...cached.tensors.keys()]).toEqual([...local.tensors.keys()]);
@@ -258,15 +247,15 @@ describe('loading through the cache', () => {
     const kv = memoryKv();
     const cache = makeCache({ maxAttempts: 1 }, kv);
     await cache.ensure(plan('config.json', 'tokenizer.json'));
-    hub.cutNext(WEIGHTS, 1.5 * MiB);
+    hub().cutNext(WEIGHTS, 1.5 * MiB);
     await cache.ensure(plan(WEIGHTS)).catch(() => undefined);
     const [entry] = await cache.list();
-    expect(entry).toMatchObject({ id: hub.repo, files: 2, partialBytes: MiB });
-    hub.log.length = 0;
-    hub.etagOverride.set('config.json', '"changed"');
+    expect(entry).toMatchObject({ id: hub().repo, files: 2, partialBytes: MiB });
+    hub().log.length = 0;
+    hub().etagOverride.set('config.json', '"changed"');
     expect(await cache.revalidate(plan('config.json', 'tokenizer.json'))).toEqual(['config.json']);
-    expect(hub.log.every((r) => r.method === 'HEAD')).toBe(true);
-    expect(await cache.delete(hub.repo)).toBeGreaterThan(MiB);
+    expect(hub().log.every((r) => r.method === 'HEAD')).toBe(true);
+    expect(await cache.delete(hub().repo)).toBeGreaterThan(MiB);
     expect(await cache.list()).toEqual([]);
     expect(kv.map.size).toBe(0);
   });
