@@ -1,5 +1,5 @@
 /** The deterministic answer to "Extract all dates mentioned.": every date in the pages' text, normalised. */
-import { extractDates } from '../documents/dates';
+import { extractDates } from './document-dates';
 import type { PageResult } from '../worker/api';
 import { h } from './dom';
 

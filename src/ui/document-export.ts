@@ -3,12 +3,11 @@
  * feed line, as pdftotext does) and the JSON `npm run ocr --json` writes:
  * {"pages":[{"page","source","lines":[{"text","box","confidence"}]}]}.
  */
-import type { Box } from '../ocr/types';
-import type { PageResult, PageSource } from './types';
+import type { PageResult, PageSource, TextLine } from '../worker/api';
 
 export interface ExportLine {
   text: string;
-  box: Box;
+  box: TextLine['box'];
   confidence: number;
 }
 

@@ -6,10 +6,10 @@
  * the engine worker; this file only drives it and draws what comes back.
  */
 import * as Comlink from 'comlink';
-import { toExportJson, toPlainText } from '../documents/export';
+import { toExportJson, toPlainText } from './document-export';
 import type { DocumentEvent, PageResult } from '../worker/api';
 import type { VlmClient } from '../worker/client';
-import { VlmError } from '../worker/errors';
+import { VlmError } from '../worker/client';
 import { documentQuestions, type PageOnScreen } from './document-questions';
 import { h } from './dom';
 import { pageViewer, type PageViewer } from './page-viewer';

@@ -17,3 +17,14 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   }
   return el;
 }
+
+/**
+ * Makes `nodes` the children of `parent`, touching the DOM only when they
+ * differ: a render that changes nothing keeps focus, selection and what a
+ * screen reader is reading.
+ */
+export function setChildren(parent: Element, nodes: readonly Node[]): void {
+  const current = parent.childNodes;
+  if (current.length === nodes.length && nodes.every((n, i) => current[i] === n)) return;
+  parent.replaceChildren(...nodes);
+}

@@ -1,5 +1,5 @@
 import { startEngine } from '../worker/client';
-import { VlmError } from '../worker/errors';
+import { VlmError } from '../worker/client';
 import { chatPage, type ChatPage } from './chat/chat-page';
 import { h } from './dom';
 import { documentsPage, type DocumentsPage } from './documents-page';

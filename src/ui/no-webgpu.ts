@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../worker/errors';
+import type { ErrorCode } from '../worker/api';
 import { h } from './dom';
 
 const HEADLINES: Partial<Record<ErrorCode, string>> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractDates, isoDate } from '../../src/documents/dates';
+import { extractDates, isoDate } from '../../src/ui/document-dates';
 
 const isos = (s: string) => extractDates(s).map((d) => d.iso);
 

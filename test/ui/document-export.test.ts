@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toExportJson, toPlainText } from '../../src/documents/export';
+import { toExportJson, toPlainText } from '../../src/ui/document-export';
 import type { PageResult } from '../../src/documents/types';
 
 const pages: PageResult[] = [

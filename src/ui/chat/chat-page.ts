@@ -41,7 +41,7 @@ export function chatPage(api: VlmClient): ChatPage {
   const list = h('ol', { class: 'messages', 'data-testid': 'chat-messages', 'aria-live': 'polite' });
   const empty = h('p', { class: 'muted empty', 'data-testid': 'chat-empty' }, 'No messages yet. Attach an image of coloured shapes and ask about it, or use "Where is …?" to find an object.');
   const images = attachments((m) => input.notice(m));
-  const input = composer(images, { send: (t) => void send(t), stop, clear: () => void clearConversation(), showBoxes: setShowBoxes });
+  const input = composer(images, { send: (t) => void send(t), stop, clear: () => void clearConversation(), showBoxes: setShowBoxes, groundingQuestion: (p) => api.groundingQuestion(p) });
 
   const urlOf = (id: string): ShownImage | null => {
     const file = conversation.images.get(id);
@@ -58,7 +58,7 @@ export function chatPage(api: VlmClient): ChatPage {
 
   function answerView(turn: AssistantTurn): AnswerView {
     const file = imageForAnswer(conversation, turn.id);
-    const view = answerMessage(turn, file ? urlOf(file.id) : null, showBoxes);
+    const view = answerMessage(turn, file ? urlOf(file.id) : null, showBoxes, (t, size) => api.parseGrounding(t, size));
     answers.set(turn.id, view);
     return view;
   }

@@ -1,18 +1,19 @@
 /**
  * Where a person writes: the question box (Enter sends, Shift+Enter is a new
  * line), Send and Stop, the images waiting to go, the "Where is …?" helper that
- * asks the grounding question in the words the model was trained on, the
- * boxes toggle, and Clear conversation.
+ * asks the grounding question in the words the model was trained on (the
+ * worker words it), the boxes toggle, and Clear conversation.
  */
 import { h } from '../dom';
 import type { Attachments } from './attachments';
-import { groundingQuestion } from '../../models/grounding';
 
 export interface ComposerEvents {
   send(text: string): void;
   stop(): void;
   clear(): void;
   showBoxes(on: boolean): void;
+  /** The question that asks where `phrase` is; null when there is nothing to look for. */
+  groundingQuestion(phrase: string): Promise<string | null>;
 }
 
 export interface Composer {
@@ -60,8 +61,8 @@ export function composer(images: Attachments, events: ComposerEvents): Composer 
   stop.addEventListener('click', () => events.stop());
   clear.addEventListener('click', () => events.clear());
   boxes.addEventListener('change', () => events.showBoxes(boxes.checked));
-  const askWhere = () => {
-    const q = groundingQuestion(phrase.value);
+  const askWhere = async () => {
+    const q = await events.groundingQuestion(phrase.value);
     if (!q) {
       notice.hidden = false;
       notice.textContent = 'Name the object to find first, for example "red circle".';
@@ -71,11 +72,11 @@ export function composer(images: Attachments, events: ComposerEvents): Composer 
     input.value = q;
     form.requestSubmit();
   };
-  ask.addEventListener('click', askWhere);
+  ask.addEventListener('click', () => void askWhere());
   phrase.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.isComposing) {
       e.preventDefault();
-      askWhere();
+      void askWhere();
     }
   });
 

@@ -2,7 +2,7 @@
  * Worker errors in words a person can act on: what went wrong (the worker's
  * own message, which names the file or the limit) and what to do next.
  */
-import { VlmError } from '../../worker/errors';
+import { VlmError } from '../../worker/client';
 import type { TurnError } from './conversation';
 
 const ADVICE: Record<string, string> = {

@@ -4,16 +4,19 @@
  * in percentages of the image's natural size, so the boxes follow the image
  * at any displayed size (phone or desktop) without being recomputed.
  */
-import { parseGrounding, type GroundedObject } from '../../models/grounding';
+import type { GroundedObject, ImageSize } from '../../worker/api';
 import { h } from '../dom';
+
+/** Reads the boxes out of an answer (the worker's parseGrounding). */
+export type GroundingParser = (text: string, size: ImageSize) => Promise<GroundedObject[]>;
 
 /** Distinct, readable on white, grey and black backgrounds. */
 const BOX_COLOURS = ['#ff1744', '#2979ff', '#00c853', '#ffab00', '#d500f9', '#00b8d4'];
 
 export interface GroundingFigure {
   element: HTMLElement;
-  /** Redraws from the answer so far; returns how many boxes it holds. */
-  update(text: string): number;
+  /** Redraws from the answer so far. */
+  update(text: string): void;
   setVisible(visible: boolean): void;
 }
 
@@ -46,7 +49,7 @@ function boxElement(obj: GroundedObject, index: number, size: { width: number; h
   return el;
 }
 
-export function groundingFigure(imageUrl: string, name: string): GroundingFigure {
+export function groundingFigure(imageUrl: string, name: string, parse: GroundingParser): GroundingFigure {
   const img = h('img', { src: imageUrl, alt: `${name} with the boxes from the answer`, class: 'ground-image', 'data-testid': 'ground-image' });
   const overlay = h('div', { class: 'ground-overlay', 'data-testid': 'ground-overlay', 'aria-hidden': 'true' });
   const legend = h('ul', { class: 'ground-legend', 'data-testid': 'ground-legend' });
@@ -55,11 +58,9 @@ export function groundingFigure(imageUrl: string, name: string): GroundingFigure
   let text = '';
   let visible = true;
   let count = 0;
+  let drawn = 0;
 
-  const draw = () => {
-    const size = { width: img.naturalWidth, height: img.naturalHeight };
-    // Before the image has decoded its size is 0; the load handler draws again.
-    const objects = size.width > 0 ? parseGrounding(text, size) : [];
+  const show = (objects: GroundedObject[], size: ImageSize) => {
     overlay.replaceChildren(...objects.map((o, i) => boxElement(o, i, size)));
     legend.replaceChildren(
       ...objects.map((o, i) => {
@@ -72,14 +73,21 @@ export function groundingFigure(imageUrl: string, name: string): GroundingFigure
     count = objects.length;
     element.hidden = !visible || count === 0;
   };
-  img.addEventListener('load', draw);
+  const draw = async () => {
+    const size = { width: img.naturalWidth, height: img.naturalHeight };
+    // Parses finish out of order while an answer streams: only the latest one is drawn.
+    const ticket = ++drawn;
+    // Before the image has decoded its size is 0; the load handler draws again.
+    const objects = size.width > 0 && text ? await parse(text, size).catch(() => []) : [];
+    if (ticket === drawn) show(objects, size);
+  };
+  img.addEventListener('load', () => void draw());
 
   return {
     element,
     update(next) {
       text = next;
-      draw();
-      return count;
+      void draw();
     },
     setVisible(v) {
       visible = v;

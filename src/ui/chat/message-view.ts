@@ -6,7 +6,7 @@
 import { h } from '../dom';
 import type { AssistantTurn, TurnError, UserTurn } from './conversation';
 import { describeError } from './error-text';
-import { groundingFigure, type GroundingFigure } from './grounding-view';
+import { groundingFigure, type GroundingFigure, type GroundingParser } from './grounding-view';
 
 export interface ShownImage {
   url: string;
@@ -53,11 +53,11 @@ export interface AnswerView {
 }
 
 /** An answer, updated in place while it streams; boxes in it are drawn over `image` when there is one. */
-export function answerMessage(turn: AssistantTurn, image: ShownImage | null, showBoxes: boolean): AnswerView {
+export function answerMessage(turn: AssistantTurn, image: ShownImage | null, showBoxes: boolean, parse: GroundingParser): AnswerView {
   const text = h('p', { class: 'msg-text', 'data-testid': 'answer-text' });
   const stopped = h('p', { class: 'stopped', 'data-testid': 'answer-stopped', hidden: '' }, 'Stopped: this is the partial answer.');
   const stats = h('p', { class: 'muted stats', 'data-testid': 'answer-stats' });
-  const figure: GroundingFigure | null = image ? groundingFigure(image.url, image.name) : null;
+  const figure: GroundingFigure | null = image ? groundingFigure(image.url, image.name, parse) : null;
   figure?.setVisible(showBoxes);
   const element = h('li', { class: 'msg assistant', 'data-testid': 'msg-assistant', 'data-id': turn.id }, text, stopped, figure?.element ?? null, stats);
 

@@ -6,7 +6,7 @@
  * ids and labels come from the network for models loaded by id.
  */
 import type { CachedModel, ModelListing } from '../../worker/api';
-import { formatBytes } from '../../worker/cache/quota';
+import { formatBytes } from '../../worker/client';
 import { h } from '../dom';
 
 /** Why a model is listed but cannot be chosen; null when one of our engines runs it. */

@@ -8,9 +8,8 @@
  * bytes, rate and time left through the ModelLoader seam.
  */
 import * as Comlink from 'comlink';
-import { DEFAULT_HUB } from '../../models/zoo';
 import type { DownloadProgress, EngineKind, LoadedModel, LoadModelOptions, ModelListing, WeightDType, ZooEngine } from '../../worker/api';
-import { describeProgress, requestPersistentStorage, type VlmClient } from '../../worker/client';
+import { DEFAULT_HUB, describeProgress, requestPersistentStorage, type VlmClient } from '../../worker/client';
 import { h } from '../dom';
 import { describeError, toTurnError } from './error-text';
 import { cachedModelsView, modelOption } from './model-catalog';

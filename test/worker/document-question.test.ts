@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_CONTEXT_LINES } from '../../src/data/tasks/document-context';
+import type { ChatReply, ChatRequest } from '../../src/worker/api';
+import { VlmError } from '../../src/worker/errors';
+import { askDocument } from '../../src/worker/jobs/document-question';
+
+const reply = (text: string): ChatReply => ({ text, finishReason: 'stop', promptTokens: 1, newTokens: 1, reusedPositions: 0, ttftMs: 0, tokensPerSecond: 0, encodeMs: 0, peakGpuBytes: 0 });
+const promptOf = (r: ChatRequest) => {
+  const c = r.messages[0]?.content;
+  return typeof c === 'string' ? c : (c?.find((p) => p.type === 'text') as { text: string }).text;
+};
+const lines = Array.from({ length: 50 }, (_, i) => `line ${i + 1}`);
+
+describe('a question about a page, asked in the worker', () => {
+  it('puts the page text first for a model that reads it, and locates the answer on the page', async () => {
+    const asked: ChatRequest[] = [];
+    const image = { bytes: new ArrayBuffer(4), type: 'image/png' };
+    const r = await askDocument(async (req) => (asked.push(req), reply('line 3')), true, { question: 'Which line?', lines: lines.slice(0, 5), image });
+    expect(promptOf(asked[0] as ChatRequest)).toBe('Document text:\nline 1\nline 2\nline 3\nline 4\nline 5\n\nWhich line?');
+    expect(asked[0]?.images).toEqual([image]);
+    expect(r.context).toEqual({ given: 5, total: 5, limit: MAX_CONTEXT_LINES });
+    expect(r.found).toEqual({ lines: [2], match: 'whole' });
+  });
+
+  it('halves the page text while the prompt is over the context, and asks with the question alone for a model that does not read text', async () => {
+    const given: number[] = [];
+    const r = await askDocument(
+      async (req) => {
+        const n = promptOf(req).split('\n').filter((l) => l.startsWith('line ')).length;
+        given.push(n);
+        if (n > 10) throw new VlmError('context-length', 'too long');
+        return reply('nothing here');
+      },
+      true,
+      { question: 'Q?', lines, image: null },
+    );
+    expect(given).toEqual([MAX_CONTEXT_LINES, MAX_CONTEXT_LINES / 2, MAX_CONTEXT_LINES / 4]);
+    expect(r.context).toEqual({ given: 10, total: 50, limit: MAX_CONTEXT_LINES });
+    expect(r.found.match).toBe('none');
+    const plain: ChatRequest[] = [];
+    const p = await askDocument(async (req) => (plain.push(req), reply('x')), false, { question: 'Q?', lines, image: null });
+    expect(promptOf(plain[0] as ChatRequest)).toBe('Q?');
+    expect(p.context).toBeNull();
+  });
+});
