@@ -22,6 +22,17 @@ function rowStats(x: ArrayLike<number>, base: number, cols: number, eps: number)
   return { mean, rstd: 1 / Math.sqrt(sq / cols + eps) };
 }
 
+/** stats [N, 2]: mean and rstd per row, as layer-norm-backward saves them for the parameter pass. */
+export function layerNormStatsRef(x: ArrayLike<number>, rows: number, cols: number, eps: number): Float64Array {
+  const stats = new Float64Array(rows * 2);
+  for (let r = 0; r < rows; r++) {
+    const { mean, rstd } = rowStats(x, r * cols, cols, eps);
+    stats[2 * r] = mean;
+    stats[2 * r + 1] = rstd;
+  }
+  return stats;
+}
+
 /** y = (x - mean) / sqrt(var + eps) * weight + bias, per row of C (torch.nn.LayerNorm). */
 export function layerNormRef(
   x: ArrayLike<number>,

@@ -17,6 +17,11 @@ function rowRstd(x: ArrayLike<number>, base: number, cols: number, eps: number):
   return 1 / Math.sqrt(ss / cols + eps);
 }
 
+/** rstd [N] per row, as rms-norm-backward saves it for the weight pass. */
+export function rmsNormRstdRef(x: ArrayLike<number>, rows: number, cols: number, eps: number): Float64Array {
+  return Float64Array.from({ length: rows }, (_, r) => rowRstd(x, r * cols, cols, eps));
+}
+
 /** y = x / sqrt(mean(x^2) + eps) * weight, per row of C. */
 export function rmsNormRef(x: ArrayLike<number>, weight: ArrayLike<number>, rows: number, cols: number, eps: number): Float64Array {
   const y = new Float64Array(rows * cols);
