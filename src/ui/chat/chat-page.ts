@@ -6,9 +6,9 @@
  * prefix from its KV cache, so only the new part is computed.
  */
 import * as Comlink from 'comlink';
-import type { ChatReply } from '../../worker/api';
+import type { ChatReply, ImageSize } from '../../worker/api';
 import type { VlmClient } from '../../worker/client';
-import { h } from '../dom';
+import { h, setChildren } from '../dom';
 import { attachments } from './attachments';
 import { composer } from './composer';
 import { buildRequest, emptyConversation, imageForAnswer, newId, type AssistantTurn, type Conversation, type UserTurn } from './conversation';
@@ -26,14 +26,30 @@ export interface ChatPage {
   activate(): void;
 }
 
+/** Everything the view shows; render() draws the DOM from it. */
+interface ChatState {
+  conversation: Conversation;
+  generating: boolean;
+  /** Stop was pressed before the worker was generating: the next token repeats the request. */
+  stopRequested: boolean;
+  showBoxes: boolean;
+}
+
+/** A turn on screen, kept while its turn is unchanged so streaming updates it in place. */
+interface TurnView {
+  element: HTMLElement;
+  /** What the element was drawn from: a different key means the turn must be drawn again. */
+  key: string;
+  answer?: AnswerView;
+  /** An answer's text and state as last drawn. */
+  drawn?: string;
+}
+
 export function chatPage(api: VlmClient): ChatPage {
   const store = new HistoryStore();
-  let conversation: Conversation = emptyConversation();
+  const state: ChatState = { conversation: emptyConversation(), generating: false, stopRequested: false, showBoxes: true };
   const urls = new Map<string, string>();
-  const answers = new Map<string, AnswerView>();
-  let generating = false;
-  let stopRequested = false;
-  let showBoxes = true;
+  let views = new Map<string, TurnView>();
   let activated = false;
   let history: Promise<void> = Promise.resolve();
 
@@ -41,10 +57,17 @@ export function chatPage(api: VlmClient): ChatPage {
   const list = h('ol', { class: 'messages', 'data-testid': 'chat-messages', 'aria-live': 'polite' });
   const empty = h('p', { class: 'muted empty', 'data-testid': 'chat-empty' }, 'No messages yet. Attach an image of coloured shapes and ask about it, or use "Where is …?" to find an object.');
   const images = attachments((m) => input.notice(m));
-  const input = composer(images, { send: (t) => void send(t), stop, clear: () => void clearConversation(), showBoxes: setShowBoxes, groundingQuestion: (p) => api.groundingQuestion(p) });
+  const input = composer(images, {
+    send: (t) => void send(t),
+    stop,
+    clear: () => void clearConversation(),
+    showBoxes: setShowBoxes,
+    groundingQuestion: (p) => api.groundingQuestion(p),
+  });
+  const parse = (text: string, size: ImageSize) => api.parseGrounding(text, size);
 
   const urlOf = (id: string): ShownImage | null => {
-    const file = conversation.images.get(id);
+    const file = state.conversation.images.get(id);
     if (!file) return null;
     let url = urls.get(id);
     if (!url) {
@@ -56,34 +79,46 @@ export function chatPage(api: VlmClient): ChatPage {
 
   const scrollToEnd = () => list.lastElementChild?.scrollIntoView({ block: 'nearest' });
 
-  function answerView(turn: AssistantTurn): AnswerView {
-    const file = imageForAnswer(conversation, turn.id);
-    const view = answerMessage(turn, file ? urlOf(file.id) : null, showBoxes, (t, size) => api.parseGrounding(t, size));
-    answers.set(turn.id, view);
-    return view;
+  function userView(turn: UserTurn): TurnView {
+    const key = `${turn.imageIds.join(',')}|${turn.error?.code ?? ''}`;
+    const old = views.get(turn.id);
+    return old?.key === key ? old : { element: userMessage(turn, turn.imageIds.map(urlOf)), key };
   }
 
-  function render(): void {
-    answers.clear();
-    list.replaceChildren(...conversation.turns.map((t) => (t.role === 'user' ? userMessage(t, t.imageIds.map(urlOf)) : answerView(t).element)));
-    empty.hidden = conversation.turns.length > 0;
+  function answerView(turn: AssistantTurn): TurnView {
+    const file = imageForAnswer(state.conversation, turn.id);
+    const key = file?.id ?? '';
+    const drawn = `${turn.finish}|${turn.stats ? 'stats' : ''}|${turn.text}`;
+    const old = views.get(turn.id);
+    if (old?.key === key && old.answer) {
+      // Redrawing an unchanged answer would parse its boxes again in the worker.
+      if (old.drawn !== drawn) old.answer.update(turn);
+      old.answer.setBoxesVisible(state.showBoxes);
+      return { ...old, drawn };
+    }
+    const answer = answerMessage(turn, file ? urlOf(file.id) : null, state.showBoxes, parse);
+    return { element: answer.element, key, answer, drawn };
+  }
+
+  function render(s: ChatState): void {
+    const next = new Map<string, TurnView>();
+    for (const t of s.conversation.turns) next.set(t.id, t.role === 'user' ? userView(t) : answerView(t));
+    views = next;
+    setChildren(list, [...next.values()].map((v) => v.element));
+    empty.hidden = s.conversation.turns.length > 0;
+    input.setGenerating(s.generating);
+    picker.setBusy(s.generating);
   }
 
   const save = () =>
-    store.save(conversation).catch((err: unknown) => {
+    store.save(state.conversation).catch((err: unknown) => {
       input.notice(`The conversation could not be saved in this browser's storage (${toTurnError(err).message}); it will not survive a reload.`);
     });
 
-  function setGenerating(on: boolean): void {
-    generating = on;
-    input.setGenerating(on);
-    picker.setBusy(on);
-  }
-
   function stop(): void {
-    if (!generating) return;
+    if (!state.generating) return;
     // The worker may still be decoding images and not yet generating; the next token repeats the request.
-    stopRequested = true;
+    state.stopRequested = true;
     void api.stopChat();
   }
 
@@ -91,16 +126,28 @@ export function chatPage(api: VlmClient): ChatPage {
     answer.text = reply.text;
     answer.finish = reply.finishReason;
     answer.stats = { promptTokens: reply.promptTokens, newTokens: reply.newTokens, reusedPositions: reply.reusedPositions, tokensPerSecond: reply.tokensPerSecond, ttftMs: reply.ttftMs };
-    answers.get(answer.id)?.update(answer);
   }
 
   function failTurn(user: UserTurn, answer: AssistantTurn, err: unknown): void {
+    const c = state.conversation;
     user.error = toTurnError(err);
-    conversation.turns = conversation.turns.filter((t) => t !== answer);
+    c.turns = c.turns.filter((t) => t !== answer);
     // Give the question back to edit and resend; a picture the worker refused is not put back.
     if (!input.text().trim()) input.setText(user.text);
-    if (user.error.code !== 'bad-image' && images.count() === 0) images.restore(user.imageIds.flatMap((id) => conversation.images.get(id) ?? []));
-    render();
+    if (user.error.code !== 'bad-image' && images.count() === 0) images.restore(user.imageIds.flatMap((id) => c.images.get(id) ?? []));
+  }
+
+  /** Adds the question and an empty answer to the conversation; returns both and the request that asks it. */
+  function addTurn(text: string): { user: UserTurn; answer: AssistantTurn; request: ReturnType<typeof buildRequest> } {
+    const c = state.conversation;
+    const files = images.take();
+    for (const f of files) c.images.set(f.id, f);
+    const user: UserTurn = { role: 'user', id: newId('user'), text, imageIds: files.map((f) => f.id) };
+    const answer: AssistantTurn = { role: 'assistant', id: newId('answer'), text: '', finish: 'streaming' };
+    c.turns.push(user);
+    const request = buildRequest(c);
+    c.turns.push(answer);
+    return { user, answer, request };
   }
 
   async function send(raw: string): Promise<void> {
@@ -112,48 +159,41 @@ export function chatPage(api: VlmClient): ChatPage {
       input.focus();
       return;
     }
-    if (generating) return;
+    if (state.generating) return;
     input.notice(null);
-    const files = images.take();
-    for (const f of files) conversation.images.set(f.id, f);
-    const user: UserTurn = { role: 'user', id: newId('user'), text, imageIds: files.map((f) => f.id) };
-    const answer: AssistantTurn = { role: 'assistant', id: newId('answer'), text: '', finish: 'streaming' };
-    conversation.turns.push(user);
-    const request = buildRequest(conversation);
-    conversation.turns.push(answer);
+    const { user, answer, request } = addTurn(text);
     input.setText('');
-    render();
+    state.stopRequested = false;
+    state.generating = true;
+    render(state);
     scrollToEnd();
     void save();
-    stopRequested = false;
-    setGenerating(true);
-    const view = answers.get(answer.id);
     try {
       // A model still loading (the first visit) is waited for; one that failed to load is the worker's 'no-model'.
       await picker.ready();
       const onText = Comlink.proxy((piece: string) => {
         answer.text += piece;
-        view?.update(answer);
-        if (stopRequested) void api.stopChat();
+        render(state);
+        if (state.stopRequested) void api.stopChat();
       });
       const transfer = request.images.map((i) => i.bytes);
-      const reply = await api.chat(Comlink.transfer({ ...request, options: { maxNewTokens: MAX_NEW_TOKENS } }, transfer), onText);
-      finishTurn(answer, reply);
+      finishTurn(answer, await api.chat(Comlink.transfer({ ...request, options: { maxNewTokens: MAX_NEW_TOKENS } }, transfer), onText));
     } catch (err) {
       failTurn(user, answer, err);
     } finally {
-      setGenerating(false);
+      state.generating = false;
+      render(state);
       scrollToEnd();
       void save();
     }
   }
 
   async function clearConversation(): Promise<void> {
-    if (generating) return;
+    if (state.generating) return;
     for (const u of urls.values()) URL.revokeObjectURL(u);
     urls.clear();
-    conversation = emptyConversation();
-    render();
+    state.conversation = emptyConversation();
+    render(state);
     input.notice(null);
     // Focus before the storage round trip: focusing after it would pull the caret
     // away from whatever the person started typing in meanwhile.
@@ -162,8 +202,8 @@ export function chatPage(api: VlmClient): ChatPage {
   }
 
   function setShowBoxes(on: boolean): void {
-    showBoxes = on;
-    for (const v of answers.values()) v.setBoxesVisible(on);
+    state.showBoxes = on;
+    render(state);
   }
 
   const element = h(
@@ -202,11 +242,11 @@ export function chatPage(api: VlmClient): ChatPage {
   history = store
     .load()
     .then((c) => {
-      conversation = c;
-      render();
+      state.conversation = c;
+      render(state);
     })
     .catch((err: unknown) => input.notice(`Earlier conversations could not be read from this browser's storage (${toTurnError(err).message}).`));
-  render();
+  render(state);
 
   return {
     element,
