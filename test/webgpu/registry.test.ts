@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { kernels } from '../../src/webgpu/kernels/registry';
+import { preludeSources } from '../../src/webgpu/kernels/wgsl-module';
 
 const KERNELS_DIR = 'src/webgpu/kernels';
 const wgslFiles = readdirSync(KERNELS_DIR).filter((f) => f.endsWith('.wgsl'));
@@ -13,9 +14,15 @@ function family(file: string): string {
 
 describe('kernel registry and house style', () => {
   it('every .wgsl file is served by a registered spec', () => {
-    const sources = new Set(specs.map((s) => s.wgsl));
-    const orphans = wgslFiles.filter((f) => !sources.has(readFileSync(`${KERNELS_DIR}/${f}`, 'utf8')));
+    // A spec's module is its file joined with preludes, so the file is part of the module's text.
+    const orphans = wgslFiles.filter((f) => !specs.some((s) => s.wgsl.includes(readFileSync(`${KERNELS_DIR}/${f}`, 'utf8'))));
     expect(orphans).toEqual([]);
+  });
+
+  it('every prelude opens with a comment and is joined into some registered spec', () => {
+    const preludes = Object.entries(preludeSources);
+    expect(preludes.filter(([, text]) => !text.startsWith('//')).map(([name]) => name)).toEqual([]);
+    expect(preludes.filter(([, text]) => !specs.some((s) => s.wgsl.includes(text))).map(([name]) => name)).toEqual([]);
   });
 
   it('every .wgsl file opens with a comment saying what it computes', () => {

@@ -1,6 +1,7 @@
-import wgsl from './argmax.wgsl?raw';
-import { dispatch1d, type KernelSpec } from '../kernel';
-import { expectSignature } from './signature';
+import body from './argmax.wgsl?raw';
+import { dispatch1d } from '../kernel';
+import { f32, i32, rowWiseSpec } from './row-wise';
+import { wgslModule } from './wgsl-module';
 
 export interface ArgmaxParams {
   /** N: rows. */
@@ -10,20 +11,14 @@ export interface ArgmaxParams {
 }
 
 /** out [N] i32 = index of each row's largest value in x [N, V], lowest index on ties. */
-export const argmax: KernelSpec<ArgmaxParams> = {
+export const argmax = rowWiseSpec<ArgmaxParams>({
   name: 'argmax',
-  wgsl,
-  validate(inputs, outputs, p) {
-    expectSignature('argmax', inputs, outputs, {
-      inputs: [{ name: 'x', dtype: 'f32', shape: [p.rows, p.vocab] }],
-      outputs: [{ name: 'out', dtype: 'i32', shape: [p.rows] }],
-    });
-  },
-  entryPoint: () => 'argmax',
-  pipelineKey: () => 'argmax.f32',
+  wgsl: wgslModule({ preludes: ['ranking'] }, body),
+  entryPoint: 'argmax',
+  pipelineKey: 'argmax.f32',
+  operands: (p) => ({ inputs: [f32('x', p.rows, p.vocab)], outputs: [i32('out', p.rows)] }),
   uniforms(p, ctx) {
     const [x] = dispatch1d(p.rows, ctx);
     return new Uint32Array([p.rows, p.vocab, x]).buffer;
   },
-  dispatch: (p, ctx) => dispatch1d(p.rows, ctx),
-};
+});

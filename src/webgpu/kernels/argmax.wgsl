@@ -8,6 +8,8 @@
 // Bindings: 0 x (read), 1 out (write), 2 params (uniform).
 // Dispatch: N workgroups of 64, folded into y past the per-dimension limit;
 // params.group_stride is the x extent in workgroups.
+// Preludes: ranking (better, NONE: "nothing seen yet", so a row of -inf
+// still yields a real index).
 
 struct Params {
   rows: u32,
@@ -16,8 +18,6 @@ struct Params {
 }
 
 const WG: u32 = 64u;
-// Marks "nothing seen yet", so a row of -inf still yields a real index.
-const NONE: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<i32>;
@@ -25,17 +25,6 @@ const NONE: u32 = 0xffffffffu;
 
 var<workgroup> best_v: array<f32, WG>;
 var<workgroup> best_i: array<u32, WG>;
-
-// Whether (va, ia) ranks before (vb, ib): larger value, then lower index.
-fn better(va: f32, ia: u32, vb: f32, ib: u32) -> bool {
-  if (ia == NONE) {
-    return false;
-  }
-  if (ib == NONE) {
-    return true;
-  }
-  return va > vb || (va == vb && ia < ib);
-}
 
 @compute @workgroup_size(WG)
 fn argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

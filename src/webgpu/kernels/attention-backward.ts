@@ -1,4 +1,4 @@
-import wgsl from './attention-backward.wgsl?raw';
+import body from './attention-backward.wgsl?raw';
 import { KernelInputError } from '../errors';
 import { dispatch1d, type KernelContext, type KernelSpec } from '../kernel';
 import {
@@ -10,7 +10,9 @@ import {
   type ResolvedAttention,
 } from './attention';
 import type { Tensor } from '../tensor';
+import { wgslModule } from './wgsl-module';
 
+const wgsl = wgslModule({ preludes: ['attention-common'] }, body);
 const WORKGROUP = 64;
 
 function sameShape(a: Tensor, b: Tensor): boolean {

@@ -13,28 +13,8 @@
 //                 5 dq, 6 stats (write), 7 params.
 //   backward_kv - rows = B*S_cap*Hkv. Bindings: 0 q, 1 k, 2 v, 3 mask, 4 dout,
 //                 5 stats (read), 6 dk, 7 dv (write), 8 params.
+// Preludes: attention-common (Params, bindings 0-3, D_MAX, kv_offset, mask_allows).
 
-const D_MAX: u32 = 128u;
-
-struct Params {
-  batch: u32,
-  t_len: u32,
-  s_len: u32,
-  heads: u32,
-  kv_heads: u32,
-  head_dim: u32,
-  s_cap: u32,
-  q_offset: u32,
-  causal: u32,
-  has_mask: u32,
-  row_stride: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> k: array<f32>;
-@group(0) @binding(2) var<storage, read> v: array<f32>;
-@group(0) @binding(3) var<storage, read> mask: array<i32>;
 @group(0) @binding(4) var<storage, read> dout: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dq: array<f32>;
 @group(0) @binding(6) var<storage, read_write> stats_out: array<f32>;
@@ -61,7 +41,14 @@ fn visible(p: Params, b: u32, t: u32, s: u32) -> bool {
   if (p.causal != 0u && s > p.q_offset + t) {
     return false;
   }
-  return p.has_mask == 0u || mask[b * p.s_cap + s] != 0;
+  return mask_allows(p, b, s);
+}
+
+// P_ts and dS_ts = P_ts (dP_ts - delta_t) * scale of query row qb and key row
+// kb, from the query row's logsumexp and delta.
+fn prob_and_grad(p: Params, qb: u32, kb: u32, lse: f32, delta: f32) -> vec2<f32> {
+  let pr = exp(dot_rows(qb, kb, p.head_dim, false, false) * p.scale - lse);
+  return vec2(pr, pr * (dot_rows(qb, kb, p.head_dim, true, true) - delta) * p.scale);
 }
 
 @compute @workgroup_size(64)
@@ -84,7 +71,7 @@ fn backward_q(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (!visible(p, b, t, s)) {
       continue;
     }
-    let kb = ((b * p.s_cap + s) * p.kv_heads + g) * p.head_dim;
+    let kb = kv_offset(p, b, s, g);
     let x = dot_rows(qb, kb, p.head_dim, false, false) * p.scale;
     let dp = dot_rows(qb, kb, p.head_dim, true, true);
     let m_new = max(m, x);
@@ -105,11 +92,10 @@ fn backward_q(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (!visible(p, b, t, s)) {
       continue;
     }
-    let kb = ((b * p.s_cap + s) * p.kv_heads + g) * p.head_dim;
-    let pr = exp(dot_rows(qb, kb, p.head_dim, false, false) * p.scale - lse);
-    let ds = pr * (dot_rows(qb, kb, p.head_dim, true, true) - delta) * p.scale;
+    let kb = kv_offset(p, b, s, g);
+    let pg = prob_and_grad(p, qb, kb, lse, delta);
     for (var d = 0u; d < p.head_dim; d++) {
-      acc[d] += ds * k[kb + d];
+      acc[d] += pg.y * k[kb + d];
     }
   }
   for (var d = 0u; d < p.head_dim; d++) {
@@ -138,11 +124,10 @@ fn backward_kv(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var j = 0u; j < group; j++) {
       let qr = (b * p.t_len + t) * p.heads + g * group + j;
       let qb = qr * p.head_dim;
-      let pr = exp(dot_rows(qb, kb, p.head_dim, false, false) * p.scale - stats_in[qr * 2u]);
-      let ds = pr * (dot_rows(qb, kb, p.head_dim, true, true) - stats_in[qr * 2u + 1u]) * p.scale;
+      let pg = prob_and_grad(p, qb, kb, stats_in[qr * 2u], stats_in[qr * 2u + 1u]);
       for (var d = 0u; d < p.head_dim; d++) {
-        acc_k[d] += ds * q[qb + d];
-        acc_v[d] += pr * dout[qb + d];
+        acc_k[d] += pg.y * q[qb + d];
+        acc_v[d] += pg.x * dout[qb + d];
       }
     }
   }

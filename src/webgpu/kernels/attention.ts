@@ -1,12 +1,14 @@
-import wgsl from './attention.wgsl?raw';
+import body from './attention.wgsl?raw';
 import { KernelInputError } from '../errors';
 import { dispatch1d, type KernelContext, type KernelSpec } from '../kernel';
 import { numel, type Tensor } from '../tensor';
+import { wgslModule } from './wgsl-module';
 
-/** Head size limit of the private accumulators in attention*.wgsl. */
+/** Head size limit of the private accumulators (D_MAX in preludes/attention-common.wgsl). */
 export const ATTENTION_MAX_HEAD_DIM = 128;
 /** Fewer query rows than this cannot keep the device busy one invocation each. */
 const SPLIT_BELOW_ROWS = 64;
+const wgsl = wgslModule({ preludes: ['attention-common'] }, body);
 const ENTRY_POINTS: Record<AttentionVariant, string> = { rows: 'attend_rows', block4: 'attend_block4', split: 'attend_split' };
 
 export type AttentionVariant = 'rows' | 'block4' | 'split';

@@ -24,32 +24,13 @@
 //                  merge their partial softmax states once (for decode, where
 //                  B*T*H is too small to fill the device); dispatch B*T*H groups,
 //                  folded into y.
+// Preludes: attention-common (Params, bindings 0-3, D_MAX, kv_offset, mask_allows).
 
-const D_MAX: u32 = 128u;
 const LANES: u32 = 32u;
 // Invocations per workgroup of attend_rows and attend_block4: small on CPU-emulated
 // adapters, where one workgroup is one thread's work, 64 on GPUs.
 override ROWS_WG: u32 = 64u;
 
-struct Params {
-  batch: u32,
-  t_len: u32,
-  s_len: u32,
-  heads: u32,
-  kv_heads: u32,
-  head_dim: u32,
-  s_cap: u32,
-  q_offset: u32,
-  causal: u32,
-  has_mask: u32,
-  row_stride: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> k: array<f32>;
-@group(0) @binding(2) var<storage, read> v: array<f32>;
-@group(0) @binding(3) var<storage, read> mask: array<i32>;
 @group(0) @binding(4) var<storage, read_write> o: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
@@ -79,20 +60,36 @@ fn row_of(r: u32) -> Row {
   return Row(b, t, h, r * params.head_dim, h / group, visible);
 }
 
-fn kv_base(row: Row, s: u32) -> u32 {
-  return ((row.b * params.s_cap + s) * params.kv_heads + row.kv_head) * params.head_dim;
-}
-
-fn key_allowed(row: Row, s: u32) -> bool {
-  return params.has_mask == 0u || mask[row.b * params.s_cap + s] != 0;
-}
-
 fn score(row: Row, kb: u32) -> f32 {
   var dot = 0.0;
   for (var d = 0u; d < params.head_dim; d++) {
     dot += q[row.q_base + d] * k[kb + d];
   }
   return dot * params.scale;
+}
+
+// Online softmax over keys first, first + step, ... of a row: returns the
+// running max m and normaliser l, with acc holding the value rows weighted
+// by exp(score - m).
+fn attend_keys(row: Row, first: u32, step: u32, acc: ptr<function, array<f32, D_MAX>>) -> vec2<f32> {
+  var m = -3.0e38;
+  var l = 0.0;
+  for (var s = first; s < row.visible; s += step) {
+    if (!mask_allows(params, row.b, s)) {
+      continue;
+    }
+    let kb = kv_offset(params, row.b, s, row.kv_head);
+    let x = score(row, kb);
+    let m_new = max(m, x);
+    let keep = exp(m - m_new);
+    let p = exp(x - m_new);
+    l = l * keep + p;
+    for (var d = 0u; d < params.head_dim; d++) {
+      (*acc)[d] = (*acc)[d] * keep + p * v[kb + d];
+    }
+    m = m_new;
+  }
+  return vec2(m, l);
 }
 
 @compute @workgroup_size(ROWS_WG)
@@ -103,24 +100,8 @@ fn attend_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let row = row_of(r);
   var acc: array<f32, D_MAX>;
-  var m = -3.0e38;
-  var l = 0.0;
-  for (var s = 0u; s < row.visible; s++) {
-    if (!key_allowed(row, s)) {
-      continue;
-    }
-    let kb = kv_base(row, s);
-    let x = score(row, kb);
-    let m_new = max(m, x);
-    let keep = exp(m - m_new);
-    let p = exp(x - m_new);
-    l = l * keep + p;
-    for (var d = 0u; d < params.head_dim; d++) {
-      acc[d] = acc[d] * keep + p * v[kb + d];
-    }
-    m = m_new;
-  }
-  let inv = select(0.0, 1.0 / l, l > 0.0);
+  let ml = attend_keys(row, 0u, 1u, &acc);
+  let inv = select(0.0, 1.0 / ml.y, ml.y > 0.0);
   for (var d = 0u; d < params.head_dim; d++) {
     o[row.q_base + d] = acc[d] * inv;
   }
@@ -136,25 +117,9 @@ fn attend_split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
   }
   let row = row_of(r);
   var acc: array<f32, D_MAX>;
-  var m = -3.0e38;
-  var l = 0.0;
-  for (var s = lane; s < row.visible; s += LANES) {
-    if (!key_allowed(row, s)) {
-      continue;
-    }
-    let kb = kv_base(row, s);
-    let x = score(row, kb);
-    let m_new = max(m, x);
-    let keep = exp(m - m_new);
-    let p = exp(x - m_new);
-    l = l * keep + p;
-    for (var d = 0u; d < params.head_dim; d++) {
-      acc[d] = acc[d] * keep + p * v[kb + d];
-    }
-    m = m_new;
-  }
-  part_m[lane] = m;
-  part_l[lane] = l;
+  let ml = attend_keys(row, lane, LANES, &acc);
+  part_m[lane] = ml.x;
+  part_l[lane] = ml.y;
   for (var d = 0u; d < params.head_dim; d++) {
     part_acc[lane * D_MAX + d] = acc[d];
   }

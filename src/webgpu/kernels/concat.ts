@@ -1,7 +1,8 @@
-import wgsl from './concat.wgsl?raw';
+import body from './concat.wgsl?raw';
 import { dispatch1d, type KernelContext, type KernelSpec } from '../kernel';
 import { numel } from '../tensor';
 import { expectParam, expectSignature } from './signature';
+import { wgslModule } from './wgsl-module';
 
 export interface ConcatParams {
   shapeA: readonly number[];
@@ -10,6 +11,7 @@ export interface ConcatParams {
   axis: number;
 }
 
+const wgsl = wgslModule({ preludes: ['binary-operands'] }, body);
 const WORKGROUP = 64;
 
 function normalAxis(p: ConcatParams): number {

@@ -11,6 +11,7 @@
 // Bindings: 0 a (read), 1 b (read), 2 out (write), 3 params (uniform).
 // Dispatch: ceil(numel(out) / 64) workgroups of 64, folded into y past the
 // per-dimension limit; params.row_stride is the x extent in invocations.
+// Preludes: binary-operands (bindings 0-3, flat_index).
 
 struct Params {
   outer: u32,
@@ -21,14 +22,9 @@ struct Params {
   row_stride: u32,
 }
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
-
 @compute @workgroup_size(64)
 fn concat(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let o = gid.x + gid.y * params.row_stride;
+  let o = flat_index(gid);
   if (o >= params.n) {
     return;
   }

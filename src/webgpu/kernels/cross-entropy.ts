@@ -1,6 +1,6 @@
 import wgsl from './cross-entropy.wgsl?raw';
-import { dispatch1d, type KernelContext, type KernelSpec } from '../kernel';
-import { expectSignature } from './signature';
+import { dispatch1d, type KernelContext } from '../kernel';
+import { f32, i32, rowWiseSpec } from './row-wise';
 
 /** PyTorch's default ignore_index: rows with this target add no loss and no gradient. */
 export const IGNORE_INDEX = -100;
@@ -35,39 +35,23 @@ function uniforms(p: CrossEntropyParams, scale: number, ctx: KernelContext): Arr
 }
 
 /** loss [N] from (logits [N, V], targets [N] i32); 0 where the target is IGNORE_INDEX. */
-export const crossEntropy: KernelSpec<CrossEntropyParams> = {
+export const crossEntropy = rowWiseSpec<CrossEntropyParams>({
   name: 'cross-entropy',
   wgsl,
-  validate(inputs, outputs, p) {
-    expectSignature('cross-entropy', inputs, outputs, {
-      inputs: [
-        { name: 'logits', dtype: 'f32', shape: [p.rows, p.vocab] },
-        { name: 'targets', dtype: 'i32', shape: [p.rows] },
-      ],
-      outputs: [{ name: 'loss', dtype: 'f32', shape: [p.rows] }],
-    });
-  },
-  entryPoint: () => 'forward',
-  pipelineKey: () => 'cross-entropy.forward',
+  entryPoint: 'forward',
+  operands: (p) => ({ inputs: [f32('logits', p.rows, p.vocab), i32('targets', p.rows)], outputs: [f32('loss', p.rows)] }),
   uniforms: (p, ctx) => uniforms(p, 0, ctx),
-  dispatch: (p, ctx) => dispatch1d(p.rows, ctx),
-};
+});
 
 /** dlogits [N, V] = (softmax - onehot) * scale from (logits [N, V], targets [N] i32); zero rows where ignored. */
-export const crossEntropyBackward: KernelSpec<CrossEntropyBackwardParams> = {
+export const crossEntropyBackward = rowWiseSpec<CrossEntropyBackwardParams>({
   name: 'cross-entropy-backward',
   wgsl,
-  validate(inputs, outputs, p) {
-    expectSignature('cross-entropy-backward', inputs, outputs, {
-      inputs: [
-        { name: 'logits', dtype: 'f32', shape: [p.rows, p.vocab] },
-        { name: 'targets', dtype: 'i32', shape: [p.rows] },
-      ],
-      outputs: [{ name: 'dlogits', dtype: 'f32', shape: [p.rows, p.vocab] }],
-    });
-  },
-  entryPoint: () => 'backward',
-  pipelineKey: () => 'cross-entropy.backward',
+  entryPoint: 'backward',
+  pipelineKey: 'cross-entropy.backward',
+  operands: (p) => ({
+    inputs: [f32('logits', p.rows, p.vocab), i32('targets', p.rows)],
+    outputs: [f32('dlogits', p.rows, p.vocab)],
+  }),
   uniforms: (p, ctx) => uniforms(p, p.scale, ctx),
-  dispatch: (p, ctx) => dispatch1d(p.rows, ctx),
-};
+});

@@ -1,7 +1,8 @@
-import wgsl from './elementwise.wgsl?raw';
+import body from './elementwise.wgsl?raw';
 import { KernelInputError } from '../errors';
 import { dispatch1d, type KernelSpec } from '../kernel';
 import { numel, type Tensor } from '../tensor';
+import { wgslModule } from './wgsl-module';
 
 export type ElementwiseOp = 'add' | 'mul';
 export interface ElementwiseParams {
@@ -10,6 +11,7 @@ export interface ElementwiseParams {
   n: number;
 }
 
+const wgsl = wgslModule({ preludes: ['binary-operands'] }, body);
 const WORKGROUP = 64;
 
 /** Every operand is f32 with n elements, whatever its shape. */

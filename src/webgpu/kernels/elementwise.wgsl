@@ -7,16 +7,12 @@
 //           scale:    0 a [N] (read), 1 out [N] (write), 2 scale_params (uniform).
 // Dispatch: ceil(N / 64) workgroups of 64, folded into y past the per-dimension
 // limit; params.row_stride is the x extent in invocations.
+// Preludes: binary-operands (a, b, out, params at bindings 0-3, flat_index).
 
 struct Params {
   n: u32,
   row_stride: u32,
 }
-
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
 
 struct ScaleParams {
   n: u32,
@@ -28,10 +24,6 @@ struct ScaleParams {
 // with one number.
 @group(0) @binding(1) var<storage, read_write> scaled: array<f32>;
 @group(0) @binding(2) var<uniform> scale_params: ScaleParams;
-
-fn flat_index(gid: vec3<u32>) -> u32 {
-  return gid.x + gid.y * params.row_stride;
-}
 
 @compute @workgroup_size(64)
 fn add(@builtin(global_invocation_id) gid: vec3<u32>) {

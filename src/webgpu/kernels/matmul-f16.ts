@@ -1,18 +1,10 @@
-import wgsl from './matmul-f16.wgsl?raw';
+import body from './matmul.wgsl?raw';
 import { KernelInputError } from '../errors';
 import { packedF16Words } from '../f16';
-import type { KernelContext, KernelSpec } from '../kernel';
+import type { KernelContext } from '../kernel';
 import { numel, type Tensor } from '../tensor';
-import {
-  batchOf,
-  checkMatmulParams,
-  matmulConstants,
-  matmulDispatch,
-  matmulKey,
-  matmulUniforms,
-  rowsShape,
-  type MatmulParams,
-} from './matmul-params';
+import { batchOf, checkMatmulParams, forwardMatmulSpec, rowsShape, type MatmulParams } from './matmul-params';
+import { wgslModule } from './wgsl-module';
 
 const NAME = 'matmul-f16';
 
@@ -77,21 +69,13 @@ function requireF16(ctx: KernelContext): void {
 /**
  * Y = epilogue(X W^T + bias) with every operand f16 and f32 accumulation;
  * inputs from matmulInputs(x, [w], {bias, residual}). Variants: blocked,
- * tiled, matvec. Only for devices with shader-f16.
+ * tiled, matvec. Only for devices with shader-f16: the module is matmul.wgsl
+ * with `elem` = f16.
  */
-export const matmulF16: KernelSpec<MatmulParams> = {
+export const matmulF16 = forwardMatmulSpec({
   name: NAME,
-  wgsl,
+  wgsl: wgslModule({ elem: 'f16', preludes: ['matmul-epilogue'] }, body),
   validate,
-  entryPoint(p, ctx) {
-    requireF16(ctx);
-    return p.variant;
-  },
-  constants: matmulConstants,
-  pipelineKey: (p) => matmulKey(NAME, p),
-  uniforms: matmulUniforms,
-  dispatch(p, ctx) {
-    requireF16(ctx);
-    return matmulDispatch(NAME, p, ctx, 2);
-  },
-};
+  elementBytes: 2,
+  requires: requireF16,
+});

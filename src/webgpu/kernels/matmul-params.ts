@@ -9,7 +9,7 @@
  * slot (matmulInputs uses X) and the shader never reads it.
  */
 import { DeviceLimitError, KernelInputError } from '../errors';
-import type { KernelContext } from '../kernel';
+import type { KernelContext, KernelSpec } from '../kernel';
 import type { Tensor } from '../tensor';
 import { expectSignature } from './signature';
 
@@ -82,6 +82,41 @@ export function matmulConstants(p: MatmulParams): Record<string, number> {
 /** Pipeline key: kernel, variant, epilogue and bias; never a size. */
 export function matmulKey(kernel: string, p: MatmulParams, extra = ''): string {
   return `${kernel}.${p.variant}.${p.epilogue ?? 'none'}${p.bias ? '.bias' : ''}${extra}`;
+}
+
+/** What one forward matmul kernel adds to the methods they all share. */
+export interface ForwardMatmulKernel<P extends MatmulParams> {
+  name: string;
+  wgsl: string;
+  validate(inputs: readonly Tensor[], outputs: readonly Tensor[], p: P): void;
+  /** Override constants beyond the epilogue's. */
+  constants?(p: P): Record<string, number>;
+  /** Appended to the pipeline key, for those extra constants. */
+  keySuffix?(p: P): string;
+  /** Bytes per element of Y, for the binding-size check; 4 when absent. */
+  elementBytes?: number;
+  /** Throws on a device that cannot compile the module, before any pipeline is built. */
+  requires?(ctx: KernelContext): void;
+}
+
+/** A forward matmul spec: entry point = variant, the shared uniforms, grid and epilogue constants. */
+export function forwardMatmulSpec<P extends MatmulParams>(k: ForwardMatmulKernel<P>): KernelSpec<P> {
+  return {
+    name: k.name,
+    wgsl: k.wgsl,
+    validate: k.validate,
+    entryPoint(p, ctx) {
+      k.requires?.(ctx);
+      return p.variant;
+    },
+    constants: (p) => ({ ...matmulConstants(p), ...k.constants?.(p) }),
+    pipelineKey: (p) => matmulKey(k.name, p, k.keySuffix?.(p)),
+    uniforms: matmulUniforms,
+    dispatch(p, ctx) {
+      k.requires?.(ctx);
+      return matmulDispatch(k.name, p, ctx, k.elementBytes);
+    },
+  };
 }
 
 /** The operand list in binding order; absent bias/residual slots are filled with X. */

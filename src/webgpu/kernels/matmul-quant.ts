@@ -1,20 +1,10 @@
-import wgsl from './matmul-quant.wgsl?raw';
+import body from './matmul-quant.wgsl?raw';
 import { KernelInputError } from '../errors';
-import type { KernelSpec } from '../kernel';
 import { quantLayoutProblem, wordsPerRow, type QuantBits } from '../quant';
 import type { Tensor } from '../tensor';
-import {
-  batchOf,
-  checkMatmulParams,
-  epilogueOperands,
-  matmulConstants,
-  matmulDispatch,
-  matmulKey,
-  matmulUniforms,
-  rowsShape,
-  type MatmulParams,
-} from './matmul-params';
+import { batchOf, checkMatmulParams, epilogueOperands, forwardMatmulSpec, rowsShape, type MatmulParams } from './matmul-params';
 import { expectSignature } from './signature';
+import { wgslModule } from './wgsl-module';
 
 /** Quantized weights are shared by every batch item, so wBatched is never set. */
 export interface QuantMatmulParams extends MatmulParams {
@@ -50,13 +40,10 @@ function validate(inputs: readonly Tensor[], outputs: readonly Tensor[], p: Quan
  * Y = epilogue(X deq(W)^T + bias) with W as quant.ts packs it; inputs from
  * matmulInputs(x, [packed, scales], {bias, residual}). Variants: blocked, matvec.
  */
-export const matmulQuant: KernelSpec<QuantMatmulParams> = {
+export const matmulQuant = forwardMatmulSpec<QuantMatmulParams>({
   name: NAME,
-  wgsl,
+  wgsl: wgslModule({ elem: 'f32', preludes: ['matmul-epilogue'] }, body),
   validate,
-  entryPoint: (p) => p.variant,
-  constants: (p) => ({ ...matmulConstants(p), bits: p.bits, group_size: p.groupSize }),
-  pipelineKey: (p) => matmulKey(NAME, p, `.int${p.bits}.g${p.groupSize}`),
-  uniforms: matmulUniforms,
-  dispatch: (p, ctx) => matmulDispatch(NAME, p, ctx),
-};
+  constants: (p) => ({ bits: p.bits, group_size: p.groupSize }),
+  keySuffix: (p) => `.int${p.bits}.g${p.groupSize}`,
+});

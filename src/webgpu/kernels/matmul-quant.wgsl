@@ -15,16 +15,8 @@
 // Bindings: 0 x, 1 wq, 2 scales, 3 bias, 4 residual (read; 3 and 4 are never
 //           read when their override is off), 5 y (write), 6 params (uniform).
 // Dispatch: blocked (ceil(N / 32), ceil(M / 32), 1); matvec (ceil(N / 256), M, 1).
-// The epilogue functions repeat those of matmul.wgsl: a WGSL module cannot
-// import another, and variants are not built by pasting source together.
-
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  batch: u32,
-  w_batch_stride: u32,
-}
+// Preludes: matmul-epilogue (Params, the epilogue and has_bias overrides,
+// TILE, finish, dot4, store_row), with elem = f32.
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> wq: array<u32>;
@@ -36,38 +28,9 @@ struct Params {
 
 override bits: u32 = 8u;
 override group_size: u32 = 32u;
-override epilogue: u32 = 0u;
-override has_bias: bool = false;
 // vec4 chunks per packed word (1 for int8, 2 for int4) and words per group.
 override chunks: u32 = 8u / bits;
 override group_words: u32 = group_size * bits / 32u;
-
-const TILE = 4u;
-
-fn gelu_tanh(v: f32) -> f32 {
-  // Past |u| = 10 tanh is +-1 in f32; clamping avoids inf/inf = NaN in drivers
-  // that build tanh from exponentials.
-  let u = clamp(0.7978845608 * (v + 0.044715 * v * v * v), -10.0, 10.0);
-  return 0.5 * v * (1.0 + tanh(u));
-}
-
-fn silu(v: f32) -> f32 {
-  return v / (1.0 + exp(-v));
-}
-
-fn finish(acc: f32, out_index: u32, col: u32) -> f32 {
-  var v = acc;
-  if (has_bias) {
-    v += bias[col];
-  }
-  switch epilogue {
-    case 1u: { v = gelu_tanh(v); }
-    case 2u: { v = silu(v); }
-    case 3u: { v += residual[out_index]; }
-    default: {}
-  }
-  return v;
-}
 
 // Chunk c of a packed word as 4 signed values: shifting the field to the top
 // of an i32 and arithmetic-shifting it back down sign-extends it.
@@ -118,7 +81,7 @@ fn blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
         let w3 = unpack(q.w, c);
         for (var i = 0u; i < TILE; i++) {
           let xv = x[xr[i] + word * chunks + c];
-          part[i] += vec4(dot(xv, w0), dot(xv, w1), dot(xv, w2), dot(xv, w3));
+          part[i] += dot4(xv, w0, w1, w2, w3);
         }
       }
     }
@@ -127,13 +90,9 @@ fn blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
       acc[i] += part[i] * s;
     }
   }
+  // Quantized W is shared by the batch, which the host folds into M: b is 0.
   for (var i = 0u; i < TILE; i++) {
-    for (var j = 0u; j < TILE; j++) {
-      if (row0 + i < params.m && col0 + j < params.n) {
-        let out_index = (row0 + i) * params.n + col0 + j;
-        y[out_index] = finish(acc[i][j], out_index, col0 + j);
-      }
-    }
+    store_row(row0 + i, col0, 0u, acc[i]);
   }
 }
 
@@ -160,15 +119,10 @@ fn matvec(@builtin(global_invocation_id) gid: vec3<u32>) {
       let q = vec4(wq[wr[0] + word], wq[wr[1] + word], wq[wr[2] + word], wq[wr[3] + word]);
       for (var c = 0u; c < chunks; c++) {
         let xv = x[xr + word * chunks + c];
-        part += vec4(dot(xv, unpack(q.x, c)), dot(xv, unpack(q.y, c)), dot(xv, unpack(q.z, c)), dot(xv, unpack(q.w, c)));
+        part += dot4(xv, unpack(q.x, c), unpack(q.y, c), unpack(q.z, c), unpack(q.w, c));
       }
     }
     acc += part * vec4(scales[sr[0] + g], scales[sr[1] + g], scales[sr[2] + g], scales[sr[3] + g]);
   }
-  for (var j = 0u; j < TILE; j++) {
-    if (col0 + j < params.n) {
-      let out_index = row * params.n + col0 + j;
-      y[out_index] = finish(acc[j], out_index, col0 + j);
-    }
-  }
+  store_row(row, col0, 0u, acc);
 }

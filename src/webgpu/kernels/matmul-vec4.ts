@@ -1,23 +1,16 @@
-import wgsl from './matmul-vec4.wgsl?raw';
+import body from './matmul-vec4.wgsl?raw';
 import { KernelInputError } from '../errors';
-import type { KernelSpec } from '../kernel';
-import {
-  matmulConstants,
-  matmulDispatch,
-  matmulKey,
-  matmulUniforms,
-  validateF32Matmul,
-  type MatmulParams,
-} from './matmul-params';
+import { forwardMatmulSpec, validateF32Matmul } from './matmul-params';
+import { wgslModule } from './wgsl-module';
 
 /**
  * The same product with vec4 loads of X and W, for K a multiple of 4 (every
  * real model width). Variants: blocked and matvec; tiled stages through
  * workgroup memory, where vector loads buy nothing, so it lives in `matmul` only.
  */
-export const matmulVec4: KernelSpec<MatmulParams> = {
+export const matmulVec4 = forwardMatmulSpec({
   name: 'matmul-vec4',
-  wgsl,
+  wgsl: wgslModule({ elem: 'f32', preludes: ['matmul-epilogue'] }, body),
   validate(inputs, outputs, p) {
     validateF32Matmul('matmul-vec4', inputs, outputs, p);
     const shapes = [...inputs, ...outputs].map((t) => t.shape);
@@ -28,9 +21,4 @@ export const matmulVec4: KernelSpec<MatmulParams> = {
       throw new KernelInputError('matmul-vec4', 'has no tiled variant; use the matmul spec', shapes);
     }
   },
-  entryPoint: (p) => p.variant,
-  constants: matmulConstants,
-  pipelineKey: (p) => matmulKey('matmul-vec4', p),
-  uniforms: matmulUniforms,
-  dispatch: (p, ctx) => matmulDispatch('matmul-vec4', p, ctx),
-};
+});

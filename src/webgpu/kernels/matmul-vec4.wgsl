@@ -14,16 +14,8 @@
 // Bindings: 0 x, 1 w (vec4 rows), 2 bias, 3 residual (read; 2 and 3 are never
 //           read when their override is off), 4 y (write), 5 params (uniform).
 // Dispatch: blocked (ceil(N / 32), ceil(M / 32), Bt); matvec (ceil(N / 256), M, Bt).
-// The epilogue functions repeat those of matmul.wgsl: a WGSL module cannot
-// import another, and variants are not built by pasting source together.
-
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  batch: u32,
-  w_batch_stride: u32,
-}
+// Preludes: matmul-epilogue (Params, overrides, TILE, finish, dot4, store_row),
+// with elem = f32.
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
@@ -32,37 +24,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-override epilogue: u32 = 0u;
-override has_bias: bool = false;
-
-const TILE = 4u;
 // Rows of Y per blocked invocation.
 const ROWS = 16u;
-
-fn gelu_tanh(v: f32) -> f32 {
-  // Past |u| = 10 tanh is +-1 in f32; clamping avoids inf/inf = NaN in drivers
-  // that build tanh from exponentials.
-  let u = clamp(0.7978845608 * (v + 0.044715 * v * v * v), -10.0, 10.0);
-  return 0.5 * v * (1.0 + tanh(u));
-}
-
-fn silu(v: f32) -> f32 {
-  return v / (1.0 + exp(-v));
-}
-
-fn finish(acc: f32, out_index: u32, col: u32) -> f32 {
-  var v = acc;
-  if (has_bias) {
-    v += bias[col];
-  }
-  switch epilogue {
-    case 1u: { v = gelu_tanh(v); }
-    case 2u: { v = silu(v); }
-    case 3u: { v += residual[out_index]; }
-    default: {}
-  }
-  return v;
-}
 
 // Vector offsets of 4 rows of W; rows past the edge read the last row and are not stored.
 fn w_rows(col0: u32, b: u32, k4: u32) -> array<u32, 4> {
@@ -95,18 +58,11 @@ fn blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
     let w3 = w[wr[3] + kk];
     for (var i = 0u; i < ROWS; i++) {
       let xv = x[xr[i] + kk];
-      acc[i] += vec4(dot(xv, w0), dot(xv, w1), dot(xv, w2), dot(xv, w3));
+      acc[i] += dot4(xv, w0, w1, w2, w3);
     }
   }
   for (var i = 0u; i < ROWS; i++) {
-    let row = row0 + i;
-    for (var j = 0u; j < TILE; j++) {
-      let col = col0 + j;
-      if (row < params.m && col < params.n) {
-        let out_index = (b * params.m + row) * params.n + col;
-        y[out_index] = finish(acc[i][j], out_index, col);
-      }
-    }
+    store_row(row0 + i, col0, b, acc[i]);
   }
 }
 
@@ -124,13 +80,7 @@ fn matvec(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc = vec4<f32>();
   for (var kk = 0u; kk < k4; kk++) {
     let xv = x[xr + kk];
-    acc += vec4(dot(xv, w[wr[0] + kk]), dot(xv, w[wr[1] + kk]), dot(xv, w[wr[2] + kk]), dot(xv, w[wr[3] + kk]));
+    acc += dot4(xv, w[wr[0] + kk], w[wr[1] + kk], w[wr[2] + kk], w[wr[3] + kk]);
   }
-  for (var j = 0u; j < TILE; j++) {
-    let col = col0 + j;
-    if (col < params.n) {
-      let out_index = (b * params.m + row) * params.n + col;
-      y[out_index] = finish(acc[j], out_index, col);
-    }
-  }
+  store_row(row, col0, b, acc);
 }

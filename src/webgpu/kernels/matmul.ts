@@ -1,13 +1,6 @@
-import wgsl from './matmul.wgsl?raw';
-import type { KernelSpec } from '../kernel';
-import {
-  matmulConstants,
-  matmulDispatch,
-  matmulKey,
-  matmulUniforms,
-  validateF32Matmul,
-  type MatmulParams,
-} from './matmul-params';
+import body from './matmul.wgsl?raw';
+import { forwardMatmulSpec, validateF32Matmul } from './matmul-params';
+import { wgslModule } from './wgsl-module';
 
 export { matmulInputs, type MatmulEpilogue, type MatmulParams, type MatmulVariant } from './matmul-params';
 
@@ -15,13 +8,8 @@ export { matmulInputs, type MatmulEpilogue, type MatmulParams, type MatmulVarian
  * Y = epilogue(X W^T + bias) in f32 for any K; inputs from matmulInputs(x, [w], {bias, residual}).
  * Variants: blocked (register tiles, for CPU-emulated devices), tiled (shared memory, for GPUs), matvec.
  */
-export const matmul: KernelSpec<MatmulParams> = {
+export const matmul = forwardMatmulSpec({
   name: 'matmul',
-  wgsl,
+  wgsl: wgslModule({ elem: 'f32', preludes: ['matmul-epilogue'] }, body),
   validate: (inputs, outputs, p) => validateF32Matmul('matmul', inputs, outputs, p),
-  entryPoint: (p) => p.variant,
-  constants: matmulConstants,
-  pipelineKey: (p) => matmulKey('matmul', p),
-  uniforms: matmulUniforms,
-  dispatch: (p, ctx) => matmulDispatch('matmul', p, ctx),
-};
+});

@@ -1,39 +1,33 @@
-// Matmul, f32, any K: Y[b, m, n] = epilogue(sum_k X[b, m, k] * W[n, k] + bias[n]).
+// Matmul with f32 accumulation, any K, storage f32 or f16:
+// Y[b, m, n] = elem(epilogue(sum_k X[b, m, k] * W[n, k] + bias[n])).
+// One body, two modules: wgslModule declares `alias elem = f32` (spec matmul)
+// or `enable f16; alias elem = f16` (spec matmul-f16, built only for devices
+// with shader-f16). Products of two f16 values are exact in f32, so the only
+// roundings beyond the f32 sum are the inputs' own and the one of Y to elem.
 // Shapes (kernel.ts letters): X [Bt, M, K]; W [N, K] shared by every batch item
 // (w_batch_stride = 0, and the host folds Bt into M) or [Bt, N, K]
-// (w_batch_stride = N * K); bias [N]; residual and Y [Bt, M, N].
+// (w_batch_stride = N * K); bias [N]; residual and Y [Bt, M, N]; f16 operands
+// are tightly packed (two per 32-bit word).
 // Entry points are the variants:
 //   blocked: each invocation keeps a 4x4 tile of Y in registers; no workgroup
 //            memory, no barriers (the fast kind on CPU-emulated WebGPU).
-//   tiled:   8x8 invocations share 32 x 16 slabs of X and W through workgroup
-//            memory (the fast kind on real GPUs).
+//   tiled:   8x8 invocations share 32 x 16 slabs of X and W, widened to f32,
+//            through workgroup memory (the fast kind on real GPUs).
 //   matvec:  each invocation computes 4 adjacent columns of one row (decode).
 // Overrides: epilogue 0 none, 1 gelu (tanh), 2 silu, 3 add residual; has_bias.
 // Bindings: 0 x, 1 w, 2 bias, 3 residual (read; 2 and 3 are never read when
 //           their override is off), 4 y (write), 5 params (uniform).
 // Dispatch: blocked and tiled (ceil(N / 32), ceil(M / 32), Bt);
 //           matvec (ceil(N / 256), M, Bt).
+// Preludes: matmul-epilogue (Params, overrides, TILE, finish, dot4, store_row).
 
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  batch: u32,
-  w_batch_stride: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read> residual: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<elem>;
+@group(0) @binding(1) var<storage, read> w: array<elem>;
+@group(0) @binding(2) var<storage, read> bias: array<elem>;
+@group(0) @binding(3) var<storage, read> residual: array<elem>;
+@group(0) @binding(4) var<storage, read_write> y: array<elem>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-override epilogue: u32 = 0u;
-override has_bias: bool = false;
-
-// Rows and columns of Y per invocation in blocked and tiled.
-const TILE = 4u;
 // K values staged per step in tiled; slab rows are padded to 17 floats so the
 // invocations reading one column of a slab hit different banks.
 const TILE_K = 16u;
@@ -42,51 +36,19 @@ const SLAB_ROWS = 32u;
 var<workgroup> x_slab: array<f32, 544>;
 var<workgroup> w_slab: array<f32, 544>;
 
-fn gelu_tanh(v: f32) -> f32 {
-  // Some drivers compute tanh as a ratio of exponentials that overflows to
-  // NaN; past |u| = 10 tanh is already +-1 in f32.
-  let u = clamp(0.7978845608 * (v + 0.044715 * v * v * v), -10.0, 10.0);
-  return 0.5 * v * (1.0 + tanh(u));
-}
-
-fn silu(v: f32) -> f32 {
-  return v / (1.0 + exp(-v));
-}
-
-fn finish(acc: f32, out_index: u32, col: u32) -> f32 {
-  var v = acc;
-  if (has_bias) {
-    v += bias[col];
-  }
-  switch epilogue {
-    case 1u: { v = gelu_tanh(v); }
-    case 2u: { v = silu(v); }
-    case 3u: { v += residual[out_index]; }
-    default: {}
-  }
-  return v;
-}
-
 fn store_tile(row0: u32, col0: u32, b: u32, acc: array<vec4<f32>, 4>) {
   for (var i = 0u; i < TILE; i++) {
-    let row = row0 + i;
-    for (var j = 0u; j < TILE; j++) {
-      let col = col0 + j;
-      if (row < params.m && col < params.n) {
-        let out_index = (b * params.m + row) * params.n + col;
-        y[out_index] = finish(acc[i][j], out_index, col);
-      }
-    }
+    store_row(row0 + i, col0, b, acc[i]);
   }
 }
 
-// Four consecutive values as one vector, so the inner loops use dot().
+// Four consecutive values as one f32 vector, so the inner loops use dot().
 fn x4(i: u32) -> vec4<f32> {
-  return vec4(x[i], x[i + 1u], x[i + 2u], x[i + 3u]);
+  return vec4<f32>(vec4(x[i], x[i + 1u], x[i + 2u], x[i + 3u]));
 }
 
 fn w4(i: u32) -> vec4<f32> {
-  return vec4(w[i], w[i + 1u], w[i + 2u], w[i + 3u]);
+  return vec4<f32>(vec4(w[i], w[i + 1u], w[i + 2u], w[i + 3u]));
 }
 
 // Row offsets of a tile; rows past the edge read the last row and are not stored.
@@ -120,13 +82,13 @@ fn blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
     let w3 = w4(wr[3] + kk);
     for (var i = 0u; i < TILE; i++) {
       let xv = x4(xr[i] + kk);
-      acc[i] += vec4(dot(xv, w0), dot(xv, w1), dot(xv, w2), dot(xv, w3));
+      acc[i] += dot4(xv, w0, w1, w2, w3);
     }
   }
   for (var kk = k4; kk < params.k; kk++) {
-    let wv = vec4(w[wr[0] + kk], w[wr[1] + kk], w[wr[2] + kk], w[wr[3] + kk]);
+    let wv = vec4<f32>(vec4(w[wr[0] + kk], w[wr[1] + kk], w[wr[2] + kk], w[wr[3] + kk]));
     for (var i = 0u; i < TILE; i++) {
-      acc[i] += x[xr[i] + kk] * wv;
+      acc[i] += f32(x[xr[i] + kk]) * wv;
     }
   }
   store_tile(row0, col0, b, acc);
@@ -155,10 +117,10 @@ fn tiled(
       var xv = 0.0;
       var wv = 0.0;
       if (row_base + r < params.m && kk < params.k) {
-        xv = x[x_base + (row_base + r) * params.k + kk];
+        xv = f32(x[x_base + (row_base + r) * params.k + kk]);
       }
       if (col_base + r < params.n && kk < params.k) {
-        wv = w[w_base + (col_base + r) * params.k + kk];
+        wv = f32(w[w_base + (col_base + r) * params.k + kk]);
       }
       x_slab[r * PITCH + c] = xv;
       w_slab[r * PITCH + c] = wv;
@@ -190,16 +152,10 @@ fn matvec(@builtin(global_invocation_id) gid: vec3<u32>) {
   let k4 = params.k & ~3u;
   for (var kk = 0u; kk < k4; kk += 4u) {
     let xv = x4(xr + kk);
-    acc += vec4(dot(xv, w4(wr[0] + kk)), dot(xv, w4(wr[1] + kk)), dot(xv, w4(wr[2] + kk)), dot(xv, w4(wr[3] + kk)));
+    acc += dot4(xv, w4(wr[0] + kk), w4(wr[1] + kk), w4(wr[2] + kk), w4(wr[3] + kk));
   }
   for (var kk = k4; kk < params.k; kk++) {
-    acc += x[xr + kk] * vec4(w[wr[0] + kk], w[wr[1] + kk], w[wr[2] + kk], w[wr[3] + kk]);
+    acc += f32(x[xr + kk]) * vec4<f32>(vec4(w[wr[0] + kk], w[wr[1] + kk], w[wr[2] + kk], w[wr[3] + kk]));
   }
-  for (var j = 0u; j < TILE; j++) {
-    let col = col0 + j;
-    if (col < params.n) {
-      let out_index = (b * params.m + row) * params.n + col;
-      y[out_index] = finish(acc[j], out_index, col);
-    }
-  }
+  store_row(row, col0, b, acc);
 }

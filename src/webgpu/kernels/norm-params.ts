@@ -1,4 +1,4 @@
-/** What the row-normalisation kernels (rms-norm, layer-norm) share: params, uniforms, checks, grid. */
+/** What the row-normalisation kernels (rms-norm, layer-norm) share: params, uniforms, checks, grids. */
 import { dispatch1d, type KernelContext } from '../kernel';
 import type { Tensor } from '../tensor';
 import { expectParam } from './signature';
@@ -12,6 +12,9 @@ export interface NormParams {
   eps: number;
 }
 
+/** Workgroup size (WG) of rms-norm.wgsl and layer-norm.wgsl. */
+const WORKGROUP = 64;
+
 /** Uniform block {rows: u32, cols: u32, eps: f32} of rms-norm.wgsl and layer-norm.wgsl. */
 export function normUniforms(p: NormParams): ArrayBuffer {
   const data = new ArrayBuffer(12);
@@ -20,9 +23,9 @@ export function normUniforms(p: NormParams): ArrayBuffer {
   return data;
 }
 
-export function checkEps(kernel: string, p: NormParams, inputs: readonly Tensor[]): void {
-  expectParam(kernel, Number.isFinite(p.eps) && p.eps >= 0, `eps must be a finite number >= 0, got ${p.eps}`, inputs);
+export function checkEps(kernel: string, p: NormParams, tensors: readonly Tensor[]): void {
+  expectParam(kernel, Number.isFinite(p.eps) && p.eps >= 0, `eps must be a finite number >= 0, got ${p.eps}`, tensors);
 }
 
-/** One workgroup per row. */
-export const perRow = (p: NormParams, ctx: KernelContext) => dispatch1d(p.rows, ctx);
+/** The parameter gradients run one invocation per channel, summing over rows. */
+export const perChannel = (p: NormParams, ctx: KernelContext) => dispatch1d(Math.ceil(p.cols / WORKGROUP), ctx);

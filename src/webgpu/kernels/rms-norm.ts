@@ -1,76 +1,47 @@
-import wgsl from './rms-norm.wgsl?raw';
-import { dispatch1d, type KernelSpec } from '../kernel';
-import { checkEps, normUniforms as uniforms, perRow, type NormParams } from './norm-params';
-import { expectSignature } from './signature';
+import body from './rms-norm.wgsl?raw';
+import { checkEps, normUniforms, perChannel, type NormParams } from './norm-params';
+import { f32, rowWiseSpec } from './row-wise';
+import { wgslModule } from './wgsl-module';
 
 /** RMSNorm over the last dim; see NormParams. */
 export type RmsNormParams = NormParams;
 
-const WORKGROUP = 64;
+const family = { wgsl: wgslModule({ preludes: ['reductions'] }, body), uniforms: normUniforms };
 
 /** y [N, C] = RMSNorm(x [N, C]) * weight [C]; inputs (x, weight). */
-export const rmsNorm: KernelSpec<RmsNormParams> = {
+export const rmsNorm = rowWiseSpec<RmsNormParams>({
+  ...family,
   name: 'rms-norm',
-  wgsl,
-  validate(inputs, outputs, p) {
-    expectSignature('rms-norm', inputs, outputs, {
-      inputs: [
-        { name: 'x', dtype: 'f32', shape: [p.rows, p.cols] },
-        { name: 'weight', dtype: 'f32', shape: [p.cols] },
-      ],
-      outputs: [{ name: 'y', dtype: 'f32', shape: [p.rows, p.cols] }],
-    });
-    checkEps('rms-norm', p, inputs);
-  },
-  entryPoint: () => 'forward',
-  pipelineKey: () => 'rms-norm.forward',
-  uniforms,
-  dispatch: perRow,
-};
+  entryPoint: 'forward',
+  check: checkEps,
+  operands: (p) => ({ inputs: [f32('x', p.rows, p.cols), f32('weight', p.cols)], outputs: [f32('y', p.rows, p.cols)] }),
+});
 
 /**
  * dx [N, C] and rstd [N] from (x, weight, dy). rstd feeds rmsNormWeightGrad,
  * which runs after this in the same step.
  */
-export const rmsNormBackward: KernelSpec<RmsNormParams> = {
+export const rmsNormBackward = rowWiseSpec<RmsNormParams>({
+  ...family,
   name: 'rms-norm-backward',
-  wgsl,
-  validate(inputs, outputs, p) {
-    expectSignature('rms-norm-backward', inputs, outputs, {
-      inputs: [
-        { name: 'x', dtype: 'f32', shape: [p.rows, p.cols] },
-        { name: 'weight', dtype: 'f32', shape: [p.cols] },
-        { name: 'dy', dtype: 'f32', shape: [p.rows, p.cols] },
-      ],
-      outputs: [
-        { name: 'dx', dtype: 'f32', shape: [p.rows, p.cols] },
-        { name: 'rstd', dtype: 'f32', shape: [p.rows] },
-      ],
-    });
-    checkEps('rms-norm-backward', p, inputs);
-  },
-  entryPoint: () => 'backward_input',
-  pipelineKey: () => 'rms-norm.backward_input',
-  uniforms,
-  dispatch: perRow,
-};
+  entryPoint: 'backward_input',
+  pipelineKey: 'rms-norm.backward_input',
+  check: checkEps,
+  operands: (p) => ({
+    inputs: [f32('x', p.rows, p.cols), f32('weight', p.cols), f32('dy', p.rows, p.cols)],
+    outputs: [f32('dx', p.rows, p.cols), f32('rstd', p.rows)],
+  }),
+});
 
 /** dweight [C] (overwritten) = sum over rows of dy * x * rstd; inputs (x, dy, rstd). */
-export const rmsNormWeightGrad: KernelSpec<RmsNormParams> = {
+export const rmsNormWeightGrad = rowWiseSpec<RmsNormParams>({
+  ...family,
   name: 'rms-norm-weight-grad',
-  wgsl,
-  validate(inputs, outputs, p) {
-    expectSignature('rms-norm-weight-grad', inputs, outputs, {
-      inputs: [
-        { name: 'x', dtype: 'f32', shape: [p.rows, p.cols] },
-        { name: 'dy', dtype: 'f32', shape: [p.rows, p.cols] },
-        { name: 'rstd', dtype: 'f32', shape: [p.rows] },
-      ],
-      outputs: [{ name: 'dweight', dtype: 'f32', shape: [p.cols] }],
-    });
-  },
-  entryPoint: () => 'backward_weight',
-  pipelineKey: () => 'rms-norm.backward_weight',
-  uniforms,
-  dispatch: (p, ctx) => dispatch1d(Math.ceil(p.cols / WORKGROUP), ctx),
-};
+  entryPoint: 'backward_weight',
+  pipelineKey: 'rms-norm.backward_weight',
+  operands: (p) => ({
+    inputs: [f32('x', p.rows, p.cols), f32('dy', p.rows, p.cols), f32('rstd', p.rows)],
+    outputs: [f32('dweight', p.cols)],
+  }),
+  dispatch: perChannel,
+});

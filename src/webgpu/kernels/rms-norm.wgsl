@@ -12,6 +12,7 @@
 // Dispatch: forward and backward_input run one workgroup of 64 per row (N groups,
 // folded into y past the per-dimension limit); backward_weight runs ceil(C / 64)
 // groups of 64, also folded. Both rebuild the flat index from num_workgroups.x.
+// Preludes: reductions (workgroup_sum over vec2<f32>).
 
 struct Params {
   rows: u32,
@@ -20,6 +21,8 @@ struct Params {
 }
 
 const WG: u32 = 64u;
+// One reduction carries two sums where a pass needs both.
+alias reduce_t = vec2<f32>;
 
 // Bindings are numbered per entry point, so resources of different entry
 // points share numbers; no entry point uses two variables with one number.
@@ -37,25 +40,6 @@ const WG: u32 = 64u;
 @group(0) @binding(2) var<storage, read> wgrad_rstd: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dweight: array<f32>;
 @group(0) @binding(4) var<uniform> wgrad_params: Params;
-
-var<workgroup> partial: array<vec2<f32>, WG>;
-
-// Tree sum over the workgroup; every invocation gets the total. Must be
-// called from uniform control flow.
-fn workgroup_sum(lid: u32, v: vec2<f32>) -> vec2<f32> {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) {
-      partial[lid] += partial[lid + s];
-    }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  // A later call overwrites partial; nobody may still be reading it.
-  workgroupBarrier();
-  return total;
-}
 
 @compute @workgroup_size(WG)
 fn forward(

@@ -1,6 +1,6 @@
-import wgsl from './softmax.wgsl?raw';
-import { dispatch1d, type KernelContext, type KernelSpec } from '../kernel';
-import { expectSignature } from './signature';
+import body from './softmax.wgsl?raw';
+import { f32, rowWiseSpec } from './row-wise';
+import { wgslModule } from './wgsl-module';
 
 export interface SoftmaxParams {
   /** N: rows, each softmaxed on its own. */
@@ -9,41 +9,24 @@ export interface SoftmaxParams {
   cols: number;
 }
 
-const uniforms = (p: SoftmaxParams) => new Uint32Array([p.rows, p.cols]).buffer;
-/** One workgroup per row. */
-const perRow = (p: SoftmaxParams, ctx: KernelContext) => dispatch1d(p.rows, ctx);
+const family = {
+  wgsl: wgslModule({ preludes: ['reductions'] }, body),
+  uniforms: (p: SoftmaxParams) => new Uint32Array([p.rows, p.cols]).buffer,
+};
 
 /** y [N, C] = softmax(x [N, C]) over C; inputs (x). */
-export const softmax: KernelSpec<SoftmaxParams> = {
+export const softmax = rowWiseSpec<SoftmaxParams>({
+  ...family,
   name: 'softmax',
-  wgsl,
-  validate(inputs, outputs, p) {
-    expectSignature('softmax', inputs, outputs, {
-      inputs: [{ name: 'x', dtype: 'f32', shape: [p.rows, p.cols] }],
-      outputs: [{ name: 'y', dtype: 'f32', shape: [p.rows, p.cols] }],
-    });
-  },
-  entryPoint: () => 'forward',
-  pipelineKey: () => 'softmax.forward',
-  uniforms,
-  dispatch: perRow,
-};
+  entryPoint: 'forward',
+  operands: (p) => ({ inputs: [f32('x', p.rows, p.cols)], outputs: [f32('y', p.rows, p.cols)] }),
+});
 
 /** dx [N, C] = y * (dy - sum_C(dy * y)); inputs (y, dy), y being the forward's output. */
-export const softmaxBackward: KernelSpec<SoftmaxParams> = {
+export const softmaxBackward = rowWiseSpec<SoftmaxParams>({
+  ...family,
   name: 'softmax-backward',
-  wgsl,
-  validate(inputs, outputs, p) {
-    expectSignature('softmax-backward', inputs, outputs, {
-      inputs: [
-        { name: 'y', dtype: 'f32', shape: [p.rows, p.cols] },
-        { name: 'dy', dtype: 'f32', shape: [p.rows, p.cols] },
-      ],
-      outputs: [{ name: 'dx', dtype: 'f32', shape: [p.rows, p.cols] }],
-    });
-  },
-  entryPoint: () => 'backward',
-  pipelineKey: () => 'softmax.backward',
-  uniforms,
-  dispatch: perRow,
-};
+  entryPoint: 'backward',
+  pipelineKey: 'softmax.backward',
+  operands: (p) => ({ inputs: [f32('y', p.rows, p.cols), f32('dy', p.rows, p.cols)], outputs: [f32('dx', p.rows, p.cols)] }),
+});

@@ -11,6 +11,7 @@
 //   backward  0 y, 1 dy, 2 dx, 3 params
 // Dispatch: one workgroup of 64 per row (N groups, folded into y past the
 // per-dimension limit; the row is rebuilt from num_workgroups.x).
+// Preludes: reductions (workgroup_max and workgroup_sum over f32).
 
 struct Params {
   rows: u32,
@@ -18,6 +19,7 @@ struct Params {
 }
 
 const WG: u32 = 64u;
+alias reduce_t = f32;
 // Starting the running max here rather than at -inf keeps exp(m - m') finite
 // when every value seen so far is -inf.
 const LOWEST: f32 = -3.4028234663852886e38;
@@ -32,39 +34,6 @@ const LOWEST: f32 = -3.4028234663852886e38;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> bwd_params: Params;
-
-var<workgroup> scratch: array<f32, WG>;
-
-// Tree reductions over the workgroup; every invocation gets the result. Must
-// be called from uniform control flow.
-fn workgroup_max(lid: u32, v: f32) -> f32 {
-  scratch[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) {
-      scratch[lid] = max(scratch[lid], scratch[lid + s]);
-    }
-    workgroupBarrier();
-  }
-  let result = scratch[0];
-  // A later call overwrites scratch; nobody may still be reading it.
-  workgroupBarrier();
-  return result;
-}
-
-fn workgroup_sum(lid: u32, v: f32) -> f32 {
-  scratch[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) {
-      scratch[lid] += scratch[lid + s];
-    }
-    workgroupBarrier();
-  }
-  let result = scratch[0];
-  workgroupBarrier();
-  return result;
-}
 
 @compute @workgroup_size(WG)
 fn forward(

@@ -14,6 +14,7 @@
 // Bindings: 0 x (read), 1 values (write), 2 indices (write), 3 params (uniform).
 // Dispatch: N workgroups of 32, folded into y past the per-dimension limit;
 // params.group_stride is the x extent in workgroups.
+// Preludes: ranking (better, NONE marking an empty slot).
 
 struct Params {
   rows: u32,
@@ -24,8 +25,6 @@ struct Params {
 
 const WG: u32 = 32u;
 const MAX_K: u32 = 64u;
-// Marks an empty slot; ranks below every real entry, -inf included.
-const NONE: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> values: array<f32>;
@@ -39,17 +38,6 @@ var<workgroup> list_i: array<u32, WG * MAX_K>;
 // The invocation's own sorted list, and scratch for merges.
 var<private> top_v: array<f32, MAX_K>;
 var<private> top_i: array<u32, MAX_K>;
-
-// Whether (va, ia) ranks before (vb, ib): larger value, then lower index.
-fn better(va: f32, ia: u32, vb: f32, ib: u32) -> bool {
-  if (ia == NONE) {
-    return false;
-  }
-  if (ib == NONE) {
-    return true;
-  }
-  return va > vb || (va == vb && ia < ib);
-}
 
 // Sorted top-k of x[base + j] for j = lid, lid + WG, ... into top_v/top_i.
 fn scan_slice(base: u32, lid: u32) {
