@@ -6,6 +6,7 @@
 import type { PageResult } from '../documents/types';
 import type { OcrBackend } from '../ocr/browser-models';
 import type { AdapterReport } from '../webgpu/device';
+import type { KernelCheckResult } from '../webgpu/verify/run-checks';
 import type { DownloadRequest, ModelListing } from './cache/model-library';
 import type { DownloadProgress } from './cache/progress';
 import type { CachedModel } from './cache/weight-cache';
@@ -47,14 +48,8 @@ export interface SelfTestResult {
   ms: number;
 }
 
-export interface KernelCheckResult {
-  name: string;
-  /** Largest error relative to 1 + |reference|. */
-  maxError: number;
-  tolerance: number;
-  passed: boolean;
-  ms: number;
-}
+/** One row of the GPU check: a registry kernel's case against its CPU twin. */
+export type { KernelCheckResult };
 
 /** A file for the documents job; `bytes` is transferred (Comlink.transfer), not copied. */
 export interface DocumentFile {
@@ -219,7 +214,7 @@ export interface VlmApi {
   info(): Promise<GpuInfo>;
   /** Run one small kernel on seeded data and compare it with its CPU reference. */
   selfTest(n?: number, seed?: number): Promise<SelfTestResult>;
-  /** Run the kernel subset (matmul, attention, a backward) against CPU references. */
+  /** Run every registry kernel's check cases against their CPU references; f16 cases are skipped without shader-f16. */
   kernelChecks(): Promise<KernelCheckResult[]>;
   /**
    * Load a model on an engine; replaces the loaded one. Files come through the

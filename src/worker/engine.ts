@@ -8,6 +8,9 @@ import { acquireGpu, adapterName, type Gpu } from '../webgpu/device';
 import { elementwise } from '../webgpu/kernels/elementwise';
 import { elementwiseRef } from '../webgpu/reference/elementwise';
 import { GpuRuntime } from '../webgpu/runtime';
+import { worstElement } from '../webgpu/verify/compare';
+import { runKernel } from '../webgpu/verify/run-kernel';
+import { TOLERANCE } from '../webgpu/verify/tolerance';
 import type {
   CachedModel,
   ChatImage,
@@ -49,7 +52,7 @@ import { WeightCache } from './cache/weight-cache';
 import { VlmError } from './errors';
 
 /** f32 addition is exact to rounding on both sides; allow one ulp-scale slack. */
-const SELF_TEST_TOLERANCE = 1e-6;
+const SELF_TEST_TOLERANCE = TOLERANCE.f32Exact;
 const SAMPLE = 4;
 
 /** A Comlink proxy returns a promise per call; progress must not wait on the page. */
@@ -89,21 +92,10 @@ export class Engine implements VlmApi {
     const a = rng.floats(n);
     const b = rng.floats(n);
     const t0 = performance.now();
-    const ta = runtime.upload(a, [n], 'selftest.a');
-    const tb = runtime.upload(b, [n], 'selftest.b');
-    const tout = runtime.empty([n], 'f32', 'selftest.out');
-    runtime.write(tout, new Float32Array(n).fill(Number.NaN));
-    runtime.run(elementwise, [ta, tb], [tout], { op: 'add', n });
-    const gpu = await runtime.readF32(tout);
+    const [gpu = new Float32Array()] = await runKernel(runtime, elementwise, [{ data: a, shape: [n] }, { data: b, shape: [n] }], [{ shape: [n] }], { op: 'add', n });
     const ms = performance.now() - t0;
-    for (const t of [ta, tb, tout]) runtime.release(t);
     const cpu = elementwiseRef('add', a, b);
-    let maxAbsError = 0;
-    for (let i = 0; i < n; i++) {
-      const d = Math.abs((gpu[i] as number) - (cpu[i] as number));
-      // NaN (a poisoned element never written) must fail, and NaN > x is false.
-      maxAbsError = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(maxAbsError, d);
-    }
+    const maxAbsError = worstElement(gpu, cpu, 'absolute').absError;
     const head = (x: Float32Array) => Array.from(x.subarray(0, SAMPLE));
     return {
       kernel: 'elementwise.add',
