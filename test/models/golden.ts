@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodePngRaster } from '../../src/data/png';
+import { worstElement } from '../../src/webgpu/verify/compare';
 import type { ChatMessage } from '../../src/models/vlm';
 
 export const MODELS_DIR = fileURLToPath(new URL('../../public/models', import.meta.url));
@@ -47,8 +48,7 @@ export function goldenPixels(golden: Golden): Float32Array {
   return out;
 }
 
+/** The largest |a - b| (NaN or a length mismatch counts as infinite). */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs((a[i] ?? NaN) - (b[i] ?? NaN)));
-  return worst;
+  return worstElement(a, b, 'absolute').absError;
 }

@@ -8,11 +8,11 @@ import { parsePreprocessorConfig, preprocessImage } from '../../src/models/image
 import { NativeLlava } from '../../src/models/native/llava';
 import { SafetensorsFile } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
+import { compareGolden, GOLDEN_LOGITS_REL_TOL } from '../../src/webgpu/verify/golden';
 import { testRuntime } from '../helpers/gpu';
 import { MODEL_DIR, readJson, type Golden } from './golden';
 
 // The native engine on the bundled model, in Node through Dawn, against PyTorch's golden outputs.
-const LOGITS_REL_TOL = 1e-3;
 
 let rt: GpuRuntime;
 const golden = readJson<Golden>('golden.json');
@@ -25,16 +25,6 @@ const pixels = preprocessImage({ ...raster, channels: 3 }, pre).pixels;
 beforeAll(async () => {
   rt = await testRuntime();
 });
-
-function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs((got[i] as number) - (want[i] as number)));
-    den = Math.max(den, Math.abs(want[i] as number));
-  }
-  return num / den;
-}
 
 async function runGolden(model: NativeLlava) {
   const ids = Int32Array.from(golden.inputs.expanded_input_ids);
@@ -57,20 +47,21 @@ describe('native engine on the bundled model', () => {
   it('f32 weights: first-step logits within 1e-3 and the same 24 greedy ids', async () => {
     const model = new NativeLlava(rt, config, file);
     const { first, ids } = await runGolden(model);
-    const slice = first.slice(0, golden.logits.values.length);
-    const err = relError(slice, golden.logits.values);
-    console.log(`native f32: first-step logits relative error ${err.toExponential(2)}`);
-    expect(err).toBeLessThanOrEqual(LOGITS_REL_TOL);
+    const r = compareGolden({ logits: first, ids }, { logits: golden.logits.values, ids: golden.greedy.ids });
+    console.log(`native f32: first-step logits relative error ${r.logitsRelError.toExponential(2)}`);
+    expect(r.logitsRelError).toBeLessThanOrEqual(GOLDEN_LOGITS_REL_TOL);
     const top5 = Array.from(first).map((v, i) => ({ v, i })).sort((a, b) => b.v - a.v).slice(0, 5).map((x) => x.i);
     expect(top5).toEqual(golden.logits.top5.map((t) => t.id));
-    expect(ids).toEqual(golden.greedy.ids);
+    expect(r.greedyIds).toEqual(r.goldenIds);
+    expect(r.match).toBe(true);
   });
 
   it('int8 weights: the same greedy ids (logits error reported)', async () => {
     const model = new NativeLlava(rt, config, file, { dtype: 'int8', groupSize: 32 });
     const { first, ids } = await runGolden(model);
-    const err = relError(first.slice(0, golden.logits.values.length), golden.logits.values);
-    console.log(`native int8: first-step logits relative error ${err.toExponential(2)}`);
-    expect(ids).toEqual(golden.greedy.ids);
+    const r = compareGolden({ logits: first, ids }, { logits: golden.logits.values, ids: golden.greedy.ids });
+    console.log(`native int8: first-step logits relative error ${r.logitsRelError.toExponential(2)}`);
+    expect(r.greedyIds).toEqual(r.goldenIds);
+    expect(r.match).toBe(true);
   });
 });
