@@ -1,3 +1,3 @@
 /** Kernel runs with poisoned outputs (src/webgpu/verify) and the assertion the kernel tests use with them. */
-export { runKernel, type HostTensor, type OutputSpec } from '../../src/webgpu/verify/run-kernel';
+export { poisoned, runKernel, type HostTensor, type OutputSpec } from '../../src/webgpu/verify/run-kernel';
 export { expectClose } from './compare';

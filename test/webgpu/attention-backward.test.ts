@@ -5,6 +5,7 @@ import { attentionBackwardKv, attentionBackwardQ } from '../../src/webgpu/kernel
 import { attentionBackwardRef, attentionRef, type AttentionShape } from '../../src/webgpu/reference/attention';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { expectGradientsMatch } from '../helpers/grad-check';
+import { TOLERANCE } from '../helpers/compare';
 import { testRuntime } from '../helpers/gpu';
 import { expectClose } from '../helpers/kernel-run';
 
@@ -12,9 +13,6 @@ let rt: GpuRuntime;
 beforeAll(async () => {
   rt = await testRuntime();
 });
-
-/** Gradients sum many f32 products over S and the head group. */
-const ATTN_GRAD_F32 = 5e-5;
 
 interface Case extends AttentionParams {
   name: string;
@@ -80,9 +78,9 @@ describe('attention backward', () => {
       rt.run(attentionBackwardKv, [tq, tk, tv, tm, td, outs[1]], [outs[2], outs[3]], c);
       const [dq, , dk, dv] = await Promise.all(outs.map((t) => rt.readF32(t)));
       const want = attentionBackwardRef(q, k, v, c.hasMask ? mask : null, dout, p);
-      expectClose(dq as Float32Array, want.dq, ATTN_GRAD_F32, `${c.name} dq`);
-      expectClose(dk as Float32Array, want.dk, ATTN_GRAD_F32, `${c.name} dk`);
-      expectClose(dv as Float32Array, want.dv, ATTN_GRAD_F32, `${c.name} dv`);
+      expectClose(dq as Float32Array, want.dq, TOLERANCE.f32AttentionGrad, `${c.name} dq`);
+      expectClose(dk as Float32Array, want.dk, TOLERANCE.f32AttentionGrad, `${c.name} dk`);
+      expectClose(dv as Float32Array, want.dv, TOLERANCE.f32AttentionGrad, `${c.name} dv`);
       for (const t of [tq, tk, tv, tm, td, ...outs]) rt.release(t);
     });
   }

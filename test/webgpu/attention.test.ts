@@ -4,6 +4,7 @@ import { KernelInputError } from '../../src/webgpu/errors';
 import { attention, resolveAttention, type AttentionParams, type AttentionVariant } from '../../src/webgpu/kernels/attention';
 import { attentionRef } from '../../src/webgpu/reference/attention';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
+import { TOLERANCE } from '../helpers/compare';
 import { testRuntime } from '../helpers/gpu';
 import { expectClose, runKernel } from '../helpers/kernel-run';
 
@@ -11,9 +12,6 @@ let rt: GpuRuntime;
 beforeAll(async () => {
   rt = await testRuntime();
 });
-
-/** f32 dot products over D plus an exp/normalise: a few ulps times D. */
-const ATTN_F32 = 2e-5;
 
 interface Case extends AttentionParams {
   name: string;
@@ -45,7 +43,7 @@ async function checkCase(runtime: GpuRuntime, c: Case, variant: AttentionVariant
     [{ shape: [p.batch, p.tLen, p.heads, p.headDim] }],
     { ...c, variant },
   );
-  expectClose(o as Float32Array, attentionRef(q, k, v, c.hasMask ? mask : null, p), ATTN_F32, label);
+  expectClose(o as Float32Array, attentionRef(q, k, v, c.hasMask ? mask : null, p), TOLERANCE.f32Attention, label);
 }
 
 const CASES: Case[] = [

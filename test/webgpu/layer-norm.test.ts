@@ -4,11 +4,10 @@ import { KernelInputError } from '../../src/webgpu/errors';
 import { layerNorm, layerNormBackward, layerNormParamGrad, type LayerNormParams } from '../../src/webgpu/kernels/layer-norm';
 import { layerNormBackwardRef, layerNormRef } from '../../src/webgpu/reference/layer-norm';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
-import { numel, type Tensor } from '../../src/webgpu/tensor';
 import { TOLERANCE } from '../helpers/compare';
 import { testRuntime } from '../helpers/gpu';
 import { expectGradientsMatch } from '../helpers/grad-check';
-import { expectClose, runKernel } from '../helpers/kernel-run';
+import { expectClose, poisoned, runKernel } from '../helpers/kernel-run';
 
 let rt: GpuRuntime;
 beforeAll(async () => {
@@ -46,15 +45,10 @@ async function runBackward(p: LayerNormParams, x: Float32Array, weight: Float32A
   const tx = rt.upload(x, [p.rows, p.cols], 'test.x');
   const tw = rt.upload(weight, [p.cols], 'test.weight');
   const tdy = rt.upload(dy, [p.rows, p.cols], 'test.dy');
-  const poisoned = (shape: number[], label: string): Tensor => {
-    const t = rt.empty(shape, 'f32', label);
-    rt.write(t, new Float32Array(numel(shape)).fill(Number.NaN));
-    return t;
-  };
-  const dx = poisoned([p.rows, p.cols], 'test.dx');
-  const stats = poisoned([p.rows, 2], 'test.stats');
-  const dweight = poisoned([p.cols], 'test.dweight');
-  const dbias = poisoned([p.cols], 'test.dbias');
+  const dx = poisoned(rt, [p.rows, p.cols], 'test.dx');
+  const stats = poisoned(rt, [p.rows, 2], 'test.stats');
+  const dweight = poisoned(rt, [p.cols], 'test.dweight');
+  const dbias = poisoned(rt, [p.cols], 'test.dbias');
   rt.run(layerNormBackward, [tx, tw, tdy], [dx, stats], p);
   rt.run(layerNormParamGrad, [tx, tdy, stats], [dweight, dbias], p);
   const got = { dx: await rt.readF32(dx), dweight: await rt.readF32(dweight), dbias: await rt.readF32(dbias) };

@@ -4,11 +4,10 @@ import { KernelInputError } from '../../src/webgpu/errors';
 import { rmsNorm, rmsNormBackward, rmsNormWeightGrad, type RmsNormParams } from '../../src/webgpu/kernels/rms-norm';
 import { rmsNormBackwardRef, rmsNormRef } from '../../src/webgpu/reference/rms-norm';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
-import { numel, type Tensor } from '../../src/webgpu/tensor';
 import { TOLERANCE } from '../helpers/compare';
 import { testRuntime } from '../helpers/gpu';
 import { expectGradientsMatch } from '../helpers/grad-check';
-import { expectClose, runKernel } from '../helpers/kernel-run';
+import { expectClose, poisoned, runKernel } from '../helpers/kernel-run';
 
 let rt: GpuRuntime;
 beforeAll(async () => {
@@ -34,14 +33,9 @@ async function runBackward(p: RmsNormParams, x: Float32Array, weight: Float32Arr
   const tx = rt.upload(x, [p.rows, p.cols], 'test.x');
   const tw = rt.upload(weight, [p.cols], 'test.weight');
   const tdy = rt.upload(dy, [p.rows, p.cols], 'test.dy');
-  const poisoned = (shape: number[], label: string): Tensor => {
-    const t = rt.empty(shape, 'f32', label);
-    rt.write(t, new Float32Array(numel(shape)).fill(Number.NaN));
-    return t;
-  };
-  const dx = poisoned([p.rows, p.cols], 'test.dx');
-  const rstd = poisoned([p.rows], 'test.rstd');
-  const dweight = poisoned([p.cols], 'test.dweight');
+  const dx = poisoned(rt, [p.rows, p.cols], 'test.dx');
+  const rstd = poisoned(rt, [p.rows], 'test.rstd');
+  const dweight = poisoned(rt, [p.cols], 'test.dweight');
   rt.run(rmsNormBackward, [tx, tw, tdy], [dx, rstd], p);
   rt.run(rmsNormWeightGrad, [tx, tdy, rstd], [dweight], p);
   const got = { dx: await rt.readF32(dx), dweight: await rt.readF32(dweight) };

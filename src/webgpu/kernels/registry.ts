@@ -1,7 +1,9 @@
 /**
  * Every kernel spec by name: the one place tools look kernels up (ORT's
- * op-resolve map). A test checks that every .wgsl file in this folder is
- * served by some spec here.
+ * op-resolve map). The GPU check (verify/check-cases.ts) runs each name here
+ * against its CPU twin and its table is typed by KernelName, so a kernel
+ * added here without a check case does not compile. A test checks that every
+ * .wgsl file in this folder is served by some spec here.
  */
 import type { KernelSpec } from '../kernel';
 import { activation, activationBackward, swiglu, swigluBackward } from './activations';

@@ -4,7 +4,7 @@
  * backward kernels (dQ with its saved statistics, then dK and dV from them).
  */
 import { resolveAttention, type AttentionParams, type ResolvedAttention } from '../../kernels/attention';
-import { attentionBackwardKv, attentionBackwardQ } from '../../kernels/attention-backward';
+import { kernels } from '../../kernels/registry';
 import { attentionBackwardRef, attentionRef } from '../../reference/attention';
 import { worstElement, worstOf } from '../compare';
 import { input, kernelCase, type CheckCase } from '../check-case';
@@ -89,8 +89,8 @@ const backwardKv: CheckCase = {
     const dk = poisoned(rt, kvShape(p), 'attention-backward-kv.dk');
     const dv = poisoned(rt, kvShape(p), 'attention-backward-kv.dv');
     try {
-      rt.run(attentionBackwardQ, ins, [dq, stats], BACKWARD);
-      rt.run(attentionBackwardKv, [...ins, stats], [dk, dv], BACKWARD);
+      rt.run(kernels.attentionBackwardQ, ins, [dq, stats], BACKWARD);
+      rt.run(kernels.attentionBackwardKv, [...ins, stats], [dk, dv], BACKWARD);
       const want = attentionBackwardRef(o.q, o.k, o.v, o.mask, o.dout, p);
       return worstOf([worstElement(await rt.readF32(dk), want.dk), worstElement(await rt.readF32(dv), want.dv)]);
     } finally {

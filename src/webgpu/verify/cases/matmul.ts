@@ -4,8 +4,8 @@
  * the backward kernels dX, dW and db.
  */
 import { packF16, unpackF16 } from '../../f16';
-import { matmulF16 } from '../../kernels/matmul-f16';
 import type { MatmulParams } from '../../kernels/matmul-params';
+import { kernels } from '../../kernels/registry';
 import { selectGradVariant, selectMatmulVariant } from '../../kernels/matmul-select';
 import { dequantize, quantize, wordsPerRow, type QuantBits } from '../../quant';
 import { matmulBackwardRef, matmulRef } from '../../reference/matmul';
@@ -77,7 +77,7 @@ function f16Case(c: MatmulCase): CheckCase {
       const y = rt.empty([Math.ceil(count / 2)], 'u32', 'matmul-f16.y');
       rt.write(y, new Uint32Array(Math.ceil(count / 2)).fill(0x7e007e00)); // f16 NaN poison
       try {
-        rt.run(matmulF16, inputs, [y], paramsFor(c, selectMatmulVariant(rt.gpu.report, c.m)));
+        rt.run(kernels.matmulF16, inputs, [y], paramsFor(c, selectMatmulVariant(rt.gpu.report, c.m)));
         const got = unpackF16((await rt.read(y)) as Uint32Array, count);
         return worstElement(got, matmulRef(h.x, h.w, { ...c, bias: c.bias ? h.bias : undefined, residual: h.residual }));
       } finally {
