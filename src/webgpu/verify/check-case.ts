@@ -29,7 +29,8 @@ export interface CheckCase {
   run(rt: GpuRuntime, rng: SeededRandom): Promise<Worst>;
 }
 
-export type ParamsOf<K extends KernelName> = (typeof kernels)[K] extends KernelSpec<infer P> ? P : never;
+/** The params type of a registry kernel (of each, for a union of names). */
+export type ParamsOf<K extends KernelName> = K extends KernelName ? ((typeof kernels)[K] extends KernelSpec<infer P> ? P : never) : never;
 
 export interface KernelCaseSpec<K extends KernelName> {
   kernel: K;

@@ -3,20 +3,13 @@
  * params for a variant, and a run of an f32-input spec with poisoned outputs.
  */
 import type { KernelSpec } from '../kernel';
-import type { MatmulEpilogue, MatmulParams } from '../kernels/matmul-params';
+import type { MatmulParams } from '../kernels/matmul-params';
 import type { GpuRuntime } from '../runtime';
 import type { SeededRandom } from './random';
 import { runKernel, type HostTensor } from './run-kernel';
 
-export interface MatmulCase {
-  m: number;
-  k: number;
-  n: number;
-  batch?: number;
-  wBatched?: boolean;
-  bias?: boolean;
-  epilogue?: MatmulEpilogue;
-}
+/** A matmul's shapes and epilogue: its params without the variant. */
+export type MatmulCase = Omit<MatmulParams, 'variant'>;
 
 export interface MatmulData {
   x: Float32Array;
@@ -47,7 +40,7 @@ export function matmulOperands(c: MatmulCase, rng: SeededRandom): MatmulData {
 }
 
 export function paramsFor(c: MatmulCase, variant: MatmulParams['variant']): MatmulParams {
-  return { variant, m: c.m, k: c.k, n: c.n, batch: c.batch, wBatched: c.wBatched, bias: c.bias, epilogue: c.epilogue };
+  return { ...c, variant };
 }
 
 /** The bias and residual slots as matmulInputs fills them: unused ones carry X. */

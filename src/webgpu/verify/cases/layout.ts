@@ -9,12 +9,41 @@ import { im2colRef } from '../../reference/im2col';
 import { kvAppendRef } from '../../reference/kv-append';
 import { transposeRef } from '../../reference/transpose';
 import { numel } from '../../tensor';
-import { input, kernelCase, type CheckCase } from '../check-case';
+import type { EmbeddingParams } from '../../kernels/embedding';
+import { input, kernelCase, type CheckCase, type Expected } from '../check-case';
 import type { SeededRandom } from '../random';
-import { tolerance } from '../tolerance';
+import type { HostArray } from '../run-kernel';
+import { tolerance, type NamedTolerance } from '../tolerance';
 
 function randomIds(rng: SeededRandom, n: number, vocab: number): Int32Array {
   return Int32Array.from({ length: n }, () => rng.int(0, vocab - 1));
+}
+
+/** Ids [N] and a table [V, C] forward, or ids and dout [N, C] backward. */
+function embeddingCase(
+  kernel: 'embedding' | 'embeddingBackward',
+  p: EmbeddingParams,
+  note: string,
+  bound: NamedTolerance,
+  reference: (ids: HostArray, values: HostArray, p: EmbeddingParams) => Expected,
+): CheckCase {
+  const forward = kernel === 'embedding';
+  const [valueRows, outRows] = forward ? [p.vocab, p.rows] : [p.rows, p.vocab];
+  return kernelCase<'embedding' | 'embeddingBackward'>({
+    kernel,
+    label: `N=${p.rows} V=${p.vocab} C=${p.channels}${note}`,
+    tolerance: bound,
+    seed: (forward ? 100 : 200) + p.rows * 7 + p.vocab,
+    params: p,
+    build: (rng) => ({
+      inputs: [
+        { data: randomIds(rng, p.rows, p.vocab), shape: [p.rows] },
+        { data: rng.floats(valueRows * p.channels, forward ? -2 : -1, forward ? 2 : 1), shape: [valueRows, p.channels] },
+      ],
+      outputs: [{ shape: [outRows, p.channels] }],
+    }),
+    reference: (ins) => [reference(input(ins, 0), input(ins, 1), p)],
+  });
 }
 
 // Pure copies: every element must come through bit for bit, hence f32Exact.
@@ -96,38 +125,12 @@ export const LAYOUT_CASES = {
     }),
   ],
   embedding: [
-    kernelCase({
-      kernel: 'embedding',
-      label: 'N=17 V=130 C=64',
-      tolerance: tolerance('f32Exact'),
-      seed: 100 + 17 * 7 + 130,
-      params: { rows: 17, vocab: 130, channels: 64 },
-      build: (rng, p) => ({
-        inputs: [
-          { data: randomIds(rng, p.rows, p.vocab), shape: [p.rows] },
-          { data: rng.floats(p.vocab * p.channels, -2, 2), shape: [p.vocab, p.channels] },
-        ],
-        outputs: [{ shape: [p.rows, p.channels] }],
-      }),
-      reference: (ins, p) => [embeddingRef(input(ins, 0), input(ins, 1), p.vocab, p.channels)],
-    }),
+    embeddingCase('embedding', { rows: 17, vocab: 130, channels: 64 }, '', tolerance('f32Exact'), (ids, weight, p) => embeddingRef(ids, weight, p.vocab, p.channels)),
   ],
   embeddingBackward: [
-    kernelCase({
-      kernel: 'embeddingBackward',
-      label: 'N=50 V=3 C=13 (many ids per row)',
-      // Up to ~25 ids land on one row here; the f32 sum rounds at each add.
-      tolerance: tolerance('f32Reduction'),
-      seed: 200 + 50 * 7 + 3,
-      params: { rows: 50, vocab: 3, channels: 13 },
-      build: (rng, p) => ({
-        inputs: [
-          { data: randomIds(rng, p.rows, p.vocab), shape: [p.rows] },
-          { data: rng.floats(p.rows * p.channels, -1, 1), shape: [p.rows, p.channels] },
-        ],
-        outputs: [{ shape: [p.vocab, p.channels] }],
-      }),
-      reference: (ins, p) => [embeddingBackwardRef(input(ins, 0), input(ins, 1), p.vocab, p.channels)],
-    }),
+    // Up to ~25 ids land on one row here; the f32 sum rounds at each add.
+    embeddingCase('embeddingBackward', { rows: 50, vocab: 3, channels: 13 }, ' (many ids per row)', tolerance('f32Reduction'), (ids, dout, p) =>
+      embeddingBackwardRef(ids, dout, p.vocab, p.channels),
+    ),
   ],
 } satisfies Record<string, CheckCase[]>;

@@ -5,8 +5,9 @@ import { adamwRef } from '../../reference/adamw';
 import { argmaxRef } from '../../reference/argmax';
 import { crossEntropyBackwardRef, crossEntropyRef } from '../../reference/cross-entropy';
 import { topKRef } from '../../reference/top-k';
-import { input, kernelCase, type CheckCase } from '../check-case';
+import { input, kernelCase, type CheckCase, type Expected } from '../check-case';
 import type { SeededRandom } from '../random';
+import type { HostArray } from '../run-kernel';
 import { tolerance } from '../tolerance';
 
 /** Logits in [-6, 6], every third row shifted by +90 so a naive exp would overflow f32. */
@@ -26,6 +27,32 @@ const ceInputs = (rng: SeededRandom) => [
   { data: shiftedLogits(rng, CE.rows, CE.vocab), shape: [CE.rows, CE.vocab] },
   { data: someIgnoredTargets(rng, CE.rows, CE.vocab), shape: [CE.rows] },
 ];
+
+// The scale of a mean loss: one over the rows that are not ignored (4 of 6 here).
+const CE_SCALE = 1 / 4;
+
+/** Loss or gradient on the same logits and targets; sums of V exps and a log, in f32. */
+function ceCase(
+  kernel: 'crossEntropy' | 'crossEntropyBackward',
+  what: string,
+  seedOffset: number,
+  out: number[],
+  reference: (logits: HostArray, targets: HostArray) => Expected,
+): CheckCase {
+  return kernelCase<'crossEntropy' | 'crossEntropyBackward'>({
+    kernel,
+    label: `N=${CE.rows} V=${CE.vocab}, ${what}`,
+    tolerance: tolerance('f32Reduction'),
+    seed: CE.rows * 131 + CE.vocab + seedOffset,
+    params: { ...CE, scale: CE_SCALE },
+    build: (rng) => {
+      const inputs = ceInputs(rng);
+      if (countTargets(inputs[1]?.data ?? []) * CE_SCALE !== 1) throw new Error('cross-entropy case: the scale no longer matches the counted rows');
+      return { inputs, outputs: [{ shape: out }] };
+    },
+    reference: (ins) => [reference(input(ins, 0), input(ins, 1))],
+  });
+}
 
 const ADAMW: AdamwParams = { shape: [7, 5], lr: 0.05, beta1: 0.8, beta2: 0.95, eps: 1e-6, weightDecay: 0.1, step: 40 };
 
@@ -59,33 +86,9 @@ export const LOSS_CASES = {
       },
     }),
   ],
-  // Sums of V exps and a log, in f32.
-  crossEntropy: [
-    kernelCase({
-      kernel: 'crossEntropy',
-      label: `N=${CE.rows} V=${CE.vocab}, shifted and ignored rows`,
-      tolerance: tolerance('f32Reduction'),
-      seed: 6 * 131 + 65,
-      params: CE,
-      build: (rng, p) => ({ inputs: ceInputs(rng), outputs: [{ shape: [p.rows] }] }),
-      reference: (ins, p) => [crossEntropyRef(input(ins, 0), input(ins, 1), p.vocab)],
-    }),
-  ],
+  crossEntropy: [ceCase('crossEntropy', 'shifted and ignored rows', 0, [CE.rows], (logits, targets) => crossEntropyRef(logits, targets, CE.vocab))],
   crossEntropyBackward: [
-    kernelCase({
-      kernel: 'crossEntropyBackward',
-      label: `N=${CE.rows} V=${CE.vocab}, mean over counted rows`,
-      tolerance: tolerance('f32Reduction'),
-      seed: 6 * 131 + 66,
-      // The scale of a mean loss: one over the rows that are not ignored (4 of 6 here).
-      params: { ...CE, scale: 1 / 4 },
-      build: (rng, p) => {
-        const inputs = ceInputs(rng);
-        if (countTargets(inputs[1]?.data ?? []) !== 1 / p.scale) throw new Error('cross-entropy case: the scale no longer matches the counted rows');
-        return { inputs, outputs: [{ shape: [p.rows, p.vocab] }] };
-      },
-      reference: (ins, p) => [crossEntropyBackwardRef(input(ins, 0), input(ins, 1), p.vocab, p.scale)],
-    }),
+    ceCase('crossEntropyBackward', 'mean over counted rows', 1, [CE.rows, CE.vocab], (logits, targets) => crossEntropyBackwardRef(logits, targets, CE.vocab, CE_SCALE)),
   ],
   adamw: [
     kernelCase({

@@ -92,6 +92,32 @@ const gradVariant = (rt: GpuRuntime) => ({ ...GRAD, variant: selectGradVariant(r
 const gradLabel = `M=${GRAD.m} K=${GRAD.k} N=${GRAD.n}, selected variant`;
 const BIAS_GRAD = { m: 17, n: 33, batch: 2 };
 
+/** dX from (dY, W) or dW from (dY, X): dY [M, N] and one operand in, one gradient out. */
+function gradCase(
+  kernel: 'matmulGradInput' | 'matmulGradWeight',
+  terms: number,
+  operand: number[],
+  out: number[],
+  seed: number,
+  reference: (dy: HostArray, operand: HostArray) => Expected,
+): CheckCase {
+  return kernelCase<'matmulGradInput' | 'matmulGradWeight'>({
+    kernel,
+    label: gradLabel,
+    tolerance: sumTolerance(terms),
+    seed,
+    params: gradVariant,
+    build: (rng) => ({
+      inputs: [
+        { data: rng.floats(GRAD.m * GRAD.n), shape: [GRAD.m, GRAD.n] },
+        { data: rng.floats(operand.reduce((a, b) => a * b, 1)), shape: operand },
+      ],
+      outputs: [{ shape: out }],
+    }),
+    reference: (ins) => [reference(input(ins, 0), input(ins, 1))],
+  });
+}
+
 export const MATMUL_CASES = {
   matmul: [
     f32Case('matmul', { m: 17, k: 64, n: 33, bias: true, epilogue: 'gelu' }, (rt) => selectMatmulVariant(rt.gpu.report, 17), 'selected variant'),
@@ -101,42 +127,9 @@ export const MATMUL_CASES = {
   matmulVec4: [f32Case('matmulVec4', { m: 9, k: 36, n: 13, bias: true, epilogue: 'silu' }, () => 'blocked', 'blocked')],
   matmulQuant: [quantCase({ m: 1, k: 96, n: 40 }, 4, 32), quantCase({ m: 6, k: 64, n: 11, bias: true, epilogue: 'silu' }, 8, 32)],
   matmulF16: [f16Case({ m: 9, k: 36, n: 13, bias: true, epilogue: 'gelu' })],
-  matmulGradInput: [
-    kernelCase({
-      kernel: 'matmulGradInput',
-      label: gradLabel,
-      // dX sums N products per element.
-      tolerance: sumTolerance(GRAD.n),
-      seed: 22,
-      params: gradVariant,
-      build: (rng, p) => ({
-        inputs: [
-          { data: rng.floats(p.m * p.n), shape: [p.m, p.n] },
-          { data: rng.floats(p.n * p.k), shape: [p.n, p.k] },
-        ],
-        outputs: [{ shape: [p.m, p.k] }],
-      }),
-      reference: (ins, p) => [matmulBackwardRef(input(ins, 0), new Float32Array(p.m * p.k), input(ins, 1), p).dx],
-    }),
-  ],
-  matmulGradWeight: [
-    kernelCase({
-      kernel: 'matmulGradWeight',
-      label: gradLabel,
-      // dW sums one product per row of X.
-      tolerance: sumTolerance(GRAD.m),
-      seed: 23,
-      params: gradVariant,
-      build: (rng, p) => ({
-        inputs: [
-          { data: rng.floats(p.m * p.n), shape: [p.m, p.n] },
-          { data: rng.floats(p.m * p.k), shape: [p.m, p.k] },
-        ],
-        outputs: [{ shape: [p.n, p.k] }],
-      }),
-      reference: (ins, p) => [matmulBackwardRef(input(ins, 0), input(ins, 1), new Float32Array(p.n * p.k), p).dw],
-    }),
-  ],
+  // dX sums N products per element; dW sums one per row of X.
+  matmulGradInput: [gradCase('matmulGradInput', GRAD.n, [GRAD.n, GRAD.k], [GRAD.m, GRAD.k], 22, (dy, w) => matmulBackwardRef(dy, new Float32Array(GRAD.m * GRAD.k), w, GRAD).dx)],
+  matmulGradWeight: [gradCase('matmulGradWeight', GRAD.m, [GRAD.m, GRAD.k], [GRAD.n, GRAD.k], 23, (dy, x) => matmulBackwardRef(dy, x, new Float32Array(GRAD.n * GRAD.k), GRAD).dw)],
   matmulBiasGrad: [
     kernelCase({
       kernel: 'matmulBiasGrad',
