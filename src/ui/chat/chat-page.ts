@@ -6,16 +6,16 @@
  * prefix from its KV cache, so only the new part is computed.
  */
 import * as Comlink from 'comlink';
-import type { ChatReply, ImageSize } from '../../worker/api';
+import type { ChatReply } from '../../worker/api';
 import type { VlmClient } from '../../worker/client';
-import { h, setChildren } from '../dom';
-import { attachments } from './attachments';
-import { composer } from './composer';
-import { buildRequest, emptyConversation, imageForAnswer, newId, type AssistantTurn, type Conversation, type UserTurn } from './conversation';
+import { h } from '../dom';
+import { attachments, type Attachments } from './attachments';
+import { composer, type Composer } from './composer';
+import { buildRequest, emptyConversation, newId, type AssistantTurn, type UserTurn } from './conversation';
+import { conversationView, type ChatState, type ConversationView } from './conversation-view';
 import { toTurnError } from './error-text';
 import { HistoryStore } from './history-store';
-import { answerMessage, userMessage, type AnswerView, type ShownImage } from './message-view';
-import { modelPicker } from './model-picker';
+import { modelPicker, type ModelPicker } from './model-picker';
 
 /** Enough for the longest answers the bundled model gives (a grounding of every object); the context caps it anyway. */
 const MAX_NEW_TOKENS = 256;
@@ -26,195 +26,122 @@ export interface ChatPage {
   activate(): void;
 }
 
-/** Everything the view shows; render() draws the DOM from it. */
-interface ChatState {
-  conversation: Conversation;
-  generating: boolean;
-  /** Stop was pressed before the worker was generating: the next token repeats the request. */
-  stopRequested: boolean;
-  showBoxes: boolean;
+/** What every action works on: the state, the parts of the view, the worker and the stored history. */
+interface Chat {
+  api: VlmClient;
+  state: ChatState;
+  view: ConversationView;
+  picker: ModelPicker;
+  input: Composer;
+  images: Attachments;
+  store: HistoryStore;
+  /** The stored conversation being read; a message sent before it is read would be overwritten by it. */
+  history: Promise<void>;
 }
 
-/** A turn on screen, kept while its turn is unchanged so streaming updates it in place. */
-interface TurnView {
-  element: HTMLElement;
-  /** What the element was drawn from: a different key means the turn must be drawn again. */
-  key: string;
-  answer?: AnswerView;
-  /** An answer's text and state as last drawn. */
-  drawn?: string;
+function render(c: Chat): void {
+  c.view.render(c.state);
+  c.input.setGenerating(c.state.generating);
+  c.picker.setBusy(c.state.generating);
 }
 
-export function chatPage(api: VlmClient): ChatPage {
-  const store = new HistoryStore();
-  const state: ChatState = { conversation: emptyConversation(), generating: false, stopRequested: false, showBoxes: true };
-  const urls = new Map<string, string>();
-  let views = new Map<string, TurnView>();
-  let activated = false;
-  let history: Promise<void> = Promise.resolve();
-
-  const picker = modelPicker(api);
-  const list = h('ol', { class: 'messages', 'data-testid': 'chat-messages', 'aria-live': 'polite' });
-  const empty = h('p', { class: 'muted empty', 'data-testid': 'chat-empty' }, 'No messages yet. Attach an image of coloured shapes and ask about it, or use "Where is …?" to find an object.');
-  const images = attachments((m) => input.notice(m));
-  const input = composer(images, {
-    send: (t) => void send(t),
-    stop,
-    clear: () => void clearConversation(),
-    showBoxes: setShowBoxes,
-    groundingQuestion: (p) => api.groundingQuestion(p),
+const save = (c: Chat) =>
+  c.store.save(c.state.conversation).catch((err: unknown) => {
+    c.input.notice(`The conversation could not be saved in this browser's storage (${toTurnError(err).message}); it will not survive a reload.`);
   });
-  const parse = (text: string, size: ImageSize) => api.parseGrounding(text, size);
 
-  const urlOf = (id: string): ShownImage | null => {
-    const file = state.conversation.images.get(id);
-    if (!file) return null;
-    let url = urls.get(id);
-    if (!url) {
-      url = URL.createObjectURL(new Blob([file.bytes], { type: file.type }));
-      urls.set(id, url);
-    }
-    return { url, name: file.name };
-  };
+function stop(c: Chat): void {
+  if (!c.state.generating) return;
+  // The worker may still be decoding images and not yet generating; the next token repeats the request.
+  c.state.stopRequested = true;
+  void c.api.stopChat();
+}
 
-  const scrollToEnd = () => list.lastElementChild?.scrollIntoView({ block: 'nearest' });
+function finishTurn(answer: AssistantTurn, reply: ChatReply): void {
+  answer.text = reply.text;
+  answer.finish = reply.finishReason;
+  answer.stats = { promptTokens: reply.promptTokens, newTokens: reply.newTokens, reusedPositions: reply.reusedPositions, tokensPerSecond: reply.tokensPerSecond, ttftMs: reply.ttftMs };
+}
 
-  function userView(turn: UserTurn): TurnView {
-    const key = `${turn.imageIds.join(',')}|${turn.error?.code ?? ''}`;
-    const old = views.get(turn.id);
-    return old?.key === key ? old : { element: userMessage(turn, turn.imageIds.map(urlOf)), key };
-  }
+function failTurn(c: Chat, user: UserTurn, answer: AssistantTurn, err: unknown): void {
+  const conv = c.state.conversation;
+  user.error = toTurnError(err);
+  conv.turns = conv.turns.filter((t) => t !== answer);
+  // Give the question back to edit and resend; a picture the worker refused is not put back.
+  if (!c.input.text().trim()) c.input.setText(user.text);
+  if (user.error.code !== 'bad-image' && c.images.count() === 0) c.images.restore(user.imageIds.flatMap((id) => conv.images.get(id) ?? []));
+}
 
-  function answerView(turn: AssistantTurn): TurnView {
-    const file = imageForAnswer(state.conversation, turn.id);
-    const key = file?.id ?? '';
-    const drawn = `${turn.finish}|${turn.stats ? 'stats' : ''}|${turn.text}`;
-    const old = views.get(turn.id);
-    if (old?.key === key && old.answer) {
-      // Redrawing an unchanged answer would parse its boxes again in the worker.
-      if (old.drawn !== drawn) old.answer.update(turn);
-      old.answer.setBoxesVisible(state.showBoxes);
-      return { ...old, drawn };
-    }
-    const answer = answerMessage(turn, file ? urlOf(file.id) : null, state.showBoxes, parse);
-    return { element: answer.element, key, answer, drawn };
-  }
+/** Adds the question and an empty answer to the conversation; returns both and the request that asks it. */
+function addTurn(c: Chat, text: string): { user: UserTurn; answer: AssistantTurn; request: ReturnType<typeof buildRequest> } {
+  const conv = c.state.conversation;
+  const files = c.images.take();
+  for (const f of files) conv.images.set(f.id, f);
+  const user: UserTurn = { role: 'user', id: newId('user'), text, imageIds: files.map((f) => f.id) };
+  const answer: AssistantTurn = { role: 'assistant', id: newId('answer'), text: '', finish: 'streaming' };
+  conv.turns.push(user);
+  const request = buildRequest(conv);
+  conv.turns.push(answer);
+  return { user, answer, request };
+}
 
-  function render(s: ChatState): void {
-    const next = new Map<string, TurnView>();
-    for (const t of s.conversation.turns) next.set(t.id, t.role === 'user' ? userView(t) : answerView(t));
-    views = next;
-    setChildren(list, [...next.values()].map((v) => v.element));
-    empty.hidden = s.conversation.turns.length > 0;
-    input.setGenerating(s.generating);
-    picker.setBusy(s.generating);
-  }
-
-  const save = () =>
-    store.save(state.conversation).catch((err: unknown) => {
-      input.notice(`The conversation could not be saved in this browser's storage (${toTurnError(err).message}); it will not survive a reload.`);
+/** Asks the model with the whole conversation; the answer streams into its turn. */
+async function generate(c: Chat, user: UserTurn, answer: AssistantTurn, request: ReturnType<typeof buildRequest>): Promise<void> {
+  const { api, state } = c;
+  try {
+    // A model still loading (the first visit) is waited for; one that failed to load is the worker's 'no-model'.
+    await c.picker.ready();
+    const onText = Comlink.proxy((piece: string) => {
+      answer.text += piece;
+      render(c);
+      if (state.stopRequested) void api.stopChat();
     });
-
-  function stop(): void {
-    if (!state.generating) return;
-    // The worker may still be decoding images and not yet generating; the next token repeats the request.
-    state.stopRequested = true;
-    void api.stopChat();
+    const transfer = request.images.map((i) => i.bytes);
+    finishTurn(answer, await api.chat(Comlink.transfer({ ...request, options: { maxNewTokens: MAX_NEW_TOKENS } }, transfer), onText));
+  } catch (err) {
+    failTurn(c, user, answer, err);
+  } finally {
+    state.generating = false;
+    render(c);
+    c.view.scrollToEnd();
+    void save(c);
   }
+}
 
-  function finishTurn(answer: AssistantTurn, reply: ChatReply): void {
-    answer.text = reply.text;
-    answer.finish = reply.finishReason;
-    answer.stats = { promptTokens: reply.promptTokens, newTokens: reply.newTokens, reusedPositions: reply.reusedPositions, tokensPerSecond: reply.tokensPerSecond, ttftMs: reply.ttftMs };
+async function send(c: Chat, raw: string): Promise<void> {
+  await c.history;
+  const text = raw.trim();
+  if (!text) {
+    c.input.notice(c.images.count() ? 'Type a question about the images first; nothing was sent.' : 'Type a question first, for example "What colour is the circle?"; nothing was sent.');
+    c.input.focus();
+    return;
   }
+  if (c.state.generating) return;
+  c.input.notice(null);
+  const { user, answer, request } = addTurn(c, text);
+  c.input.setText('');
+  c.state.stopRequested = false;
+  c.state.generating = true;
+  render(c);
+  c.view.scrollToEnd();
+  void save(c);
+  await generate(c, user, answer, request);
+}
 
-  function failTurn(user: UserTurn, answer: AssistantTurn, err: unknown): void {
-    const c = state.conversation;
-    user.error = toTurnError(err);
-    c.turns = c.turns.filter((t) => t !== answer);
-    // Give the question back to edit and resend; a picture the worker refused is not put back.
-    if (!input.text().trim()) input.setText(user.text);
-    if (user.error.code !== 'bad-image' && images.count() === 0) images.restore(user.imageIds.flatMap((id) => c.images.get(id) ?? []));
-  }
+async function clearConversation(c: Chat): Promise<void> {
+  if (c.state.generating) return;
+  c.view.forgetImages();
+  c.state.conversation = emptyConversation();
+  render(c);
+  c.input.notice(null);
+  // Focus before the storage round trip: focusing after it would pull the caret
+  // away from whatever the person started typing in meanwhile.
+  c.input.focus();
+  await c.store.clear().catch((err: unknown) => c.input.notice(`Stored history could not be deleted: ${toTurnError(err).message}`));
+}
 
-  /** Adds the question and an empty answer to the conversation; returns both and the request that asks it. */
-  function addTurn(text: string): { user: UserTurn; answer: AssistantTurn; request: ReturnType<typeof buildRequest> } {
-    const c = state.conversation;
-    const files = images.take();
-    for (const f of files) c.images.set(f.id, f);
-    const user: UserTurn = { role: 'user', id: newId('user'), text, imageIds: files.map((f) => f.id) };
-    const answer: AssistantTurn = { role: 'assistant', id: newId('answer'), text: '', finish: 'streaming' };
-    c.turns.push(user);
-    const request = buildRequest(c);
-    c.turns.push(answer);
-    return { user, answer, request };
-  }
-
-  async function send(raw: string): Promise<void> {
-    // A message sent before the stored history is read would be overwritten by it.
-    await history;
-    const text = raw.trim();
-    if (!text) {
-      input.notice(images.count() ? 'Type a question about the images first; nothing was sent.' : 'Type a question first, for example "What colour is the circle?"; nothing was sent.');
-      input.focus();
-      return;
-    }
-    if (state.generating) return;
-    input.notice(null);
-    const { user, answer, request } = addTurn(text);
-    input.setText('');
-    state.stopRequested = false;
-    state.generating = true;
-    render(state);
-    scrollToEnd();
-    void save();
-    try {
-      // A model still loading (the first visit) is waited for; one that failed to load is the worker's 'no-model'.
-      await picker.ready();
-      const onText = Comlink.proxy((piece: string) => {
-        answer.text += piece;
-        render(state);
-        if (state.stopRequested) void api.stopChat();
-      });
-      const transfer = request.images.map((i) => i.bytes);
-      finishTurn(answer, await api.chat(Comlink.transfer({ ...request, options: { maxNewTokens: MAX_NEW_TOKENS } }, transfer), onText));
-    } catch (err) {
-      failTurn(user, answer, err);
-    } finally {
-      state.generating = false;
-      render(state);
-      scrollToEnd();
-      void save();
-    }
-  }
-
-  async function clearConversation(): Promise<void> {
-    if (state.generating) return;
-    for (const u of urls.values()) URL.revokeObjectURL(u);
-    urls.clear();
-    state.conversation = emptyConversation();
-    render(state);
-    input.notice(null);
-    // Focus before the storage round trip: focusing after it would pull the caret
-    // away from whatever the person started typing in meanwhile.
-    input.focus();
-    await store.clear().catch((err: unknown) => input.notice(`Stored history could not be deleted: ${toTurnError(err).message}`));
-  }
-
-  function setShowBoxes(on: boolean): void {
-    state.showBoxes = on;
-    render(state);
-  }
-
-  const element = h(
-    'div',
-    { class: 'chat-page', 'data-testid': 'chat-page' },
-    picker.element,
-    h('section', { class: 'panel conversation', 'aria-label': 'Conversation' }, h('h2', {}, 'Conversation'), empty, list),
-    input.element,
-  );
-
-  // Images can be dropped anywhere on the chat view, not only on the drop zone.
+/** Images can be dropped anywhere on the chat view, not only on the drop zone, and pasted while it is on screen. */
+function acceptImages(element: HTMLElement, images: Attachments): void {
   const hasFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') ?? false;
   element.addEventListener('dragover', (e) => {
     if (!hasFiles(e)) return;
@@ -238,22 +165,39 @@ export function chatPage(api: VlmClient): ChatPage {
     e.preventDefault();
     void images.add(files);
   });
+}
 
-  history = store
+export function chatPage(api: VlmClient): ChatPage {
+  const images = attachments((m) => input.notice(m));
+  const input = composer(images, {
+    send: (t) => void send(c, t),
+    stop: () => stop(c),
+    clear: () => void clearConversation(c),
+    showBoxes: (on) => {
+      c.state.showBoxes = on;
+      render(c);
+    },
+    groundingQuestion: (p) => api.groundingQuestion(p),
+  });
+  const state: ChatState = { conversation: emptyConversation(), generating: false, stopRequested: false, showBoxes: true };
+  const c: Chat = { api, state, view: conversationView(api), picker: modelPicker(api), input, images, store: new HistoryStore(), history: Promise.resolve() };
+  const element = h('div', { class: 'chat-page', 'data-testid': 'chat-page' }, c.picker.element, c.view.element, input.element);
+  acceptImages(element, images);
+  c.history = c.store
     .load()
-    .then((c) => {
-      state.conversation = c;
-      render(state);
+    .then((conv) => {
+      state.conversation = conv;
+      render(c);
     })
     .catch((err: unknown) => input.notice(`Earlier conversations could not be read from this browser's storage (${toTurnError(err).message}).`));
-  render(state);
-
+  render(c);
+  let activated = false;
   return {
     element,
     activate() {
       if (activated) return;
       activated = true;
-      void history.then(() => picker.loadIfNone());
+      void c.history.then(() => c.picker.loadIfNone());
       input.focus();
     },
   };
