@@ -1,8 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import * as Comlink from 'comlink';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_CONTEXT_LINES } from '../../src/data/tasks/document-context';
 import type { ChatReply, ChatRequest } from '../../src/worker/api';
 import { VlmError } from '../../src/worker/errors';
 import { askDocument } from '../../src/worker/jobs/document-question';
+import { wrapEndpoint } from '../../src/worker/client';
+import { Engine } from '../../src/worker/engine';
 
 const reply = (text: string): ChatReply => ({ text, finishReason: 'stop', promptTokens: 1, newTokens: 1, reusedPositions: 0, ttftMs: 0, tokensPerSecond: 0, encodeMs: 0, peakGpuBytes: 0 });
 const promptOf = (r: ChatRequest) => {
@@ -41,5 +44,32 @@ describe('a question about a page, asked in the worker', () => {
     const p = await askDocument(async (req) => (plain.push(req), reply('x')), false, { question: 'Q?', lines, image: null });
     expect(promptOf(plain[0] as ChatRequest)).toBe('Q?');
     expect(p.context).toBeNull();
+  });
+});
+
+describe('the prompts the page asks the worker for, over Comlink', () => {
+  // No GPU: none of these needs one, and the page may ask before a model is loaded.
+  const channel = new MessageChannel();
+  Comlink.expose(new Engine(() => undefined), channel.port1);
+  const api = wrapEndpoint(channel.port2);
+  afterAll(() => {
+    channel.port1.close();
+    channel.port2.close();
+  });
+
+  it('words the grounding question and parses the boxes of an answer', async () => {
+    expect(await api.groundingQuestion('  The Blue  Square? ')).toBe('Locate the blue square.');
+    expect(await api.groundingQuestion(' . ')).toBeNull();
+    const objects = await api.parseGrounding('<ref>red square</ref><box>(100,200),(300,400)</box>', { width: 640, height: 480 });
+    expect(objects).toHaveLength(1);
+    expect(objects[0]?.label).toBe('red square');
+    expect(objects[0]?.box.x1).toBeCloseTo(64, 5);
+    expect(objects[0]?.box.y2).toBeCloseTo(192, 5);
+  });
+
+  it('refuses a document question with no model loaded as no-model', async () => {
+    const err = await api.askDocument({ question: 'Q?', lines: ['a'], image: null }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VlmError);
+    expect((err as VlmError).code).toBe('no-model');
   });
 });
