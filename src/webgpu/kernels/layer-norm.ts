@@ -6,7 +6,7 @@ import { wgslModule } from './wgsl-module';
 /** LayerNorm over the last dim; see NormParams. */
 export type LayerNormParams = NormParams;
 
-const family = { wgsl: wgslModule({ preludes: ['reductions'] }, body), uniforms: normUniforms };
+const family = { wgsl: wgslModule({ preludes: ['row-norm', 'reductions'] }, body), uniforms: normUniforms };
 
 /** y [N, C] = LayerNorm(x [N, C]) * weight [C] + bias [C]; inputs (x, weight, bias). */
 export const layerNorm = rowWiseSpec<LayerNormParams>({

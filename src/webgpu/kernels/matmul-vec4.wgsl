@@ -14,8 +14,8 @@
 // Bindings: 0 x, 1 w (vec4 rows), 2 bias, 3 residual (read; 2 and 3 are never
 //           read when their override is off), 4 y (write), 5 params (uniform).
 // Dispatch: blocked (ceil(N / 32), ceil(M / 32), Bt); matvec (ceil(N / 256), M, Bt).
-// Preludes: matmul-epilogue (Params, overrides, TILE, finish, dot4, store_row),
-// with elem = f32.
+// Preludes: matmul-epilogue (Params, overrides, TILE, finish, w_rows, dot4,
+// store_row), with elem = f32.
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
@@ -26,15 +26,6 @@
 
 // Rows of Y per blocked invocation.
 const ROWS = 16u;
-
-// Vector offsets of 4 rows of W; rows past the edge read the last row and are not stored.
-fn w_rows(col0: u32, b: u32, k4: u32) -> array<u32, 4> {
-  var r: array<u32, 4>;
-  for (var j = 0u; j < TILE; j++) {
-    r[j] = b * (params.w_batch_stride / 4u) + min(col0 + j, params.n - 1u) * k4;
-  }
-  return r;
-}
 
 @compute @workgroup_size(8, 2)
 fn blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -49,7 +40,7 @@ fn blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var i = 0u; i < ROWS; i++) {
     xr[i] = (b * params.m + min(row0 + i, params.m - 1u)) * k4;
   }
-  let wr = w_rows(col0, b, k4);
+  let wr = w_rows(col0, b, 4u);
   var acc: array<vec4<f32>, ROWS>;
   for (var kk = 0u; kk < k4; kk++) {
     let w0 = w[wr[0] + kk];
@@ -76,7 +67,7 @@ fn matvec(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let k4 = params.k / 4u;
   let xr = (b * params.m + row) * k4;
-  let wr = w_rows(col0, b, k4);
+  let wr = w_rows(col0, b, 4u);
   var acc = vec4<f32>();
   for (var kk = 0u; kk < k4; kk++) {
     let xv = x[xr + kk];

@@ -19,7 +19,8 @@
 //           their override is off), 4 y (write), 5 params (uniform).
 // Dispatch: blocked and tiled (ceil(N / 32), ceil(M / 32), Bt);
 //           matvec (ceil(N / 256), M, Bt).
-// Preludes: matmul-epilogue (Params, overrides, TILE, finish, dot4, store_row).
+// Preludes: matmul-epilogue (Params, overrides, TILE, finish, w_rows, dot4,
+// store_row).
 
 @group(0) @binding(0) var<storage, read> x: array<elem>;
 @group(0) @binding(1) var<storage, read> w: array<elem>;
@@ -51,15 +52,6 @@ fn w4(i: u32) -> vec4<f32> {
   return vec4<f32>(vec4(w[i], w[i + 1u], w[i + 2u], w[i + 3u]));
 }
 
-// Row offsets of a tile; rows past the edge read the last row and are not stored.
-fn w_rows(col0: u32, b: u32) -> array<u32, 4> {
-  var r: array<u32, 4>;
-  for (var j = 0u; j < TILE; j++) {
-    r[j] = b * params.w_batch_stride + min(col0 + j, params.n - 1u) * params.k;
-  }
-  return r;
-}
-
 @compute @workgroup_size(8, 8)
 fn blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row0 = gid.y * TILE;
@@ -72,7 +64,7 @@ fn blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var i = 0u; i < TILE; i++) {
     xr[i] = (b * params.m + min(row0 + i, params.m - 1u)) * params.k;
   }
-  let wr = w_rows(col0, b);
+  let wr = w_rows(col0, b, 1u);
   var acc: array<vec4<f32>, 4>;
   let k4 = params.k & ~3u;
   for (var kk = 0u; kk < k4; kk += 4u) {
@@ -147,7 +139,7 @@ fn matvec(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   let xr = (b * params.m + row) * params.k;
-  let wr = w_rows(col0, b);
+  let wr = w_rows(col0, b, 1u);
   var acc = vec4<f32>();
   let k4 = params.k & ~3u;
   for (var kk = 0u; kk < k4; kk += 4u) {

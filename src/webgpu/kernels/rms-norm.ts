@@ -6,7 +6,7 @@ import { wgslModule } from './wgsl-module';
 /** RMSNorm over the last dim; see NormParams. */
 export type RmsNormParams = NormParams;
 
-const family = { wgsl: wgslModule({ preludes: ['reductions'] }, body), uniforms: normUniforms };
+const family = { wgsl: wgslModule({ preludes: ['row-norm', 'reductions'] }, body), uniforms: normUniforms };
 
 /** y [N, C] = RMSNorm(x [N, C]) * weight [C]; inputs (x, weight). */
 export const rmsNorm = rowWiseSpec<RmsNormParams>({

@@ -12,29 +12,13 @@
 // Dispatch: forward and backward_input run one workgroup of 64 per row (N groups,
 // folded into y past the per-dimension limit); backward_weight runs ceil(C / 64)
 // groups of 64, also folded. Both rebuild the flat index from num_workgroups.x.
-// Preludes: reductions (workgroup_sum over vec2<f32>).
+// Preludes: row-norm (Params, WG, bindings x, weight, dy, dx, bwd_params),
+// reductions (workgroup_sum over vec2<f32>).
 
-struct Params {
-  rows: u32,
-  cols: u32,
-  eps: f32,
-}
-
-const WG: u32 = 64u;
-// One reduction carries two sums where a pass needs both.
-alias reduce_t = vec2<f32>;
-
-// Bindings are numbered per entry point, so resources of different entry
-// points share numbers; no entry point uses two variables with one number.
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> weight: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<uniform> fwd_params: Params;
 
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(4) var<storage, read_write> rstd_out: array<f32>;
-@group(0) @binding(5) var<uniform> bwd_params: Params;
 
 @group(0) @binding(1) var<storage, read> wgrad_dy: array<f32>;
 @group(0) @binding(2) var<storage, read> wgrad_rstd: array<f32>;

@@ -16,6 +16,7 @@ import binaryOperands from './preludes/binary-operands.wgsl?raw';
 import matmulEpilogue from './preludes/matmul-epilogue.wgsl?raw';
 import ranking from './preludes/ranking.wgsl?raw';
 import reductions from './preludes/reductions.wgsl?raw';
+import rowNorm from './preludes/row-norm.wgsl?raw';
 
 const PRELUDES = {
   'attention-common': attentionCommon,
@@ -23,6 +24,7 @@ const PRELUDES = {
   'matmul-epilogue': matmulEpilogue,
   ranking,
   reductions,
+  'row-norm': rowNorm,
 } as const;
 
 export type PreludeName = keyof typeof PRELUDES;

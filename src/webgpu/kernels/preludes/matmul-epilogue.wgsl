@@ -1,7 +1,7 @@
 // What the forward matmul modules (matmul.wgsl, matmul-vec4.wgsl,
 // matmul-quant.wgsl) share: the uniform block (matmul-params.ts
-// matmulUniforms), the epilogue overrides, the 4-wide dot step of a register
-// tile, and how a result reaches Y. Accumulation is f32 whatever the storage.
+// matmulUniforms), the epilogue overrides, the W rows and the 4-wide dot step
+// of a register tile, and how a result reaches Y. Accumulation is f32 whatever the storage.
 // Overrides: epilogue 0 none, 1 gelu (tanh), 2 silu, 3 add residual; has_bias.
 // The kernel declares `alias elem` (its storage type, through wgslModule),
 // bias and residual (array<elem>, read; never read while their override is
@@ -44,6 +44,17 @@ fn finish(acc: f32, out_index: u32, col: u32) -> elem {
     default: {}
   }
   return elem(v);
+}
+
+// Offsets of the 4 W rows of a tile starting at column col0, counted in
+// vectors of `width` values (1, or 4 where K is a multiple of 4). Rows past
+// the edge read the last row; store_row drops their results.
+fn w_rows(col0: u32, b: u32, width: u32) -> array<u32, 4> {
+  var r: array<u32, 4>;
+  for (var j = 0u; j < TILE; j++) {
+    r[j] = (b * params.w_batch_stride + min(col0 + j, params.n - 1u) * params.k) / width;
+  }
+  return r;
 }
 
 // One k-step of a register tile: x against each of four W rows.
