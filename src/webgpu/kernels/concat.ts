@@ -35,14 +35,23 @@ export function concatShape(p: ConcatParams): number[] {
   return p.shapeA.map((d, i) => (i === axis ? d + (p.shapeB[i] ?? 0) : d));
 }
 
-function grid(p: ConcatParams, ctx: KernelContext): [number, number, number] {
-  return dispatch1d(Math.ceil(numel(concatShape(p)) / WORKGROUP), ctx);
+/** One run: the params, the output shape, the [outer, size, inner] view and the grid, derived once. */
+interface ConcatRun extends ConcatParams {
+  outShape: number[];
+  view: ReturnType<typeof view>;
+  grid: [number, number, number];
+}
+
+function resolve(p: ConcatParams, ctx: KernelContext): ConcatRun {
+  const outShape = concatShape(p);
+  return { ...p, outShape, view: view(p), grid: dispatch1d(Math.ceil(numel(outShape) / WORKGROUP), ctx) };
 }
 
 /** out = a and b joined along params.axis; every other size must agree. */
-export const concat: KernelSpec<ConcatParams> = {
+export const concat: KernelSpec<ConcatParams, ConcatRun> = {
   name: 'concat',
   wgsl,
+  resolve,
   validate(inputs, outputs, p) {
     const tensors = [...inputs, ...outputs];
     const rank = p.shapeA.length;
@@ -55,15 +64,14 @@ export const concat: KernelSpec<ConcatParams> = {
         { name: 'a', dtype: 'f32', shape: p.shapeA },
         { name: 'b', dtype: 'f32', shape: p.shapeB },
       ],
-      outputs: [{ name: 'out', dtype: 'f32', shape: concatShape(p) }],
+      outputs: [{ name: 'out', dtype: 'f32', shape: p.outShape }],
     });
   },
   entryPoint: () => 'concat',
   pipelineKey: () => 'concat.f32',
-  uniforms(p, ctx) {
-    const [x] = grid(p, ctx);
-    const v = view(p);
-    return new Uint32Array([v.outer, v.sizeA, v.sizeB, v.inner, numel(concatShape(p)), x * WORKGROUP]).buffer;
+  uniforms(p) {
+    const v = p.view;
+    return new Uint32Array([v.outer, v.sizeA, v.sizeB, v.inner, numel(p.outShape), p.grid[0] * WORKGROUP]).buffer;
   },
-  dispatch: (p, ctx) => grid(p, ctx),
+  dispatch: (p) => p.grid,
 };
