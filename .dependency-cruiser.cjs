@@ -4,70 +4,51 @@
  * webgpu), and nothing imports in a circle.
  */
 
-/** Pure modules the page may import directly. Each is data or a pure function with no worker state. */
+/** What the page may import besides the API's types. */
 const PAGE_MAY_IMPORT = [
   // The page's own code.
   '^src/ui/',
-  // The page's handle on the worker: startEngine, the error type it rethrows, and the formatters it re-exports.
+  // The page's handle on the worker: startEngine, the error type it rethrows, and the pure formatters it re-exports.
   '^src/worker/client[.]ts$',
 ];
 
+/** One rule: `from` may not import `to`. Every rule is an error, so lint (and CI) fails on it. */
+const forbid = (name, comment, from, to) => ({ name, severity: 'error', comment, from, to });
+
 module.exports = {
   forbidden: [
-    {
-      name: 'no-circular',
-      severity: 'error',
-      comment:
-        'A cycle works only by hoisting and makes the load order matter; declare the shared piece once in the lower module instead.',
-      from: { path: '^src/' },
-      to: { circular: true },
-    },
-    {
-      name: 'ui-only-through-the-client',
-      severity: 'error',
-      comment:
-        'The page talks to the engine only through the worker client (Comlink) and the API types; anything else it imported would be bundled into the page and run beside the UI instead of in the worker.',
-      from: { path: '^src/ui/' },
-      to: {
-        path: '^src/',
-        pathNot: [...PAGE_MAY_IMPORT, '^src/worker/api[.]ts$'],
-      },
-    },
-    {
-      name: 'ui-api-types-only',
-      severity: 'error',
-      comment: 'api.ts is the contract: the page takes its types, never its values (those live in the worker).',
-      from: { path: '^src/ui/' },
-      to: { path: '^src/worker/api[.]ts$', dependencyTypesNot: ['type-only'] },
-    },
-    {
-      name: 'webgpu-is-the-bottom',
-      severity: 'error',
-      comment: 'src/webgpu (device, tensors, kernels) knows nothing of the models, the worker, the page, the data generator or documents.',
-      from: { path: '^src/webgpu/' },
-      to: { path: '^src/(models|worker|ui|data|documents)/' },
-    },
-    {
-      name: 'models-below-the-worker',
-      severity: 'error',
-      comment: 'Models run in Node tests and in any worker: they never reach up into the worker or the page.',
-      from: { path: '^src/models/' },
-      to: { path: '^src/(worker|ui)/' },
-    },
-    {
-      name: 'worker-below-the-page',
-      severity: 'error',
-      comment: 'The worker has no DOM and no page state: it never imports the UI.',
-      from: { path: '^src/worker/' },
-      to: { path: '^src/ui/' },
-    },
-    {
-      name: 'not-to-unresolvable',
-      severity: 'error',
-      comment: 'An import that resolves to nothing is a typo or a missing dependency.',
-      from: {},
-      to: { couldNotResolve: true },
-    },
+    forbid(
+      'no-circular',
+      'A cycle works only by hoisting and makes the load order matter; declare the shared piece once in the lower module instead.',
+      { path: '^src/' },
+      { circular: true },
+    ),
+    forbid(
+      'ui-only-through-the-client',
+      'The page talks to the engine only through the worker client (Comlink) and the API types; anything else it imported would be bundled into the page and run beside the UI instead of in the worker.',
+      { path: '^src/ui/' },
+      { path: '^src/', pathNot: [...PAGE_MAY_IMPORT, '^src/worker/api[.]ts$'] },
+    ),
+    forbid(
+      'ui-api-types-only',
+      'api.ts is the contract: the page takes its types, never its values (those live in the worker).',
+      { path: '^src/ui/' },
+      { path: '^src/worker/api[.]ts$', dependencyTypesNot: ['type-only'] },
+    ),
+    forbid(
+      'webgpu-is-the-bottom',
+      'src/webgpu (device, tensors, kernels) knows nothing of the models, the worker, the page, the data generator or documents.',
+      { path: '^src/webgpu/' },
+      { path: '^src/(models|worker|ui|data|documents)/' },
+    ),
+    forbid(
+      'models-below-the-worker',
+      'Models run in Node tests and in any worker: they never reach up into the worker or the page.',
+      { path: '^src/models/' },
+      { path: '^src/(worker|ui)/' },
+    ),
+    forbid('worker-below-the-page', 'The worker has no DOM and no page state: it never imports the UI.', { path: '^src/worker/' }, { path: '^src/ui/' }),
+    forbid('not-to-unresolvable', 'An import that resolves to nothing is a typo or a missing dependency.', {}, { couldNotResolve: true }),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
@@ -77,6 +58,5 @@ module.exports = {
     // Resolve as Vite does: `exports` subpaths (onnxruntime-web/webgpu) by their browser entries;
     // `./kernel.wgsl?raw` resolves to the .wgsl file itself (the query is Vite's).
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.json'], exportsFields: ['exports'], conditionNames: ['import', 'browser', 'default'] },
-    reporterOptions: { text: { highlightFocused: true } },
   },
 };
