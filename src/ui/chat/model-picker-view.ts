@@ -56,6 +56,20 @@ function renderOptions(el: HTMLSelectElement, listings: readonly ModelListing[])
   el.dataset.listed = String(ordered.length);
 }
 
+/** A repo not in the zoo (a llava-layout export) and another hub root (a mirror, a local server). */
+function hubSource() {
+  const hubId = h('input', { type: 'text', 'data-testid': 'hub-model-id', placeholder: 'org/name', spellcheck: 'false', autocomplete: 'off' });
+  const hubUrl = h('input', { type: 'url', 'data-testid': 'hub-url', value: DEFAULT_HUB, spellcheck: 'false', autocomplete: 'off' });
+  const download = h('button', { type: 'button', 'data-testid': 'download-model', title: 'Fetch the files into this browser without loading the model' }, 'Download only');
+  const hub = h(
+    'details',
+    { class: 'hub-source', 'data-testid': 'hub-source' },
+    h('summary', {}, 'Another hub repository'),
+    h('div', { class: 'picker-row' }, h('label', { class: 'field' }, h('span', {}, 'Repository (overrides the list)'), hubId), h('label', { class: 'field' }, h('span', {}, 'Hub'), hubUrl), download),
+  );
+  return { hub, hubId, hubUrl, download };
+}
+
 export type PickerView = ReturnType<typeof pickerView>;
 
 export function pickerView(cachedModels: HTMLElement) {
@@ -74,16 +88,7 @@ export function pickerView(cachedModels: HTMLElement) {
     DTYPES.map((d) => [d, d === 'f32' ? 'f32 (exact)' : `${d} (quantized at load)`]),
   );
   const load = h('button', { type: 'button', 'data-testid': 'load-model' }, 'Load');
-  // A repo not in the zoo (a llava-layout export) and another hub root (a mirror, a local server).
-  const hubId = h('input', { type: 'text', 'data-testid': 'hub-model-id', placeholder: 'org/name', spellcheck: 'false', autocomplete: 'off' });
-  const hubUrl = h('input', { type: 'url', 'data-testid': 'hub-url', value: DEFAULT_HUB, spellcheck: 'false', autocomplete: 'off' });
-  const download = h('button', { type: 'button', 'data-testid': 'download-model', title: 'Fetch the files into this browser without loading the model' }, 'Download only');
-  const hub = h(
-    'details',
-    { class: 'hub-source', 'data-testid': 'hub-source' },
-    h('summary', {}, 'Another hub repository'),
-    h('div', { class: 'picker-row' }, h('label', { class: 'field' }, h('span', {}, 'Repository (overrides the list)'), hubId), h('label', { class: 'field' }, h('span', {}, 'Hub'), hubUrl), download),
-  );
+  const { hub, hubId, hubUrl, download } = hubSource();
   const progress = h('progress', { class: 'model-progress', 'data-testid': 'model-progress', hidden: '', 'aria-label': 'Loading the model' });
   const status = h('p', { class: 'model-status', 'data-testid': 'model-status', 'data-state': 'idle', role: 'status' }, 'No model loaded yet.');
   const element = h(

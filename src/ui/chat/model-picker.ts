@@ -11,10 +11,8 @@ import * as Comlink from 'comlink';
 import type { DownloadProgress, LoadedModel, LoadModelOptions, ZooEngine } from '../../worker/api';
 import { describeProgress, requestPersistentStorage, type VlmClient } from '../../worker/client';
 import { describeError, toTurnError } from './error-text';
-import { cachedModelsView } from './model-catalog';
-import { describeLoaded, ENGINE_LABELS, pickerView, type PickerState } from './model-picker-view';
-
-export { ENGINE_LABELS, MODEL_CHOICES, type ModelChoice } from './model-picker-view';
+import { cachedModelsView, type CachedModelsView } from './model-catalog';
+import { describeLoaded, ENGINE_LABELS, pickerView, type PickerState, type PickerView } from './model-picker-view';
 
 export interface LoadProgress {
   /** 0..1, or null while the amount of work is unknown (the bar is then indeterminate). */
@@ -58,138 +56,154 @@ function failureStatus(what: string, err: unknown): PickerState['status'] {
   return { state: 'error', text: `${what} did not load. ${e.headline} ${detail} ${e.advice}`, code: error.code };
 }
 
+/** What every action works on: the state, the view, and the one job (load or download) running. */
+interface Picker {
+  api: VlmClient;
+  loader: ModelLoader;
+  state: PickerState;
+  view: PickerView;
+  cached: CachedModelsView;
+  pending: Promise<LoadedModel | null> | null;
+}
+
+const render = (p: Picker) => p.view.render(p.state);
+
+/** The zoo with cached marks; the bundled model stays first and is the default. */
+async function refreshList(p: Picker): Promise<void> {
+  try {
+    p.state.listings = await p.api.listModels();
+  } catch {
+    return; // The bundled choice stays; the list is a convenience, not needed to chat.
+  }
+  render(p);
+}
+
+/** Bytes are moving, so a download started: ask now that the browser keep what lands. */
+function askToPersist(p: Picker): void {
+  void requestPersistentStorage().then((kept) => {
+    p.state.persisted = kept;
+    render(p);
+  });
+}
+
+/** Runs a load or download with the bar and the status line; the job returns the line to show when it is done. */
+async function run(p: Picker, what: string, job: (onProgress: (progress: LoadProgress) => void) => Promise<string>): Promise<boolean> {
+  const { state } = p;
+  const t0 = performance.now();
+  state.progress = { fraction: null };
+  // Until a loader reports what it is doing (bytes downloaded), the elapsed time shows it is alive.
+  let reported: string | null = null;
+  let asked = false;
+  const show = () => {
+    state.status = { state: 'loading', text: `Loading ${what}… ${reported ?? `${((performance.now() - t0) / 1000).toFixed(1)} s`}` };
+    render(p);
+  };
+  state.status = { state: 'loading', text: `Loading ${what}…` };
+  render(p);
+  const onProgress = (lp: LoadProgress) => {
+    state.progress = { fraction: lp.fraction, bytes: lp.bytes ?? state.progress?.bytes };
+    if (lp.bytes !== undefined && !asked) {
+      asked = true;
+      askToPersist(p);
+    }
+    reported = lp.text ?? reported;
+    show();
+  };
+  const ticker = setInterval(show, 250);
+  try {
+    state.status = { state: 'ready', text: await job(onProgress) };
+    return true;
+  } catch (err) {
+    state.status = failureStatus(what, err);
+    return false;
+  } finally {
+    clearInterval(ticker);
+    state.progress = null;
+    render(p);
+    void refreshList(p);
+    void p.cached.refresh();
+  }
+}
+
+/** One job at a time: the controls are disabled until it ends. */
+function start(p: Picker, job: () => Promise<LoadedModel | null>): Promise<LoadedModel | null> {
+  const running = job().finally(() => {
+    if (p.pending === running) p.pending = null;
+    p.state.working = p.pending !== null;
+    render(p);
+  });
+  p.pending = running;
+  p.state.working = true;
+  render(p);
+  return running;
+}
+
+function startLoad(p: Picker, id: string, options: LoadModelOptions): Promise<LoadedModel | null> {
+  return start(p, async () => {
+    const what = `${id} on ${ENGINE_LABELS[options.engine]}${options.engine === 'native' ? ` (${options.dtype ?? 'f32'})` : ''}`;
+    let result: LoadedModel | null = null;
+    await run(p, what, async (onProgress) => {
+      result = await p.loader(id, options, onProgress);
+      return `Loaded: ${describeLoaded(result)}`;
+    });
+    p.state.loaded = result;
+    return result;
+  });
+}
+
+/** Fetches the named model's files without loading it; the loaded model stays. */
+function startDownload(p: Picker, id: string, options: LoadModelOptions): Promise<LoadedModel | null> {
+  const listing = p.state.listings?.find((m) => m.id === id);
+  // The engine picked above when the model has files for it; otherwise the model's own default.
+  const engineChoice: ZooEngine | undefined = !listing || listing.engines.some((c) => c.engine === options.engine) ? options.engine : undefined;
+  return start(p, async () => {
+    await run(p, `${id} (download)`, async (onProgress) => {
+      const m = await p.api.downloadModel(
+        id,
+        { ...(engineChoice ? { engine: engineChoice } : {}), ...(options.hubUrl ? { hubUrl: options.hubUrl } : {}) },
+        Comlink.proxy((dp: DownloadProgress) => onProgress(toLoadProgress(dp))),
+      );
+      const loaded = p.state.loaded;
+      return `Downloaded ${m.id}: ${m.files} files cached. ${loaded ? `Still loaded: ${describeLoaded(loaded)}` : 'Press Load to use it.'}`;
+    });
+    return p.state.loaded;
+  });
+}
+
+async function loadIfNone(p: Picker): Promise<LoadedModel | null> {
+  if (p.pending) return p.pending;
+  // A model loaded earlier in this worker (another view, the console) is adopted, not reloaded.
+  const current = await p.api.loadedModel().catch(() => null);
+  if (!current) return startLoad(p, p.view.listed(), p.view.chosen());
+  p.state.loaded = current;
+  p.view.adopt(current);
+  p.state.status = { state: 'ready', text: `Loaded: ${describeLoaded(current)}` };
+  render(p);
+  return current;
+}
+
 export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(api)): ModelPicker {
   const state: PickerState = { listings: null, loaded: null, working: false, busy: false, status: { state: 'idle', text: 'No model loaded yet.' }, progress: null, persisted: null };
-  let pending: Promise<LoadedModel | null> | null = null;
   const cached = cachedModelsView(
     () => api.cacheList(),
     (id) => api.cacheDelete(id),
-    () => void refreshList(),
+    () => void refreshList(p),
   );
-  const view = pickerView(cached.element);
-  const render = () => view.render(state);
-
-  /** The zoo with cached marks; the bundled model stays first and is the default. */
-  async function refreshList(): Promise<void> {
-    try {
-      state.listings = await api.listModels();
-    } catch {
-      return; // The bundled choice stays; the list is a convenience, not needed to chat.
-    }
-    render();
-  }
-
-  /** Bytes are moving, so a download started: ask now that the browser keep what lands. */
-  function askToPersist(): void {
-    void requestPersistentStorage().then((kept) => {
-      state.persisted = kept;
-      render();
-    });
-  }
-
-  async function run(what: string, job: (onProgress: (p: LoadProgress) => void) => Promise<string>): Promise<boolean> {
-    const t0 = performance.now();
-    state.progress = { fraction: null };
-    // Until a loader reports what it is doing (bytes downloaded), the elapsed time shows it is alive.
-    let reported: string | null = null;
-    let asked = false;
-    const show = () => {
-      state.status = { state: 'loading', text: `Loading ${what}… ${reported ?? `${((performance.now() - t0) / 1000).toFixed(1)} s`}` };
-      render();
-    };
-    state.status = { state: 'loading', text: `Loading ${what}…` };
-    render();
-    const onProgress = (p: LoadProgress) => {
-      state.progress = { fraction: p.fraction, bytes: p.bytes ?? state.progress?.bytes };
-      if (p.bytes !== undefined && !asked) {
-        asked = true;
-        askToPersist();
-      }
-      reported = p.text ?? reported;
-      show();
-    };
-    const ticker = setInterval(show, 250);
-    try {
-      state.status = { state: 'ready', text: await job(onProgress) };
-      return true;
-    } catch (err) {
-      state.status = failureStatus(what, err);
-      return false;
-    } finally {
-      clearInterval(ticker);
-      state.progress = null;
-      render();
-      void refreshList();
-      void cached.refresh();
-    }
-  }
-
-  function start(job: () => Promise<LoadedModel | null>): Promise<LoadedModel | null> {
-    const p = job().finally(() => {
-      if (pending === p) pending = null;
-      state.working = pending !== null;
-      render();
-    });
-    pending = p;
-    state.working = true;
-    render();
-    return p;
-  }
-
-  const startLoad = (id: string, options: LoadModelOptions) =>
-    start(async () => {
-      const what = `${id} on ${ENGINE_LABELS[options.engine]}${options.engine === 'native' ? ` (${options.dtype ?? 'f32'})` : ''}`;
-      let result: LoadedModel | null = null;
-      await run(what, async (onProgress) => {
-        result = await loader(id, options, onProgress);
-        return `Loaded: ${describeLoaded(result)}`;
-      });
-      state.loaded = result;
-      return result;
-    });
-
-  /** Fetches the named model's files without loading it; the loaded model stays. */
-  const startDownload = (id: string, options: LoadModelOptions) => {
-    const listing = state.listings?.find((m) => m.id === id);
-    // The engine picked above when the model has files for it; otherwise the model's own default.
-    const engineChoice: ZooEngine | undefined = !listing || listing.engines.some((c) => c.engine === options.engine) ? options.engine : undefined;
-    return start(async () => {
-      await run(`${id} (download)`, async (onProgress) => {
-        const m = await api.downloadModel(
-          id,
-          { ...(engineChoice ? { engine: engineChoice } : {}), ...(options.hubUrl ? { hubUrl: options.hubUrl } : {}) },
-          Comlink.proxy((p: DownloadProgress) => onProgress(toLoadProgress(p))),
-        );
-        return `Downloaded ${m.id}: ${m.files} files cached. ${state.loaded ? `Still loaded: ${describeLoaded(state.loaded)}` : 'Press Load to use it.'}`;
-      });
-      return state.loaded;
-    });
-  };
-
-  view.controls.engine.addEventListener('change', render);
-  view.controls.load.addEventListener('click', () => void startLoad(view.target(), view.chosen()));
-  view.controls.download.addEventListener('click', () => void startDownload(view.target(), view.chosen()));
-  render();
-  void refreshList();
+  const p: Picker = { api, loader, state, view: pickerView(cached.element), cached, pending: null };
+  const { engine, load, download } = p.view.controls;
+  engine.addEventListener('change', () => render(p));
+  load.addEventListener('click', () => void startLoad(p, p.view.target(), p.view.chosen()));
+  download.addEventListener('click', () => void startDownload(p, p.view.target(), p.view.chosen()));
+  render(p);
+  void refreshList(p);
   void cached.refresh();
-
   return {
-    element: view.element,
-    async loadIfNone() {
-      if (pending) return pending;
-      // A model loaded earlier in this worker (another view, the console) is adopted, not reloaded.
-      const current = await api.loadedModel().catch(() => null);
-      if (!current) return startLoad(view.listed(), view.chosen());
-      state.loaded = current;
-      view.adopt(current);
-      state.status = { state: 'ready', text: `Loaded: ${describeLoaded(current)}` };
-      render();
-      return current;
-    },
-    ready: () => pending ?? Promise.resolve(state.loaded),
-    setBusy(b) {
-      state.busy = b;
-      render();
+    element: p.view.element,
+    loadIfNone: () => loadIfNone(p),
+    ready: () => p.pending ?? Promise.resolve(state.loaded),
+    setBusy(busy) {
+      state.busy = busy;
+      render(p);
     },
   };
 }
