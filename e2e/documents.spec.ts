@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { characterErrorRate } from '../src/bench/cer';
+import { characterErrorRate } from '../src/eval/cer';
 import { makeDocument, openDocuments, pick } from './documents-helpers';
 
 test('a PDF without a text layer is OCR-read: lines, overlay search, dates and exports', async ({ page }) => {

@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import { startEngine } from '../worker/client';
 import type { DocumentResult, OcrDocumentOptions } from '../worker/api';
-import { characterErrorRate } from './cer';
+import { characterErrorRate } from '../eval/cer';
 import { type PageStyle, canvasPng, corruptPdf, drawPage, encryptedPdf, formLines, imagePdf, PAGE_STYLES, pageLines, repeatedImagePdf, textPdf } from './test-documents';
 
 const { api } = startEngine();
