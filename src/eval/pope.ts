@@ -63,15 +63,14 @@ const ratio = (num: number, den: number): number => (den === 0 ? 0 : num / den);
 
 export function popeMetrics(c: ConfusionCounts): PopeMetrics {
   const n = c.tp + c.fp + c.tn + c.fn;
-  const precision = ratio(c.tp, c.tp + c.fp);
-  const recall = ratio(c.tp, c.tp + c.fn);
   return {
     ...c,
     n,
     accuracy: ratio(c.tp + c.tn, n),
-    precision,
-    recall,
-    f1: ratio(2 * precision * recall, precision + recall),
+    precision: ratio(c.tp, c.tp + c.fp),
+    recall: ratio(c.tp, c.tp + c.fn),
+    // 2PR / (P + R) written in counts: the same number, with no 0/0 when tp = 0, and bit for bit eval.py's Tally.
+    f1: ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn),
     yesRatio: ratio(c.tp + c.fp, n),
   };
 }
