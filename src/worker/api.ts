@@ -13,6 +13,8 @@ import type { CachedModel } from './cache/weight-cache';
 import type { EngineKind } from '../models/engine';
 import type { WeightDType } from '../models/native/weights';
 import type { ChatMessage } from '../models/vlm';
+import type { SamplingOptions } from '../models/generation';
+import type { GoldenComparison } from '../webgpu/verify/golden';
 
 export type { PageResult, PageSource, TextLine } from '../documents/types';
 import type { AnswerLines } from '../documents/answer-lines';
@@ -124,14 +126,8 @@ export type ChatImage =
   | { width: number; height: number; data: Uint8Array | Uint8ClampedArray }
   | { bytes: ArrayBuffer; type: string; name?: string };
 
-export interface SamplingRequest {
-  maxNewTokens?: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
-  seed?: number;
-}
+/** The generation options the page may set; the stop tokens are the model's, chosen in the worker. */
+export type SamplingRequest = Partial<Omit<SamplingOptions, 'stopTokenIds'>>;
 
 export interface ChatRequest {
   messages: ChatMessage[];
@@ -184,14 +180,10 @@ export interface DocumentAnswer {
   found: AnswerLines;
 }
 
-export interface GoldenCheckResult {
+/** The golden comparison (logits error, greedy ids, match) for one engine and weight type. */
+export interface GoldenCheckResult extends GoldenComparison {
   engine: EngineKind;
   dtype: WeightDType;
-  /** max |ours - torch| / max |torch| over golden.json's logits slice. */
-  logitsRelError: number;
-  greedyIds: number[];
-  goldenIds: number[];
-  match: boolean;
 }
 
 export interface EvalQuestionsRequest {
