@@ -15,6 +15,7 @@ import type { WeightDType } from '../models/native/weights';
 import type { ChatMessage } from '../models/vlm';
 import type { SamplingOptions } from '../models/generation';
 import type { GoldenComparison } from '../webgpu/verify/golden';
+import type { TaskScore } from '../eval/score-records';
 
 export type { PageResult, PageSource, TextLine } from '../documents/types';
 import type { AnswerLines } from '../documents/answer-lines';
@@ -198,7 +199,10 @@ export interface EvalQuestionsReply {
   seed: number;
   /** Exact-match accuracy over all questions. */
   accuracy: number;
-  results: { task: string; question: string; expected: string; answer: string; correct: boolean }[];
+  /** Per question, in the split's order; `id` is the record id eval.py's answers file uses. */
+  results: { id: string; task: string; question: string; expected: string; answer: string; correct: boolean; parsed: string; score: number }[];
+  /** Per task, by eval.py's metric for it (POPE F1, exact match, boxes at IoU > 0.5, CER): its Tally's numbers. */
+  scores: Record<string, TaskScore>;
 }
 
 export interface VlmApi {

@@ -10,6 +10,7 @@ import { isTaskName, type TaskName } from '../../data/tasks/registry';
 import type { Sample } from '../../data/tasks/types';
 import type { ChatImage, ChatMessage, EvalQuestionsReply, EvalQuestionsRequest, VlmApi } from '../api';
 import { VlmError } from '../errors';
+import { RecordScorer } from '../../eval/score-records';
 
 const IMAGE_LINE = /<image>\n?/g;
 
@@ -49,12 +50,15 @@ export async function evalQuestions(api: Pick<VlmApi, 'chat'>, request: EvalQues
   if (!Number.isInteger(request.count) || request.count < 1) throw new VlmError('bad-input', `count must be a positive integer, got ${request.count}`);
   const samples = [...generateSplit({ ...DEFAULT_TASK_OPTIONS, seed: request.seed, count: request.count, tasks: tasks as TaskName[] })];
   const results: EvalQuestionsReply['results'] = [];
+  const scorer = new RecordScorer();
   for (const sample of samples) {
     const { messages, expected } = firstQuestion(sample);
     const reply = await api.chat({ messages, images: sample.images.map((i) => toChatImage(i.raster)), options: { maxNewTokens: EVAL_MAX_NEW_TOKENS } });
     const answer = reply.text.trim();
-    results.push({ task: sample.task, question: (messages[0]?.content as { text?: string }[])[0]?.text ?? '', expected, answer, correct: answer === expected });
+    const { parsed, score } = scorer.add({ task: sample.task, pred: answer, gold: expected });
+    const question = (messages[0]?.content as { text?: string }[])[0]?.text ?? '';
+    results.push({ id: sample.id, task: sample.task, question, expected, answer, correct: answer === expected, parsed, score });
     onProgress?.(results.length, samples.length);
   }
-  return { seed: request.seed, accuracy: results.filter((r) => r.correct).length / results.length, results };
+  return { seed: request.seed, accuracy: results.filter((r) => r.correct).length / results.length, results, scores: scorer.scores() };
 }
