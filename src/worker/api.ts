@@ -32,6 +32,8 @@ export type { EngineKind } from '../models/engine';
 export type { WeightDType } from '../models/native/weights';
 export type { ChatMessage, ChatPart } from '../models/vlm';
 export type { ApiError, ErrorCode } from './errors';
+import type { EvaluationEvent, EvaluationRequest, EvaluationResult, ReadImage } from './jobs/evaluate-types';
+export type * from './jobs/evaluate-types';
 
 export interface GpuInfo {
   report: AdapterReport;
@@ -254,6 +256,20 @@ export interface VlmApi {
   unloadModel(): Promise<void>;
   /** Answer freshly generated questions with the loaded model and score them against the generator's answers. */
   evalQuestions(request: EvalQuestionsRequest, onProgress?: (done: number, total: number) => void): Promise<EvalQuestionsReply>;
+  /**
+   * Run a benchmark (synthetic POPE, COCO POPE over the user's images, or a
+   * LLaVA-JSON file) with the loaded model, scoring each answer as it comes.
+   * `readImage` and `onEvent` are Comlink.proxy callbacks; images are read one
+   * question at a time. Rejects with 'bad-input' (a malformed file with its
+   * line, no matching image), 'no-model', or 'busy' while another runs. A run
+   * stopped early (stopEvaluation, model unloaded) resolves with what was
+   * scored and `stopped` saying why. The last run is kept for lastEvaluation.
+   */
+  evaluate(request: EvaluationRequest, readImage?: ReadImage, onEvent?: (event: EvaluationEvent) => void): Promise<EvaluationResult>;
+  /** Stop the running evaluation; false when none runs. */
+  stopEvaluation(): Promise<boolean>;
+  /** The last finished or stopped evaluation, kept across reloads; null when none. */
+  lastEvaluation(): Promise<EvaluationResult | null>;
   /** Load id on an engine and compare its first-step logits and greedy ids with the model's golden.json. */
   goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult>;
   /**

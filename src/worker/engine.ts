@@ -26,6 +26,9 @@ import type {
   DocumentResult,
   EvalQuestionsReply,
   EvalQuestionsRequest,
+  EvaluationEvent,
+  EvaluationRequest,
+  EvaluationResult,
   GoldenCheckResult,
   GpuInfo,
   GroundedObject,
@@ -37,6 +40,7 @@ import type {
   OcrDocumentOptions,
   OcrImageInput,
   PageResult,
+  ReadImage,
   SelfTestResult,
   VlmApi,
 } from './api';
@@ -45,15 +49,20 @@ import { askDocument } from './jobs/document-question';
 import type { DocumentJobs } from './jobs/documents';
 import { runKernelChecks } from './jobs/kernel-checks';
 import { evalQuestions } from './jobs/eval-questions';
+import { EvaluationJob } from './jobs/evaluate';
 import { MODELS_BASE, ModelSession } from './jobs/model-session';
 import { ModelLibrary, resolveEntry } from './cache/model-library';
 import type { ProgressFn } from './cache/progress';
 import { WeightCache } from './cache/weight-cache';
+import { idbKv, memoryKv, type KvStore } from './cache/kv';
 import { VlmError } from './errors';
 
 /** f32 addition is exact to rounding on both sides; allow one ulp-scale slack. */
 const SELF_TEST_TOLERANCE = TOLERANCE.f32Exact;
 const SAMPLE = 4;
+/** Finished evaluations live in their own database, apart from the weights. */
+const EVALUATIONS_DB = 'webvlm-evaluations';
+const EVALUATIONS_STORE = 'runs';
 
 /** A Comlink proxy returns a promise per call; progress must not wait on the page. */
 function fireAndForget(onProgress?: (progress: DownloadProgress) => void): ProgressFn | undefined {
@@ -66,13 +75,21 @@ export class Engine implements VlmApi {
   private documentJobs: Promise<DocumentJobs> | null = null;
   private readonly model = new ModelSession(() => this.runtime());
   private readonly library: ModelLibrary;
+  private readonly evaluation: EvaluationJob;
 
   /** `weights`: the weight cache (IndexedDB in a browser, a Map in Node unless a test passes one). */
   constructor(
     private readonly getGpu: () => GPU | undefined,
     weights: WeightCache = new WeightCache(),
+    evaluations: KvStore = typeof indexedDB === 'undefined' ? memoryKv() : idbKv(EVALUATIONS_DB, EVALUATIONS_STORE),
   ) {
     this.library = new ModelLibrary(weights, () => this.adapterFeatures(), MODELS_BASE);
+    this.evaluation = new EvaluationJob({
+      chat: (request) => this.model.chat(request),
+      stopChat: () => this.model.stopChat(),
+      loaded: () => this.model.info(),
+      store: evaluations,
+    });
   }
 
   private async adapterFeatures(): Promise<ReadonlySet<string>> {
@@ -170,6 +187,19 @@ export class Engine implements VlmApi {
 
   evalQuestions(request: EvalQuestionsRequest, onProgress?: (done: number, total: number) => void): Promise<EvalQuestionsReply> {
     return evalQuestions(this, request, onProgress);
+  }
+
+  evaluate(request: EvaluationRequest, readImage?: ReadImage, onEvent?: (event: EvaluationEvent) => void): Promise<EvaluationResult> {
+    // A Comlink proxy returns a promise per call; progress must not wait on the page.
+    return this.evaluation.run(request, readImage, onEvent && ((e) => void onEvent(e)));
+  }
+
+  async stopEvaluation(): Promise<boolean> {
+    return this.evaluation.stop();
+  }
+
+  lastEvaluation(): Promise<EvaluationResult | null> {
+    return this.evaluation.last();
   }
 
   goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult> {
