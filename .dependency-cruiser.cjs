@@ -10,6 +10,10 @@ const PAGE_MAY_IMPORT = [
   '^src/ui/',
   // The page's handle on the worker: startEngine, the error type it rethrows, and the pure formatters it re-exports.
   '^src/worker/client[.]ts$',
+  // The one exception: the Benchmark view, imported lazily when its tab opens. It is a page-level tool that
+  // times onnxruntime-web ops in the page itself against our kernels and drives the worker through the same
+  // API, so it runs beside the UI by design; it shares its suite runners with bench.html and the scripts.
+  '^src/bench/bench-view[.]ts$',
 ];
 
 /** One rule: `from` may not import `to`. Every rule is an error, so lint (and CI) fails on it. */
@@ -46,6 +50,12 @@ module.exports = {
       'Models run in Node tests and in any worker: they never reach up into the worker or the page.',
       { path: '^src/models/' },
       { path: '^src/(worker|ui)/' },
+    ),
+    forbid(
+      'bench-is-a-page-tool',
+      'src/bench measures the engine from the page (and from bench.html); the engine, models and kernels never depend on their own benchmark.',
+      { path: '^src/(worker|models|webgpu)/' },
+      { path: '^src/bench/' },
     ),
     forbid('worker-below-the-page', 'The worker has no DOM and no page state: it never imports the UI.', { path: '^src/worker/' }, { path: '^src/ui/' }),
     forbid('not-to-unresolvable', 'An import that resolves to nothing is a typo or a missing dependency.', {}, { couldNotResolve: true }),

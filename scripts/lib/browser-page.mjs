@@ -37,12 +37,16 @@ export async function withAppPage(path, fn, { port = 5310, log = false } = {}) {
   }
 }
 
-/** Runs one suite of bench.html to its end: the table it printed and the result it left on window. */
+/** Runs one suite of bench.html to its end: the table it printed, the result it left on window and that result's JSON text (the Benchmark view's Download). */
 export function runBenchPage(params) {
   return withAppPage(`/bench.html?${new URLSearchParams(params)}`, async (page) => {
     await page.waitForFunction(() => window.benchResult || window.benchError, null, { timeout: 30 * 60_000, polling: 1000 });
     const error = await page.evaluate(() => window.benchError);
     if (error) throw new Error(`benchmark failed in the page: ${error}`);
-    return { table: await page.textContent('#bench-table'), result: await page.evaluate(() => window.benchResult) };
+    return {
+      table: await page.textContent('#bench-table'),
+      result: await page.evaluate(() => window.benchResult),
+      json: await page.evaluate(() => window.benchJson),
+    };
   });
 }

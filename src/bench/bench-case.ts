@@ -39,5 +39,8 @@ export interface BenchRow {
 export interface KernelBenchResult {
   adapter: string;
   rows: BenchRow[];
+  /** NaN (null in JSON) when the run was cancelled before it was measured. */
   copyGBps: number;
+  /** Stopped by the user: `rows` are the cases done before the stop. */
+  cancelled: boolean;
 }

@@ -1,6 +1,7 @@
 /** Runs benchmark cases side by side, ours then ORT, on one device in one page. */
 import type { GpuRuntime } from '../webgpu/runtime';
 import type { BenchCase, BenchRow } from './bench-case';
+import { formatBenchTable, type BenchTable } from './bench-table';
 import { timeIt } from './timing';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -54,7 +55,8 @@ export async function copyBandwidthGBps(device: GPUDevice, bytes = 64 << 20): Pr
   return bytes / (t.medianMs * 1e6);
 }
 
-export function formatTable(rows: readonly BenchRow[], copyGBps: number): string {
+/** The kernel table: one row per op and shape, the median ratio and the copy rate beneath. */
+export function kernelTable(rows: readonly BenchRow[], copyGBps: number): BenchTable {
   const head = ['op', 'shape', 'ours ms', 'ORT ms', 'ratio', 'ours GFLOP/s', 'ORT GFLOP/s', '|ours-ORT|', 'ours err', 'ORT err'];
   const body = rows.map((r) => [
     r.op,
@@ -68,9 +70,13 @@ export function formatTable(rows: readonly BenchRow[], copyGBps: number): string
     r.oursErr.toExponential(1),
     r.ortErr.toExponential(1),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   const ratios = rows.map((r) => r.ratio).sort((a, b) => a - b);
   const median = ratios.length ? (ratios[Math.floor(ratios.length / 2)] as number) : NaN;
-  return [line(head), ...body.map(line), '', `median ratio (ORT ms / ours ms): ${median.toFixed(2)}x`, `buffer copy: ${copyGBps.toFixed(2)} GB/s`].join('\n');
+  const notes = [`median ratio (ORT ms / ours ms): ${median.toFixed(2)}x`];
+  if (!Number.isNaN(copyGBps)) notes.push(`buffer copy: ${copyGBps.toFixed(2)} GB/s`);
+  return { head, body, notes, textColumns: 2 };
+}
+
+export function formatTable(rows: readonly BenchRow[], copyGBps: number): string {
+  return formatBenchTable(kernelTable(rows, copyGBps));
 }

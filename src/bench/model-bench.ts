@@ -6,6 +6,7 @@
 import { Rng } from '../data/random';
 import { generateScene } from '../data/scenes';
 import type { ChatImage, ChatReply, EngineKind, VlmApi } from '../worker/api';
+import { formatBenchTable, type BenchTable } from './bench-table';
 
 export interface EngineFigures {
   encodeMs: number;
@@ -18,12 +19,17 @@ export interface EngineFigures {
 
 export interface ModelBenchResult {
   model: string;
-  engines: Record<EngineKind, EngineFigures>;
+  /** Every engine when the run completed; those measured before the stop when it was cancelled. */
+  engines: Partial<Record<EngineKind, EngineFigures>>;
   /** onnx / native time (or native / onnx rate): above 1 means native is faster. */
   encodeRatio: number;
   ttftRatio: number;
   decodeRatio: number;
+  cancelled: boolean;
 }
+
+/** Thrown between runs when the signal aborts; caught by runModelBench, which keeps the engines done. */
+class Cancelled extends Error {}
 
 type Api = Pick<VlmApi, 'loadModel' | 'chat' | 'unloadModel'>;
 
@@ -39,12 +45,24 @@ function sceneImage(seed: number): ChatImage {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-async function runEngine(api: Api, model: string, engine: EngineKind, runs: number, onStatus: (s: string) => void): Promise<EngineFigures> {
+export interface ModelBenchOptions {
+  onStatus?: (s: string) => void;
+  /** Checked between runs: an abort unloads the model and returns the engines measured so far. */
+  signal?: AbortSignal;
+}
+
+export const MODEL_ENGINES: readonly EngineKind[] = ['native', 'onnx'];
+
+async function runEngine(api: Api, model: string, engine: EngineKind, runs: number, opts: ModelBenchOptions): Promise<EngineFigures> {
   await api.loadModel(model, { engine });
   const replies: ChatReply[] = [];
   // Run 0 warms pipelines and shader caches; a new image each run keeps the KV cache from serving the prompt.
   for (let i = 0; i <= runs; i++) {
-    onStatus(`${engine}: run ${i} of ${runs}`);
+    if (opts.signal?.aborted) {
+      await api.unloadModel();
+      throw new Cancelled();
+    }
+    opts.onStatus?.(`${engine}: run ${i} of ${runs}${i === 0 ? ' (warm-up)' : ''}`);
     const reply = await api.chat({
       messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe this image in detail.' }, { type: 'image' }] }],
       images: [sceneImage(1000 + i)],
@@ -64,26 +82,41 @@ async function runEngine(api: Api, model: string, engine: EngineKind, runs: numb
   };
 }
 
-export async function runModelBench(api: Api, model: string, runs: number, onStatus: (s: string) => void = () => undefined): Promise<ModelBenchResult> {
-  const native = await runEngine(api, model, 'native', runs, onStatus);
-  const onnx = await runEngine(api, model, 'onnx', runs, onStatus);
+export async function runModelBench(api: Api, model: string, runs: number, opts: ModelBenchOptions = {}): Promise<ModelBenchResult> {
+  const engines: Partial<Record<EngineKind, EngineFigures>> = {};
+  let cancelled = false;
+  try {
+    for (const engine of MODEL_ENGINES) engines[engine] = await runEngine(api, model, engine, runs, opts);
+  } catch (err) {
+    if (!(err instanceof Cancelled)) throw err;
+    cancelled = true;
+  }
+  const { native, onnx } = engines;
   return {
     model,
-    engines: { native, onnx },
-    encodeRatio: onnx.encodeMs / native.encodeMs,
-    ttftRatio: onnx.ttftMs / native.ttftMs,
-    decodeRatio: native.decodeTokensPerSecond / onnx.decodeTokensPerSecond,
+    engines,
+    encodeRatio: onnx && native ? onnx.encodeMs / native.encodeMs : NaN,
+    ttftRatio: onnx && native ? onnx.ttftMs / native.ttftMs : NaN,
+    decodeRatio: onnx && native ? native.decodeTokensPerSecond / onnx.decodeTokensPerSecond : NaN,
+    cancelled,
   };
 }
 
+/** The model table: one row per engine measured, the native/onnx ratios beneath. */
+export function modelTable(r: ModelBenchResult): BenchTable {
+  const measured = MODEL_ENGINES.flatMap((e) => {
+    const f = r.engines[e];
+    return f ? [[e, f] as const] : [];
+  });
+  const body = measured.map(([name, f]) => [name, f.encodeMs.toFixed(1), f.ttftMs.toFixed(1), f.decodeTokensPerSecond.toFixed(2), (f.peakGpuBytes / 2 ** 20).toFixed(1)]);
+  const first = measured[0]?.[1];
+  const notes = [first ? `model ${r.model}, median of ${first.runs} runs, ${first.newTokens} new tokens each` : `model ${r.model}: no engine finished`];
+  if (!Number.isNaN(r.encodeRatio)) {
+    notes.push(`native/onnx: encode ${r.encodeRatio.toFixed(2)}x, TTFT ${r.ttftRatio.toFixed(2)}x, decode ${r.decodeRatio.toFixed(2)}x (above 1: native faster)`);
+  }
+  return { head: ['engine', 'encode ms', 'TTFT ms', 'decode tok/s', 'GPU MiB'], body, notes, textColumns: 1 };
+}
+
 export function formatModelBench(r: ModelBenchResult): string {
-  const row = (name: string, f: EngineFigures) =>
-    `${name.padEnd(8)} ${f.encodeMs.toFixed(1).padStart(10)} ${f.ttftMs.toFixed(1).padStart(10)} ${f.decodeTokensPerSecond.toFixed(2).padStart(12)} ${(f.peakGpuBytes / 2 ** 20).toFixed(1).padStart(10)}`;
-  return [
-    `model ${r.model}, median of ${r.engines.native.runs} runs, ${r.engines.native.newTokens} new tokens each`,
-    `engine   ${'encode ms'.padStart(10)} ${'TTFT ms'.padStart(10)} ${'decode tok/s'.padStart(12)} ${'GPU MiB'.padStart(10)}`,
-    row('native', r.engines.native),
-    row('onnx', r.engines.onnx),
-    `native/onnx: encode ${r.encodeRatio.toFixed(2)}x, TTFT ${r.ttftRatio.toFixed(2)}x, decode ${r.decodeRatio.toFixed(2)}x (above 1: native faster)`,
-  ].join('\n');
+  return formatBenchTable(modelTable(r));
 }

@@ -1,13 +1,22 @@
-/** The model benchmark on bench.html?suite=model: both engines on one model through the app's worker. */
-import { startEngine } from '../worker/client';
-import { formatModelBench, runModelBench, type ModelBenchResult } from './model-bench';
+/**
+ * The model benchmark: both engines on one model through the app's worker.
+ * bench.html?suite=model (and so `npm run bench:model`) and the app's
+ * Benchmark view both run it through runModelSuite.
+ */
+import type { VlmApi } from '../worker/api';
+import { runModelBench, type ModelBenchResult } from './model-bench';
 
-/** ?runs=N timed runs (default 5) of ?model=ID (default the bundled model). */
-export async function runModelSuite(status: HTMLElement, table: HTMLElement, params: URLSearchParams): Promise<ModelBenchResult> {
-  const runs = Number(params.get('runs') ?? 5);
-  const { api } = startEngine();
-  const result = await runModelBench(api, params.get('model') ?? 'webvlm-tiny', runs, (s) => (status.textContent = s));
-  table.textContent = formatModelBench(result);
-  status.textContent = 'Done.';
-  return result;
+export const DEFAULT_MODEL = 'webvlm-tiny';
+
+export interface ModelSuiteOptions {
+  model?: string;
+  /** Timed runs per engine, after one warm-up run. */
+  runs: number;
+  signal?: AbortSignal;
+  onStatus?: (s: string) => void;
+}
+
+export function runModelSuite(api: Pick<VlmApi, 'loadModel' | 'chat' | 'unloadModel'>, opts: ModelSuiteOptions): Promise<ModelBenchResult> {
+  if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error(`runs must be a whole number >= 1, not ${opts.runs}`);
+  return runModelBench(api, opts.model ?? DEFAULT_MODEL, opts.runs, { signal: opts.signal, onStatus: opts.onStatus });
 }

@@ -10,13 +10,16 @@ import { showAdapter, showUnavailable } from './status-bar';
 
 const GPU_CODES = new Set(['no-webgpu', 'no-adapter', 'device-failed']);
 
-type View = 'chat' | 'gpu' | 'documents';
+type View = 'chat' | 'gpu' | 'documents' | 'bench';
+
+const VIEWS: readonly View[] = ['chat', 'gpu', 'documents', 'bench'];
 
 /**
- * Three views in one page, switched by the header tabs and the URL hash
- * (#chat, #gpu, #documents), so a link or a reload lands on the same view;
- * Chat is the default. Chat and Documents are built on first visit (the Chat
- * view then loads the bundled model); all share the one engine worker.
+ * Views in one page, switched by the header tabs and the URL hash (#chat,
+ * #gpu, #documents, #bench), so a link or a reload lands on the same view;
+ * Chat is the default. Chat, Documents and Benchmark are built on first visit
+ * (the Chat view then loads the bundled model); all share the one engine
+ * worker. The Benchmark view's code is fetched only when its tab is opened.
  * Notices that concern every view (no WebGPU) go above the views.
  */
 function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api']): { gpu: HTMLElement; notices: HTMLElement } {
@@ -24,10 +27,12 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
   const chat = h('div', { 'data-testid': 'chat-view', hidden: '' });
   const gpu = h('div', { 'data-testid': 'gpu-view', hidden: '' });
   const docs = h('div', { 'data-testid': 'documents-view', hidden: '' });
-  root.replaceChildren(notices, chat, gpu, docs);
+  const bench = h('div', { 'data-testid': 'bench-view', hidden: '' });
+  root.replaceChildren(notices, chat, gpu, docs, bench);
   const tabs = document.querySelectorAll<HTMLAnchorElement>('[data-view]');
   let chatView: ChatPage | null = null;
   let docsView: DocumentsPage | null = null;
+  let benchStarted = false;
   const show = (view: View) => {
     if (view === 'documents' && !docsView) {
       docsView = documentsPage(api);
@@ -37,17 +42,34 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
       chatView = chatPage(api);
       chat.append(chatView.element);
     }
+    if (view === 'bench' && !benchStarted) {
+      benchStarted = true;
+      void mountBenchView(bench, api);
+    }
     chat.hidden = view !== 'chat';
     gpu.hidden = view !== 'gpu';
     docs.hidden = view !== 'documents';
+    bench.hidden = view !== 'bench';
     if (view === 'chat') chatView?.activate();
     if (view === 'documents') docsView?.activate();
     for (const t of tabs) t.setAttribute('aria-current', t.dataset.view === view ? 'page' : 'false');
   };
-  const fromHash = (): View => (location.hash === '#documents' ? 'documents' : location.hash === '#gpu' ? 'gpu' : 'chat');
+  const fromHash = (): View => VIEWS.find((v) => location.hash === `#${v}`) ?? 'chat';
   window.addEventListener('hashchange', () => show(fromHash()));
   show(fromHash());
   return { gpu, notices };
+}
+
+/** The Benchmark view, imported on first visit: it brings onnxruntime-web and the kernel cases into the page. */
+async function mountBenchView(host: HTMLElement, api: ReturnType<typeof startEngine>['api']): Promise<void> {
+  host.replaceChildren(h('p', { class: 'panel' }, 'Loading the benchmark…'));
+  try {
+    const { benchView } = await import('../bench/bench-view');
+    host.replaceChildren(benchView(api));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    host.replaceChildren(h('section', { class: 'panel notice' }, h('h2', {}, 'The benchmark failed to load'), h('p', {}, message)));
+  }
 }
 
 async function boot(): Promise<void> {
