@@ -3,6 +3,7 @@ import { VlmError } from '../worker/client';
 import { chatPage, type ChatPage } from './chat/chat-page';
 import { h } from './dom';
 import { documentsPage, type DocumentsPage } from './documents-page';
+import { evaluatePage, type EvaluatePage } from './evaluate-page';
 import { kernelChecksPanel } from './kernel-checks-panel';
 import { noWebGpuNotice } from './no-webgpu';
 import { selfTestPanel } from './self-test-panel';
@@ -10,14 +11,14 @@ import { showAdapter, showUnavailable } from './status-bar';
 
 const GPU_CODES = new Set(['no-webgpu', 'no-adapter', 'device-failed']);
 
-type View = 'chat' | 'gpu' | 'documents' | 'bench';
+type View = 'chat' | 'gpu' | 'documents' | 'evaluate' | 'bench';
 
-const VIEWS: readonly View[] = ['chat', 'gpu', 'documents', 'bench'];
+const VIEWS: readonly View[] = ['chat', 'gpu', 'documents', 'evaluate', 'bench'];
 
 /**
  * Views in one page, switched by the header tabs and the URL hash (#chat,
- * #gpu, #documents, #bench), so a link or a reload lands on the same view;
- * Chat is the default. Chat, Documents and Benchmark are built on first visit
+ * #gpu, #documents, #evaluate, #bench), so a link or a reload lands on the same view;
+ * Chat is the default. Chat, Documents, Evaluate and Benchmark are built on first visit
  * (the Chat view then loads the bundled model); all share the one engine
  * worker. The Benchmark view's code is fetched only when its tab is opened.
  * Notices that concern every view (no WebGPU) go above the views.
@@ -27,11 +28,13 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
   const chat = h('div', { 'data-testid': 'chat-view', hidden: '' });
   const gpu = h('div', { 'data-testid': 'gpu-view', hidden: '' });
   const docs = h('div', { 'data-testid': 'documents-view', hidden: '' });
+  const evaluate = h('div', { 'data-testid': 'evaluate-view', hidden: '' });
   const bench = h('div', { 'data-testid': 'bench-view', hidden: '' });
-  root.replaceChildren(notices, chat, gpu, docs, bench);
+  root.replaceChildren(notices, chat, gpu, docs, evaluate, bench);
   const tabs = document.querySelectorAll<HTMLAnchorElement>('[data-view]');
   let chatView: ChatPage | null = null;
   let docsView: DocumentsPage | null = null;
+  let evalView: EvaluatePage | null = null;
   let benchStarted = false;
   const show = (view: View) => {
     if (view === 'documents' && !docsView) {
@@ -42,6 +45,10 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
       chatView = chatPage(api);
       chat.append(chatView.element);
     }
+    if (view === 'evaluate' && !evalView) {
+      evalView = evaluatePage(api);
+      evaluate.append(evalView.element);
+    }
     if (view === 'bench' && !benchStarted) {
       benchStarted = true;
       void mountBenchView(bench, api);
@@ -49,9 +56,11 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
     chat.hidden = view !== 'chat';
     gpu.hidden = view !== 'gpu';
     docs.hidden = view !== 'documents';
+    evaluate.hidden = view !== 'evaluate';
     bench.hidden = view !== 'bench';
     if (view === 'chat') chatView?.activate();
     if (view === 'documents') docsView?.activate();
+    if (view === 'evaluate') evalView?.activate();
     for (const t of tabs) t.setAttribute('aria-current', t.dataset.view === view ? 'page' : 'false');
   };
   const fromHash = (): View => VIEWS.find((v) => location.hash === `#${v}`) ?? 'chat';
