@@ -1,6 +1,6 @@
 """Scores the PyTorch model on a freshly generated split: one row per task.
 
-    npm run eval:tiny -- --seed 9 --count 1900 [--json scores.json] [--model public/models/webvlm-tiny]
+    npm run eval:tiny -- --seed 9 --count 1900 [--json scores.json] [--answers answers.json] [--model public/models/webvlm-tiny]
 
 Every assistant turn is one question, asked with the gold conversation before it
 (so a multi-turn record scores each turn). Metrics: exact match for VQA, referring,
@@ -166,6 +166,40 @@ def evaluate(model, cfg, tok, folder, batch=32, max_new_tokens=MAX_NEW_TOKENS, l
     return tally.scores()
 
 
+# Bumped when the layout of the --answers file changes, so its readers can refuse what they do not know.
+ANSWERS_FORMAT = 1
+
+
+def turns(records):
+    """(record id, turn index, question text) for every assistant turn, in questions()' order.
+
+    The question text is the human turn without its image lines, as a chat UI asks it.
+    """
+    for r in records:
+        conv = r["conversations"]
+        for j in range(1, len(conv), 2):
+            yield r["id"], j // 2, re.sub(r"<image>\n?", "", conv[j - 1]["value"]).strip()
+
+
+def evaluate_answers(model, cfg, tok, folder, batch=32, max_new_tokens=MAX_NEW_TOKENS):
+    """evaluate()'s scores, plus one row per question (id, turn, task, prompt, answer, gold) in the split's order."""
+    with open(os.path.join(folder, "data.json")) as f:
+        records = json.load(f)
+    tally, rows = Tally(), []
+    decoded = answers(model, tok, questions(records, folder, cfg, tok), batch, max_new_tokens)
+    for (rid, turn, prompt), (task, answer, gold) in zip(turns(records), decoded):
+        tally.add(task, answer, gold)
+        rows.append({"id": rid, "turn": turn, "task": task, "prompt": prompt, "answer": answer, "gold": gold})
+    return tally.scores(), rows
+
+
+def write_answers(path, args, tasks, scores, rows):
+    with open(path, "w") as f:
+        json.dump({"format": ANSWERS_FORMAT, "seed": args.seed, "count": args.count, "tasks": tasks,
+                   "scores": scores, "questions": rows}, f, indent=1)
+        f.write("\n")
+
+
 def eval_split(seed, count, tasks=None):
     """The held-out split for (seed, count, tasks), generated once under .cache/eval."""
     name = f"seed{seed}-n{count}" + (f"-{'-'.join(tasks)}" if tasks else "")
@@ -200,13 +234,18 @@ def main():
     ap.add_argument("--count", type=int, default=1900)
     ap.add_argument("--json", default=None)
     ap.add_argument("--tasks", default=None, help="comma-separated task names (default: all)")
+    ap.add_argument("--answers", default=None, help="also write every question, its answer and gold, and the scores, as JSON")
     add_model_args(ap)
     args = ap.parse_args()
     model, cfg, tok = load_model(args)
     tasks = args.tasks.split(",") if args.tasks else None
     folder = eval_split(args.seed, args.count, tasks)
     t0 = time.time()
-    scores = evaluate(model, cfg, tok, folder)
+    if args.answers:
+        scores, rows = evaluate_answers(model, cfg, tok, folder)
+        write_answers(args.answers, args, tasks, scores, rows)
+    else:
+        scores = evaluate(model, cfg, tok, folder)
     print_table(scores)
     print(f"({time.time() - t0:.0f}s)")
     if args.json:
