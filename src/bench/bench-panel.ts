@@ -65,6 +65,8 @@ function exportButtons(id: string, current: () => string | null, say: (s: string
 export function benchPanel(o: PanelOptions): HTMLElement {
   const status = h('p', { class: 'bench-status', 'data-testid': `bench-${o.id}-status`, role: 'status' }, 'Not run yet.');
   const tableHost = h('div', { class: 'bench-table-host' });
+  // Hidden until a run has figures: an empty chart is only axes.
+  const chartHost = h('div', { class: 'bench-chart', hidden: '' }, o.canvas);
   const run = h('button', { type: 'button', 'data-testid': `bench-run-${o.id}` }, o.runLabel);
   const cancel = h('button', { type: 'button', class: 'secondary', 'data-testid': `bench-cancel-${o.id}`, disabled: '' }, 'Cancel');
   let json: string | null = null;
@@ -88,7 +90,10 @@ export function benchPanel(o: PanelOptions): HTMLElement {
     const handle: PanelRun = {
       signal: controller.signal,
       status: say,
-      table: (t) => tableHost.replaceChildren(tableElement(t, `bench-${o.id}-table`)),
+      table: (t) => {
+        tableHost.replaceChildren(tableElement(t, `bench-${o.id}-table`));
+        chartHost.hidden = t.body.length === 0;
+      },
       result: (value) => {
         json = benchJson(value);
         for (const b of exports) b.removeAttribute('disabled');
@@ -111,6 +116,6 @@ export function benchPanel(o: PanelOptions): HTMLElement {
     h('div', { class: 'bench-controls' }, ...o.controls, run, cancel, ...exports),
     status,
     tableHost,
-    h('div', { class: 'bench-chart' }, o.canvas),
+    chartHost,
   );
 }

@@ -7,7 +7,7 @@
  * and is imported by the app only when its tab is opened.
  */
 import { h } from '../ui/dom';
-import { acquireGpu, adapterName, KEY_LIMITS, KNOWN_FEATURES, type Gpu } from '../webgpu/device';
+import { acquireGpu, adapterName, KEY_LIMITS, KNOWN_FEATURES, type Gpu, type KeyLimit } from '../webgpu/device';
 import { GpuRuntime } from '../webgpu/runtime';
 import type { VlmApi } from '../worker/api';
 import { kernelRatioChart, modelChart, showKernelRatios, showModelFigures } from './bench-chart';
@@ -25,14 +25,21 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 function adapterPanel(gpu: Gpu): HTMLElement {
   const r = gpu.report;
   const features = KNOWN_FEATURES.map((f) => `${f} ${r.features[f] ? 'yes' : 'no'}`).join(', ');
-  const limits = KEY_LIMITS.map((k) => h('tr', {}, h('td', { class: 'text' }, k), h('td', {}, k.endsWith('Size') && r.limits[k] >= 2 ** 20 ? mib(r.limits[k]) : r.limits[k])));
+  const value = (k: KeyLimit) => (k.endsWith('Size') && r.limits[k] >= 2 ** 20 ? mib(r.limits[k]) : String(r.limits[k]));
+  const limits = KEY_LIMITS.map((k) => h('tr', {}, h('td', { class: 'text' }, k), h('td', {}, value(k))));
   return h(
     'section',
     { class: 'panel', 'data-testid': 'bench-adapter' },
     h('h2', {}, 'Adapter'),
-    h('p', {}, adapterName(r), ' · ', r.isFallbackAdapter ? 'software fallback: figures show relative speed only' : 'hardware adapter'),
+    h('p', {}, adapterName(r), r.isFallbackAdapter ? ': a software adapter, so the figures compare implementations, not hardware.' : ''),
     h('p', {}, 'Features: ', features),
-    h('details', {}, h('summary', {}, 'Limits'), h('table', { class: 'numbers' }, h('tbody', {}, ...limits))),
+    h(
+      'p',
+      {},
+      `Storage binding up to ${value('maxStorageBufferBindingSize')}, workgroup memory ${r.limits.maxComputeWorkgroupStorageSize / 1024} KiB, `,
+      `${r.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup.`,
+    ),
+    h('details', {}, h('summary', {}, 'All limits that matter here'), h('table', { class: 'numbers' }, h('tbody', {}, ...limits))),
   );
 }
 
