@@ -48,6 +48,7 @@ test('COCO POPE over a folder of stand-in images: skipped questions said, JSON e
   await page.getByTestId('eval-start').click();
   await expect(page.getByTestId('eval-status')).toContainText('12 of 12 questions answered', { timeout: 180_000 });
   await expect(page.getByTestId('eval-status')).toContainText('2988 questions skipped, 498 images missing.');
+  await expect(page.getByTestId('eval-missing')).toContainText('498 image(s) missing');
   await expect(page.getByTestId('eval-question-row').first().locator('img')).toBeVisible();
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('eval-download-json').click()]);
   const exported = readEvalExport(readFileSync(await download.path(), 'utf8'));

@@ -7,7 +7,7 @@
 import type { Chart } from 'chart.js';
 import type { EvaluationResult, LoadedModel } from '../worker/api';
 import { h, setChildren } from './dom';
-import { confusionMatrices, metricsTable, questionsTable } from './evaluate-results';
+import { confusionMatrices, metricsTable, missingList, questionsTable } from './evaluate-results';
 
 export type Benchmark = 'pope-synthetic' | 'pope-coco' | 'llava';
 
@@ -103,6 +103,7 @@ export function evaluateView() {
       const chartBox = h('div', { class: 'eval-chart-box' }, canvas);
       setChildren(results, [
         h('h3', { 'data-testid': 'eval-title' }, r.title),
+        ...[missingList(r.missingImages)].filter((x): x is HTMLElement => x !== null),
         metricsTable(r.results),
         ...(matrices ? [matrices, chartBox] : []),
         h('div', { class: 'eval-downloads' }, downloadJson, downloadCsv, downloadSummary, h('label', {}, onlyErrors, ' only errors')),

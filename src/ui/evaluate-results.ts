@@ -74,6 +74,7 @@ function questionRow(r: EvaluationRecord, thumb: (name: string) => string | null
 export function questionsTable(records: readonly EvaluationRecord[], onlyErrors: boolean, thumb: (name: string) => string | null): HTMLElement {
   const shown = onlyErrors ? records.filter((r) => !r.correct) : records;
   const head = ['Image', 'Split / task', 'Question', 'Raw answer', 'Parsed', 'Truth', ''];
+  if (shown.length === 0) return h('p', { class: 'hint', 'data-testid': 'eval-no-rows' }, onlyErrors ? 'No wrong answers.' : 'No answers yet.');
   const note = shown.length > MAX_ROWS ? h('p', { class: 'hint' }, `Showing the first ${MAX_ROWS} of ${shown.length}; the downloads hold all.`) : null;
   return h(
     'div',
@@ -86,4 +87,12 @@ export function questionsTable(records: readonly EvaluationRecord[], onlyErrors:
       h('tbody', {}, ...shown.slice(0, MAX_ROWS).map((r) => questionRow(r, thumb))),
     ),
   );
+}
+
+/** The images the question file names that were not among the user's files, or could not be read. */
+export function missingList(missing: readonly string[]): HTMLElement | null {
+  if (missing.length === 0) return null;
+  const shown = missing.slice(0, MAX_ROWS);
+  const more = missing.length > shown.length ? ` (first ${shown.length})` : '';
+  return h('details', { 'data-testid': 'eval-missing' }, h('summary', {}, `${missing.length} image(s) missing${more}`), h('p', { class: 'hint eval-missing-list' }, shown.join(', ')));
 }
