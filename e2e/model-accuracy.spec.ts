@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
+import { RecordScorer } from '../src/eval/score-records';
 
 interface TaskScore {
   n: number;
@@ -35,4 +36,43 @@ test('20 fresh questions answered by the native engine in Chromium score exactly
     const score = mine.filter((r) => r.correct).length / mine.length;
     expect(score, `${task}: native ${score} vs PyTorch ${PYTORCH.tasks[task]?.score}`).toBeCloseTo(PYTORCH.tasks[task]?.score ?? NaN, 6);
   }
+});
+
+interface AnswersFile {
+  seed: number;
+  tasks: string[];
+  scores: Record<string, TaskScore>;
+  questions: { id: string; task: string; prompt: string; answer: string; gold: string }[];
+}
+
+// PyTorch's answers on a fixed split (see test/worker/eval-parity.test.ts for the command). A split's first
+// questions of each task are those of any larger split with the same seed and tasks, so a prefix of it is compared.
+const PARITY = JSON.parse(readFileSync(new URL('../test/fixtures/eval-parity.json', import.meta.url), 'utf8')) as AnswersFile;
+const PARITY_COUNT = 2 * PARITY.tasks.length;
+
+test('the ONNX engine in Chromium answers a prefix of the parity split as PyTorch did, and scores it alike', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/#gpu');
+  await expect(page.getByTestId('adapter-name')).toContainText('WebGPU:');
+  const reply = await page.evaluate(
+    async ([s, count, tasks]) => {
+      type Reply = { results: { id: string; question: string; expected: string; answer: string }[]; scores: Record<string, { n: number; metric: string; score: number }> };
+      const api = (window as unknown as { vlm: { loadModel: (id: string, o: object) => Promise<unknown>; evalQuestions: (r: object) => Promise<Reply> } }).vlm;
+      await api.loadModel('webvlm-tiny', { engine: 'onnx' });
+      return api.evalQuestions({ seed: s, count, tasks });
+    },
+    [PARITY.seed, PARITY_COUNT, PARITY.tasks] as const,
+  );
+  const byId = new Map(PARITY.questions.map((q) => [q.id, q]));
+  const scorer = new RecordScorer();
+  const mine = reply.results.map((r) => ({ id: r.id, prompt: r.question, gold: r.expected, answer: r.answer }));
+  const theirs = reply.results.map((r) => {
+    const q = byId.get(r.id);
+    if (q) scorer.add({ task: q.task, pred: q.answer, gold: q.gold });
+    return { id: r.id, prompt: q?.prompt, gold: q?.gold, answer: q?.answer };
+  });
+  console.log(`onnx in Chromium: ${reply.results.length} questions, ${mine.filter((m, i) => m.answer !== theirs[i]?.answer).length} answers differ from PyTorch's`);
+  expect(reply.results).toHaveLength(PARITY_COUNT);
+  expect(mine).toEqual(theirs);
+  expect(reply.scores).toEqual(scorer.scores());
 });
