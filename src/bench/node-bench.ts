@@ -7,8 +7,7 @@
 import { create, globals } from 'webgpu';
 import { acquireGpu, adapterName } from '../webgpu/device';
 import { GpuRuntime } from '../webgpu/runtime';
-import { ATTENTION_CASES } from './attention-cases';
-import { MATMUL_CASES } from './matmul-cases';
+import { kernelCases } from './kernel-suite';
 import { timeIt } from './timing';
 
 export interface NodeBenchRow {
@@ -25,8 +24,7 @@ export async function runNodeBench(filter = ''): Promise<{ adapter: string; rows
   const gpu = await acquireGpu(entry);
   const rt = new GpuRuntime(gpu);
   const rows: NodeBenchRow[] = [];
-  for (const c of [...MATMUL_CASES, ...ATTENTION_CASES]) {
-    if (!`${c.op} ${c.shape}`.includes(filter)) continue;
+  for (const c of kernelCases(filter)) {
     const runner = c.ours(rt);
     const t = await timeIt(() => runner.run());
     await runner.release();
