@@ -57,6 +57,12 @@ module.exports = {
       { path: '^src/(worker|models|webgpu)/' },
       { path: '^src/bench/' },
     ),
+    forbid(
+      'eval-is-pure-scoring',
+      'src/eval scores answers in Node tests, the worker and bench tools alike: it reads model output formats (src/models) and nothing that needs a worker, a page, a GPU or a benchmark.',
+      { path: '^src/eval/' },
+      { path: '^src/(worker|ui|bench|webgpu)/' },
+    ),
     forbid('worker-below-the-page', 'The worker has no DOM and no page state: it never imports the UI.', { path: '^src/worker/' }, { path: '^src/ui/' }),
     forbid('not-to-unresolvable', 'An import that resolves to nothing is a typo or a missing dependency.', {}, { couldNotResolve: true }),
   ],
