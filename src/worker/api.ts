@@ -32,7 +32,7 @@ export type { EngineKind } from '../models/engine';
 export type { WeightDType } from '../models/native/weights';
 export type { ChatMessage, ChatPart } from '../models/vlm';
 export type { ApiError, ErrorCode } from './errors';
-import type { EvaluationEvent, EvaluationRequest, EvaluationResult, ReadImage } from './jobs/evaluate-types';
+import type { EvaluationEvent, EvaluationRequest, EvaluationResult, ReadImage, SavedEvaluation, UnfinishedEvaluation } from './jobs/evaluate-types';
 export type * from './jobs/evaluate-types';
 
 export interface GpuInfo {
@@ -263,13 +263,28 @@ export interface VlmApi {
    * question at a time. Rejects with 'bad-input' (a malformed file with its
    * line, no matching image), 'no-model', or 'busy' while another runs. A run
    * stopped early (stopEvaluation, model unloaded) resolves with what was
-   * scored and `stopped` saying why. The last run is kept for lastEvaluation.
+   * scored and `stopped` saying why. The last ten runs are kept
+   * (savedEvaluations), and the answers of a running one are saved as it goes.
    */
   evaluate(request: EvaluationRequest, readImage?: ReadImage, onEvent?: (event: EvaluationEvent) => void): Promise<EvaluationResult>;
   /** Stop the running evaluation; false when none runs. */
   stopEvaluation(): Promise<boolean>;
   /** The last finished or stopped evaluation, kept across reloads; null when none. */
   lastEvaluation(): Promise<EvaluationResult | null>;
+  /** The kept runs, newest first, as the list of runs shows them. */
+  savedEvaluations(): Promise<SavedEvaluation[]>;
+  /** One kept run in full; null when it is gone. */
+  savedEvaluation(id: string): Promise<EvaluationResult | null>;
+  /** Forget a kept run; false when there was none of that id. */
+  deleteEvaluation(id: string): Promise<boolean>;
+  /** The run a reload cut short (its answers so far are kept); null when none, or while one runs. */
+  unfinishedEvaluation(): Promise<UnfinishedEvaluation | null>;
+  /**
+   * Finish the unfinished run: the same questions, those answered skipped, on
+   * the same model (else 'bad-input'). A run over the user's files needs them
+   * picked again: `imageNames` and `readImage` as for evaluate.
+   */
+  resumeEvaluation(imageNames: string[], readImage?: ReadImage, onEvent?: (event: EvaluationEvent) => void): Promise<EvaluationResult>;
   /** Load id on an engine and compare its first-step logits and greedy ids with the model's golden.json. */
   goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult>;
   /**

@@ -29,6 +29,8 @@ import type {
   EvaluationEvent,
   EvaluationRequest,
   EvaluationResult,
+  SavedEvaluation,
+  UnfinishedEvaluation,
   GoldenCheckResult,
   GpuInfo,
   GroundedObject,
@@ -200,6 +202,26 @@ export class Engine implements VlmApi {
 
   lastEvaluation(): Promise<EvaluationResult | null> {
     return this.evaluation.last();
+  }
+
+  savedEvaluations(): Promise<SavedEvaluation[]> {
+    return this.evaluation.list();
+  }
+
+  savedEvaluation(id: string): Promise<EvaluationResult | null> {
+    return this.evaluation.get(id);
+  }
+
+  deleteEvaluation(id: string): Promise<boolean> {
+    return this.evaluation.delete(id);
+  }
+
+  unfinishedEvaluation(): Promise<UnfinishedEvaluation | null> {
+    return this.evaluation.unfinished();
+  }
+
+  resumeEvaluation(imageNames: string[], readImage?: ReadImage, onEvent?: (event: EvaluationEvent) => void): Promise<EvaluationResult> {
+    return this.evaluation.resume(imageNames, readImage, onEvent && ((e) => void onEvent(e)));
   }
 
   goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult> {

@@ -17,9 +17,9 @@ function reply(text: string): ChatReply {
 }
 
 /** A job over a scripted model: `answer` sees each request; `loaded` can be switched off mid-run. */
-function job(answer: (r: ChatRequest, n: number) => Promise<string> | string) {
+function job(answer: (r: ChatRequest, n: number) => Promise<string> | string, store = memoryKv()) {
   let n = 0;
-  const state = { loaded: MODEL as LoadedModel | null, asked: [] as ChatRequest[], store: memoryKv() };
+  const state = { loaded: MODEL as LoadedModel | null, asked: [] as ChatRequest[], store };
   const j = new EvaluationJob({
     chat: async (r) => {
       state.asked.push(r);
@@ -117,5 +117,60 @@ describe('evaluation job', () => {
     expect(r.skipped).toBe(1);
     expect(r.missingImages).toEqual(['images/gone.png']);
     expect(state.asked[0]?.messages[0]?.content[0]).toEqual({ type: 'text', text: 'What colour?' });
+  });
+
+  it('keeps the last ten runs, newest first, with model, engine and weights, and deletes one', async () => {
+    const { job: j } = job(() => 'yes');
+    const ids: string[] = [];
+    for (let seed = 0; seed < 12; seed++) ids.push((await j.run({ benchmark: 'pope-synthetic', seed, images: 1, splits: ['random'] })).id);
+    const runs = await j.list();
+    expect(runs.map((r) => r.id)).toEqual(ids.slice(2).reverse());
+    expect(runs[0]).toMatchObject({ model: 'webvlm-tiny', engine: 'native', weights: 'f32', answered: 6, total: 6, stopped: false, headline: { metric: 'F1' } });
+    expect(await j.get(ids[0] ?? '')).toBeNull();
+    expect((await j.get(ids[11] ?? ''))?.config).toMatchObject({ seed: '11', adapter: 'none', weights: 'f32' });
+    expect(await j.delete(ids[11] ?? '')).toBe(true);
+    expect((await j.last())?.id).toBe(ids[10]);
+  });
+
+  it('drops a run kept by the previous store format instead of showing it', async () => {
+    const { job: j, state } = job(() => 'yes');
+    await state.store.set('last-run', { version: 1, records: [] });
+    expect(await j.last()).toBeNull();
+    expect(await state.store.get('last-run')).toBeUndefined();
+  });
+
+  it('resumes a run a reload cut short after 13 answers and ends with the records of an uninterrupted run', async () => {
+    const request = { benchmark: 'pope-synthetic', seed: 77, images: 1, splits: ['random', 'popular', 'adversarial'] } as const;
+    // The answer depends on the question only, so both runs are asked the same and answer alike.
+    const answer = (r: ChatRequest) => ((r.messages[0]?.content[0] as { text: string }).text.length % 3 === 0 ? 'No.' : 'Yes, there is.');
+    const whole = await job(answer).job.run(request);
+
+    const store = memoryKv();
+    const cut = job((r, n) => (n === 13 ? new Promise<string>(() => {}) : answer(r)), store);
+    void cut.job.run(request);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await cut.job.unfinished()).toBeNull();
+
+    // A reload: a new worker over the same IndexedDB.
+    const again = job(answer, store);
+    expect(await again.job.unfinished()).toMatchObject({ done: 10, total: 18, needsFiles: false });
+    const resumed = await again.job.resume([]);
+    expect(again.state.asked).toHaveLength(8);
+    expect(resumed.records).toEqual(whole.records);
+    expect(resumed.results).toEqual(whole.results);
+    expect(resumed.total).toBe(18);
+    expect(await again.job.unfinished()).toBeNull();
+    expect((await again.job.list()).map((r) => r.id)).toEqual([resumed.id]);
+  });
+
+  it('resumes only on the model the run was started on, and only when a run was cut short', async () => {
+    const store = memoryKv();
+    const cut = job((_r, n) => (n === 3 ? new Promise<string>(() => {}) : 'yes'), store);
+    void cut.job.run({ benchmark: 'pope-synthetic', seed: 1, images: 1, splits: ['random'] });
+    await new Promise((r) => setTimeout(r, 50));
+    const other = job(() => 'yes', store);
+    other.state.loaded = { ...MODEL, engine: 'onnx' };
+    await expect(other.job.resume([])).rejects.toMatchObject({ code: 'bad-input', message: expect.stringContaining('load that model') });
+    await expect(job(() => 'yes').job.resume([])).rejects.toMatchObject({ code: 'bad-input', message: expect.stringContaining('no unfinished') });
   });
 });

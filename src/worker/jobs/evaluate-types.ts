@@ -4,6 +4,7 @@
  */
 import type { MetricName, TaskScore } from '../../eval/score-records';
 import type { ApiError } from '../errors';
+import type { ChoiceRequest, EvalTextFile, MmeRequest } from './evaluate-group-types';
 
 export type { MetricName, TaskScore } from '../../eval/score-records';
 export type { PopeMetrics } from '../../eval/pope';
@@ -11,11 +12,7 @@ export type { PopeMetrics } from '../../eval/pope';
 export const POPE_SPLITS = ['random', 'popular', 'adversarial'] as const;
 export type PopeSplitName = (typeof POPE_SPLITS)[number];
 
-/** A text file the page read (a question file, a LLaVA JSON). */
-export interface EvalTextFile {
-  name: string;
-  text: string;
-}
+export type { ChoiceRequest, EvalTextFile, MmeRequest } from './evaluate-group-types';
 
 export type EvaluationRequest =
   /** POPE on freshly generated scenes: `images` scenes per split, 6 questions each (3 present, 3 absent objects). */
@@ -23,7 +20,9 @@ export type EvaluationRequest =
   /** POPE's official COCO question file for `split` (or the user's own), over the image files the user has. */
   | { benchmark: 'pope-coco'; split: PopeSplitName; questions: EvalTextFile; imageNames: string[] }
   /** Any LLaVA-JSON file; each record's first question, scored by its task's metric or by `metric`. */
-  | { benchmark: 'llava'; data: EvalTextFile; imageNames: string[]; metric?: MetricName };
+  | { benchmark: 'llava'; data: EvalTextFile; imageNames: string[]; metric?: MetricName }
+  | MmeRequest
+  | ChoiceRequest;
 
 /**
  * The bytes of one of the files named in `imageNames`, asked for only when a
@@ -57,6 +56,8 @@ export type EvaluationEvent =
 export interface EvaluationResult {
   /** The stored format; a stored run of another version is not shown. */
   version: number;
+  /** Names the run among the kept ones (its start time and a random tail). */
+  id: string;
   benchmark: EvaluationRequest['benchmark'];
   /** One line saying what ran, e.g. "COCO POPE, random split (coco_pope_random.json)". */
   title: string;
@@ -77,4 +78,31 @@ export interface EvaluationResult {
   json: string;
   csv: string;
   summaryCsv: string;
+}
+
+/** A kept run as the list of runs shows it; the whole run comes from savedEvaluation(id). */
+export interface SavedEvaluation {
+  id: string;
+  /** ISO date the run started. */
+  date: string;
+  title: string;
+  benchmark: EvaluationRequest['benchmark'];
+  model: string;
+  engine: string;
+  weights: string;
+  answered: number;
+  total: number;
+  stopped: boolean;
+  /** Mean F1 over POPE splits, else the mean score; null when nothing was scored. */
+  headline: { metric: string; value: number } | null;
+}
+
+/** A run a reload cut short: what resumeEvaluation would finish. */
+export interface UnfinishedEvaluation {
+  title: string;
+  benchmark: EvaluationRequest['benchmark'];
+  done: number;
+  total: number;
+  /** The run read the user's image files, which the page must pick again before resuming. */
+  needsFiles: boolean;
 }
