@@ -22,6 +22,8 @@ export interface LlavaRecord {
   readonly image?: string | readonly string[];
   readonly conversations: readonly LlavaTurn[];
   readonly task?: string;
+  /** Several human answers to the first question (VQAv2 gives ten), for soft accuracy; the gpt turn stays the reference answer. */
+  readonly answers?: readonly string[];
 }
 
 /** A malformed record: `index` is its position in the array (-1 when the file itself is wrong). */
@@ -107,11 +109,14 @@ export function checkLlavaRecord(value: unknown): LlavaRecord | string {
   const turns = checkConversations(value.conversations, images.length);
   if (typeof turns === 'string') return turns;
   if (value.task !== undefined && typeof value.task !== 'string') return 'task must be a string';
+  const answers = value.answers;
+  if (answers !== undefined && (!Array.isArray(answers) || answers.length === 0 || !answers.every((a) => typeof a === 'string'))) return 'answers must be a non-empty array of strings';
   const record: LlavaRecord = { id: value.id, conversations: turns };
   return {
     ...record,
     ...(value.image !== undefined ? { image: value.image as string | string[] } : {}),
     ...(value.task !== undefined ? { task: value.task as string } : {}),
+    ...(answers !== undefined ? { answers: answers as string[] } : {}),
   };
 }
 

@@ -7,7 +7,7 @@ import type { EvalExport, EvalSample } from './export';
 import { EVAL_EXPORT_FORMAT, EVAL_EXPORT_VERSION } from './export';
 import type { PopeMetrics } from './pope';
 import type { TaskScore } from './score-records';
-import { isMetricName } from './score-records';
+import { isScoreMetric } from './score-records';
 
 export class EvalExportError extends Error {
   constructor(
@@ -59,12 +59,18 @@ function readPope(v: unknown, path: string): PopeMetrics {
   return out;
 }
 
+function readMme(v: unknown, path: string): NonNullable<TaskScore['mme']> {
+  const o = object(v, path);
+  return { images: count(o['images'], `${path}.images`), accuracy: number(o['accuracy'], `${path}.accuracy`), accuracyPlus: number(o['accuracyPlus'], `${path}.accuracyPlus`) };
+}
+
 function readTaskScore(v: unknown, path: string): TaskScore {
   const o = object(v, path);
   const metric = string(o['metric'], `${path}.metric`);
-  if (!isMetricName(metric)) throw new EvalExportError(`${path}.metric`, `unknown metric ${JSON.stringify(metric)}`);
+  if (!isScoreMetric(metric)) throw new EvalExportError(`${path}.metric`, `unknown metric ${JSON.stringify(metric)}`);
   const score: TaskScore = { n: count(o['n'], `${path}.n`), metric, score: number(o['score'], `${path}.score`) };
   if (o['pope'] !== undefined) score.pope = readPope(o['pope'], `${path}.pope`);
+  if (o['mme'] !== undefined) score.mme = readMme(o['mme'], `${path}.mme`);
   return score;
 }
 
@@ -73,7 +79,7 @@ function readSample(v: unknown, path: string): EvalSample {
   const id = o['question_id'];
   if (typeof id !== 'string' && typeof id !== 'number') throw new EvalExportError(`${path}.question_id`, 'must be a string or a number');
   const metric = string(o['metric'], `${path}.metric`);
-  if (!isMetricName(metric)) throw new EvalExportError(`${path}.metric`, `unknown metric ${JSON.stringify(metric)}`);
+  if (!isScoreMetric(metric)) throw new EvalExportError(`${path}.metric`, `unknown metric ${JSON.stringify(metric)}`);
   return {
     doc_id: count(o['doc_id'], `${path}.doc_id`),
     question_id: id,

@@ -7,7 +7,7 @@
  * the JSON back.
  */
 import type { PopeMetrics } from './pope';
-import type { MetricName, TaskScore } from './score-records';
+import type { ScoreMetric, TaskScore } from './score-records';
 
 export const EVAL_EXPORT_FORMAT = 'webvlm-eval';
 export const EVAL_EXPORT_VERSION = 1;
@@ -27,7 +27,7 @@ export interface EvalSample {
   /** The answer as the metric read it. */
   filtered_resps: string[];
   target: string;
-  metric: MetricName;
+  metric: ScoreMetric;
   score: number;
 }
 

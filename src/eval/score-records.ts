@@ -22,6 +22,18 @@ export type MetricName = (typeof METRICS)[number];
 
 export const isMetricName = (s: string): s is MetricName => (METRICS as readonly string[]).includes(s);
 
+/**
+ * Metrics scored over groups of answers rather than one by one: MME's
+ * 100 x (acc + acc+) per subtask (src/eval/mme.ts) and MMBench's CircularEval
+ * accuracy (src/eval/circular-eval.ts). A run's summary and samples may name
+ * them; RecordScorer never picks them.
+ */
+export const GROUP_METRICS = ['mme', 'circular_eval'] as const;
+export type GroupMetricName = (typeof GROUP_METRICS)[number];
+export type ScoreMetric = MetricName | GroupMetricName;
+
+export const isScoreMetric = (s: string): s is ScoreMetric => isMetricName(s) || (GROUP_METRICS as readonly string[]).includes(s);
+
 /** eval.py's metric_of. */
 export function metricOf(task: string): MetricName {
   if (task.startsWith('pope-')) return 'f1';
@@ -50,10 +62,12 @@ export interface RecordScore {
 
 export interface TaskScore {
   n: number;
-  metric: MetricName;
+  metric: ScoreMetric;
   score: number;
   /** POPE tasks: the confusion matrix and every rate the POPE paper reports. */
   pope?: PopeMetrics;
+  /** MME subtasks: images and the two rates the score adds (0..1 each). */
+  mme?: { images: number; accuracy: number; accuracyPlus: number };
 }
 
 interface TaskTally {

@@ -14,26 +14,12 @@ import { MIME, sniffFileKind } from '../../documents/file-kind';
 import type { ChatImage, ChatMessage } from '../api';
 import { VlmError } from '../errors';
 import { firstQuestion } from './eval-questions';
+import { choicePlan } from './evaluate-choice';
+import type { EvalItem, EvalPlan } from './evaluate-item';
+import { mmePlan } from './evaluate-mme';
 import type { EvalTextFile, EvaluationRequest, ReadImage } from './evaluate-types';
 
-export interface EvalItem {
-  questionId: string | number;
-  task: string;
-  /** The user's file name; '' for a generated image. */
-  image: string;
-  question: string;
-  messages: ChatMessage[];
-  truth: string;
-  images(): Promise<ChatImage[]>;
-}
-
-export interface EvalPlan {
-  title: string;
-  config: Record<string, string>;
-  items: EvalItem[];
-  skipped: number;
-  missingImages: string[];
-}
+export type { EvalItem, EvalPlan } from './evaluate-item';
 
 const IMAGE_LINE = /<image>\n?/g;
 
@@ -44,12 +30,13 @@ function rasterImage(r: { width: number; height: number; data: Uint8Array }): Ch
   return { width: r.width, height: r.height, data };
 }
 
-/** The user's file, typed by its first bytes: a COCO folder's ".jpg" may be anything. */
-async function userImage(read: ReadImage, name: string): Promise<ChatImage> {
-  const bytes = await read(name);
+/** Image bytes typed by their first bytes: a COCO folder's ".jpg" may be anything. */
+function bytesImage(bytes: ArrayBuffer, name: string): ChatImage {
   const kind = sniffFileKind(new Uint8Array(bytes, 0, Math.min(bytes.byteLength, 1024)));
   return { bytes, type: kind === 'unknown' || kind === 'pdf' ? '' : MIME[kind], name };
 }
+
+const userImage = async (read: ReadImage, name: string): Promise<ChatImage> => bytesImage(await read(name), name);
 
 const userTurn = (text: string, images: number): ChatMessage[] => [
   { role: 'user', content: [{ type: 'text', text }, ...Array.from({ length: images }, () => ({ type: 'image' as const }))] },
@@ -111,6 +98,7 @@ function llavaItem(rec: LlavaRecord, files: string[], read: ReadImage): EvalItem
     question,
     messages: userTurn(question, files.length),
     truth: (gpt?.value ?? '').trim(),
+    ...(rec.answers ? { answers: rec.answers } : {}),
     images: () => Promise.all(files.map((f) => userImage(read, f))),
   };
 }
@@ -144,5 +132,7 @@ function llavaPlan(r: Extract<EvaluationRequest, { benchmark: 'llava' }>, read: 
 export function planEvaluation(request: EvaluationRequest, read: ReadImage | undefined): EvalPlan {
   if (request.benchmark === 'pope-synthetic') return syntheticPlan(request);
   if (!read) throw new VlmError('bad-input', 'the page must pass a way to read the image files');
+  if (request.benchmark === 'mme') return mmePlan(request, (name) => userImage(read, name));
+  if (request.benchmark === 'choice') return choicePlan(request, (name) => userImage(read, name), bytesImage);
   return request.benchmark === 'pope-coco' ? cocoPlan(request, read) : llavaPlan(request, read);
 }
