@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createRaster } from '../../src/data/raster';
 import { encodePng } from '../../src/data/png';
 import { readEvalExport } from '../../src/eval/export-reader';
-import type { ChatReply, ChatRequest, LoadedModel } from '../../src/worker/api';
+import type { ChatReply, ChatRequest, EvaluationRequest, LoadedModel } from '../../src/worker/api';
 import { memoryKv } from '../../src/worker/cache/kv';
 import { VlmError } from '../../src/worker/errors';
 import { EvaluationJob } from '../../src/worker/jobs/evaluate';
@@ -140,7 +140,7 @@ describe('evaluation job', () => {
   });
 
   it('resumes a run a reload cut short after 13 answers and ends with the records of an uninterrupted run', async () => {
-    const request = { benchmark: 'pope-synthetic', seed: 77, images: 1, splits: ['random', 'popular', 'adversarial'] } as const;
+    const request: EvaluationRequest = { benchmark: 'pope-synthetic', seed: 77, images: 1, splits: ['random', 'popular', 'adversarial'] };
     // The answer depends on the question only, so both runs are asked the same and answer alike.
     const answer = (r: ChatRequest) => ((r.messages[0]?.content[0] as { text: string }).text.length % 3 === 0 ? 'No.' : 'Yes, there is.');
     const whole = await job(answer).job.run(request);
