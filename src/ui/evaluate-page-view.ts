@@ -7,9 +7,10 @@
 import type { Chart } from 'chart.js';
 import type { EvaluationResult, LoadedModel } from '../worker/api';
 import { h, setChildren } from './dom';
+import { groupTable } from './evaluate-group-results';
 import { confusionMatrices, metricsTable, missingList, questionsTable } from './evaluate-results';
 
-export type Benchmark = 'pope-synthetic' | 'pope-coco' | 'llava';
+export type Benchmark = 'pope-synthetic' | 'pope-coco' | 'llava' | 'mme' | 'choice';
 
 export interface EvaluateState {
   benchmark: Benchmark;
@@ -44,13 +45,13 @@ export function progressText(p: { done: number; total: number; elapsedMs: number
 }
 
 function benchmarkControls() {
-  const benchmark = h('select', { 'data-testid': 'eval-benchmark' }, option('pope-synthetic', 'POPE, synthetic scenes', true), option('pope-coco', 'POPE, COCO question files + your images'), option('llava', 'LLaVA JSON + images'));
+  const benchmark = h('select', { 'data-testid': 'eval-benchmark' }, option('pope-synthetic', 'POPE, synthetic scenes', true), option('pope-coco', 'POPE, COCO question files + your images'), option('llava', 'LLaVA JSON + images'), option('mme', 'MME-style yes/no: your MME folder'), option('choice', 'Multiple choice (CircularEval): MMBench TSV'));
   const seed = h('input', { type: 'number', value: '9001', min: '0', step: '1', 'data-testid': 'eval-seed' });
   const count = h('input', { type: 'number', value: '2', min: '1', step: '1', 'data-testid': 'eval-count' });
   const split = h('select', { 'data-testid': 'eval-split' }, option('random', 'random', true), option('popular', 'popular'), option('adversarial', 'adversarial'));
   const folder = h('input', { type: 'file', webkitdirectory: '', multiple: '', 'data-testid': 'eval-folder' });
   const images = h('input', { type: 'file', multiple: '', accept: 'image/*', 'data-testid': 'eval-images' });
-  const dataFile = h('input', { type: 'file', accept: '.json,.jsonl,application/json', 'data-testid': 'eval-data-file' });
+  const dataFile = h('input', { type: 'file', accept: '.json,.jsonl,.tsv,application/json,text/tab-separated-values', 'data-testid': 'eval-data-file' });
   const metric = h('select', { 'data-testid': 'eval-metric' }, option('', 'by task', true), ...['exact_match', 'vqa_exact_match', 'vqa_accuracy', 'f1', 'iou>0.5', 'cer'].map((m) => option(m, m)));
   const drop = h('div', { class: 'drop-zone eval-drop', 'data-testid': 'eval-drop' }, 'Drop the image folder or files here');
   return { benchmark, seed, count, split, folder, images, dataFile, metric, drop };
@@ -62,7 +63,9 @@ export function evaluateView() {
   const c = benchmarkControls();
   const start = h('button', { type: 'button', class: 'primary', 'data-testid': 'eval-start' }, 'Start');
   const cancel = h('button', { type: 'button', 'data-testid': 'eval-cancel' }, 'Cancel');
-  const loadModel = h('button', { type: 'button', 'data-testid': 'eval-load-model' }, 'Load webvlm-tiny');
+  // Filled by the page from listModels: "id|engine" values, the bundled model on the native engine first.
+  const modelChoice = h('select', { 'data-testid': 'eval-model-choice', 'aria-label': 'Model and engine' }, option('webvlm-tiny|native', 'webvlm-tiny · native', true));
+  const loadModel = h('button', { type: 'button', 'data-testid': 'eval-load-model' }, 'Load');
   const onlyErrors = h('input', { type: 'checkbox', 'data-testid': 'eval-only-errors' });
   const downloadJson = h('button', { type: 'button', 'data-testid': 'eval-download-json' }, 'Download JSON');
   const downloadCsv = h('button', { type: 'button', 'data-testid': 'eval-download-csv' }, 'Download CSV');
@@ -83,7 +86,7 @@ export function evaluateView() {
     'section',
     { class: 'panel evaluate' },
     h('h2', {}, 'Evaluate'),
-    h('div', { class: 'eval-model-row' }, modelLine, loadModel),
+    h('div', { class: 'eval-model-row' }, modelLine, modelChoice, loadModel),
     h('div', { class: 'eval-settings' }, field('Benchmark', c.benchmark)),
     synthetic,
     coco,
@@ -100,12 +103,13 @@ export function evaluateView() {
     if (drawn?.result !== r) {
       chart?.destroy();
       const matrices = confusionMatrices(r.results);
+      const group = groupTable(r);
       const chartBox = h('div', { class: 'eval-chart-box' }, canvas);
       setChildren(results, [
         h('h3', { 'data-testid': 'eval-title' }, r.title),
         ...[missingList(r.missingImages)].filter((x): x is HTMLElement => x !== null),
-        metricsTable(r.results),
-        ...(matrices ? [matrices, chartBox] : []),
+        group ?? metricsTable(r.results),
+        ...(matrices ? [matrices, chartBox] : group ? [chartBox] : []),
         h('div', { class: 'eval-downloads' }, downloadJson, downloadCsv, downloadSummary, h('label', {}, onlyErrors, ' only errors')),
         questions,
       ]);
@@ -115,6 +119,10 @@ export function evaluateView() {
         void import('./evaluate-chart').then(({ popeChart }) => {
           if (drawn?.result === r) chart = popeChart(canvas, r.results);
         });
+      else if (group)
+        void import('./evaluate-group-chart').then(({ groupChart }) => {
+          if (drawn?.result === r) chart = groupChart(canvas, r.results);
+        });
     }
     if (drawn?.result !== r || drawn.onlyErrors !== errorsOnly) setChildren(questions, [questionsTable(r.records, errorsOnly, thumb)]);
     drawn = { result: r, onlyErrors: errorsOnly };
@@ -122,13 +130,14 @@ export function evaluateView() {
 
   function render(s: EvaluateState, thumb: (name: string) => string | null): void {
     const running = s.progress !== null;
-    modelLine.textContent = s.model ? `Model: ${s.model.id} on ${s.model.engine} (${s.model.dtype})` : s.loadingModel ? 'Loading the model…' : 'No model is loaded: load one here or in the Chat view.';
-    loadModel.hidden = s.model !== null;
-    loadModel.disabled = s.loadingModel;
+    modelLine.textContent = s.loadingModel ? 'Loading the model…' : s.model ? `Model: ${s.model.id} on ${s.model.engine} (${s.model.dtype})` : 'No model is loaded: load one here or in the Chat view.';
+    loadModel.disabled = s.loadingModel || running;
+    modelChoice.disabled = s.loadingModel || running;
     synthetic.hidden = s.benchmark !== 'pope-synthetic';
     coco.hidden = s.benchmark === 'pope-synthetic';
     c.split.parentElement?.toggleAttribute('hidden', s.benchmark !== 'pope-coco');
-    dataLabel.textContent = s.benchmark === 'llava' ? 'LLaVA JSON' : 'Own question file (optional)';
+    dataLabel.textContent = s.benchmark === 'llava' ? 'LLaVA JSON' : s.benchmark === 'choice' ? 'MMBench TSV' : 'Own question file (optional)';
+    c.dataFile.parentElement?.toggleAttribute('hidden', s.benchmark === 'mme');
     llava.hidden = s.benchmark !== 'llava';
     c.drop.textContent = s.files.size > 0 ? `${s.files.size} image file(s) chosen; drop more to replace them` : 'Drop the image folder or files here';
     cancel.disabled = !running;
@@ -146,5 +155,5 @@ export function evaluateView() {
     if (s.result) drawResult(s.result, thumb, s.onlyErrors);
   }
 
-  return { element, render, controls: { ...c, start, cancel, loadModel, onlyErrors, downloadJson, downloadCsv, downloadSummary } };
+  return { element, render, controls: { ...c, start, cancel, modelChoice, loadModel, onlyErrors, downloadJson, downloadCsv, downloadSummary } };
 }

@@ -9,6 +9,7 @@ import * as Comlink from 'comlink';
 import type { EvaluationEvent, EvaluationRequest, MetricName, PopeSplitName } from '../worker/api';
 import { VlmError, type VlmClient } from '../worker/client';
 import { h } from './dom';
+import { choiceRequest, mmeRequest } from './evaluate-group-request';
 import { evaluateView, type Benchmark, type EvaluateState, type EvaluateView } from './evaluate-page-view';
 
 const BUNDLED_MODEL = 'webvlm-tiny';
@@ -70,6 +71,8 @@ async function buildRequest(e: Evaluate): Promise<EvaluationRequest> {
     const questions = own ? { name: own.name, text: await own.text() } : await officialQuestions(split);
     return { benchmark: 'pope-coco', split, questions, imageNames };
   }
+  if (e.state.benchmark === 'mme') return mmeRequest(e.state.files);
+  if (e.state.benchmark === 'choice') return choiceRequest(e.state.files, own);
   if (!own) throw new VlmError('bad-input', 'Choose the LLaVA JSON file to evaluate.');
   const metric = c.metric.value ? (c.metric.value as MetricName) : undefined;
   return { benchmark: 'llava', data: { name: own.name, text: await own.text() }, imageNames, ...(metric ? { metric } : {}) };
