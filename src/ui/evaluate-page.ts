@@ -6,19 +6,20 @@
  * user's files, drives the run and keeps the state evaluate-page-view.ts draws.
  */
 import * as Comlink from 'comlink';
-import type { EvaluationEvent, EvaluationRequest, MetricName, PopeSplitName } from '../worker/api';
+import type { EvaluationEvent, EvaluationRequest, EvaluationResult, MetricName, PopeSplitName, UnfinishedEvaluation } from '../worker/api';
 import { VlmError, type VlmClient } from '../worker/client';
 import { h } from './dom';
 import { choiceRequest, mmeRequest } from './evaluate-group-request';
+import { modelChoices, parseChoice } from './evaluate-model';
 import { evaluateView, type Benchmark, type EvaluateState, type EvaluateView } from './evaluate-page-view';
-
-const BUNDLED_MODEL = 'webvlm-tiny';
+import { runsPanel, type RunsPanel } from './evaluate-runs';
 
 /** What every action works on. */
 interface Evaluate {
   api: VlmClient;
   state: EvaluateState;
   view: EvaluateView;
+  runs: RunsPanel;
   /** Object URLs of the user's images shown as thumbnails, revoked when the files change. */
   thumbs: Map<string, string>;
 }
@@ -109,7 +110,8 @@ function resultStatus(e: Evaluate): string {
   return parts.join(' ');
 }
 
-async function start(e: Evaluate): Promise<void> {
+/** Runs `go` (a new run or a resumed one) with progress, then keeps its result and re-reads the kept runs. */
+async function drive(e: Evaluate, go: () => Promise<EvaluationResult>): Promise<void> {
   const s = e.state;
   if (s.progress) {
     s.error = { code: 'busy', message: 'An evaluation is already running; Cancel it or wait for it to finish.' };
@@ -121,8 +123,7 @@ async function start(e: Evaluate): Promise<void> {
   s.progress = { done: 0, total: 0, elapsedMs: 0 };
   render(e);
   try {
-    const request = await buildRequest(e);
-    s.result = await e.api.evaluate(request, Comlink.proxy((name: string) => readImage(e, name)), Comlink.proxy((ev: EvaluationEvent) => onEvent(e, ev)));
+    s.result = await go();
     s.status = resultStatus(e);
   } catch (err) {
     s.error = errorText(err);
@@ -130,14 +131,30 @@ async function start(e: Evaluate): Promise<void> {
   } finally {
     s.progress = null;
     render(e);
+    void e.runs.refresh();
   }
+}
+
+const readProxy = (e: Evaluate) => Comlink.proxy((name: string) => readImage(e, name));
+const eventProxy = (e: Evaluate) => Comlink.proxy((ev: EvaluationEvent) => onEvent(e, ev));
+
+const start = (e: Evaluate) => drive(e, async () => e.api.evaluate(await buildRequest(e), readProxy(e), eventProxy(e)));
+
+function resume(e: Evaluate, u: UnfinishedEvaluation): Promise<void> {
+  return drive(e, async () => {
+    if (u.needsFiles && e.state.files.size === 0) throw new VlmError('bad-input', 'This run read your image files: pick the same folder or files again, then Resume.');
+    return e.api.resumeEvaluation([...e.state.files.keys()], readProxy(e), eventProxy(e));
+  });
 }
 
 async function loadModel(e: Evaluate): Promise<void> {
   e.state.loadingModel = true;
   render(e);
   try {
-    e.state.model = await e.api.loadModel(BUNDLED_MODEL, { engine: 'native' });
+    const choice = parseChoice(e.view.controls.modelChoice.value);
+    if (!choice) throw new VlmError('bad-input', 'Choose a model and engine to load.');
+    e.state.error = null;
+    e.state.model = await e.api.loadModel(choice.id, { engine: choice.engine });
   } catch (err) {
     e.state.error = errorText(err);
   } finally {
@@ -208,9 +225,16 @@ export interface EvaluatePage {
 
 export function evaluatePage(api: VlmClient): EvaluatePage {
   const state: EvaluateState = { benchmark: 'pope-synthetic', model: null, loadingModel: false, files: new Map(), dataFile: null, progress: null, result: null, onlyErrors: false, status: '', error: null };
-  const e: Evaluate = { api, state, view: evaluateView(), thumbs: new Map() };
+  const view = evaluateView();
+  const e: Evaluate = { api, state, view, thumbs: new Map(), runs: runsPanel(api, { show: (r) => show(e, r), resume: (u) => void resume(e, u), error: (err) => showError(e, err) }) };
+  view.element.append(e.runs.element);
   wire(e);
   render(e);
+  void e.runs.refresh();
+  void api.listModels().then((listings) => {
+    const options = modelChoices(listings);
+    if (options.length > 0) view.controls.modelChoice.replaceChildren(...options);
+  }, () => undefined);
   void api.lastEvaluation().then((last) => {
     if (last && !state.result) {
       state.result = last;
@@ -225,4 +249,15 @@ export function evaluatePage(api: VlmClient): EvaluatePage {
     });
   };
   return { element: e.view.element, activate };
+}
+
+function show(e: Evaluate, r: EvaluationResult): void {
+  e.state.result = r;
+  e.state.status = `Kept run: ${resultStatus(e)}`;
+  render(e);
+}
+
+function showError(e: Evaluate, err: unknown): void {
+  e.state.error = errorText(err);
+  render(e);
 }
