@@ -5,6 +5,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { encodePng } from '../src/data/png';
 import { createRaster } from '../src/data/raster';
 import { readEvalExport } from '../src/eval/export-reader';
+import { scoreMme } from '../src/eval/mme';
 
 /** Two images of coco_pope_random.json, six questions each. */
 const COCO_IMAGES = ['COCO_val2014_000000310196.jpg', 'COCO_val2014_000000210789.jpg'];
@@ -81,4 +82,71 @@ test('bad inputs: no matching image, a malformed question file, a second Start w
   await page.getByTestId('eval-cancel').click();
   await expect(page.getByTestId('eval-status')).toContainText('Stopped early', { timeout: 60_000 });
   await expect(page.getByTestId('eval-progress')).toBeHidden();
+});
+
+/** A made-up MME subtask in both of MME's layouts: a.png beside a.txt, b.jpg under images/ with its .txt under questions_answers_YN/. */
+function mmeFolder(): string {
+  const root = join(mkdtempSync(join(tmpdir(), 'mme-')), 'MME');
+  const sub = join(root, 'colour');
+  mkdirSync(join(sub, 'images'), { recursive: true });
+  mkdirSync(join(sub, 'questions_answers_YN'));
+  writeFileSync(join(sub, 'a.png'), encodePng(createRaster(64, 64, [220, 30, 30])));
+  writeFileSync(join(sub, 'a.txt'), 'Is the picture red?\tYes\nIs the picture blue?\tNo\n');
+  writeFileSync(join(sub, 'images', 'b.jpg'), encodePng(createRaster(64, 64, [30, 30, 220])));
+  writeFileSync(join(sub, 'questions_answers_YN', 'b.txt'), 'Is the picture red?\tNo\nIs the picture blue?\tYes\n');
+  return root;
+}
+
+test('MME-style yes/no over a subtask folder: the table and score equal scoring the answers shown', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openEvaluate(page);
+  await page.getByTestId('eval-benchmark').selectOption('mme');
+  await page.getByTestId('eval-folder').setInputFiles(mmeFolder());
+  await page.getByTestId('eval-start').click();
+  await expect(page.getByTestId('eval-status')).toContainText('4 of 4 questions answered', { timeout: 180_000 });
+  await expect(page.getByTestId('eval-mme')).toBeVisible();
+  await expect(page.getByTestId('eval-chart')).toBeVisible();
+  const rows = page.getByTestId('eval-question-row');
+  await expect(rows).toHaveCount(4);
+  // The image cell holds a thumbnail named by its alt text.
+  const shown = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.querySelector('img')?.alt ?? td.textContent ?? '')));
+  const want = scoreMme(shown.map(([image, subtask, , answer, , truth]) => ({ subtask: subtask ?? '', image: image ?? '', answer: answer ?? '', label: truth === 'yes' ? 'yes' : 'no' })));
+  const colour = want.subtasks[0];
+  expect(colour).toMatchObject({ subtask: 'colour', images: 2, questions: 4 });
+  await expect(page.getByTestId('eval-mme-colour').getByTestId('eval-score')).toHaveText((colour?.score ?? -1).toFixed(2));
+  await expect(page.getByTestId('eval-mme-colour').getByTestId('eval-mme-acc')).toHaveText(`${(100 * (colour?.accuracy ?? -1)).toFixed(1)}%`);
+  await expect(page.getByTestId('eval-mme-colour').getByTestId('eval-mme-acc-plus')).toHaveText(`${(100 * (colour?.accuracyPlus ?? -1)).toFixed(1)}%`);
+  await expect(page.getByTestId('eval-mme-MME total').getByTestId('eval-score')).toHaveText(want.total.toFixed(2));
+  await page.screenshot({ path: `${test.info().project.outputDir}/evaluate-mme.png`, fullPage: true });
+});
+
+test('two synthetic POPE runs, native then onnx, kept and compared side by side', async ({ page }) => {
+  test.setTimeout(420_000);
+  await openEvaluate(page);
+  await page.getByTestId('eval-count').fill('1');
+  await page.getByTestId('eval-start').click();
+  await expect(page.getByTestId('eval-status')).toContainText('18 of 18 questions answered', { timeout: 180_000 });
+
+  await page.getByTestId('eval-model-choice').selectOption('webvlm-tiny|onnx');
+  await page.getByTestId('eval-load-model').click();
+  await expect(page.getByTestId('eval-model')).toContainText('webvlm-tiny on onnx', { timeout: 90_000 });
+  await page.getByTestId('eval-start').click();
+  await expect(page.getByTestId('eval-status')).toContainText('18 of 18 questions answered', { timeout: 180_000 });
+
+  await expect(page.getByTestId('eval-run')).toHaveCount(2);
+  const picks = page.getByTestId('eval-run-pick');
+  await picks.nth(0).check();
+  await picks.nth(1).check();
+  await page.getByTestId('eval-compare-runs').click();
+  const table = page.getByTestId('eval-compare');
+  await expect(table.locator('thead')).toContainText('A: webvlm-tiny · native');
+  await expect(table.locator('thead')).toContainText('B: webvlm-tiny · onnx');
+  for (const split of ['random', 'popular', 'adversarial']) {
+    const row = page.getByTestId(`eval-compare-pope-${split}-f1`);
+    await expect(row.getByTestId('eval-compare-a')).toHaveText(/^\d+\.\d%$/);
+    await expect(row.getByTestId('eval-compare-b')).toHaveText(/^\d+\.\d%$/);
+    await expect(row.getByTestId('eval-compare-diff')).toHaveText(/^[+−±]\d+\.\d$/);
+  }
+  await expect(page.getByTestId('eval-compare-chart')).toBeVisible();
+  await page.getByTestId('eval-comparison').screenshot({ path: `${test.info().project.outputDir}/evaluate-compare.png` });
 });
