@@ -1,12 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 
 const ROW_KEYS = ['op', 'shape', 'oursMs', 'ortMs', 'ratio', 'oursGflops', 'ortGflops', 'maxDiff', 'oursErr', 'ortErr'];
 
-async function downloadJson(page: Page, testid: string): Promise<Record<string, unknown>> {
+async function downloadText(page: Page, testid: string, filename: string): Promise<string> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testid).click()]);
-  expect(download.suggestedFilename()).toBe('kernel-bench.json');
-  return JSON.parse(await readFile(await download.path(), 'utf8')) as Record<string, unknown>;
+  expect(download.suggestedFilename()).toBe(filename);
+  return readFile(await download.path(), 'utf8');
+}
+
+async function downloadJson(page: Page, testid: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await downloadText(page, testid, 'kernel-bench.json')) as Record<string, unknown>;
 }
 
 test('the Benchmark view runs the quick kernel set, fills the table and chart, and downloads the scripts\' JSON', async ({ page }) => {
@@ -55,4 +59,77 @@ test('Cancel stops the kernel suite between cases and keeps the rows done', asyn
   expect(json.cancelled).toBe(true);
   expect((json.rows as unknown[]).length).toBe(done);
   await expect(page.getByTestId('bench-run-kernel')).toBeEnabled();
+});
+
+// The keys of ModelBenchResult and EngineFigures, in the order benchJson writes them (as npm run bench:model -- --json F does).
+const MODEL_KEYS = ['model', 'engines', 'encodeRatio', 'ttftRatio', 'decodeRatio', 'cancelled'];
+const FIGURE_KEYS = ['encodeMs', 'ttftMs', 'decodeTokensPerSecond', 'peakGpuBytes', 'runs', 'newTokens'];
+
+/** Copy as JSON puts on the clipboard exactly the text Download JSON saves. */
+async function copiedEqualsDownloaded(page: Page, context: BrowserContext): Promise<Record<string, unknown>> {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByTestId('bench-model-copy').click();
+  await expect(page.getByTestId('bench-model-status')).toHaveText('Copied the JSON to the clipboard.');
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  const downloaded = await downloadText(page, 'bench-model-download', 'model-bench.json');
+  expect(copied).toBe(downloaded);
+  const json = JSON.parse(downloaded) as Record<string, unknown>;
+  expect(Object.keys(json)).toEqual(MODEL_KEYS);
+  for (const figures of Object.values(json.engines as Record<string, Record<string, number>>)) {
+    expect(Object.keys(figures)).toEqual(FIGURE_KEYS);
+    for (const k of FIGURE_KEYS) expect(figures[k], k).toBeGreaterThan(0);
+  }
+  return json;
+}
+
+/** Every number in the model table's rows is above zero: encode ms, TTFT ms, decode tok/s, GPU MiB. */
+async function expectModelRows(page: Page, engines: string[]): Promise<void> {
+  const rows = page.getByTestId('bench-model-table-row');
+  await expect(rows).toHaveCount(engines.length);
+  for (const [i, engine] of engines.entries()) {
+    const cells = (await rows.nth(i).locator('td').allTextContents()).map((c) => c.trim());
+    expect(cells[0]).toBe(engine);
+    for (const c of cells.slice(1)) expect(Number(c), `${engine}: ${cells.join(' ')}`).toBeGreaterThan(0);
+  }
+}
+
+/** Chat, opened before the benchmark, says what is loaded after it and still answers. */
+async function chatStillAnswers(page: Page): Promise<void> {
+  await page.getByTestId('tab-chat').click();
+  const status = page.getByTestId('model-status');
+  await expect(status).toHaveAttribute('data-state', 'ready', { timeout: 90_000 });
+  await expect(status).toContainText('webvlm-tiny');
+  await expect(status).toContainText('Native WGSL');
+  const loaded = await page.evaluate(() => (window as unknown as { vlm: { loadedModel(): Promise<{ id: string; engine: string } | null> } }).vlm.loadedModel());
+  expect(loaded && `${loaded.id} ${loaded.engine}`).toBe('webvlm-tiny native');
+  await page.getByTestId('chat-input').fill('What colour is the circle?');
+  await page.getByTestId('chat-input').press('Enter');
+  const answer = page.getByTestId('msg-assistant').last();
+  await expect(answer).toHaveAttribute('data-finish', /^(stop|length)$/, { timeout: 60_000 });
+  expect(((await answer.getByTestId('answer-text').textContent()) ?? '').trim()).not.toBe('');
+}
+
+/** Chat first (its model loads), then the Benchmark tab, as a person would come to it. */
+async function openBenchAfterChat(page: Page): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await page.getByTestId('tab-bench').click();
+  await expect(page.getByTestId('bench-adapter')).toContainText('Features:', { timeout: 30_000 });
+}
+
+test('Cancel during a model run stops it, keeps the engine measured, and Chat reloads its model after', async ({ page, context }) => {
+  test.setTimeout(420_000);
+  await openBenchAfterChat(page);
+  await page.getByTestId('bench-run-model').click();
+  // A cancel during native's last run lets that run finish and stops before onnx's warm-up (checked between runs).
+  await expect(page.getByTestId('bench-model-status')).toHaveText('native: run 1 of 1', { timeout: 240_000 });
+  await page.getByTestId('bench-cancel-model').click();
+  await expect(page.getByTestId('bench-model-status')).toHaveText('Cancelled after 1 of 2 engines.', { timeout: 120_000 });
+  await expectModelRows(page, ['native']);
+  await expect(page.getByTestId('bench-model-chart')).toBeVisible();
+  const json = await copiedEqualsDownloaded(page, context);
+  expect(json.cancelled).toBe(true);
+  expect(Object.keys(json.engines as object)).toEqual(['native']);
+  await expect(page.getByTestId('bench-run-model')).toBeEnabled();
+  await chatStillAnswers(page);
 });

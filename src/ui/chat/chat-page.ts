@@ -22,7 +22,7 @@ const MAX_NEW_TOKENS = 256;
 
 export interface ChatPage {
   element: HTMLElement;
-  /** Called each time the view is shown; the first call loads the default model. */
+  /** Called each time the view is shown; the first call loads the default model, later ones catch up with other views' loads. */
   activate(): void;
 }
 
@@ -195,10 +195,11 @@ export function chatPage(api: VlmClient): ChatPage {
   return {
     element,
     activate() {
+      input.focus();
+      if (activated && !state.generating) void c.picker.resync();
       if (activated) return;
       activated = true;
       void c.history.then(() => c.picker.loadIfNone());
-      input.focus();
     },
   };
 }

@@ -41,6 +41,8 @@ export interface ModelPicker {
   element: HTMLElement;
   /** Loads the chosen model unless one is loaded already (the first visit). */
   loadIfNone(): Promise<LoadedModel | null>;
+  /** Catches up with a model another view replaced or unloaded; loads Chat's again if none is left. */
+  resync(): Promise<LoadedModel | null>;
   /** The model being loaded or loaded now; null when loading failed or none is loaded. */
   ready(): Promise<LoadedModel | null>;
   /** While an answer streams, loading another model would cut it off. */
@@ -170,16 +172,39 @@ function startDownload(p: Picker, id: string, options: LoadModelOptions): Promis
   });
 }
 
+function adopt(p: Picker, current: LoadedModel, how: string): LoadedModel {
+  p.state.loaded = current;
+  p.view.adopt(current);
+  p.state.status = { state: 'ready', text: `${how}: ${describeLoaded(current)}` };
+  render(p);
+  return current;
+}
+
 async function loadIfNone(p: Picker): Promise<LoadedModel | null> {
   if (p.pending) return p.pending;
   // A model loaded earlier in this worker (another view, the console) is adopted, not reloaded.
   const current = await p.api.loadedModel().catch(() => null);
-  if (!current) return startLoad(p, p.view.listed(), p.view.chosen());
-  p.state.loaded = current;
-  p.view.adopt(current);
-  p.state.status = { state: 'ready', text: `Loaded: ${describeLoaded(current)}` };
-  render(p);
-  return current;
+  return current ? adopt(p, current, 'Loaded') : startLoad(p, p.view.listed(), p.view.chosen());
+}
+
+const sameLoad = (a: LoadedModel, b: LoadedModel) => a.id === b.id && a.engine === b.engine && a.dtype === b.dtype;
+
+/**
+ * Other views share the worker and may replace or unload Chat's model (the
+ * Benchmark loads each engine in turn and unloads at the end): show what the
+ * worker holds now, and load Chat's model again when it holds none, so the
+ * status line never names a model that is gone.
+ */
+async function resync(p: Picker): Promise<LoadedModel | null> {
+  if (p.pending) return p.pending;
+  const had = p.state.loaded;
+  // Nothing loaded here (a failed load, or none yet): loading stays the person's choice.
+  if (!had) return null;
+  const current = await p.api.loadedModel().catch(() => null);
+  if (current && sameLoad(current, had)) return current;
+  if (current) return adopt(p, current, 'Loaded by another view');
+  p.view.adopt(had);
+  return startLoad(p, had.id, p.view.chosen());
 }
 
 export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(api)): ModelPicker {
@@ -200,6 +225,7 @@ export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(a
   return {
     element: p.view.element,
     loadIfNone: () => loadIfNone(p),
+    resync: () => resync(p),
     ready: () => p.pending ?? Promise.resolve(state.loaded),
     setBusy(busy) {
       state.busy = busy;
