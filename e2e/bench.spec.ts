@@ -24,6 +24,8 @@ test('the Benchmark view runs the quick kernel set, fills the table and chart, a
   await expect(page.getByTestId('bench-kernel-table')).toContainText('median ratio (ORT ms / ours ms)');
   await expect(page.getByTestId('bench-kernel-chart')).toBeVisible();
   await page.screenshot({ path: 'test-results/bench-view.png', fullPage: true });
+  const host = page.locator('[data-testid="bench-kernel-panel"] .bench-table-host');
+  expect(await host.evaluate((el) => el.scrollWidth - el.clientWidth), 'kernel table wider than its panel').toBeLessThanOrEqual(0);
 
   const json = await downloadJson(page, 'bench-kernel-download');
   expect(Object.keys(json).sort()).toEqual(['adapter', 'cancelled', 'copyGBps', 'rows']);
@@ -116,6 +118,21 @@ async function openBenchAfterChat(page: Page): Promise<void> {
   await page.getByTestId('tab-bench').click();
   await expect(page.getByTestId('bench-adapter')).toContainText('Features:', { timeout: 30_000 });
 }
+
+test('Run model measures both engines, fills the table, ratios and chart, exports the scripts\' JSON, and Chat reloads its model after', async ({ page, context }) => {
+  test.setTimeout(300_000);
+  await openBenchAfterChat(page);
+  await page.getByTestId('bench-run-model').click();
+  await expect(page.getByTestId('bench-model-status')).toHaveText('Done: webvlm-tiny, 1 timed runs per engine.', { timeout: 240_000 });
+  await expectModelRows(page, ['native', 'onnx']);
+  await expect(page.getByTestId('bench-model-table')).toContainText(/native\/onnx: encode [\d.]+x, TTFT [\d.]+x, decode [\d.]+x/);
+  await expect(page.getByTestId('bench-model-chart')).toBeVisible();
+  const json = await copiedEqualsDownloaded(page, context);
+  expect(json.cancelled).toBe(false);
+  expect(Object.keys(json.engines as object)).toEqual(['native', 'onnx']);
+  for (const k of ['encodeRatio', 'ttftRatio', 'decodeRatio']) expect(json[k], k).toBeGreaterThan(0);
+  await chatStillAnswers(page);
+});
 
 test('Cancel during a model run stops it, keeps the engine measured, and Chat reloads its model after', async ({ page, context }) => {
   test.setTimeout(420_000);

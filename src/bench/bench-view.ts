@@ -100,7 +100,7 @@ function modelPanel(api: Api, lock: ReturnType<typeof runLock>): HTMLElement {
   return benchPanel({
     id: 'model',
     title: 'Model',
-    intro: `${DEFAULT_MODEL} on each engine through the app's worker: encode, time to first token, decode speed, GPU memory (as npm run bench:model). Loading a model here replaces the one loaded in Chat.`,
+    intro: `${DEFAULT_MODEL} on each engine through the app's worker: encode, time to first token, decode speed, GPU memory (as npm run bench:model). Loading a model here replaces the one loaded in Chat; Chat loads its own again when you go back to it.`,
     controls: [h('label', {}, 'Runs per engine ', runs)],
     runLabel: 'Run model',
     canvas,
