@@ -23,7 +23,7 @@ const IMAGE_LINE = /<image>\n?/g;
 export const EVAL_MAX_NEW_TOKENS = 160;
 
 /** RGB raster to the RGBA the chat API takes. */
-function toChatImage(raster: { width: number; height: number; data: Uint8Array }): ChatImage {
+export function toChatImage(raster: { width: number; height: number; data: Uint8Array }): ChatImage {
   const rgba = new Uint8ClampedArray(raster.width * raster.height * 4);
   for (let p = 0; p < raster.width * raster.height; p++) {
     rgba.set(raster.data.subarray(p * 3, p * 3 + 3), p * 4);

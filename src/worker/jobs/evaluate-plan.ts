@@ -13,7 +13,7 @@ import { matchPopeImages, PopeFileError, readPopeQuestions } from '../../eval/po
 import { MIME, sniffFileKind } from '../../documents/file-kind';
 import type { ChatImage, ChatMessage } from '../api';
 import { VlmError } from '../errors';
-import { firstQuestion } from './eval-questions';
+import { firstQuestion, toChatImage } from './eval-questions';
 import { choicePlan } from './evaluate-choice';
 import type { EvalItem, EvalPlan } from './evaluate-item';
 import { mmePlan } from './evaluate-mme';
@@ -22,13 +22,6 @@ import type { EvalTextFile, EvaluationRequest, ReadImage } from './evaluate-type
 export type { EvalItem, EvalPlan } from './evaluate-item';
 
 const IMAGE_LINE = /<image>\n?/g;
-
-/** The generator's RGB raster as the RGBA pixels chat takes; no encode/decode round trip, so the pixels are the generator's. */
-function rasterImage(r: { width: number; height: number; data: Uint8Array }): ChatImage {
-  const data = new Uint8ClampedArray(r.width * r.height * 4).fill(255);
-  for (let p = 0; p < r.width * r.height; p++) data.set(r.data.subarray(p * 3, p * 3 + 3), p * 4);
-  return { width: r.width, height: r.height, data };
-}
 
 /** Image bytes typed by their first bytes: a COCO folder's ".jpg" may be anything. */
 function bytesImage(bytes: ArrayBuffer, name: string): ChatImage {
@@ -57,7 +50,7 @@ function syntheticPlan(r: Extract<EvaluationRequest, { benchmark: 'pope-syntheti
       question: text && typeof text !== 'string' && text.type === 'text' ? text.text : '',
       messages,
       truth: expected,
-      images: async () => sample.images.map((i) => rasterImage(i.raster)),
+      images: async () => sample.images.map((i) => toChatImage(i.raster)),
     };
   });
   const config = { benchmark: 'pope-synthetic', seed: String(r.seed), images_per_split: String(r.images), splits: r.splits.join(',') };
