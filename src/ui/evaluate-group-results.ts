@@ -6,8 +6,8 @@
  */
 import type { EvaluationResult, TaskScore } from '../worker/api';
 import { h } from './dom';
+import { formatScore, pct } from './evaluate-format';
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 function table(testId: string, head: string[], rows: HTMLTableRowElement[]): HTMLTableElement {
   return h('table', { class: 'eval-table', 'data-testid': testId }, h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, ...rows));
@@ -23,7 +23,7 @@ function mmeRow(task: string, s: TaskScore): HTMLTableRowElement {
     h('td', {}, s.n),
     h('td', { 'data-testid': 'eval-mme-acc' }, m ? pct(m.accuracy) : ''),
     h('td', { 'data-testid': 'eval-mme-acc-plus' }, m ? pct(m.accuracyPlus) : ''),
-    h('td', { 'data-testid': 'eval-score' }, s.score.toFixed(2)),
+    h('td', { 'data-testid': 'eval-score' }, formatScore('mme', s.score)),
   );
 }
 

@@ -5,11 +5,11 @@
  */
 import type { EvaluationRecord, EvaluationResult, TaskScore } from '../worker/api';
 import { h } from './dom';
+import { formatScore, pct } from './evaluate-format';
 
 /** Rows drawn at most; the exports hold all of them. */
 export const MAX_ROWS = 500;
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 function metricRow(task: string, s: TaskScore): HTMLTableRowElement {
   const p = s.pope;
@@ -20,7 +20,7 @@ function metricRow(task: string, s: TaskScore): HTMLTableRowElement {
     h('th', { scope: 'row' }, task),
     h('td', {}, s.n),
     h('td', {}, s.metric),
-    h('td', { 'data-testid': 'eval-score' }, s.metric === 'cer' ? s.score.toFixed(3) : pct(s.score)),
+    h('td', { 'data-testid': 'eval-score' }, formatScore(s.metric, s.score)),
     ...cells.map((c, i) => h('td', i === 3 ? { 'data-testid': 'eval-f1' } : {}, c)),
   );
 }

@@ -8,6 +8,7 @@ import type { Chart } from 'chart.js';
 import type { EvaluationResult, SavedEvaluation, TaskScore, UnfinishedEvaluation } from '../worker/api';
 import type { VlmClient } from '../worker/client';
 import { h, setChildren } from './dom';
+import { formatDifference, formatScore } from './evaluate-format';
 
 export interface RunsHooks {
   show(result: EvaluationResult): void;
@@ -21,8 +22,6 @@ export interface RunsPanel {
   refresh(): Promise<void>;
 }
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-const signedPct = (x: number): string => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${(100 * Math.abs(x)).toFixed(1)}`;
 const who = (r: { model: string; engine: string; weights: string }) => `${r.model} · ${r.engine} · ${r.weights}`;
 const when = (iso: string) => (iso ? new Date(iso).toLocaleString() : '');
 
@@ -43,7 +42,7 @@ export function comparisonTable(a: EvaluationResult, b: EvaluationResult): HTMLT
     return [...new Set([...ma.keys(), ...mb.keys()])].map((metric) => {
       const va = ma.get(metric);
       const vb = mb.get(metric);
-      const fmt = (v: number | undefined) => (v === undefined ? '—' : metric === 'cer' ? v.toFixed(3) : pct(v));
+      const fmt = (v: number | undefined) => (v === undefined ? '—' : formatScore(metric, v));
       return h(
         'tr',
         { 'data-testid': `eval-compare-${task}-${metric}` },
@@ -51,7 +50,7 @@ export function comparisonTable(a: EvaluationResult, b: EvaluationResult): HTMLT
         h('td', {}, metric),
         h('td', { 'data-testid': 'eval-compare-a' }, fmt(va)),
         h('td', { 'data-testid': 'eval-compare-b' }, fmt(vb)),
-        h('td', { 'data-testid': 'eval-compare-diff' }, va === undefined || vb === undefined ? '—' : metric === 'cer' ? (vb - va).toFixed(3) : signedPct(vb - va)),
+        h('td', { 'data-testid': 'eval-compare-diff' }, va === undefined || vb === undefined ? '—' : formatDifference(metric, vb - va)),
       );
     });
   });
@@ -92,7 +91,7 @@ export function runsPanel(api: VlmClient, hooks: RunsHooks): RunsPanel {
       picked.delete(r.id);
       void api.deleteEvaluation(r.id).then(refresh, hooks.error);
     });
-    const head = r.headline ? `${r.headline.metric} ${r.headline.metric === 'cer' ? r.headline.value.toFixed(3) : pct(r.headline.value)}` : '—';
+    const head = r.headline ? `${r.headline.metric} ${formatScore(r.headline.metric, r.headline.value)}` : '—';
     const done = `${r.answered} / ${r.total}${r.stopped ? ' (stopped)' : ''}`;
     return h('tr', { 'data-testid': 'eval-run' }, h('td', {}, pick), h('td', {}, when(r.date)), h('td', {}, r.title), h('td', {}, who(r)), h('td', {}, head), h('td', {}, done), h('td', {}, show, ' ', del));
   }

@@ -6,6 +6,7 @@ import type { ChatReply, ChatRequest, LoadedModel } from '../../src/worker/api';
 import { memoryKv } from '../../src/worker/cache/kv';
 import { EvaluationJob } from '../../src/worker/jobs/evaluate';
 import { readMmeFolder } from '../../src/worker/jobs/evaluate-mme';
+import { headline } from '../../src/worker/jobs/evaluate-store';
 
 const MODEL: LoadedModel = { id: 'webvlm-tiny', engine: 'native', dtype: 'f32', contextLength: 256, imageSize: 64, loadMs: 1 };
 const PNG = encodePng(createRaster(4, 4, [10, 200, 10]));
@@ -58,6 +59,8 @@ describe('MME-style yes/no from a folder', () => {
     const back = readEvalExport(r.json);
     expect(back.results['color']?.mme).toEqual({ images: 2, accuracy: 0.75, accuracyPlus: 0.5 });
     expect(back.samples[0]).toMatchObject({ metric: 'mme', target: 'yes', filtered_resps: ['yes'] });
+    // The kept run's headline is MME's total (175), not a mean of the subtasks and the total.
+    expect(headline(r.results)).toEqual({ metric: 'mme', value: 175 });
   });
 
   it('names the file, the line and why for a bad .txt line, and says so when no image matches', async () => {

@@ -5,6 +5,7 @@
  */
 import type { KvStore } from '../cache/kv';
 import type { EvaluationRecord, EvaluationRequest, EvaluationResult, SavedEvaluation, UnfinishedEvaluation } from './evaluate-types';
+import { MME_TOTAL } from './evaluate-mme';
 
 /** The stored format; bump when EvaluationResult or the unfinished record changes shape. */
 export const EVALUATION_STORE_VERSION = 2;
@@ -27,10 +28,13 @@ export interface UnfinishedState extends UnfinishedEvaluation {
   elapsedMs: number;
 }
 
-/** The headline of a run: mean F1 over POPE splits, else the mean score over tasks. */
+/** The headline of a run: mean F1 over POPE splits, MME's total, else the mean score over tasks. */
 export function headline(results: EvaluationResult['results']): { metric: string; value: number } | null {
   const scores = Object.values(results);
   if (scores.length === 0) return null;
+  // MME reports the sum over subtasks; a mean of the subtasks and that sum would be neither.
+  const mme = results[MME_TOTAL];
+  if (mme) return { metric: 'mme', value: mme.score };
   const pope = scores.flatMap((s) => (s.pope ? [s.pope.f1] : []));
   if (pope.length === scores.length) return { metric: 'F1', value: pope.reduce((a, b) => a + b, 0) / pope.length };
   const metrics = new Set(scores.map((s) => s.metric));
