@@ -64,7 +64,7 @@ export function evaluateView() {
   const start = h('button', { type: 'button', class: 'primary', 'data-testid': 'eval-start' }, 'Start');
   const cancel = h('button', { type: 'button', 'data-testid': 'eval-cancel' }, 'Cancel');
   // Filled by the page from listModels: "id|engine" values, the bundled model on the native engine first.
-  const modelChoice = h('select', { 'data-testid': 'eval-model-choice', 'aria-label': 'Model and engine' }, option('webvlm-tiny|native', 'webvlm-tiny · native', true));
+  const modelChoice = h('select', { 'data-testid': 'eval-model-choice', 'aria-label': 'Model, engine and weights' }, option('webvlm-tiny|native', 'webvlm-tiny · native', true));
   const loadModel = h('button', { type: 'button', 'data-testid': 'eval-load-model' }, 'Load');
   const onlyErrors = h('input', { type: 'checkbox', 'data-testid': 'eval-only-errors' });
   const downloadJson = h('button', { type: 'button', 'data-testid': 'eval-download-json' }, 'Download JSON');

@@ -154,7 +154,7 @@ async function loadModel(e: Evaluate): Promise<void> {
     const choice = parseChoice(e.view.controls.modelChoice.value);
     if (!choice) throw new VlmError('bad-input', 'Choose a model and engine to load.');
     e.state.error = null;
-    e.state.model = await e.api.loadModel(choice.id, { engine: choice.engine });
+    e.state.model = await e.api.loadModel(choice.id, { engine: choice.engine, dtype: choice.dtype });
   } catch (err) {
     e.state.error = errorText(err);
   } finally {
