@@ -16,6 +16,11 @@ export default defineConfig({
   server: { host: '127.0.0.1', headers: isolationHeaders, watch: { ignored: ['**/.cache/**', '**/tools/**', '**/test-results/**'] } },
   preview: { host: '127.0.0.1', headers: isolationHeaders },
   worker: { format: 'es' },
+  // The dependency scan starts from the HTML pages and does not enter the
+  // engine worker, so these two (imported only there) were found at the
+  // first chat and made Vite reload the page mid-run; bundling them up front
+  // keeps a fresh server from reloading an open page.
+  optimizeDeps: { include: ['@huggingface/transformers', 'fflate'] },
   build: { target: 'es2022' },
   test: {
     include: ['test/**/*.test.ts'],
