@@ -25,6 +25,10 @@ export type ErrorCode =
   | 'busy'
   | 'context-length'
   | 'bad-image'
+  /** The engine worker died (crashed, was closed or failed to start); a fresh one is started and the model must be loaded again. */
+  | 'worker-crashed'
+  /** The GPU ran out of memory for a model or a request; the message says what was being allocated. */
+  | 'out-of-memory'
   | 'internal'
   | OcrErrorCode;
 

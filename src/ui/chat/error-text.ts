@@ -17,6 +17,8 @@ const ADVICE: Record<string, string> = {
   'device-lost': 'The GPU was reset. Press Load to load the model again.',
   'storage-quota': 'Delete cached models (under "Cached models"), or free disk space, then try again.',
   'unsupported-model': 'Pick the bundled model, or a model the list does not grey out.',
+  'worker-crashed': 'Your conversation and cached models are kept. Press Load to load the model again.',
+  'out-of-memory': 'Close other GPU-heavy tabs, pick int8 or int4 weights or a smaller model, then press Load.',
   'device-limit': 'This GPU is too small for the request; try int8 or int4 weights or a smaller image.',
 };
 
@@ -34,6 +36,9 @@ const HEADLINES: Record<string, string> = {
   busy: 'The model is busy.',
   'storage-quota': 'Not enough storage for this model.',
   'unsupported-model': 'This app cannot run that model yet.',
+  'worker-crashed': 'The engine stopped.',
+  'out-of-memory': 'The GPU ran out of memory.',
+  'device-lost': 'The GPU was reset.',
 };
 
 export function describeError(e: TurnError): { headline: string; detail: string; advice: string } {
