@@ -1,6 +1,7 @@
 /** The page's handle on the worker: the typed VlmApi over Comlink. */
 import * as Comlink from 'comlink';
 import type { VlmApi } from './api';
+import { EngineSupervisor } from './supervisor';
 
 /*
  * What the page needs besides the API itself. The error type installs the
@@ -16,6 +17,7 @@ export { formatBytes } from './cache/quota';
 export { DEFAULT_HUB } from '../models/zoo';
 
 export type VlmClient = Comlink.Remote<VlmApi>;
+export type { CrashKind, CrashReport, EngineSupervisor } from './supervisor';
 
 /**
  * The weight cache's chunk size from the page URL (?weight-chunk-kib=1024), passed
@@ -27,9 +29,15 @@ function workerName(search: string): string {
   return Number.isInteger(kib) && kib > 0 ? `vlm-engine chunk=${kib * 1024}` : 'vlm-engine';
 }
 
-export function startEngine(): { api: VlmClient; worker: Worker } {
-  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: workerName(globalThis.location?.search ?? '') });
-  return { api: Comlink.wrap<VlmApi>(worker), worker };
+/**
+ * Starts the engine worker under a supervisor: `api` forwards to the worker
+ * alive at each call; when it dies, pending calls reject with
+ * 'worker-crashed' and a fresh worker is started (see supervisor.ts).
+ */
+export function startEngine(): { api: VlmClient; supervisor: EngineSupervisor } {
+  const name = workerName(globalThis.location?.search ?? '');
+  const supervisor = new EngineSupervisor({ create: () => new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name }) });
+  return { api: supervisor.api, supervisor };
 }
 
 /** Wrap any MessagePort-like endpoint; tests use this over a MessageChannel. */

@@ -1,4 +1,6 @@
 /// <reference lib="webworker" />
+// First, before any other module runs: the lock the page watches to learn that this worker died.
+import { announceReady } from './worker-lifeline';
 import { env } from '@huggingface/transformers';
 import * as Comlink from 'comlink';
 import { installTransformersCache, transformersCache } from './cache/transformers-hook';
@@ -22,3 +24,5 @@ const weights = new WeightCache(chunkOption(self.name));
 installTransformersCache(env, transformersCache(weights));
 
 Comlink.expose(new Engine(() => (self.navigator as WorkerNavigator & { gpu?: GPU }).gpu, weights));
+// Only now: a start that threw above never says ready, so the page reads its 'error' event as a failed start.
+announceReady();
