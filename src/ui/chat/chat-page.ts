@@ -24,6 +24,10 @@ export interface ChatPage {
   element: HTMLElement;
   /** Called each time the view is shown; the first call loads the default model, later ones catch up with other views' loads. */
   activate(): void;
+  /** The engine worker died: the picker says no model is loaded (a running answer ends with the error by itself). */
+  engineStopped(message: string): void;
+  /** Loads again the model the dead worker held. */
+  reloadModel(): void;
 }
 
 /** What every action works on: the state, the parts of the view, the worker and the stored history. */
@@ -201,5 +205,7 @@ export function chatPage(api: VlmClient): ChatPage {
       activated = true;
       void c.history.then(() => c.picker.loadIfNone());
     },
+    engineStopped: (message) => c.picker.engineStopped(message),
+    reloadModel: () => void c.picker.reload(),
   };
 }

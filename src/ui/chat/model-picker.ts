@@ -47,6 +47,10 @@ export interface ModelPicker {
   ready(): Promise<LoadedModel | null>;
   /** While an answer streams, loading another model would cut it off. */
   setBusy(busy: boolean): void;
+  /** The engine worker died and a fresh one holds no model: say so, and let Load bring the lost model back. */
+  engineStopped(message: string): void;
+  /** Loads again the model the dead worker held (or the one chosen, if none was). */
+  reload(): Promise<LoadedModel | null>;
 }
 
 /** The status line after a failed job: the worker's words, then what to do. */
@@ -66,6 +70,8 @@ interface Picker {
   view: PickerView;
   cached: CachedModelsView;
   pending: Promise<LoadedModel | null> | null;
+  /** The model a dead worker held, for reload(). */
+  lost: LoadedModel | null;
 }
 
 const render = (p: Picker) => p.view.render(p.state);
@@ -207,6 +213,27 @@ async function resync(p: Picker): Promise<LoadedModel | null> {
   return startLoad(p, had.id, p.view.chosen());
 }
 
+function engineStopped(p: Picker, message: string): void {
+  p.lost = p.state.loaded ?? p.lost;
+  p.state.loaded = null;
+  // A load that was running fails on its own with the same code and says so.
+  if (!p.pending) {
+    const e = describeError({ code: 'worker-crashed', message });
+    const gone = p.lost ? ` ${p.lost.id} is no longer loaded.` : '';
+    p.state.status = { state: 'error', text: `${e.headline} ${e.detail}${gone} ${e.advice}`, code: 'worker-crashed' };
+  }
+  render(p);
+  void refreshList(p);
+}
+
+function reload(p: Picker): Promise<LoadedModel | null> {
+  if (p.pending) return p.pending;
+  const lost = p.lost;
+  p.lost = null;
+  if (lost) p.view.adopt(lost);
+  return startLoad(p, lost?.id ?? p.view.target(), p.view.chosen());
+}
+
 export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(api)): ModelPicker {
   const state: PickerState = { listings: null, loaded: null, working: false, busy: false, status: { state: 'idle', text: 'No model loaded yet.' }, progress: null, persisted: null };
   const cached = cachedModelsView(
@@ -214,7 +241,7 @@ export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(a
     (id) => api.cacheDelete(id),
     () => void refreshList(p),
   );
-  const p: Picker = { api, loader, state, view: pickerView(cached.element), cached, pending: null };
+  const p: Picker = { api, loader, state, view: pickerView(cached.element), cached, pending: null, lost: null };
   const { engine, load, download } = p.view.controls;
   engine.addEventListener('change', () => render(p));
   load.addEventListener('click', () => void startLoad(p, p.view.target(), p.view.chosen()));
@@ -231,5 +258,7 @@ export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(a
       state.busy = busy;
       render(p);
     },
+    engineStopped: (message) => engineStopped(p, message),
+    reload: () => reload(p),
   };
 }
