@@ -15,6 +15,8 @@ export { describeProgress } from './cache/progress';
 export { formatBytes } from './cache/quota';
 /** Where hub models come from unless the person names another hub. */
 export { DEFAULT_HUB } from '../models/zoo';
+/** The raster check the page runs on an attached file before it keeps it (an SVG can run script). */
+export { looksLikeSvg, RASTER_NAMES, rasterImageType } from '../documents/file-kind';
 
 export type VlmClient = Comlink.Remote<VlmApi>;
 export type { CrashKind, CrashReport, EngineSupervisor } from './supervisor';
