@@ -3,11 +3,12 @@ import { VlmError } from '../worker/client';
 import { chatPage, type ChatPage } from './chat/chat-page';
 import { h } from './dom';
 import { documentsPage, type DocumentsPage } from './documents-page';
+import { engineNotice } from './engine-notice';
 import { evaluatePage, type EvaluatePage } from './evaluate-page';
 import { kernelChecksPanel } from './kernel-checks-panel';
 import { noWebGpuNotice } from './no-webgpu';
 import { selfTestPanel } from './self-test-panel';
-import { showAdapter, showUnavailable } from './status-bar';
+import { showAdapter, showEngineRestarted, showEngineStopped, showUnavailable } from './status-bar';
 
 const GPU_CODES = new Set(['no-webgpu', 'no-adapter', 'device-failed']);
 
@@ -23,7 +24,16 @@ const VIEWS: readonly View[] = ['chat', 'gpu', 'documents', 'evaluate', 'bench']
  * worker. The Benchmark view's code is fetched only when its tab is opened.
  * Notices that concern every view (no WebGPU) go above the views.
  */
-function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api']): { gpu: HTMLElement; notices: HTMLElement } {
+interface Views {
+  gpu: HTMLElement;
+  notices: HTMLElement;
+  /** The engine worker died: views that show a loaded model forget it. */
+  engineStopped(message: string): void;
+  /** Loads Chat's model again (the one the dead worker held), opening Chat if it was never opened. */
+  reloadModel(): void;
+}
+
+function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api']): Views {
   const notices = h('div', { class: 'notices' });
   const chat = h('div', { 'data-testid': 'chat-view', hidden: '' });
   const gpu = h('div', { 'data-testid': 'gpu-view', hidden: '' });
@@ -66,7 +76,16 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
   const fromHash = (): View => VIEWS.find((v) => location.hash === `#${v}`) ?? 'chat';
   window.addEventListener('hashchange', () => show(fromHash()));
   show(fromHash());
-  return { gpu, notices };
+  return {
+    gpu,
+    notices,
+    engineStopped: (message) => chatView?.engineStopped(message),
+    reloadModel() {
+      if (chatView) chatView.reloadModel();
+      // Chat's first visit loads its model.
+      else location.hash = '#chat';
+    },
+  };
 }
 
 /** The Benchmark view, imported on first visit: it brings onnxruntime-web and the kernel cases into the page. */
@@ -81,27 +100,56 @@ async function mountBenchView(host: HTMLElement, api: ReturnType<typeof startEng
   }
 }
 
-async function boot(): Promise<void> {
-  const root = document.getElementById('app');
-  const bar = document.getElementById('status-bar');
-  if (!root || !bar) throw new Error('index.html is missing #app or #status-bar');
-  const { api } = startEngine();
-  // The worker API on window: for the devtools console, scripts and the e2e specs.
-  (window as unknown as { vlm: typeof api }).vlm = api;
-  const { gpu: app, notices } = setUpViews(root, api);
+/** The adapter in the status bar and the GPU check; false when the engine worker died meanwhile (worth a retry). */
+async function describeEngine(api: ReturnType<typeof startEngine>['api'], bar: HTMLElement, app: HTMLElement, notices: HTMLElement): Promise<boolean> {
   try {
     const info = await api.info();
     showAdapter(bar, info);
     app.replaceChildren(selfTestPanel(await api.selfTest()), kernelChecksPanel(api));
+    return true;
   } catch (err) {
     if (err instanceof VlmError && GPU_CODES.has(err.code)) {
       showUnavailable(bar, err.code);
       notices.replaceChildren(noWebGpuNotice(err.code, err.message));
-      return;
+      return true;
     }
     const message = err instanceof Error ? err.message : String(err);
     app.replaceChildren(h('section', { class: 'panel notice', 'data-testid': 'engine-error' }, h('h2', {}, 'The engine failed'), h('p', {}, message)));
+    return !(err instanceof VlmError && err.code === 'worker-crashed');
   }
 }
 
-void boot();
+/**
+ * When the engine worker dies the supervisor starts a fresh one: the status
+ * bar and a notice say what happened and offer to load the model again;
+ * Chat's picker forgets the model. Pending calls end with 'worker-crashed'
+ * in each view by themselves. The GPU check is redone once a fresh worker is
+ * up if the first one died before it finished.
+ */
+function superviseEngine(engine: ReturnType<typeof startEngine>, bar: HTMLElement, views: Views): void {
+  let described = describeEngine(engine.api, bar, views.gpu, views.notices);
+  engine.supervisor.onCrash((report) => {
+    showEngineStopped(bar, report.kind === 'failed-to-start', report.restarted);
+    views.notices.replaceChildren(engineNotice(report, views.reloadModel));
+    views.engineStopped(report.message);
+  });
+  engine.supervisor.onReady(() => {
+    showEngineRestarted(bar);
+    void described.then((done) => {
+      if (!done) described = describeEngine(engine.api, bar, views.gpu, views.notices);
+    });
+  });
+}
+
+function boot(): void {
+  const root = document.getElementById('app');
+  const bar = document.getElementById('status-bar');
+  if (!root || !bar) throw new Error('index.html is missing #app or #status-bar');
+  const engine = startEngine();
+  // The worker API on window, and the worker alive now: for the devtools console, scripts and the e2e specs.
+  (window as unknown as { vlm: typeof engine.api }).vlm = engine.api;
+  Object.defineProperty(window, 'vlmWorker', { configurable: true, get: () => engine.supervisor.worker });
+  superviseEngine(engine, bar, setUpViews(root, engine.api));
+}
+
+boot();

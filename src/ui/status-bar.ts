@@ -21,3 +21,25 @@ export function showAdapter(bar: HTMLElement, info: GpuInfo): void {
 export function showUnavailable(bar: HTMLElement, reason: string): void {
   bar.replaceChildren(h('span', { class: 'chip bad', 'data-testid': 'adapter-name' }, `WebGPU unavailable: ${reason}`));
 }
+
+/**
+ * The engine's state after its worker died: a chip beside the adapter's (or
+ * in place of "Starting the engine…" when it never started). `restarted`
+ * says a fresh worker was started; otherwise the page must be reloaded.
+ */
+export function showEngineStopped(bar: HTMLElement, failedToStart: boolean, restarted: boolean): void {
+  const what = failedToStart ? 'Engine failed to start' : 'Engine stopped';
+  const text = restarted ? `${what}; starting a fresh one…` : `${what}: reload the page`;
+  const chip = h('span', { class: 'chip bad', 'data-testid': 'engine-state', 'data-restarted': String(restarted) }, text);
+  bar.querySelector('[data-testid="engine-state"]')?.remove();
+  if (bar.querySelector('[data-testid="adapter-name"]')) bar.append(chip);
+  else bar.replaceChildren(chip);
+}
+
+/** A restarted worker is up: the chip says the engine runs again (the model still has to be loaded). */
+export function showEngineRestarted(bar: HTMLElement): void {
+  const chip = bar.querySelector('[data-testid="engine-state"]');
+  if (!chip) return;
+  chip.className = 'chip';
+  chip.textContent = 'Engine restarted: load the model again';
+}
