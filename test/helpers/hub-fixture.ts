@@ -24,6 +24,13 @@ export function useHubServer(root: string): () => HubServer {
     h.corrupt.clear();
     h.etagOverride.clear();
     h.noEtag = false;
+    h.bytesPerSecond = null;
+    h.html = false;
+    h.truncate.clear();
+    h.wrongSha256.clear();
+    h.lfsRedirect = false;
+    h.api = true;
+    h.apiLog.length = 0;
   });
   return running;
 }

@@ -6,9 +6,14 @@
  *   p:<model>/<name>      while downloading: the chunks written so far, each
  *                         listed only after it is stored (resume point)
  *   m:<model>/<name>      the manifest, written last: the file is complete
- * Every read checks each chunk's sha256 against the manifest.
+ * Every read checks each chunk's sha256 against the manifest. Every record
+ * carries the format version it was written in: a record of the version before
+ * versioning is migrated as it is read, one of an unknown version or one that
+ * is damaged is dropped with its chunks (the file is fetched again when next
+ * needed), so no caller ever sees or lists it.
  */
 import type { KvStore } from './kv';
+import { StorageFullError } from './quota';
 
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
 
@@ -19,7 +24,12 @@ export interface FileKey {
   name: string;
 }
 
+/** The version of the records below; records written before versioning count as 1. */
+export const CACHE_FORMAT = 2;
+
 export interface FileRecord extends FileKey {
+  /** CACHE_FORMAT when written. */
+  format?: number;
   /** Where the bytes came from; a repair fetches ranges from here. */
   url: string;
   /** Total bytes; null while a download has not learned it yet. */
@@ -34,6 +44,8 @@ export interface FileRecord extends FileKey {
    * ETag may mean something else.
    */
   sha256?: string;
+  /** The hub's commit the file was fetched at (or the package version of app-served files), where known. */
+  revision?: string;
   chunkSize: number;
   chunks: { sha256: string }[];
 }
@@ -56,6 +68,24 @@ const manifestKey = (k: FileKey) => `m:${fileId(k)}`;
 const partialKey = (k: FileKey) => `p:${fileId(k)}`;
 const chunkKey = (k: FileKey, i: number) => `c:${fileId(k)}#${i}`;
 
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isTextOrNull = (v: unknown) => v === null || isText(v);
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+
+/** The record stored under `key`, checked field by field; null when it is damaged. */
+function checkedRecord(v: unknown, id: string, complete: boolean): FileRecord | null {
+  if (!v || typeof v !== 'object') return null;
+  const r = v as Partial<FileManifest>;
+  if (!isText(r.model) || !isText(r.name) || !r.model || !r.name || `${r.model}/${r.name}` !== id || !isText(r.url)) return null;
+  if (!isTextOrNull(r.etag) || !isTextOrNull(r.lastModified ?? null) || !isCount(r.chunkSize) || r.chunkSize === 0) return null;
+  if (!Array.isArray(r.chunks) || !r.chunks.every((c: unknown) => isText((c as { sha256?: unknown } | null)?.sha256))) return null;
+  if (r.sha256 !== undefined && !isText(r.sha256)) return null;
+  if (r.revision !== undefined && !isText(r.revision)) return null;
+  if (!complete) return r.size === null || isCount(r.size) ? (r as FileRecord) : null;
+  if (!isCount(r.size) || typeof r.storedAt !== 'number' || r.chunks.length !== Math.ceil(r.size / r.chunkSize)) return null;
+  return r as FileManifest;
+}
+
 function isArrayBuffer(v: unknown): v is ArrayBuffer {
   // instanceof fails for buffers cloned in another realm (fake IndexedDB, workers).
   return Object.prototype.toString.call(v) === '[object ArrayBuffer]';
@@ -70,31 +100,88 @@ export class ChunkStore {
   constructor(readonly kv: KvStore) {}
 
   async manifest(key: FileKey): Promise<FileManifest | null> {
-    return ((await this.kv.get(manifestKey(key))) as FileManifest | undefined) ?? null;
+    return (await this.load(manifestKey(key), true)) as FileManifest | null;
   }
 
   async partial(key: FileKey): Promise<FileRecord | null> {
-    return ((await this.kv.get(partialKey(key))) as FileRecord | undefined) ?? null;
+    return this.load(partialKey(key), false);
+  }
+
+  /**
+   * A record as the current format has it: migrated from the unversioned
+   * format, or dropped (with its file's other records and chunks) when it is
+   * damaged or of a format this code does not know.
+   */
+  private async load(key: string, complete: boolean): Promise<FileRecord | null> {
+    const v = await this.kv.get(key);
+    if (v === undefined) return null;
+    const id = key.slice(2);
+    const format = (v as { format?: unknown } | null)?.format;
+    const record = format === undefined || format === CACHE_FORMAT ? checkedRecord(v, id, complete) : null;
+    if (!record) {
+      await this.dropId(id);
+      return null;
+    }
+    if (format === undefined) {
+      record.format = CACHE_FORMAT;
+      await this.put(key, record, id);
+    }
+    return record;
+  }
+
+  /** Every record and chunk of a file known only by its id (its record may be too damaged to name it). */
+  private async dropId(id: string): Promise<void> {
+    await this.kv.del(`m:${id}`);
+    await this.kv.del(`p:${id}`);
+    const prefix = `c:${id}#`;
+    for (const k of await this.kv.keys()) if (k.startsWith(prefix)) await this.kv.del(k);
+  }
+
+  /** A write the browser may refuse for lack of room: that refusal becomes a StorageFullError naming the file. */
+  private async put(key: string, value: unknown, file: string): Promise<void> {
+    try {
+      await this.kv.set(key, value);
+    } catch (err) {
+      if ((err as { name?: unknown } | null)?.name === 'QuotaExceededError') throw new StorageFullError(file);
+      throw err;
+    }
   }
 
   async savePartial(record: FileRecord): Promise<void> {
-    await this.kv.set(partialKey(record), record);
+    await this.put(partialKey(record), { ...record, format: CACHE_FORMAT }, fileId(record));
   }
 
   /** Stores chunk i and returns its sha256; the caller lists it in the partial record afterwards. */
   async putChunk(key: FileKey, index: number, data: Uint8Array): Promise<string> {
     const copy = data.slice().buffer;
     const sha256 = await sha256Hex(copy);
-    await this.kv.set(chunkKey(key, index), copy);
+    await this.put(chunkKey(key, index), copy, fileId(key));
     return sha256;
   }
 
   /** The download is complete: the manifest goes in last, then the resume record goes. */
   async finish(record: FileRecord, size: number): Promise<FileManifest> {
-    const manifest: FileManifest = { ...record, size, storedAt: Date.now() };
-    await this.kv.set(manifestKey(record), manifest);
+    const manifest: FileManifest = { ...record, format: CACHE_FORMAT, size, storedAt: Date.now() };
+    await this.put(manifestKey(record), manifest, fileId(record));
     await this.kv.del(partialKey(record));
     return manifest;
+  }
+
+  /** Rewrites a complete file's record (a revalidation that found it current at a new revision). */
+  async updateManifest(manifest: FileManifest): Promise<void> {
+    await this.put(manifestKey(manifest), { ...manifest, format: CACHE_FORMAT }, fileId(manifest));
+  }
+
+  /** Bytes [0, end) of a file whose chunks are listed in `record` (complete or not), each chunk checked. */
+  async readHead(record: FileRecord, end: number): Promise<Uint8Array> {
+    const out = new Uint8Array(end);
+    for (let i = 0; i * record.chunkSize < end; i++) {
+      const data = await this.kv.get(chunkKey(record, i));
+      const want = record.chunks[i]?.sha256;
+      if (!isArrayBuffer(data) || want === undefined || (await sha256Hex(data)) !== want) throw new Error(`${fileId(record)}: chunk ${i} changed while it was being stored`);
+      out.set(new Uint8Array(data).subarray(0, end - i * record.chunkSize), i * record.chunkSize);
+    }
+    return out;
   }
 
   /**
@@ -149,12 +236,12 @@ export class ChunkStore {
     return this.valuesUnder<FileRecord>('p:');
   }
 
-  private async valuesUnder<T>(prefix: string): Promise<T[]> {
+  private async valuesUnder<T extends FileRecord>(prefix: 'm:' | 'p:'): Promise<T[]> {
     const out: T[] = [];
     for (const k of await this.kv.keys()) {
       if (!k.startsWith(prefix)) continue;
-      const v = (await this.kv.get(k)) as T | undefined;
-      if (v) out.push(v);
+      const v = await this.load(k, prefix === 'm:');
+      if (v) out.push(v as T);
     }
     return out;
   }

@@ -4,13 +4,26 @@
  * unfinished chunk are dropped, stored chunks are never fetched again). If the
  * server's ETag changed since the first byte, the file starts over: the stored
  * chunks belong to another version.
+ *
+ * Nothing is listed before it is checked: an HTML answer is refused at its
+ * headers; a body shorter than the size the server or the hub announced is not
+ * complete; the bytes must be what the file name says (validate.ts) and, where
+ * the server or the hub names it, have the right sha256. Only then is the
+ * manifest written.
  */
 import { ModelFileError } from '../../models/model-files';
 import { fileId, sha256Hex, StaleFileError, type ChunkStore, type FileKey, type FileManifest, type FileRecord, type RangeFetch } from './chunk-store';
 import type { ProgressReporter } from './progress';
+import { contentTypeProblem, validateFile } from './validate';
 
 export interface DownloadTarget extends FileKey {
   url: string;
+  /** The size the hub lists (or a HEAD request gave): a body that ends short of it is not complete. */
+  size?: number | null;
+  /** The sha256 the hub lists (LFS files): checked whatever server the bytes came from. */
+  sha256?: string;
+  /** The commit (or package version) the file is fetched at, kept in its record. */
+  revision?: string;
 }
 
 export interface DownloadContext {
@@ -26,6 +39,12 @@ export interface DownloadContext {
 
 /** A failure worth another try (network, 5xx, a body cut short). */
 class RetryableError extends Error {}
+
+/** A body that ended cleanly short of its size: the bytes it left are not trusted. */
+class TruncatedError extends RetryableError {}
+
+/** Bytes that arrived whole but are not the file the server or the hub names. */
+class CorruptDownloadError extends RetryableError {}
 
 interface Transfer {
   res: Response;
@@ -54,10 +73,31 @@ function contentHash(res: Response): string | undefined {
   return !res.redirected && tag && /^[0-9a-f]{64}$/.test(tag) ? tag : undefined;
 }
 
-function freshRecord(target: DownloadTarget, res: Response, chunkSize: number, size: number | null): FileRecord {
-  const sha256 = contentHash(res);
+/** The size a 200 announces; a compressed body's Content-Length counts other bytes. */
+function announcedSize(res: Response): number | null {
+  const length = res.headers.get('content-length');
+  return length !== null && res.headers.get('content-encoding') === null ? Number(length) : null;
+}
+
+/** Refuses an answer that cannot be the file (an HTML page, an error as JSON) before its body is read. */
+async function refuseWrongType(target: DownloadTarget, res: Response): Promise<void> {
+  const problem = contentTypeProblem(target.name, res.headers.get('content-type'));
+  if (!problem) return;
+  await res.body?.cancel().catch(() => undefined);
+  throw new ModelFileError(fileId(target), 'malformed', `was not stored from ${target.url}: ${problem}`);
+}
+
+function freshRecord(target: DownloadTarget, res: Response, chunkSize: number): FileRecord {
+  const sha256 = target.sha256 ?? contentHash(res);
+  const length = announcedSize(res);
+  const expected = target.size ?? null;
+  if (length !== null && expected !== null && length !== expected) {
+    throw new ModelFileError(fileId(target), 'malformed', `was not stored: the server sends ${length} bytes where the hub lists ${expected}`);
+  }
+  const size = length ?? expected;
   return {
     ...(sha256 ? { sha256 } : {}),
+    ...(target.revision ? { revision: target.revision } : {}),
     model: target.model,
     name: target.name,
     url: target.url,
@@ -85,6 +125,10 @@ async function openTransfer(ctx: DownloadContext, target: DownloadTarget, record
     return openTransfer(ctx, target, null);
   }
   if (!res.ok) throw httpFailure(target, res.status);
+  await refuseWrongType(target, res).catch(async (err: unknown) => {
+    if (record) await ctx.store.deleteFile(target, record.chunks.length);
+    throw err;
+  });
   if (res.status === 206 && record) {
     const range = parseContentRange(res.headers.get('content-range'));
     const changed = !sameEtag(record.etag, res.headers.get('etag')) || (range?.total != null && record.size !== null && range.total !== record.size);
@@ -96,8 +140,7 @@ async function openTransfer(ctx: DownloadContext, target: DownloadTarget, record
   }
   // A 200 carries the whole file, whatever was asked: what is stored is replaced.
   if (record) await ctx.store.deleteFile(target, record.chunks.length);
-  const length = res.headers.get('content-length');
-  const fresh = freshRecord(target, res, ctx.chunkSize, length !== null && res.headers.get('content-encoding') === null ? Number(length) : null);
+  const fresh = freshRecord(target, res, ctx.chunkSize);
   await ctx.store.savePartial(fresh);
   return { res, record: fresh };
 }
@@ -119,6 +162,8 @@ async function consume(ctx: DownloadContext, target: DownloadTarget, { res, reco
   };
   const resumed = record.chunks.length > 0;
   const announced = record.size !== null;
+  // A size the hub lists is the file's; only a Content-Length may be a compressed body's.
+  const strict = resumed || (target.size ?? null) !== null;
   for (;;) {
     const { done, value } = await reader.read().catch((err: unknown) => {
       throw new RetryableError(err instanceof Error ? err.message : String(err));
@@ -132,17 +177,47 @@ async function consume(ctx: DownloadContext, target: DownloadTarget, { res, reco
       if (fill === cs) await flush();
     }
     if (record.size !== null && at() > record.size) {
-      if (resumed) throw new ModelFileError(fileId(target), 'malformed', `the server sent more than the ${record.size} bytes it announced`);
+      if (strict) {
+        await reader.cancel().catch(() => undefined);
+        throw new ModelFileError(fileId(target), 'malformed', `was not stored: the server sent more than the ${record.size} bytes announced for it`);
+      }
       // A compressed body outgrows its Content-Length (a header a cross-origin page may not see); the chunk hashes still guard it.
       record.size = null;
     }
     ctx.progress.update(target.name, at(), record.size ?? 0, value.length);
   }
-  if (record.size !== null && at() < record.size) throw new RetryableError(`the transfer ended at byte ${at()} of ${record.size}`);
+  if (record.size !== null && at() < record.size) throw new TruncatedError(`the body ended at byte ${at()} of the ${record.size} bytes announced for it`);
   if (!announced) ctx.progress.addToTotal(at());
   const size = at();
   if (fill > 0) await flush();
+  await checkStored(ctx, target, record, size);
   return ctx.store.finish(record, size);
+}
+
+/** Files up to this size are hashed whole before they are listed when the server or the hub names their sha256. */
+export const WHOLE_FILE_CHECK_LIMIT = 1024 * 1024 * 1024;
+
+/**
+ * The per-chunk hashes only prove the cache kept what arrived. Before the
+ * file is listed, what arrived is checked: its bytes must be the kind of file
+ * its name says, and match the sha256 the hub lists or the server gives as
+ * ETag. A file that fails is dropped whole.
+ */
+async function checkStored(ctx: DownloadContext, target: DownloadTarget, record: FileRecord, size: number): Promise<void> {
+  const drop = () => ctx.store.deleteFile(target, record.chunks.length);
+  // The sha256 first: a byte damaged in transit is worth another try, a file of the wrong kind is not.
+  const want = record.sha256;
+  if (want && size <= WHOLE_FILE_CHECK_LIMIT && (await sha256Hex(await ctx.store.readHead(record, size))) !== want) {
+    await drop();
+    const source = target.sha256 ? 'the hub lists' : 'the server gives as ETag';
+    throw new CorruptDownloadError(`the downloaded bytes do not match the sha256 ${source} (${want.slice(0, 12)}…)`);
+  }
+  try {
+    await validateFile(fileId(target), target.name, size, (end) => ctx.store.readHead(record, end));
+  } catch (err) {
+    await drop();
+    throw err;
+  }
 }
 
 /**
@@ -152,8 +227,8 @@ async function consume(ctx: DownloadContext, target: DownloadTarget, { res, reco
 export async function storeResponse(ctx: DownloadContext, target: DownloadTarget, res: Response): Promise<FileManifest> {
   const old = await ctx.store.partial(target);
   if (old) await ctx.store.deleteFile(target, old.chunks.length);
-  const length = res.headers.get('content-length');
-  const record = freshRecord(target, res, ctx.chunkSize, length !== null && res.headers.get('content-encoding') === null ? Number(length) : null);
+  await refuseWrongType(target, res);
+  const record = freshRecord(target, res, ctx.chunkSize);
   await ctx.store.savePartial(record);
   try {
     const manifest = await consume(ctx, target, { res, record });
@@ -162,6 +237,7 @@ export async function storeResponse(ctx: DownloadContext, target: DownloadTarget
   } catch (err) {
     // Nobody can resume a body we were handed; drop what it left.
     await ctx.store.deleteFile(target);
+    if (err instanceof CorruptDownloadError) throw new ModelFileError(fileId(target), 'malformed', `was not stored: ${err.message}`);
     throw err instanceof RetryableError ? new ModelFileError(fileId(target), 'unreachable', `could not be stored (${err.message})`) : err;
   }
 }
@@ -178,10 +254,11 @@ export async function downloadFile(ctx: DownloadContext, target: DownloadTarget)
     // A record from another URL or chunk size cannot be continued.
     if (record && (record.url !== target.url || record.chunkSize <= 0)) await ctx.store.deleteFile(target, record.chunks.length);
     const usable = record && record.url === target.url && record.chunkSize > 0 ? record : null;
-    if (usable && usable.size !== null && usable.chunks.length * usable.chunkSize >= usable.size) return ctx.store.finish(usable, usable.size);
     try {
-      const manifest = await consume(ctx, target, await openTransfer(ctx, target, usable));
-      await checkWholeFile(ctx, manifest);
+      // A download that stopped between its last chunk and its manifest needs no request, only the checks.
+      const stored = usable && usable.size !== null && usable.chunks.length * usable.chunkSize >= usable.size ? usable.size : null;
+      if (usable && stored !== null) await checkStored(ctx, target, usable, stored);
+      const manifest = usable && stored !== null ? await ctx.store.finish(usable, stored) : await consume(ctx, target, await openTransfer(ctx, target, usable));
       ctx.progress.update(target.name, manifest.size, manifest.size, 0, true);
       return manifest;
     } catch (err) {
@@ -190,29 +267,15 @@ export async function downloadFile(ctx: DownloadContext, target: DownloadTarget)
       if (attempt < ctx.maxAttempts) await sleep(ctx.retryDelayMs * attempt);
     }
   }
-  if (lastError instanceof CorruptDownloadError) throw new ModelFileError(fileId(target), 'malformed', `${lastError.message}, ${ctx.maxAttempts} times`);
+  if (lastError instanceof CorruptDownloadError) throw new ModelFileError(fileId(target), 'malformed', `was not stored: ${lastError.message}, ${ctx.maxAttempts} times`);
+  if (lastError instanceof TruncatedError) {
+    // A server that ends the body early every time without saying so: what it sent is not kept.
+    await ctx.store.deleteFile(target);
+    throw new ModelFileError(fileId(target), 'malformed', `was not stored from ${target.url}: ${lastError.message}, ${ctx.maxAttempts} times`);
+  }
   const left = await ctx.store.partial(target);
   const kept = left ? left.chunks.length * left.chunkSize : 0;
   throw new ModelFileError(fileId(target), 'unreachable', `could not be fetched from ${target.url} (${lastError?.message}); ${kept} bytes are kept and the next try resumes there`);
-}
-
-class CorruptDownloadError extends RetryableError {}
-
-/** Files up to this size are hashed whole after download when the server named their sha256. */
-export const WHOLE_FILE_CHECK_LIMIT = 1024 * 1024 * 1024;
-
-/**
- * The per-chunk hashes only prove the cache kept what arrived. When the server
- * names the file's sha256, what arrived is checked too: a byte damaged in
- * transit fails here and the file is fetched again.
- */
-async function checkWholeFile(ctx: DownloadContext, m: FileManifest): Promise<void> {
-  const want = m.sha256;
-  if (!want || m.size > WHOLE_FILE_CHECK_LIMIT) return;
-  const bytes = await ctx.store.read(m, rangeFetcher(ctx.fetchFn));
-  if ((await sha256Hex(bytes)) === want) return;
-  await ctx.store.deleteFile(m, m.chunks.length);
-  throw new CorruptDownloadError(`the downloaded bytes do not match the sha256 the server gives as ETag (${want.slice(0, 12)}…)`);
 }
 
 /** Repairs fetch one chunk's byte range again, refusing bytes from another version of the file. */
@@ -253,6 +316,5 @@ export async function probeFile(fetchFn: typeof fetch, key: FileKey, url: string
   }
   if (res.status === 404) throw new ModelFileError(fileId(key), 'missing', `was not found at ${url} (HTTP 404)`);
   if (!res.ok) return { size: null, etag: null, lastModified: null };
-  const length = res.headers.get('content-length');
-  return { size: length === null ? null : Number(length), etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified') };
+  return { size: announcedSize(res), etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified') };
 }

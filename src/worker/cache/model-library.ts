@@ -3,12 +3,15 @@
  * is cached, downloads, and the ModelFiles a load reads. Every model's files
  * go through the weight cache: the bundled one from /models/<id>/ (checked
  * with HEAD requests on each load so a re-export is noticed; offline the
- * cached copy is used as it is), hub models from <hub>/<id>/resolve/main/.
+ * cached copy is used as it is), hub models from <hub>/<id>/resolve/main/,
+ * with the sizes, sha256s and commit the hub's API lists, revalidated on each
+ * load when online (one API request while the commit is unchanged).
  */
 import type { EngineKind } from '../../models/engine';
 import { ModelFileError, urlModelFiles, type ModelFiles } from '../../models/model-files';
 import {
   BUNDLED_MODEL,
+  DEFAULT_HUB,
   dtypeChoices,
   hubBaseUrl,
   llavaRepoEntry,
@@ -22,9 +25,10 @@ import {
 } from '../../models/zoo';
 import { VlmError } from '../errors';
 import { probeFile } from './download';
+import { fetchHubRevision, withHubListing } from './hub-api';
 import type { ProgressFn } from './progress';
-import { StorageQuotaError } from './quota';
-import { cachedModelFiles, fileUrl, type CachedModel, type ModelPlan, type WeightCache } from './weight-cache';
+import { StorageFullError, StorageQuotaError } from './quota';
+import { cachedModelFiles, fileUrl, OCR_MODELS_ID, type CachedModel, type ModelPlan, type WeightCache } from './weight-cache';
 
 /** A zoo entry as the picker shows it on this device. */
 export interface ModelListing extends ZooEntry {
@@ -56,6 +60,7 @@ export function resolveEntry(id: string): ZooEntry {
 export function asCacheError(err: unknown): unknown {
   if (err instanceof ModelFileError) return new VlmError('model-file', err.message);
   if (err instanceof StorageQuotaError) return new VlmError('storage-quota', err.message);
+  if (err instanceof StorageFullError) return new VlmError('storage-quota', err.message);
   return err;
 }
 
@@ -73,16 +78,21 @@ export class ModelLibrary {
     return entry.source === 'bundled' ? `${this.modelsBase}${entry.id}/` : hubBaseUrl(entry.id, hubUrl);
   }
 
-  private plan(entry: ZooEntry, engine: ZooEngine, dtype: ZooDtype | undefined, hubUrl?: string): ModelPlan {
-    return { model: entry.id, baseUrl: this.baseUrl(entry, hubUrl), files: zooFiles(entry, engine, dtype) };
+  /** The files to fetch; for a hub model with the sizes, sha256s and commit the hub lists, when it can be asked. */
+  private async plan(entry: ZooEntry, engine: ZooEngine, dtype: ZooDtype | undefined, hubUrl?: string): Promise<ModelPlan> {
+    const plan = { model: entry.id, baseUrl: this.baseUrl(entry, hubUrl), files: zooFiles(entry, engine, dtype) };
+    if (entry.source === 'bundled') return plan;
+    const listing = await fetchHubRevision(this.cache.fetchFn, hubUrl ?? DEFAULT_HUB, entry.id);
+    return listing ? withHubListing(plan, listing) : plan;
   }
 
   async listModels(): Promise<ModelListing[]> {
     const features = await this.features().catch(() => new Set<string>());
     const manifests = await this.cache.store.manifests();
-    // Models loaded by id (not in the zoo) are listed too once cached, so the picker can offer them offline.
-    const extra = [...new Set(manifests.map((m) => m.model))].filter((id) => !zooEntry(id)).map(resolveEntry);
-    return Promise.all(
+    // Models loaded by id (not in the zoo) are listed too once an engine's files are all cached, so the picker
+    // can offer them offline; a failed or half-done download of a mistyped id is never offered.
+    const extra = [...new Set(manifests.map((m) => m.model))].filter((id) => id !== OCR_MODELS_ID && !zooEntry(id)).map(resolveEntry);
+    const listed = await Promise.all(
       [...ZOO, ...extra].map(async (entry) => {
         const mine = manifests.filter((m) => m.model === entry.id);
         const names = new Set(mine.map((m) => m.name));
@@ -102,6 +112,7 @@ export class ModelLibrary {
         return { ...entry, engines, cachedBytes: mine.reduce((s, m) => s + m.size, 0), cachedFor: unique };
       }),
     );
+    return listed.filter((m, i) => i < ZOO.length || m.cachedFor.length > 0);
   }
 
   /** The bundled model's download size, from cached manifests or HEAD requests; null when unknown (offline). */
@@ -140,7 +151,7 @@ export class ModelLibrary {
     if (!choice) throw new VlmError('unsupported-model', `${entry.label} has no files for the ${engine} engine; it offers ${entry.engines.map((e) => e.engine).join(', ')}.`);
     const dtype = engine === 'transformers.js' ? (request.dtype ?? choice.dtypes[0]?.dtype) : undefined;
     try {
-      await this.cache.ensure(this.plan(entry, engine, dtype, request.hubUrl), onProgress);
+      await this.cache.ensure(await this.plan(entry, engine, dtype, request.hubUrl), onProgress);
     } catch (err) {
       throw asCacheError(err);
     }
@@ -161,9 +172,10 @@ export class ModelLibrary {
         `${entry.label} (${entry.modelType}) cannot run on the ${engine} engine: our engines run llava-family models; it is made for ${runs.join(', ')}.`,
       );
     }
-    const plan = this.plan(entry, engine, undefined, hubUrl);
+    const plan = await this.plan(entry, engine, undefined, hubUrl);
     try {
-      if (entry.source === 'bundled') await this.cache.revalidate(plan);
+      // A cached file the server now serves differently is fetched again; offline, the cache is used as it is.
+      await this.cache.revalidate(plan);
       await this.cache.ensure(plan, onProgress);
     } catch (err) {
       // The app's own model must load even where the cache cannot hold it (private mode, a full disk).

@@ -27,6 +27,23 @@ export class StorageQuotaError extends Error {
   }
 }
 
+/**
+ * The browser refused a write (QuotaExceededError) in the middle of a
+ * download: the estimate said it would fit, but other sites, other tabs or
+ * the disk took the room. The half-written file is dropped and the message
+ * says which cached models could make room.
+ */
+export class StorageFullError extends Error {
+  override readonly name = 'StorageFullError';
+  constructor(
+    /** "<model>/<file>" */
+    readonly file: string,
+    advice = 'delete cached models or free disk space',
+  ) {
+    super(`the browser refused to store more of ${file} (QuotaExceededError: this site's storage is full); nothing half-written is kept; ${advice}`);
+  }
+}
+
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = n;

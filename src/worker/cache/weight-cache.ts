@@ -6,10 +6,13 @@
  */
 import { ModelFileError, type ModelFiles } from '../../models/model-files';
 import { ChunkStore, DEFAULT_CHUNK_SIZE, fileId, StaleFileError, type FileKey, type FileManifest } from './chunk-store';
-import { downloadFile, probeFile, rangeFetcher, sameEtag, storeResponse, type DownloadContext } from './download';
+import { downloadFile, probeFile, rangeFetcher, sameEtag, storeResponse, type DownloadContext, type DownloadTarget } from './download';
 import { defaultKv, type KvStore } from './kv';
 import { ProgressReporter, realClock, type Clock, type ProgressFn } from './progress';
-import { checkQuota, defaultStorage, PersistenceRequest, type StorageLike } from './quota';
+import { checkQuota, defaultStorage, formatBytes, PersistenceRequest, StorageFullError, type StorageLike } from './quota';
+
+/** The OCR models' entry in the cache: listed and deleted with the models, never offered by the picker. */
+export const OCR_MODELS_ID = 'OCR models (PP-OCRv4)';
 
 export interface PlanFile {
   name: string;
@@ -17,6 +20,8 @@ export interface PlanFile {
   size?: number;
   /** A 404 skips the file instead of failing the download (e.g. generation_config.json). */
   optional?: boolean;
+  /** The whole file's sha256 as the hub lists it (LFS files): checked before the file is listed. */
+  sha256?: string;
 }
 
 export interface ModelPlan {
@@ -24,6 +29,8 @@ export interface ModelPlan {
   /** Folder URL the file names resolve against, e.g. https://huggingface.co/<id>/resolve/main/ */
   baseUrl: string;
   files: PlanFile[];
+  /** The commit the files are fetched at (the hub's), or the version of files served with the app. */
+  revision?: string;
 }
 
 export interface CachedModel {
@@ -51,11 +58,8 @@ interface ResolvedFile extends PlanFile {
   url: string;
 }
 
-interface ToFetch {
-  name: string;
-  url: string;
+interface ToFetch extends Omit<ResolvedFile, 'size'> {
   size: number | null;
-  optional?: boolean;
 }
 
 const isMissing = (err: unknown) => err instanceof ModelFileError && err.problem === 'missing';
@@ -124,10 +128,10 @@ export class WeightCache {
    * Refuses with StorageQuotaError before any download when the rest will not fit.
    */
   ensure(plan: ModelPlan, onProgress?: ProgressFn, signal?: AbortSignal): Promise<void> {
-    return this.fetchAll(plan.model, plan.files.map((f) => ({ ...f, url: fileUrl(plan.baseUrl, f.name) })), onProgress, signal);
+    return this.fetchAll(plan.model, plan.files.map((f) => ({ ...f, url: fileUrl(plan.baseUrl, f.name) })), onProgress, signal, plan.revision);
   }
 
-  private async fetchAll(model: string, files: ResolvedFile[], onProgress?: ProgressFn, signal?: AbortSignal): Promise<void> {
+  private async fetchAll(model: string, files: ResolvedFile[], onProgress?: ProgressFn, signal?: AbortSignal, revision?: string): Promise<void> {
     const pending = await this.missing(model, files);
     if (pending.length === 0) return;
     let needed = 0;
@@ -146,21 +150,39 @@ export class WeightCache {
     progress.seed('(cached)', cached);
     for (const [name, have] of stored) progress.seed(name, have);
     for (const f of pending) {
-      await this.download({ model, name: f.name }, f.url, progress, signal).catch((err: unknown) => {
+      const target: DownloadTarget = { model, name: f.name, url: f.url, size: f.size, ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(revision ? { revision } : {}) };
+      await this.download(target, progress, signal).catch((err: unknown) => {
         if (!(f.optional && isMissing(err))) throw err;
       });
     }
   }
 
   /** One download per file at a time, whoever asks. */
-  private download(key: FileKey, url: string, progress: ProgressReporter, signal?: AbortSignal): Promise<FileManifest> {
-    const id = fileId(key);
+  private download(target: DownloadTarget, progress: ProgressReporter, signal?: AbortSignal): Promise<FileManifest> {
+    const id = fileId(target);
     let p = this.inflight.get(id);
     if (!p) {
-      p = downloadFile(this.context(progress, signal), { ...key, url }).finally(() => this.inflight.delete(id));
+      p = downloadFile(this.context(progress, signal), target)
+        .catch((err: unknown) => this.roomFor(err, target))
+        .finally(() => this.inflight.delete(id));
       this.inflight.set(id, p);
     }
     return p;
+  }
+
+  /**
+   * A write refused for lack of room leaves no half-written file behind, and
+   * the error says which cached models could make room.
+   */
+  private async roomFor(err: unknown, key: FileKey): Promise<never> {
+    if (!(err instanceof StorageFullError)) throw err;
+    await this.store.deleteFile(key).catch(() => undefined);
+    const others = (await this.list().catch(() => [])).filter((m) => m.id !== key.model && m.bytes + m.partialBytes > 0);
+    others.sort((a, b) => b.bytes + b.partialBytes - (a.bytes + a.partialBytes));
+    const advice = others.length
+      ? `delete cached models to make room (${others.map((m) => `${m.id}: ${formatBytes(m.bytes + m.partialBytes)}`).join(', ')}) or free disk space`
+      : 'no other model is cached: free disk space or clear other data of this site';
+    throw new StorageFullError(fileId(key), advice);
   }
 
   /**
@@ -176,7 +198,7 @@ export class WeightCache {
     } catch (err) {
       if (!(err instanceof StaleFileError)) throw err;
       await this.store.deleteFile(key);
-      await this.download(key, url, this.reporter(key.model, 0, onProgress));
+      await this.download({ ...key, url }, this.reporter(key.model, 0, onProgress));
       return this.store.read(key, refetch);
     }
   }
@@ -187,13 +209,16 @@ export class WeightCache {
     await checkQuota(this.storage, key.model, size);
     const old = await this.store.manifest(key);
     if (old) await this.store.deleteFile(key, old.chunks.length);
-    return storeResponse(this.context(this.reporter(key.model, size, onProgress)), { ...key, url }, res);
+    return storeResponse(this.context(this.reporter(key.model, size, onProgress)), { ...key, url }, res).catch((err: unknown) => this.roomFor(err, key));
   }
 
   /**
-   * Drops cached files that the server now serves differently (ETag, size, or
-   * Last-Modified changed), checked with HEAD requests: no body is fetched. An
-   * unreachable server keeps the cache as it is (offline use).
+   * Drops cached files that the server now serves differently, so the next
+   * ensure() fetches them again. Files cached at the plan's revision are
+   * current with no request. Otherwise a sha256 or size the plan has (the
+   * hub's listing) decides, else a HEAD request (ETag, size, Last-Modified);
+   * a file found current is recorded at the new revision. An unreachable
+   * server keeps the cache as it is (offline use).
    */
   async revalidate(plan: ModelPlan): Promise<string[]> {
     const dropped: string[] = [];
@@ -201,14 +226,20 @@ export class WeightCache {
       plan.files.map(async (f) => {
         const key = { model: plan.model, name: f.name };
         const m = await this.store.manifest(key);
-        if (!m) return;
-        const remote = await probeFile(this.fetchFn, key, fileUrl(plan.baseUrl, f.name)).catch(() => null);
-        if (!remote) return;
-        const changed =
-          (remote.size !== null && remote.size !== m.size) ||
-          !sameEtag(m.etag, remote.etag) ||
-          (m.etag === null && m.lastModified !== null && remote.lastModified !== null && m.lastModified !== remote.lastModified);
-        if (!changed) return;
+        if (!m || (plan.revision !== undefined && m.revision === plan.revision)) return;
+        let changed = (f.sha256 !== undefined && m.sha256 !== undefined && f.sha256 !== m.sha256) || (f.size !== undefined && f.size !== m.size);
+        if (!changed) {
+          const remote = await probeFile(this.fetchFn, key, fileUrl(plan.baseUrl, f.name)).catch(() => null);
+          if (!remote) return;
+          changed =
+            (remote.size !== null && remote.size !== m.size) ||
+            !sameEtag(m.etag, remote.etag) ||
+            (m.etag === null && m.lastModified !== null && remote.lastModified !== null && m.lastModified !== remote.lastModified);
+        }
+        if (!changed) {
+          if (plan.revision !== undefined) await this.store.updateManifest({ ...m, revision: plan.revision, ...(f.sha256 ? { sha256: f.sha256 } : {}) });
+          return;
+        }
         await this.store.deleteFile(key, m.chunks.length);
         dropped.push(f.name);
       }),
