@@ -21,14 +21,27 @@ export interface VlmEngine {
   /**
    * Logits [V] of the last prompt position. Positions already in the cache with
    * the same ids and images are reused (multi-turn chat), so only the new tail runs.
+   * An aborted `signal` ends it between images or layers with a PrefillCancelled.
    */
-  prefill(ids: Int32Array, images: readonly ImageInput[]): Promise<Float32Array>;
+  prefill(ids: Int32Array, images: readonly ImageInput[], signal?: AbortSignal): Promise<Float32Array>;
   /** Logits [V] after appending one token. */
   decode(id: number): Promise<Float32Array>;
   /** How many prompt positions the last prefill reused from the cache. */
   readonly reusedPositions: number;
   stats(): EngineStats;
   dispose(): Promise<void>;
+}
+
+/** A Stop during prefill: the prompt was left half-read, the KV cache keeps only what came before it. */
+export class PrefillCancelled extends Error {
+  override readonly name = 'PrefillCancelled';
+  constructor() {
+    super('Stopped while reading the prompt.');
+  }
+}
+
+export function throwIfStopped(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new PrefillCancelled();
 }
 
 export interface ImageInput {

@@ -6,7 +6,7 @@
  */
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { parseLlavaConfig, type LlavaConfig } from './config';
-import { imageKey, type ImageInput, type VlmEngine } from './engine';
+import { imageKey, PrefillCancelled, type ImageInput, type VlmEngine } from './engine';
 import { generate, type FinishReason, type SamplingOptions } from './generation';
 import { parsePreprocessorConfig, preprocessImage, type ImagePixels, type PreprocessorConfig } from './image-processing';
 import { readJsonFile, type ModelFiles } from './model-files';
@@ -88,7 +88,7 @@ export class Vlm {
   /**
    * Answer the conversation: images are the pixels of every image part, in
    * order. Tokens stream through onToken as text pieces; `signal` stops
-   * between tokens.
+   * between tokens, or between images and layers while the prompt is read.
    */
   async chat(
     messages: readonly ChatMessage[],
@@ -103,7 +103,13 @@ export class Vlm {
     const maxNew = options.maxNewTokens ?? 128;
     if (ids.length + 1 > this.engine.contextLength) throw new ContextLengthError(ids.length, this.engine.contextLength);
     const budget = Math.min(maxNew, this.engine.contextLength - ids.length);
-    const first = await this.engine.prefill(ids, images);
+    let first: Float32Array;
+    try {
+      first = await this.engine.prefill(ids, images, signal);
+    } catch (err) {
+      if (err instanceof PrefillCancelled) return { text: '', ids: [], finishReason: 'cancelled', promptTokens: ids.length, reusedPositions: this.engine.reusedPositions };
+      throw err;
+    }
     const out: number[] = [];
     let text = '';
     const result = await generate(

@@ -28,3 +28,8 @@ export class DeviceLimitError extends Error {
 export class GpuValidationError extends Error {
   override readonly name = 'GpuValidationError';
 }
+
+/** The device could not allocate: a model or request too large for the GPU memory left. */
+export class GpuOutOfMemoryError extends Error {
+  override readonly name = 'GpuOutOfMemoryError';
+}

@@ -6,7 +6,7 @@
  */
 import { BufferPool, type PoolStats } from './buffer-pool';
 import { GpuUnavailableError, isCpuEmulated, type Gpu } from './device';
-import { DeviceLimitError, GpuValidationError } from './errors';
+import { DeviceLimitError, GpuOutOfMemoryError, GpuValidationError } from './errors';
 import { resolveParams, type KernelContext, type KernelSpec } from './kernel';
 import { BYTES_PER_ELEMENT, byteSize, numel, type DType, type Tensor } from './tensor';
 
@@ -31,7 +31,7 @@ export class GpuRuntime {
   private readonly pool: BufferPool;
   private lostReason: string | null = null;
   /** The first error the device reported asynchronously, raised by the next call. */
-  private deviceError: string | null = null;
+  private deviceError: { message: string; outOfMemory: boolean } | null = null;
 
   constructor(readonly gpu: Gpu) {
     this.device = gpu.device;
@@ -42,7 +42,8 @@ export class GpuRuntime {
     // Pipeline creation and dispatch report errors asynchronously; without this
     // a kernel that failed to compile would leave its outputs untouched silently.
     gpu.device.addEventListener('uncapturederror', (event) => {
-      this.deviceError ??= (event as GPUUncapturedErrorEvent).error.message;
+      const { error } = event as GPUUncapturedErrorEvent;
+      this.deviceError ??= { message: error.message, outOfMemory: isOutOfMemory(error) };
     });
     const { features, limits } = gpu.report;
     this.ctx = {
@@ -83,6 +84,42 @@ export class GpuRuntime {
   /** Destroy the pool's free buffers. */
   trim(): void {
     this.pool.trim();
+  }
+
+  /**
+   * Runs `fn` (a model's uploads) with the device's out-of-memory and
+   * validation errors captured, so that a failed allocation rejects here as
+   * GpuOutOfMemoryError naming `what`, instead of surfacing at some later call
+   * as a validation error of a buffer that was never made. On a rejection
+   * the caller releases what `fn` allocated.
+   */
+  async allocating<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
+    this.device.pushErrorScope('validation');
+    this.device.pushErrorScope('out-of-memory');
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: await fn() };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    const oom = await this.device.popErrorScope();
+    const invalid = await this.device.popErrorScope();
+    if (oom) throw new GpuOutOfMemoryError(`The GPU ran out of memory for ${what}: ${oom.message}`);
+    if (!outcome.ok) throw outcome.error;
+    if (invalid) throw new GpuValidationError(`WebGPU reported an error for ${what}: ${invalid.message}`);
+    return outcome.value;
+  }
+
+  /**
+   * Forget a step that was recorded but will not be submitted (a Stop or an
+   * error in the middle of recording): nothing of it runs, so its buffers can
+   * go back to the pool at once.
+   */
+  discardStep(): void {
+    this.encoder = null;
+    for (const b of [...this.stepUniforms, ...this.deferredRelease]) this.pool.release(b);
+    this.stepUniforms = [];
+    this.deferredRelease = [];
   }
 
   upload(data: HostArray, shape: readonly number[], label: string): Tensor {
@@ -221,8 +258,9 @@ export class GpuRuntime {
       throw new GpuUnavailableError('device-lost', `The GPU device was lost (${this.lostReason}); start the runtime again.`);
     }
     if (this.deviceError !== null) {
-      const message = this.deviceError;
+      const { message, outOfMemory } = this.deviceError;
       this.deviceError = null;
+      if (outOfMemory) throw new GpuOutOfMemoryError(`The GPU ran out of memory: ${message}`);
       throw new GpuValidationError(`WebGPU reported an error: ${message}`);
     }
   }
@@ -231,4 +269,9 @@ export class GpuRuntime {
     const allowed = this.ctx.limits.maxStorageBufferBindingSize;
     if (size > allowed) throw new DeviceLimitError('maxStorageBufferBindingSize', size, allowed, `tensor ${label}`);
   }
+}
+
+/** GPUOutOfMemoryError is missing from some runtimes' globals; its constructor name is the same everywhere. */
+function isOutOfMemory(error: GPUError): boolean {
+  return typeof GPUOutOfMemoryError !== 'undefined' ? error instanceof GPUOutOfMemoryError : error.constructor.name === 'GPUOutOfMemoryError';
 }

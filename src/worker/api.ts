@@ -139,6 +139,21 @@ export interface ChatRequest {
   options?: SamplingRequest;
 }
 
+/** Who started an answer: stopChat(jobId) and cancel(jobId) reach this job only, so one view's Stop leaves another's answer alone. */
+export interface JobOptions {
+  jobId?: string;
+}
+
+/** GPU memory of our WGSL runtime (the native engine; ONNX Runtime keeps its own and does not report it). */
+export interface GpuMemory {
+  /** Bytes of every buffer the runtime holds now, in use or pooled. */
+  bytesHeld: number;
+  /** The largest bytesHeld since the runtime started. */
+  peakBytes: number;
+  /** Buffers created since the runtime started. */
+  buffersCreated: number;
+}
+
 export interface ChatReply {
   text: string;
   finishReason: 'stop' | 'length' | 'cancelled';
@@ -220,7 +235,9 @@ export interface VlmApi {
    * /models/<id>/, hub ids ("org/name") from <hubUrl>/<id>/resolve/main/,
    * downloaded once (quota checked first, resumable) with progress through
    * onProgress (a Comlink.proxy). Rejects with 'unsupported-model' for models
-   * our engines cannot run, 'storage-quota', or 'model-file' naming the file.
+   * our engines cannot run, 'storage-quota', 'out-of-memory' when the GPU
+   * cannot hold it, or 'model-file' naming the file. Loads run one after
+   * another; a load of the same model and options as one under way shares it.
    */
   loadModel(id: string, options: LoadModelOptions, onProgress?: (progress: DownloadProgress) => void): Promise<LoadedModel>;
   /** The model zoo with what is cached; dtypes only those this adapter can run. */
@@ -233,10 +250,15 @@ export interface VlmApi {
   downloadModel(id: string, request?: DownloadRequest, onProgress?: (progress: DownloadProgress) => void): Promise<CachedModel>;
   /** The loaded model, or null. */
   loadedModel(): Promise<LoadedModel | null>;
-  /** Answer a conversation about images; text pieces stream through onText (a Comlink.proxy). */
-  chat(request: ChatRequest, onText?: (piece: string) => void): Promise<ChatReply>;
-  /** Where is `phrase` in the image? Boxes parsed from the model's answer, in image pixels. */
-  ground(image: ChatImage, phrase: string): Promise<GroundReply>;
+  /**
+   * Answer a conversation about images; text pieces stream through onText (a
+   * Comlink.proxy). Rejects with 'busy' at once while another answer, an
+   * evaluation, a document being read or a model load holds the model or the
+   * GPU (the message says which and what to do); see jobs/job-queue.ts.
+   */
+  chat(request: ChatRequest, onText?: (piece: string) => void, options?: JobOptions): Promise<ChatReply>;
+  /** Where is `phrase` in the image? Boxes parsed from the model's answer, in image pixels. 'busy' as chat. */
+  ground(image: ChatImage, phrase: string, options?: JobOptions): Promise<GroundReply>;
   /**
    * The question that asks the loaded model where `phrase` is, in the words it
    * was trained on; null when the phrase is empty.
@@ -250,10 +272,17 @@ export interface VlmApi {
    * end while the prompt is too long for its context. Streams through onText;
    * the answer's lines are located on the page.
    */
-  askDocument(request: DocumentQuestion, onText?: (piece: string) => void): Promise<DocumentAnswer>;
-  /** Stop the answer being generated (it ends with finishReason 'cancelled'); false if none was running. */
-  stopChat(): Promise<boolean>;
+  askDocument(request: DocumentQuestion, onText?: (piece: string) => void, options?: JobOptions): Promise<DocumentAnswer>;
+  /**
+   * Stop the answer started with this jobId (it ends with finishReason
+   * 'cancelled', also while the prompt and images are still being read);
+   * without an id, whichever answer runs. False if none was running.
+   */
+  stopChat(jobId?: string): Promise<boolean>;
+  /** Frees every GPU buffer the model held; waits for a load under way, stops an answer or evaluation using the model. */
   unloadModel(): Promise<void>;
+  /** GPU bytes held by our runtime now and at most: flat over load/unload cycles. */
+  gpuMemory(): Promise<GpuMemory>;
   /** Answer freshly generated questions with the loaded model and score them against the generator's answers. */
   evalQuestions(request: EvalQuestionsRequest, onProgress?: (done: number, total: number) => void): Promise<EvalQuestionsReply>;
   /**
@@ -299,6 +328,6 @@ export interface VlmApi {
    * 'pdf-encrypted', 'pdf-corrupt', 'no-text' or 'cancelled'.
    */
   ocrDocument(file: DocumentFile, options?: OcrDocumentOptions, onEvent?: (event: DocumentEvent) => void): Promise<DocumentResult>;
-  /** Stops the job started with this id; false when none was running. */
+  /** Stops the job started with this id (a document, an answer), running or waiting its turn; false when there is none. */
   cancel(jobId: string): Promise<boolean>;
 }

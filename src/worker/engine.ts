@@ -33,6 +33,8 @@ import type {
   UnfinishedEvaluation,
   GoldenCheckResult,
   GpuInfo,
+  GpuMemory,
+  JobOptions,
   GroundedObject,
   ImageSize,
   KernelCheckResult,
@@ -52,6 +54,7 @@ import type { DocumentJobs } from './jobs/documents';
 import { runKernelChecks } from './jobs/kernel-checks';
 import { evalQuestions } from './jobs/eval-questions';
 import { EvaluationJob } from './jobs/evaluate';
+import { JobQueue } from './jobs/job-queue';
 import { MODELS_BASE, ModelSession } from './jobs/model-session';
 import { ModelLibrary, resolveEntry } from './cache/model-library';
 import type { ProgressFn } from './cache/progress';
@@ -76,6 +79,10 @@ export class Engine implements VlmApi {
   /** pdf.js and the OCR models load on first use: most sessions never open a document. */
   private documentJobs: Promise<DocumentJobs> | null = null;
   private readonly model = new ModelSession(() => this.runtime());
+  /** Every job that uses the model or the GPU goes through here (see job-queue.ts for who waits and who is refused). */
+  private readonly jobs = new JobQueue();
+  /** The load under way or waiting, so the same load asked twice runs once. */
+  private pendingLoad: { key: string; done: Promise<LoadedModel> } | null = null;
   private readonly library: ModelLibrary;
   private readonly evaluation: EvaluationJob;
 
@@ -131,9 +138,20 @@ export class Engine implements VlmApi {
     return runKernelChecks(await this.runtime());
   }
 
-  async loadModel(id: string, options: LoadModelOptions, onProgress?: (progress: DownloadProgress) => void): Promise<LoadedModel> {
-    const files = await this.library.filesFor(id, options.engine, options.hubUrl, fireAndForget(onProgress));
-    return this.model.load(id, options, files);
+  loadModel(id: string, options: LoadModelOptions, onProgress?: (progress: DownloadProgress) => void): Promise<LoadedModel> {
+    const key = JSON.stringify([id, options.engine, options.dtype ?? 'f32', options.hubUrl ?? '']);
+    if (this.pendingLoad?.key === key) return this.pendingLoad.done;
+    const done = this.jobs.submit('load', {}, async () => {
+      const files = await this.library.filesFor(id, options.engine, options.hubUrl, fireAndForget(onProgress));
+      return this.model.load(id, options, files);
+    });
+    const pending = { key, done };
+    this.pendingLoad = pending;
+    const clear = () => {
+      if (this.pendingLoad === pending) this.pendingLoad = null;
+    };
+    done.then(clear, clear);
+    return done;
   }
 
   listModels(): Promise<ModelListing[]> {
@@ -156,12 +174,12 @@ export class Engine implements VlmApi {
     return this.model.info();
   }
 
-  chat(request: ChatRequest, onText?: (piece: string) => void): Promise<ChatReply> {
-    return this.model.chat(request, onText);
+  chat(request: ChatRequest, onText?: (piece: string) => void, options: JobOptions = {}): Promise<ChatReply> {
+    return this.jobs.submit('answer', { id: options.jobId }, (signal) => this.model.chat(request, onText, signal));
   }
 
-  ground(image: ChatImage, phrase: string): Promise<GroundReply> {
-    return this.model.ground(image, phrase);
+  ground(image: ChatImage, phrase: string, options: JobOptions = {}): Promise<GroundReply> {
+    return this.jobs.submit('answer', { id: options.jobId }, (signal) => this.model.ground(image, phrase, signal));
   }
 
   async groundingQuestion(phrase: string): Promise<string | null> {
@@ -172,28 +190,41 @@ export class Engine implements VlmApi {
     return parseGrounding(text, imageSize);
   }
 
-  askDocument(request: DocumentQuestion, onText?: (piece: string) => void): Promise<DocumentAnswer> {
-    const loaded = this.model.info();
-    // Models loaded by id resolve as the picker lists them (a folder under /models/ reads like the bundled model).
-    const readsText = loaded !== null && resolveEntry(loaded.id).capabilities.includes('document-text');
-    return askDocument((r) => this.model.chat(r, onText), readsText, request);
+  askDocument(request: DocumentQuestion, onText?: (piece: string) => void, options: JobOptions = {}): Promise<DocumentAnswer> {
+    return this.jobs.submit('answer', { id: options.jobId }, (signal) => {
+      const loaded = this.model.info();
+      // Models loaded by id resolve as the picker lists them (a folder under /models/ reads like the bundled model).
+      const readsText = loaded !== null && resolveEntry(loaded.id).capabilities.includes('document-text');
+      return askDocument((r) => this.model.chat(r, onText, signal), readsText, request);
+    });
   }
 
-  async stopChat(): Promise<boolean> {
-    return this.model.stopChat();
+  async stopChat(jobId?: string): Promise<boolean> {
+    return this.jobs.stop('answer', jobId);
   }
 
   unloadModel(): Promise<void> {
-    return this.model.unload();
+    return this.jobs.submit('load', {}, () => this.model.unload());
+  }
+
+  async gpuMemory(): Promise<GpuMemory> {
+    if (!this.started) return { bytesHeld: 0, peakBytes: 0, buffersCreated: 0 };
+    const m = (await this.runtime()).memory();
+    return { bytesHeld: m.bytesHeld, peakBytes: m.peakBytes, buffersCreated: m.created };
   }
 
   evalQuestions(request: EvalQuestionsRequest, onProgress?: (done: number, total: number) => void): Promise<EvalQuestionsReply> {
-    return evalQuestions(this, request, onProgress);
+    return this.jobs.submit('answer', {}, (signal) => evalQuestions({ chat: (r) => this.model.chat(r, undefined, signal) }, request, onProgress));
   }
 
   evaluate(request: EvaluationRequest, readImage?: ReadImage, onEvent?: (event: EvaluationEvent) => void): Promise<EvaluationResult> {
     // A Comlink proxy returns a promise per call; progress must not wait on the page.
-    return this.evaluation.run(request, readImage, onEvent && ((e) => void onEvent(e)));
+    return this.evaluationJob((signal) => this.evaluation.run(request, readImage, onEvent && ((e) => void onEvent(e)), signal));
+  }
+
+  /** An evaluation holds the model for its whole run; a load that replaces the model stops it, keeping what was scored. */
+  private evaluationJob(run: (signal: AbortSignal) => Promise<EvaluationResult>): Promise<EvaluationResult> {
+    return this.jobs.submit('evaluation', {}, (signal) => run(signal));
   }
 
   async stopEvaluation(): Promise<boolean> {
@@ -221,24 +252,30 @@ export class Engine implements VlmApi {
   }
 
   resumeEvaluation(imageNames: string[], readImage?: ReadImage, onEvent?: (event: EvaluationEvent) => void): Promise<EvaluationResult> {
-    return this.evaluation.resume(imageNames, readImage, onEvent && ((e) => void onEvent(e)));
+    return this.evaluationJob((signal) => this.evaluation.resume(imageNames, readImage, onEvent && ((e) => void onEvent(e)), signal));
   }
 
   goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult> {
-    return this.model.goldenCheck(id, options);
+    return this.jobs.submit('load', { needs: ['model', 'gpu'] }, () => this.model.goldenCheck(id, options));
   }
 
-  async ocrImage(image: OcrImageInput, options: Pick<OcrDocumentOptions, 'jobId' | 'backend'> = {}): Promise<PageResult> {
-    return (await this.documents()).image(image, options);
+  ocrImage(image: OcrImageInput, options: Pick<OcrDocumentOptions, 'jobId' | 'backend'> = {}): Promise<PageResult> {
+    return this.ocrJob(options.jobId, async (signal) => (await this.documents()).image(image, options, signal));
   }
 
-  async ocrDocument(file: DocumentFile, options: OcrDocumentOptions = {}, onEvent?: (event: DocumentEvent) => void): Promise<DocumentResult> {
+  ocrDocument(file: DocumentFile, options: OcrDocumentOptions = {}, onEvent?: (event: DocumentEvent) => void): Promise<DocumentResult> {
     // A Comlink proxy returns a promise; progress is fire-and-forget.
-    return (await this.documents()).run(file, options, (e) => void onEvent?.(e));
+    return this.ocrJob(options.jobId, async (signal) => (await this.documents()).run(file, options, (e) => void onEvent?.(e), signal));
+  }
+
+  /** Documents wait their turn, in the order they came; a second job with the same id stops the first. */
+  private ocrJob<T>(jobId: string | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (jobId !== undefined) this.jobs.cancel(jobId);
+    return this.jobs.submit('ocr', { id: jobId }, run);
   }
 
   async cancel(jobId: string): Promise<boolean> {
-    return (await this.documents()).cancel(jobId);
+    return this.jobs.cancel(jobId);
   }
 
   private documents(): Promise<DocumentJobs> {

@@ -62,7 +62,7 @@ export class ClipVisionTower {
       });
     }
     // attention's mask slot is always bound; the vision tower never masks.
-    this.noMask = w.rt.upload(new Int32Array([1]), [1], 'vision.no-mask');
+    this.noMask = w.constant(new Int32Array([1]), [1], 'vision.no-mask');
   }
 
   /** Embeddings: [class; patches] + positions, then pre_layrnorm. pixels [3, S, S] -> [1 + N, C]. */

@@ -11,6 +11,7 @@ import { KvCache } from '../../webgpu/kv-cache';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import { view, type Tensor } from '../../webgpu/tensor';
 import type { TextConfig } from '../config';
+import { throwIfStopped } from '../engine';
 import { linear, rmsNormOp, swigluOp, type Scope } from './ops';
 import type { Linear, Weights } from './weights';
 
@@ -58,7 +59,7 @@ export class LlamaDecoder {
     this.norm = w.tensor(`${prefix}.model.norm.weight`, [d]);
     const headName = c.tieWordEmbeddings || !w.has(`${prefix}.lm_head.weight`) ? null : `${prefix}.lm_head`;
     this.lmHead = headName ? w.linear(headName, c.vocabSize, d, false) : { n: c.vocabSize, k: d, bias: null, weight: { kind: 'f32', w: this.embedTokens } };
-    this.noMask = w.rt.upload(new Int32Array([1]), [1], 'decoder.no-mask');
+    this.noMask = w.constant(new Int32Array([1]), [1], 'decoder.no-mask');
   }
 
   newCache(rt: GpuRuntime, capacity: number): KvCache {
@@ -115,12 +116,42 @@ export class LlamaDecoder {
    * return the logits of the last position [1, V]. The caller submits.
    */
   step(s: Scope, embeds: Tensor, cache: KvCache): Tensor {
-    const t = embeds.shape[0] as number;
-    const positions = s.upload(Int32Array.from({ length: t }, (_, j) => cache.length + j), [1, t], 'decoder.positions');
+    const positions = this.positions(s, embeds, cache);
     let x = embeds;
     this.layers.forEach((l, i) => {
       x = this.layer(s, x, l, i, cache, positions);
     });
+    return this.head(s, x, cache);
+  }
+
+  /**
+   * step() for a long prompt that a Stop may cut short: with a signal, each
+   * layer is submitted and finished before the next is recorded, and an
+   * aborted signal ends it there (PrefillCancelled); the cache does not
+   * advance, so the positions written are overwritten by the next prompt.
+   */
+  async stepInChunks(s: Scope, embeds: Tensor, cache: KvCache, signal?: AbortSignal): Promise<Tensor> {
+    if (!signal) return this.step(s, embeds, cache);
+    const positions = this.positions(s, embeds, cache);
+    let x = embeds;
+    for (const [i, l] of this.layers.entries()) {
+      throwIfStopped(signal);
+      x = this.layer(s, x, l, i, cache, positions);
+      s.rt.submit();
+      await s.rt.device.queue.onSubmittedWorkDone();
+    }
+    throwIfStopped(signal);
+    return this.head(s, x, cache);
+  }
+
+  private positions(s: Scope, embeds: Tensor, cache: KvCache): Tensor {
+    const t = embeds.shape[0] as number;
+    return s.upload(Int32Array.from({ length: t }, (_, j) => cache.length + j), [1, t], 'decoder.positions');
+  }
+
+  /** The cache advances past the new positions; the last one's hidden state is normed and projected to logits. */
+  private head(s: Scope, x: Tensor, cache: KvCache): Tensor {
+    const t = x.shape[0] as number;
     cache.advance(t);
     const d = this.config.hiddenSize;
     const last = s.empty([1, d], 'decoder.last');

@@ -9,6 +9,7 @@ import type { KvCache } from '../../webgpu/kv-cache';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import { view, type Tensor } from '../../webgpu/tensor';
 import type { LlavaConfig } from '../config';
+import { throwIfStopped } from '../engine';
 import type { SafetensorsFile } from '../safetensors';
 import { ClipVisionTower } from './clip-vision';
 import { LlamaDecoder } from './llama-decoder';
@@ -71,12 +72,20 @@ export class NativeLlava {
    * Image features of each image, computed and finished as a step of their
    * own so the time spent encoding can be measured apart from the decoder.
    */
-  async encodeImages(s: Scope, pixels: readonly Float32Array[]): Promise<Tensor[]> {
+  async encodeImages(s: Scope, pixels: readonly Float32Array[], signal?: AbortSignal): Promise<Tensor[]> {
     const c = this.config;
     const size = c.vision.imageSize;
-    const feats = pixels.map((px, i) => this.imageFeatures(s, s.upload(px, [c.vision.numChannels, size, size], `image.${i}`)));
-    this.rt.submit();
-    await this.rt.device.queue.onSubmittedWorkDone();
+    const feats: Tensor[] = [];
+    for (const [i, px] of pixels.entries()) {
+      throwIfStopped(signal);
+      feats.push(this.imageFeatures(s, s.upload(px, [c.vision.numChannels, size, size], `image.${i}`)));
+      // Without a signal the images go in one submit, as before; with one, each is a point to stop at.
+      if (signal || i === pixels.length - 1) {
+        this.rt.submit();
+        await this.rt.device.queue.onSubmittedWorkDone();
+      }
+    }
+    throwIfStopped(signal);
     return feats;
   }
 
@@ -109,25 +118,39 @@ export class NativeLlava {
     return embeds;
   }
 
-  /** Prefill a prompt (with images) into the cache; returns the last position's logits and the encode time. */
-  async prefill(cache: KvCache, ids: Int32Array, pixels: readonly Float32Array[]): Promise<{ logits: Float32Array; encodeMs: number }> {
+  /**
+   * Prefill a prompt (with images) into the cache; returns the last position's
+   * logits and the encode time. With a signal the work is submitted image by
+   * image and layer by layer, and a Stop ends it at the next boundary.
+   */
+  async prefill(cache: KvCache, ids: Int32Array, pixels: readonly Float32Array[], signal?: AbortSignal): Promise<{ logits: Float32Array; encodeMs: number }> {
     const s = new Scope(this.rt);
-    const t0 = performance.now();
-    const features = pixels.length > 0 ? await this.encodeImages(s, pixels) : [];
-    const encodeMs = performance.now() - t0;
-    const logits = this.decoder.step(s, this.mergedEmbeddings(s, ids, features), cache);
-    const out = await this.rt.readF32(logits);
-    s.release();
-    return { logits: out, encodeMs };
+    try {
+      const t0 = performance.now();
+      const features = pixels.length > 0 ? await this.encodeImages(s, pixels, signal) : [];
+      const encodeMs = performance.now() - t0;
+      const logits = await this.decoder.stepInChunks(s, this.mergedEmbeddings(s, ids, features), cache, signal);
+      return { logits: await this.rt.readF32(logits), encodeMs };
+    } finally {
+      this.rt.discardStep();
+      s.release();
+    }
   }
 
   /** One decode step for a single new token. */
   async decodeStep(cache: KvCache, id: number): Promise<Float32Array> {
     const s = new Scope(this.rt);
-    const embeds = this.decoder.embed(s, s.upload(new Int32Array([id]), [1], 'token.id'));
-    const logits = this.decoder.step(s, embeds, cache);
-    const out = await this.rt.readF32(logits);
-    s.release();
-    return out;
+    try {
+      const embeds = this.decoder.embed(s, s.upload(new Int32Array([id]), [1], 'token.id'));
+      return await this.rt.readF32(this.decoder.step(s, embeds, cache));
+    } finally {
+      this.rt.discardStep();
+      s.release();
+    }
+  }
+
+  /** Gives every GPU buffer the model holds back to the runtime; the model must not be used again. */
+  release(): void {
+    this.weights.release();
   }
 }

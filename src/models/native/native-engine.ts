@@ -1,4 +1,4 @@
-/** The native WGSL engine behind the VlmEngine interface: one KV cache, reused across turns. */
+/** The native WGSL engine behind the VlmEngine interface: one KV cache, reused across turns; dispose frees all it holds. */
 import type { KvCache } from '../../webgpu/kv-cache';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import type { LlavaConfig } from '../config';
@@ -34,12 +34,12 @@ export class NativeEngine implements VlmEngine {
     return this.reused;
   }
 
-  async prefill(ids: Int32Array, images: readonly ImageInput[]): Promise<Float32Array> {
+  async prefill(ids: Int32Array, images: readonly ImageInput[], signal?: AbortSignal): Promise<Float32Array> {
     const keys = images.map((i) => i.key);
     this.cache.truncate(Math.min(this.prompt.reusable(ids, keys), this.cache.length));
     this.reused = this.cache.length;
     const skipImages = this.prompt.imagesBefore(ids, this.reused);
-    const { logits, encodeMs } = await this.model.prefill(this.cache, ids.subarray(this.reused), images.slice(skipImages).map((i) => i.pixels));
+    const { logits, encodeMs } = await this.model.prefill(this.cache, ids.subarray(this.reused), images.slice(skipImages).map((i) => i.pixels), signal);
     this.encodeMs = encodeMs;
     this.prompt.filled(ids, keys);
     return logits;
@@ -55,8 +55,15 @@ export class NativeEngine implements VlmEngine {
     return { encodeMs: this.encodeMs, peakGpuBytes: this.model.weights.gpuBytes + this.rt.memory().peakBytes };
   }
 
+  /**
+   * Gives back every GPU buffer the model owned (weights, constants, KV cache)
+   * and destroys the pool's free ones, so GPU bytes held fall back to what
+   * they were before the load.
+   */
   async dispose(): Promise<void> {
+    this.rt.discardStep();
     this.cache.release();
+    this.model.release();
     this.rt.trim();
   }
 }

@@ -34,6 +34,8 @@ function groupFor(k: number, wanted: number): number | null {
 
 export class Weights {
   private readonly uploaded = new Map<string, Tensor>();
+  /** Every buffer made for the model (weights, quantized weights, constants), given back by release(). */
+  private readonly owned: Tensor[] = [];
   private bytes = 0;
 
   constructor(
@@ -61,7 +63,7 @@ export class Weights {
     if (want !== have) {
       throw new SafetensorsError(this.file.file, `tensor ${name} is [${info.shape.join(',')}] but the config implies [${shape.join(',')}]`);
     }
-    const t = this.rt.upload(this.file.float32(name), shape, name);
+    const t = this.keep(this.rt.upload(this.file.float32(name), shape, name));
     this.uploaded.set(name, t);
     this.bytes += want * 4;
     return t;
@@ -78,9 +80,27 @@ export class Weights {
     const info = this.file.info(name);
     if (info.shape.join() !== [n, k].join()) throw new SafetensorsError(this.file.file, `tensor ${name} is [${info.shape.join(',')}] but the config implies [${n},${k}]`);
     const q = quantize(this.file.float32(name), n, k, bits, group);
-    const packed = this.rt.upload(q.packed, [n, q.packed.length / n], `${name}.q${bits}`);
-    const scales = this.rt.upload(q.scales, [n, k / group], `${name}.scales`);
+    const packed = this.keep(this.rt.upload(q.packed, [n, q.packed.length / n], `${name}.q${bits}`));
+    const scales = this.keep(this.rt.upload(q.scales, [n, k / group], `${name}.scales`));
     this.bytes += q.packed.byteLength + q.scales.byteLength;
     return { n, k, bias, weight: { kind: 'quant', bits, groupSize: group, packed, scales } };
+  }
+
+  /** A small tensor the model needs besides its checkpoint (e.g. an unused mask slot), released with the weights. */
+  constant(data: Int32Array | Float32Array, shape: readonly number[], label: string): Tensor {
+    return this.keep(this.rt.upload(data, shape, label));
+  }
+
+  /** Gives every buffer back to the runtime; the weights must not be used again. */
+  release(): void {
+    for (const t of this.owned) this.rt.release(t);
+    this.owned.length = 0;
+    this.uploaded.clear();
+    this.bytes = 0;
+  }
+
+  private keep(t: Tensor): Tensor {
+    this.owned.push(t);
+    return t;
   }
 }

@@ -6,7 +6,7 @@
  */
 import type * as Ort from 'onnxruntime-web';
 import type { LlavaConfig } from '../config';
-import type { EngineStats, ImageInput, VlmEngine } from '../engine';
+import { throwIfStopped, type EngineStats, type ImageInput, type VlmEngine } from '../engine';
 import type { ModelFiles } from '../model-files';
 import { PromptCache } from '../prompt-cache';
 
@@ -76,10 +76,11 @@ export class OnnxEngine implements VlmEngine {
     return (this.provider === 'webgpu' ? await t.getData(true) : t.data) as Float32Array;
   }
 
-  private async imageFeatures(images: readonly ImageInput[]): Promise<Float32Array[]> {
+  private async imageFeatures(images: readonly ImageInput[], signal?: AbortSignal): Promise<Float32Array[]> {
     const size = this.config.vision.imageSize;
     const out: Float32Array[] = [];
     for (const img of images) {
+      throwIfStopped(signal);
       const r = await this.sessions.vision.run({ pixel_values: new this.ort.Tensor('float32', img.pixels, [1, 3, size, size]) });
       out.push(await this.hostData(r.image_features as Ort.Tensor));
     }
@@ -126,7 +127,7 @@ export class OnnxEngine implements VlmEngine {
     return all.slice((t - 1) * v, t * v);
   }
 
-  async prefill(ids: Int32Array, images: readonly ImageInput[]): Promise<Float32Array> {
+  async prefill(ids: Int32Array, images: readonly ImageInput[], signal?: AbortSignal): Promise<Float32Array> {
     const keys = images.map((i) => i.key);
     const keep = this.prompt.reusable(ids, keys);
     // The past lives in opaque (often GPU) tensors: only a pure extension of it is reused.
@@ -134,8 +135,10 @@ export class OnnxEngine implements VlmEngine {
     this.reused = this.pastLength;
     const skipImages = this.prompt.imagesBefore(ids, this.reused);
     const t0 = performance.now();
-    const features = await this.imageFeatures(images.slice(skipImages));
+    const features = await this.imageFeatures(images.slice(skipImages), signal);
     this.encodeMs = performance.now() - t0;
+    // The decoder runs the prompt as one session call; a Stop is heard before it starts.
+    throwIfStopped(signal);
     const tail = ids.subarray(this.reused);
     const logits = await this.step(await this.embeddings(tail, features), tail.length);
     this.prompt.filled(ids, keys);

@@ -3,7 +3,7 @@
  * PDF page is rendered, its text layer taken when it has one (no OCR then),
  * otherwise OCR'd; the page's pixels are released before the next one is
  * rendered, so a 500-page file costs the memory of one page. Progress and
- * each finished page go to the caller as events; cancel(jobId) stops the job
+ * each finished page go to the caller as events; the job's signal stops it
  * between steps.
  */
 import { sniffFileKind, MIME } from '../../documents/file-kind';
@@ -46,44 +46,22 @@ async function readPage(work: PageWork, opts: OcrDocumentOptions, signal: AbortS
   return { page, source: 'ocr', width: image.width, height: image.height, lines: fromOcrLines(lines), ms: performance.now() - t0 };
 }
 
+/** The worker's job queue runs these one at a time and owns their cancellation (the signal). */
 export class DocumentJobs {
-  private readonly running = new Map<string, AbortController>();
-
-  /** True when a job with this id was running and has been told to stop. */
-  cancel(jobId: string): boolean {
-    const c = this.running.get(jobId);
-    c?.abort();
-    return c !== undefined;
-  }
-
-  run(file: DocumentFile, opts: OcrDocumentOptions, emit: Emit): Promise<DocumentResult> {
-    return this.withJob(opts.jobId, (signal) => this.process(file, opts, signal, emit));
+  run(file: DocumentFile, opts: OcrDocumentOptions, emit: Emit, signal: AbortSignal): Promise<DocumentResult> {
+    return this.process(file, opts, signal, emit);
   }
 
   /** OCR of raw pixels (no file to decode): one page, always source 'ocr'. */
-  image(image: OcrImageInput, opts: Pick<OcrDocumentOptions, 'jobId' | 'backend'>): Promise<PageResult> {
+  async image(image: OcrImageInput, opts: Pick<OcrDocumentOptions, 'backend'>, signal: AbortSignal): Promise<PageResult> {
     if (!(image.width > 0 && image.height > 0 && image.data.length === image.width * image.height * 4)) {
       throw new OcrError('unsupported-file', `ocrImage needs RGBA pixels, width*height*4 bytes; got ${image.data.length} for ${image.width}x${image.height}.`);
     }
-    return this.withJob(opts.jobId, async (signal) => {
-      const t0 = performance.now();
-      const models = await loadBrowserOcr(opts.backend ?? 'auto');
-      const lines = await ocrPage(models, image, { signal });
-      if (lines.length === 0) throw new OcrError('no-text', 'No text found in the image.');
-      return { page: 1, source: 'ocr', width: image.width, height: image.height, lines: fromOcrLines(lines), ms: performance.now() - t0 };
-    });
-  }
-
-  private async withJob<T>(id: string | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    const jobId = id ?? `job-${Math.random().toString(36).slice(2)}`;
-    this.running.get(jobId)?.abort();
-    this.running.set(jobId, controller);
-    try {
-      return await fn(controller.signal);
-    } finally {
-      if (this.running.get(jobId) === controller) this.running.delete(jobId);
-    }
+    const t0 = performance.now();
+    const models = await loadBrowserOcr(opts.backend ?? 'auto');
+    const lines = await ocrPage(models, image, { signal });
+    if (lines.length === 0) throw new OcrError('no-text', 'No text found in the image.');
+    return { page: 1, source: 'ocr', width: image.width, height: image.height, lines: fromOcrLines(lines), ms: performance.now() - t0 };
   }
 
   private async process(file: DocumentFile, opts: OcrDocumentOptions, signal: AbortSignal, emit: Emit): Promise<DocumentResult> {

@@ -8,7 +8,7 @@ import { generateSplit } from '../../data/split';
 import { DEFAULT_TASK_OPTIONS } from '../../data/tasks/types';
 import { isTaskName, type TaskName } from '../../data/tasks/registry';
 import type { Sample } from '../../data/tasks/types';
-import type { ChatImage, ChatMessage, EvalQuestionsReply, EvalQuestionsRequest, VlmApi } from '../api';
+import type { ChatImage, ChatMessage, ChatReply, ChatRequest, EvalQuestionsReply, EvalQuestionsRequest } from '../api';
 import { VlmError } from '../errors';
 import { RecordScorer } from '../../eval/score-records';
 
@@ -43,7 +43,7 @@ export function firstQuestion(sample: Sample): { messages: ChatMessage[]; expect
   };
 }
 
-export async function evalQuestions(api: Pick<VlmApi, 'chat'>, request: EvalQuestionsRequest, onProgress?: (done: number, total: number) => void): Promise<EvalQuestionsReply> {
+export async function evalQuestions(api: { chat(request: ChatRequest): Promise<ChatReply> }, request: EvalQuestionsRequest, onProgress?: (done: number, total: number) => void): Promise<EvalQuestionsReply> {
   const tasks = request.tasks ?? ['vqa-colour', 'vqa-shape', 'vqa-count', 'vqa-position'];
   const bad = tasks.filter((t) => !isTaskName(t));
   if (bad.length > 0) throw new VlmError('bad-input', `unknown task(s): ${bad.join(', ')}`);

@@ -98,11 +98,12 @@ export class EvaluationJob {
     this.store = new EvaluationStore(deps.store);
   }
 
-  async run(request: EvaluationRequest, read?: ReadImage, onEvent?: (e: EvaluationEvent) => void): Promise<EvaluationResult> {
+  /** `signal` (the job queue's) stops the run as stop() does, e.g. when a load replaces the model. */
+  async run(request: EvaluationRequest, read?: ReadImage, onEvent?: (e: EvaluationEvent) => void, signal?: AbortSignal): Promise<EvaluationResult> {
     const model = this.startable();
     const plan = planEvaluation(request, read);
     const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    return this.go({ id, request, config: { ...modelConfig(model), ...plan.config }, plan, records: [], elapsedMs: 0 }, onEvent);
+    return this.go({ id, request, config: { ...modelConfig(model), ...plan.config }, plan, records: [], elapsedMs: 0 }, onEvent, signal);
   }
 
   /**
@@ -110,7 +111,7 @@ export class EvaluationJob {
    * the stored request (over `imageNames`, picked again, when it read the
    * user's files), those already answered kept and not asked again.
    */
-  async resume(imageNames: string[], read?: ReadImage, onEvent?: (e: EvaluationEvent) => void): Promise<EvaluationResult> {
+  async resume(imageNames: string[], read?: ReadImage, onEvent?: (e: EvaluationEvent) => void, signal?: AbortSignal): Promise<EvaluationResult> {
     const model = this.startable();
     const u = await this.store.unfinished();
     if (!u) throw new VlmError('bad-input', 'There is no unfinished evaluation to resume.');
@@ -120,7 +121,7 @@ export class EvaluationJob {
     const plan = planEvaluation(request, read);
     const answered = new Set(u.records.map((r) => itemKey(r.task, r.questionId)));
     plan.items = plan.items.filter((item) => !answered.has(itemKey(item.task, item.questionId)));
-    return this.go({ id: u.id, request, config: u.config, plan, records: u.records, elapsedMs: u.elapsedMs }, onEvent);
+    return this.go({ id: u.id, request, config: u.config, plan, records: u.records, elapsedMs: u.elapsedMs }, onEvent, signal);
   }
 
   private startable(): LoadedModel {
@@ -133,10 +134,14 @@ export class EvaluationJob {
   private async go(
     start: { id: string; request: EvaluationRequest; config: Record<string, string>; plan: EvalPlan; records: EvaluationRecord[]; elapsedMs: number },
     onEvent?: (e: EvaluationEvent) => void,
+    signal?: AbortSignal,
   ): Promise<EvaluationResult> {
     const { plan, request } = start;
     const controller = new AbortController();
     this.running = controller;
+    const stopOnSignal = () => this.stop();
+    if (signal?.aborted) controller.abort();
+    signal?.addEventListener('abort', stopOnSignal, { once: true });
     try {
       const scorer = plan.scorer ?? recordItemScorer(request.benchmark === 'llava' ? request.metric : undefined);
       // Re-scoring the kept answers rebuilds the scorer's tallies exactly as if they had just been given.
@@ -152,6 +157,7 @@ export class EvaluationJob {
       await this.store.dropUnfinished();
       return result;
     } finally {
+      signal?.removeEventListener('abort', stopOnSignal);
       this.running = null;
     }
   }

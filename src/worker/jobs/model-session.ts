@@ -13,6 +13,8 @@ import { NativeEngine } from '../../models/native/native-engine';
 import { SafetensorsError, SafetensorsFile } from '../../models/safetensors';
 import { ContextLengthError, loadModelAssets, Vlm } from '../../models/vlm';
 import { ConfigError } from '../../models/config';
+import { GpuUnavailableError } from '../../webgpu/device';
+import { GpuOutOfMemoryError } from '../../webgpu/errors';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import { compareGolden } from '../../webgpu/verify/golden';
 import type { ChatImage, ChatReply, ChatRequest, GoldenCheckResult, GroundReply, LoadedModel, LoadModelOptions } from '../api';
@@ -28,6 +30,7 @@ function asVlmError(err: unknown): unknown {
   if (err instanceof ContextLengthError) return new VlmError('context-length', err.message);
   if (err instanceof ImageDecodeError) return new VlmError('bad-image', err.message);
   if (err instanceof RangeError) return new VlmError('bad-input', err.message);
+  if (err instanceof GpuOutOfMemoryError) return new VlmError('out-of-memory', err.message);
   return err;
 }
 
@@ -68,7 +71,14 @@ export class ModelSession {
     }
     const rt = await this.runtime();
     const file = new SafetensorsFile(await files.bytes('model.safetensors'), `${files.id}/model.safetensors`);
-    return new NativeEngine(rt, config, file, { dtype: options.dtype ?? 'f32' });
+    // Made inside the error scope but kept outside it, so a failed upload can still give back what it took.
+    const made: { engine?: NativeEngine } = {};
+    try {
+      return await rt.allocating(`the weights of ${files.id}`, () => (made.engine = new NativeEngine(rt, config, file, { dtype: options.dtype ?? 'f32' })));
+    } catch (err) {
+      await made.engine?.dispose();
+      throw err;
+    }
   }
 
   private current(): Vlm {
@@ -80,13 +90,13 @@ export class ModelSession {
     return this.loaded;
   }
 
-  async chat(request: ChatRequest, onText?: (piece: string) => void): Promise<ChatReply> {
+  /** Answers a chat; `signal` (the job's) stops it like stopChat(). The caller's job queue keeps it from running beside another. */
+  async chat(request: ChatRequest, onText?: (piece: string) => void, signal?: AbortSignal): Promise<ChatReply> {
     const vlm = this.current();
-    if (this.stop) throw new VlmError('busy', 'An answer is still being generated; stop it or wait.');
     const images = await this.decodeImages(vlm, request).catch((err: unknown) => {
       throw asVlmError(err);
     });
-    return this.answer(vlm, request, images, onText);
+    return this.answer(vlm, request, images, onText, signal);
   }
 
   private async decodeImages(vlm: Vlm, request: ChatRequest): Promise<ImageInput[]> {
@@ -106,9 +116,11 @@ export class ModelSession {
     return images;
   }
 
-  private async answer(vlm: Vlm, request: ChatRequest, images: ImageInput[], onText?: (piece: string) => void): Promise<ChatReply> {
+  private async answer(vlm: Vlm, request: ChatRequest, images: ImageInput[], onText?: (piece: string) => void, signal?: AbortSignal): Promise<ChatReply> {
     const stop = new AbortController();
     this.stop = stop;
+    if (signal?.aborted) stop.abort();
+    signal?.addEventListener('abort', () => stop.abort(), { once: true });
     const t0 = performance.now();
     let firstAt = 0;
     try {
@@ -130,9 +142,11 @@ export class ModelSession {
         peakGpuBytes: vlm.engine.stats().peakGpuBytes,
       };
     } catch (err) {
+      // The model's buffers went with the device: it must be loaded again, and the page can see that it is gone.
+      if (err instanceof GpuUnavailableError && err.code === 'device-lost' && this.vlm === vlm) this.forget();
       throw asVlmError(err);
     } finally {
-      this.stop = null;
+      if (this.stop === stop) this.stop = null;
     }
   }
 
@@ -141,7 +155,7 @@ export class ModelSession {
    * was trained on, and parse the boxes out of the answer (pixels of the image
    * as decoded; huge images are decoded scaled down, see imageSize).
    */
-  async ground(image: ChatImage, phrase: string): Promise<GroundReply> {
+  async ground(image: ChatImage, phrase: string, signal?: AbortSignal): Promise<GroundReply> {
     const vlm = this.current();
     const question = groundingQuestion(phrase);
     if (!question) throw new VlmError('bad-input', 'Say what to look for, e.g. "red circle".');
@@ -149,7 +163,7 @@ export class ModelSession {
       throw asVlmError(err);
     });
     if (!pixels) throw new VlmError('bad-image', 'No image was given.');
-    const reply = await this.answer(vlm, { messages: [{ role: 'user', content: [{ type: 'text', text: question }, { type: 'image' }] }], images: [] }, [vlm.preprocess(pixels)]);
+    const reply = await this.answer(vlm, { messages: [{ role: 'user', content: [{ type: 'text', text: question }, { type: 'image' }] }], images: [] }, [vlm.preprocess(pixels)], undefined, signal);
     const imageSize = { width: pixels.width, height: pixels.height };
     return { question, text: reply.text, imageSize, objects: parseGrounding(reply.text, imageSize) };
   }
@@ -160,12 +174,20 @@ export class ModelSession {
     return true;
   }
 
+  /**
+   * Frees every GPU buffer of the model. The job queue runs it only when no
+   * answer uses the model, so nothing is freed under a step in flight.
+   */
   async unload(): Promise<void> {
     this.stopChat();
     const engine = this.vlm?.engine;
+    this.forget();
+    await engine?.dispose();
+  }
+
+  private forget(): void {
     this.vlm = null;
     this.loaded = null;
-    await engine?.dispose();
   }
 
   /** Run the model's golden.json prompt and compare logits and greedy ids with PyTorch's. */
