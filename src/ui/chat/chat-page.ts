@@ -14,7 +14,7 @@ import { composer, type Composer } from './composer';
 import { buildRequest, emptyConversation, newId, type AssistantTurn, type UserTurn } from './conversation';
 import { conversationView, type ChatState, type ConversationView } from './conversation-view';
 import { toTurnError } from './error-text';
-import { HistoryStore } from './history-store';
+import { HistoryStore, type HistoryChange } from './history-store';
 import { modelPicker, type ModelPicker } from './model-picker';
 
 /** Enough for the longest answers the bundled model gives (a grounding of every object); the context caps it anyway. */
@@ -98,6 +98,8 @@ async function generate(c: Chat, user: UserTurn, answer: AssistantTurn, request:
     const onText = Comlink.proxy((piece: string) => {
       answer.text += piece;
       render(c);
+      // Saved as it streams, so a reload keeps the partial answer.
+      c.store.saveSoon(state.conversation);
       if (state.stopRequested) void api.stopChat();
     });
     const transfer = request.images.map((i) => i.bytes);
@@ -134,6 +136,7 @@ async function send(c: Chat, raw: string): Promise<void> {
 
 async function clearConversation(c: Chat): Promise<void> {
   if (c.state.generating) return;
+  const shown = c.state.conversation;
   c.view.forgetImages();
   c.state.conversation = emptyConversation();
   render(c);
@@ -141,7 +144,14 @@ async function clearConversation(c: Chat): Promise<void> {
   // Focus before the storage round trip: focusing after it would pull the caret
   // away from whatever the person started typing in meanwhile.
   c.input.focus();
-  await c.store.clear().catch((err: unknown) => c.input.notice(`Stored history could not be deleted: ${toTurnError(err).message}`));
+  await c.store.clear(shown).catch((err: unknown) => c.input.notice(`Stored history could not be deleted: ${toTurnError(err).message}`));
+}
+
+/** Another tab saved or cleared turns: show them here too, and say so when the conversation was cleared. */
+async function followOtherTab(c: Chat, change: HistoryChange): Promise<void> {
+  await c.store.refresh(c.state.conversation, change).catch(() => undefined);
+  render(c);
+  if (change.kind === 'cleared') c.input.notice('The conversation was cleared in another tab.');
 }
 
 /** Images can be dropped anywhere on the chat view, not only on the drop zone, and pasted while it is on screen. */
@@ -189,9 +199,11 @@ export function chatPage(api: VlmClient): ChatPage {
   acceptImages(element, images);
   c.history = c.store
     .load()
-    .then((conv) => {
-      state.conversation = conv;
+    .then(({ conversation, notices }) => {
+      state.conversation = conversation;
       render(c);
+      if (notices.length) input.notice(notices.join(' '));
+      c.store.onChange((change) => void followOtherTab(c, change));
     })
     .catch((err: unknown) => input.notice(`Earlier conversations could not be read from this browser's storage (${toTurnError(err).message}).`));
   render(c);

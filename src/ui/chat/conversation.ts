@@ -42,8 +42,11 @@ export interface AssistantTurn {
   role: 'assistant';
   id: string;
   text: string;
-  /** 'streaming' while tokens arrive; 'cancelled' when Stop ended it. */
-  finish: ChatReply['finishReason'] | 'streaming';
+  /**
+   * 'streaming' while tokens arrive; 'cancelled' when Stop ended it;
+   * 'interrupted' when the page was closed or reloaded mid-answer (the text saved so far is kept).
+   */
+  finish: ChatReply['finishReason'] | 'streaming' | 'interrupted';
   stats?: AnswerStats;
 }
 

@@ -46,6 +46,11 @@ function statsText(turn: AssistantTurn): string {
   return `${s.newTokens} tokens at ${s.tokensPerSecond.toFixed(1)} tok/s, first after ${Math.round(s.ttftMs)} ms; prompt ${s.promptTokens} tokens${reused}`;
 }
 
+function stoppedText(t: AssistantTurn): string {
+  if (t.finish === 'interrupted') return t.text.length ? 'Stopped by a reload: this is the partial answer.' : 'Stopped by a reload before the first word.';
+  return t.text.length ? 'Stopped: this is the partial answer.' : 'Stopped before the first word.';
+}
+
 export interface AnswerView {
   element: HTMLElement;
   update(turn: AssistantTurn): void;
@@ -66,8 +71,8 @@ export function answerMessage(turn: AssistantTurn, image: ShownImage | null, sho
     element.dataset.finish = t.finish;
     element.classList.toggle('streaming', t.finish === 'streaming');
     element.setAttribute('aria-busy', String(t.finish === 'streaming'));
-    stopped.hidden = t.finish !== 'cancelled';
-    if (t.finish === 'cancelled' && t.text.length === 0) stopped.textContent = 'Stopped before the first word.';
+    stopped.hidden = t.finish !== 'cancelled' && t.finish !== 'interrupted';
+    stopped.textContent = stoppedText(t);
     stats.textContent = statsText(t);
     figure?.update(t.text);
   };
