@@ -162,7 +162,9 @@ export async function startHubServer(root: string, repo = 'local/webvlm-tiny'): 
     if (short !== undefined) {
       // A proxy that drops the length and stops early, cleanly: only the size listed elsewhere tells.
       res.writeHead(200, { ...CORS, 'Content-Type': 'application/octet-stream', ...(served.etag ? { ETag: served.etag } : {}) });
-      res.end(served.body.subarray(0, short));
+      // write() before end(): a body given to end() alone would get a Content-Length from Node.
+      res.write(served.body.subarray(0, short));
+      res.end();
       return 200;
     }
     res.writeHead(status, headers);
