@@ -89,7 +89,8 @@ describe('format versions', () => {
     const configKey = `m:${hub().repo}/config.json`;
     const weightsKey = `m:${hub().repo}/${WEIGHTS}`;
     expect(((await kv.get(configKey)) as { format: number }).format).toBe(CACHE_FORMAT);
-    const { format: _dropped, ...unversioned } = (await kv.get(configKey)) as Record<string, unknown>;
+    const unversioned = { ...((await kv.get(configKey)) as Record<string, unknown>) };
+    delete unversioned.format;
     await kv.set(configKey, unversioned);
     await kv.set(weightsKey, { ...((await kv.get(weightsKey)) as object), format: CACHE_FORMAT + 1 });
     hub().log.length = 0;
