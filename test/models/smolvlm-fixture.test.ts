@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AutoProcessor, AutoTokenizer, Idefics3ForConditionalGeneration, RawImage, env } from '@huggingface/transformers';
+import type { PreTrainedModel, Processor, Tensor } from '@huggingface/transformers';
+import { decodePng } from '../../src/data/png';
+
+// The tiny random SmolVLM (Idefics3) fixture in the hub's layout, written by
+// tools/families/idefics3.py with PyTorch's outputs in golden.json, read by
+// @huggingface/transformers as it reads the real repo: its own processor (image
+// splitting, prompt expansion, chat template) and the onnx-community sessions.
+const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
+const REPO = 'HuggingFaceTB-tiny-smolvlm';
+const REPO_DIR = join(HUB_DIR, REPO);
+
+env.allowRemoteModels = false;
+env.allowLocalModels = true;
+env.localModelPath = HUB_DIR;
+
+interface TileCheck { sum: number; abs_sum: number; weighted_sum: number; sample: number[] }
+interface SmolGolden {
+  format: number;
+  image: { file: string; width: number; height: number };
+  messages: { role: string; content: { type: string; text?: string }[] }[];
+  chat_text: string;
+  rows: number;
+  cols: number;
+  prompt: string;
+  input_ids: number[];
+  pixel_values: { shape: number[]; sample_stride: number; tiles: TileCheck[] };
+  first_logits: { values: number[]; top5: { ids: number[]; values: number[] } };
+  greedy_ids: number[];
+  greedy_min_top2_gap: number;
+  tokenizer: { text: string; ids: number[] }[];
+}
+
+const golden = JSON.parse(readFileSync(join(REPO_DIR, 'golden.json'), 'utf8')) as SmolGolden;
+
+/** Tolerances: tiles are exact crops; the global view is one bilinear resize in f32 on both sides. */
+const PIXEL_TOL = 1e-5;
+/** Per-tile sums over 12,288 values, each within PIXEL_TOL, accumulated in f64. */
+const SUM_TOL = 1e-3;
+const LOGIT_TOL = 1e-4;
+
+function goldenImage(): RawImage {
+  const png = decodePng(new Uint8Array(readFileSync(join(REPO_DIR, golden.image.file))));
+  return new RawImage(new Uint8ClampedArray(png.data), png.width, png.height, 3);
+}
+
+function ids(t: Tensor): number[] {
+  return Array.from(t.data as BigInt64Array, Number);
+}
+
+/** The same checks tools/families/idefics3.py wrote, computed on one tile's values. */
+function tileCheck(values: Float32Array, stride: number): TileCheck {
+  let sum = 0;
+  let absSum = 0;
+  let weighted = 0;
+  const sample: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] ?? Number.NaN;
+    sum += v;
+    absSum += Math.abs(v);
+    weighted += v * ((i % 1000) / 1000);
+    if (i % stride === 0) sample.push(v);
+  }
+  return { sum, abs_sum: absSum, weighted_sum: weighted, sample };
+}
+
+function worst(a: ArrayLike<number>, b: ArrayLike<number>): { index: number; diff: number } {
+  let index = -1;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs((a[i] ?? Number.NaN) - (b[i] ?? Number.NaN));
+    if (!(d <= diff)) [index, diff] = [i, d];
+  }
+  return { index, diff };
+}
+
+describe('tiny SmolVLM fixture through transformers.js', () => {
+  let processor: Processor;
+  let model: PreTrainedModel;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the processor's outputs are untyped in transformers.js
+  let inputs: Record<string, any>;
+
+  beforeAll(async () => {
+    processor = await AutoProcessor.from_pretrained(REPO);
+    model = await Idefics3ForConditionalGeneration.from_pretrained(REPO, { dtype: 'fp32', device: 'cpu' });
+    const text = processor.apply_chat_template(golden.messages as never, { add_generation_prompt: true }) as string;
+    inputs = await processor(text, [goldenImage()]);
+  }, 60_000);
+
+  it('tokenizes as the Python twin does', async () => {
+    const tok = await AutoTokenizer.from_pretrained(REPO);
+    for (const { text, ids: expected } of golden.tokenizer) {
+      expect(tok.encode(text), text).toEqual(expected);
+      expect(tok.decode(expected), text).toBe(text);
+    }
+  });
+
+  it('renders the chat template and expands the image into the same prompt ids', () => {
+    const text = processor.apply_chat_template(golden.messages as never, { add_generation_prompt: true });
+    expect(text).toBe(golden.chat_text);
+    expect(inputs.rows).toEqual([[golden.rows]]);
+    expect(inputs.cols).toEqual([[golden.cols]]);
+    expect(ids(inputs.input_ids as Tensor)).toEqual(golden.input_ids);
+  });
+
+  it('gives the same pixel values per tile (the 2 x 4 crops and the global view)', () => {
+    const pv = inputs.pixel_values as Tensor;
+    expect(pv.dims).toEqual(golden.pixel_values.shape);
+    const mask = inputs.pixel_attention_mask as Tensor;
+    expect(mask.dims).toEqual([1, golden.rows * golden.cols + 1, ...pv.dims.slice(3)]);
+    expect(Array.from(mask.data as ArrayLike<unknown>).every(Boolean)).toBe(true);
+    const data = pv.data as Float32Array;
+    const per = pv.dims.slice(2).reduce((a, b) => a * b, 1);
+    golden.pixel_values.tiles.forEach((want, t) => {
+      const got = tileCheck(data.subarray(t * per, (t + 1) * per), golden.pixel_values.sample_stride);
+      const w = worst(got.sample, want.sample);
+      expect(w.diff, `tile ${t} sample ${w.index}`).toBeLessThanOrEqual(PIXEL_TOL);
+      expect(Math.abs(got.sum - want.sum), `tile ${t} sum`).toBeLessThanOrEqual(SUM_TOL);
+      expect(Math.abs(got.abs_sum - want.abs_sum), `tile ${t} abs sum`).toBeLessThanOrEqual(SUM_TOL);
+      expect(Math.abs(got.weighted_sum - want.weighted_sum), `tile ${t} weighted sum`).toBeLessThanOrEqual(SUM_TOL);
+    });
+  });
+
+  it('gives the same first-step logits', async () => {
+    const { logits } = (await model(inputs)) as { logits: Tensor };
+    const [, seq = 0, vocab = 0] = logits.dims;
+    expect(seq).toBe(golden.input_ids.length);
+    const last = (logits.data as Float32Array).subarray((seq - 1) * vocab, seq * vocab);
+    const w = worst(last, golden.first_logits.values);
+    expect(w.diff, `logit ${w.index}`).toBeLessThanOrEqual(LOGIT_TOL);
+    const top5 = Array.from(last.keys()).sort((a, b) => (last[b] ?? 0) - (last[a] ?? 0)).slice(0, 5);
+    expect(top5).toEqual(golden.first_logits.top5.ids);
+  });
+
+  it('generates the same greedy ids', async () => {
+    const out = (await model.generate({
+      ...inputs,
+      max_new_tokens: golden.greedy_ids.length,
+      do_sample: false,
+    })) as Tensor;
+    expect(ids(out).slice(golden.input_ids.length)).toEqual(golden.greedy_ids);
+  });
+});

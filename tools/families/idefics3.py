@@ -1,0 +1,237 @@
+"""A tiny random SmolVLM (Idefics3) checkpoint in the hub's exact layout, with its PyTorch golden.
+
+    node scripts/python.mjs tools/families/idefics3.py --out test/fixtures/hub/HuggingFaceTB-tiny-smolvlm
+
+Writes what HuggingFaceTB/SmolVLM-256M-Instruct and its onnx-community export ship
+(config.json, generation_config.json, preprocessor_config.json, processor_config.json,
+chat_template.json, tokenizer.json, tokenizer_config.json, special_tokens_map.json,
+model.safetensors in bf16, onnx/{vision_encoder,embed_tokens,decoder_model_merged}.onnx)
+at tiny sizes with random weights (fixed seed), plus golden.png and golden.json: the
+prompt ids, per-tile pixel values, image features, first-step logits and 16 greedy ids
+that PyTorch computes for a 2 x 4 tile image and a chat prompt. The weights are rounded
+to bf16 first, so the bf16 safetensors and the f32 ONNX files hold the same numbers.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+import hub_files  # noqa: E402
+import idefics3_processor as proc  # noqa: E402
+from idefics3_model import Idefics3Config, Idefics3ForConditionalGeneration, TextConfig, VisionConfig  # noqa: E402
+from idefics3_onnx import export_onnx  # noqa: E402
+
+SEED = 0
+MERGES = 80
+GREEDY_STEPS = 16
+SAMPLE_STRIDE = 61
+HEAD_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+IMAGE_TOKENS = (["<global-img>"] + [f"<row_{r}_col_{c}>" for r in range(1, 7) for c in range(1, 7)]
+                + ["<fake_token_around_image>", "<image>"])
+TAIL_TOKENS = IMAGE_TOKENS + ["<end_of_utterance>"]
+CORPUS = [
+    "User: Can you describe this image?\nAssistant: The image shows a red square and a blue circle.",
+    "User: What is in the picture?\nAssistant: There is a green triangle on the left of the image.",
+    "User: Describe the image in detail.\nAssistant: A small yellow star is above the large square.",
+    "User: How many shapes are there?\nAssistant: There are 3 shapes in this image.",
+    "\n\n", "\n", "the image", "this image", "the picture", "describe", "Assistant:", "User:",
+]
+MESSAGES = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Can you describe this image?"}]}]
+TOKENIZER_CHECKS = ["Can you describe this image?", "User: there are 12 shapes.\n\nAssistant: OK", "  two  spaces\tand tab"]
+
+
+def tiny_config(tok):
+    vocab = len(tok.vocab)
+    text = TextConfig(vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=8192,
+                      rms_norm_eps=1e-5, rope_theta=100000.0, tie_word_embeddings=True,
+                      bos_token_id=tok.vocab["<|im_start|>"], eos_token_id=tok.vocab["<end_of_utterance>"],
+                      pad_token_id=tok.vocab["<|im_end|>"])
+    vision = VisionConfig(hidden_size=32, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+                          image_size=64, patch_size=8, max_image_size={"longest_edge": 64},
+                          size={"longest_edge": 256})
+    return Idefics3Config(vision_config=vision, text_config=text, image_token_id=tok.vocab["<image>"], scale_factor=4)
+
+
+def preprocessor_config(cfg):
+    v = cfg.vision_config
+    return {
+        "do_convert_rgb": True, "do_image_splitting": True, "do_normalize": True, "do_pad": True,
+        "do_rescale": True, "do_resize": True, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
+        "image_processor_type": "Idefics3ImageProcessor", "max_image_size": dict(v.max_image_size),
+        "processor_class": "Idefics3Processor", "resample": 1, "rescale_factor": 1 / 255,
+        "size": dict(v.size),
+    }
+
+
+def write_tokenizer_files(tok, folder):
+    hub_files.write_json(os.path.join(folder, "tokenizer.json"), tok.tokenizer_json())
+    extra = ["<fake_token_around_image>", "<image>", "<end_of_utterance>"]
+    hub_files.write_json(os.path.join(folder, "tokenizer_config.json"), {
+        "add_prefix_space": False,
+        "added_tokens_decoder": tok.added_tokens_decoder(),
+        "additional_special_tokens": extra,
+        "bos_token": "<|im_start|>",
+        "chat_template": proc.CHAT_TEMPLATE,
+        "clean_up_tokenization_spaces": False,
+        "eos_token": "<end_of_utterance>",
+        "legacy": False,
+        "model_max_length": 8192,
+        "pad_token": "<|im_end|>",
+        "processor_class": "Idefics3Processor",
+        "tokenizer_class": "GPT2Tokenizer",
+        "truncation_side": "left",
+        "unk_token": "<|endoftext|>",
+        "vocab_size": len(tok.vocab),
+    })
+    special = {"content": None, "lstrip": False, "normalized": False, "rstrip": False, "single_word": False}
+    hub_files.write_json(os.path.join(folder, "special_tokens_map.json"), {
+        "additional_special_tokens": [dict(special, content=t) for t in extra],
+        "bos_token": dict(special, content="<|im_start|>"),
+        "eos_token": dict(special, content="<end_of_utterance>"),
+        "pad_token": dict(special, content="<|im_end|>"),
+        "unk_token": dict(special, content="<|endoftext|>"),
+    })
+    hub_files.write_json(os.path.join(folder, "chat_template.json"), {"chat_template": proc.CHAT_TEMPLATE})
+
+
+def golden_image():
+    """A 256 x 128 RGB picture: a diagonal gradient with a red square, a blue disc and a green bar."""
+    h, w = 128, 256
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([(x * 255 // (w - 1)), (y * 255 // (h - 1)), ((x + y) * 3) % 256], -1).astype(np.uint8)
+    img[20:60, 30:80] = [220, 30, 40]
+    img[((x - 170) ** 2 + (y - 70) ** 2) < 30 ** 2] = [30, 60, 210]
+    img[100:112, 60:230] = [40, 200, 60]
+    return img
+
+
+def tile_checks(tiles):
+    """Per tile: sum, sum of |x|, an index-weighted sum (catches reordering) and every 61st value."""
+    out = []
+    for t in tiles.astype(np.float64):
+        flat = t.reshape(-1)
+        weights = (np.arange(flat.size) % 1000) / 1000.0
+        out.append({"sum": float(flat.sum()), "abs_sum": float(np.abs(flat).sum()),
+                    "weighted_sum": float((flat * weights).sum()),
+                    "sample": [float(v) for v in flat[::SAMPLE_STRIDE]]})
+    return out
+
+
+def make_golden(model, cfg, tok, pre, folder):
+    img = golden_image()
+    hub_files.write_png(os.path.join(folder, "golden.png"), img)
+    tiles, rows, cols = proc.preprocess(img, pre)
+    chat = proc.render_chat(MESSAGES, add_generation_prompt=True)
+    prompt = proc.expand_prompt(chat, [(rows, cols)], cfg.image_seq_len)
+    ids = tok.encode(prompt)
+    pixel_values = torch.from_numpy(tiles)[None]                                 # (1, N, 3, M, M)
+    mask = torch.ones(pixel_values.shape[0], pixel_values.shape[1], *pixel_values.shape[3:], dtype=torch.bool)
+    with torch.no_grad():
+        feats = model.get_image_features(pixel_values, mask)                     # (N, image_seq_len, D)
+    first, greedy, gap = model.greedy(torch.tensor([ids]), pixel_values, mask, GREEDY_STEPS)
+    top = torch.topk(first, 5)
+    return {
+        "format": 1,
+        "note": "Random weights with SmolVLM-256M-Instruct's structure; PyTorch outputs of tools/families/idefics3.py.",
+        "image": {"file": "golden.png", "width": int(img.shape[1]), "height": int(img.shape[0])},
+        "messages": MESSAGES,
+        "chat_text": chat,
+        "rows": rows, "cols": cols,
+        "prompt": prompt,
+        "input_ids": ids,
+        "pixel_values": {"shape": list(pixel_values.shape), "sample_stride": SAMPLE_STRIDE,
+                         "resample_global": "bilinear on normalised floats (transformers.js); HF Python uses "
+                                            "PIL LANCZOS on uint8", "tiles": tile_checks(tiles)},
+        "image_features": {"shape": list(feats.shape), "sum": float(feats.double().sum()),
+                           "abs_sum": float(feats.double().abs().sum()),
+                           "first": [float(v) for v in feats[0, 0, :8]], "last": [float(v) for v in feats[-1, -1, -8:]]},
+        "first_logits": {"values": [float(v) for v in first],
+                         "top5": {"ids": [int(i) for i in top.indices], "values": [float(v) for v in top.values]}},
+        "greedy_ids": greedy,
+        "greedy_min_top2_gap": gap,
+        "greedy_text": tok.decode(greedy),
+        "tokenizer": [{"text": t, "ids": tok.encode(t)} for t in TOKENIZER_CHECKS],
+    }
+
+
+def self_check(folder, cfg, golden):
+    """The written checkpoint reloads into the same numbers, and the KV cache changes nothing.
+
+    A fresh model loads model.safetensors (bf16, no lm_head: tied) and recomputes the
+    prompt plus the greedy ids in one pass without a cache; its logits at the prompt's
+    last position and the argmax at every generated position must agree with golden.json.
+    """
+    model = Idefics3ForConditionalGeneration(cfg).eval()
+    sd = hub_files.load_bf16_safetensors(os.path.join(folder, "model.safetensors"))
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    if unexpected or set(missing) != {"lm_head.weight"}:
+        raise SystemExit(f"checkpoint names: missing {missing}, unexpected {unexpected}")
+    tiles, _, _ = proc.preprocess(golden_image(), preprocessor_config(cfg))
+    pv = torch.from_numpy(tiles)[None]
+    mask = torch.ones(1, pv.shape[1], *pv.shape[3:], dtype=torch.bool)
+    ids = torch.tensor([golden["input_ids"] + golden["greedy_ids"]])
+    with torch.no_grad():
+        x = model.embed(ids, model.get_image_features(pv, mask))
+        logits, _ = model.decode(x, torch.ones_like(ids), torch.arange(ids.shape[1])[None])
+    n = len(golden["input_ids"])
+    first = logits[0, n - 1]
+    diff = float((first - torch.tensor(golden["first_logits"]["values"])).abs().max())
+    again = [int(i) for i in logits[0, n - 1:-1].argmax(-1)]
+    if diff > 1e-4 or again != golden["greedy_ids"]:
+        raise SystemExit(f"self-check failed: logits differ by {diff}, ids {again} vs {golden['greedy_ids']}")
+    return diff
+
+
+def state_dict_for_hub(model):
+    sd = model.state_dict()
+    # Tied: the hub checkpoint holds embed_tokens only (save_pretrained drops the tied copy).
+    return {k: v for k, v in sd.items() if k != "lm_head.weight"}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default="test/fixtures/hub/HuggingFaceTB-tiny-smolvlm")
+    args = ap.parse_args()
+    torch.manual_seed(SEED)
+    torch.set_num_threads(1)
+    os.makedirs(args.out, exist_ok=True)
+
+    tok = bpe.build(CORPUS, MERGES, HEAD_TOKENS, TAIL_TOKENS)
+    cfg = tiny_config(tok)
+    model = Idefics3ForConditionalGeneration(cfg).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(hub_files.to_bf16(p))
+
+    text_extra = {"architectures": ["VLlama3ForCausalLM"], "is_llama_config": True, "rope_interleaved": False}
+    hub_files.write_json(os.path.join(args.out, "config.json"), cfg.to_hf(text_extra))
+    hub_files.write_json(os.path.join(args.out, "generation_config.json"), {
+        "_from_model_config": True, "bos_token_id": cfg.text_config.bos_token_id,
+        "eos_token_id": [cfg.text_config.pad_token_id, cfg.text_config.eos_token_id],
+        "pad_token_id": cfg.text_config.pad_token_id})
+    pre = preprocessor_config(cfg)
+    hub_files.write_json(os.path.join(args.out, "preprocessor_config.json"), pre)
+    hub_files.write_json(os.path.join(args.out, "processor_config.json"),
+                         {"image_seq_len": cfg.image_seq_len, "processor_class": "Idefics3Processor"})
+    write_tokenizer_files(tok, args.out)
+    hub_files.save_bf16_safetensors(os.path.join(args.out, "model.safetensors"), state_dict_for_hub(model))
+    export_onnx(model, os.path.join(args.out, "onnx"))
+    golden = make_golden(model, cfg, tok, pre, args.out)
+    gap = golden["greedy_min_top2_gap"]
+    hub_files.write_json(os.path.join(args.out, "golden.json"), golden)
+    diff = self_check(args.out, cfg, golden)
+
+    print(f"vocab {len(tok.vocab)}, image_seq_len {cfg.image_seq_len}, tiles {golden['rows']}x{golden['cols']}+1, "
+          f"prompt {len(golden['input_ids'])} ids, greedy {golden['greedy_ids']} (smallest top-2 gap {gap:.4f}); "
+          f"reloaded without a cache: logits within {diff:.2e}, same ids")
+    for name, size in hub_files.file_sizes(args.out).items():
+        print(f"{size:>9}  {name}")
+
+
+if __name__ == "__main__":
+    main()
