@@ -19,23 +19,31 @@ env.allowLocalModels = true;
 env.localModelPath = HUB_DIR;
 
 interface TileCheck { sum: number; abs_sum: number; weighted_sum: number; sample: number[] }
-interface SmolGolden {
-  format: number;
-  image: { file: string; width: number; height: number };
+interface GoldenCase {
+  images: { file: string; width: number; height: number }[];
   messages: { role: string; content: { type: string; text?: string }[] }[];
   chat_text: string;
-  rows: number;
-  cols: number;
+  rows: number[];
+  cols: number[];
   prompt: string;
   input_ids: number[];
   pixel_values: { shape: number[]; sample_stride: number; tiles: TileCheck[] };
   first_logits: { values: number[]; top5: { ids: number[]; values: number[] } };
+  max_new_tokens: number;
   greedy_ids: number[];
   greedy_min_top2_gap: number;
+}
+interface SmolGolden extends GoldenCase {
+  format: number;
+  two_images: GoldenCase;
   tokenizer: { text: string; ids: number[] }[];
 }
 
 const golden = JSON.parse(readFileSync(join(REPO_DIR, 'golden.json'), 'utf8')) as SmolGolden;
+const CASES: [string, GoldenCase][] = [
+  ['one image (2 x 4 tiles)', golden],
+  ['two images (2 x 4 and 4 x 2 tiles)', golden.two_images],
+];
 
 /** Tolerances: tiles are exact crops; the global view is one bilinear resize in f32 on both sides. */
 const PIXEL_TOL = 1e-5;
@@ -43,8 +51,8 @@ const PIXEL_TOL = 1e-5;
 const SUM_TOL = 1e-3;
 const LOGIT_TOL = 1e-4;
 
-function goldenImage(): RawImage {
-  const png = decodePng(new Uint8Array(readFileSync(join(REPO_DIR, golden.image.file))));
+function readImage(file: string): RawImage {
+  const png = decodePng(new Uint8Array(readFileSync(join(REPO_DIR, file))));
   return new RawImage(new Uint8ClampedArray(png.data), png.width, png.height, 3);
 }
 
@@ -81,14 +89,10 @@ function worst(a: ArrayLike<number>, b: ArrayLike<number>): { index: number; dif
 describe('tiny SmolVLM fixture through transformers.js', () => {
   let processor: Processor;
   let model: PreTrainedModel;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the processor's outputs are untyped in transformers.js
-  let inputs: Record<string, any>;
 
   beforeAll(async () => {
     processor = await AutoProcessor.from_pretrained(REPO);
     model = await Idefics3ForConditionalGeneration.from_pretrained(REPO, { dtype: 'fp32', device: 'cpu' });
-    const text = processor.apply_chat_template(golden.messages as never, { add_generation_prompt: true }) as string;
-    inputs = await processor(text, [goldenImage()]);
   }, 60_000);
 
   it('tokenizes as the Python twin does', async () => {
@@ -99,49 +103,55 @@ describe('tiny SmolVLM fixture through transformers.js', () => {
     }
   });
 
-  it('renders the chat template and expands the image into the same prompt ids', () => {
-    const text = processor.apply_chat_template(golden.messages as never, { add_generation_prompt: true });
-    expect(text).toBe(golden.chat_text);
-    expect(inputs.rows).toEqual([[golden.rows]]);
-    expect(inputs.cols).toEqual([[golden.cols]]);
-    expect(ids(inputs.input_ids as Tensor)).toEqual(golden.input_ids);
-  });
+  describe.each(CASES)('%s', (_name, want) => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the processor's outputs are untyped in transformers.js
+    let inputs: Record<string, any>;
 
-  it('gives the same pixel values per tile (the 2 x 4 crops and the global view)', () => {
-    const pv = inputs.pixel_values as Tensor;
-    expect(pv.dims).toEqual(golden.pixel_values.shape);
-    const mask = inputs.pixel_attention_mask as Tensor;
-    expect(mask.dims).toEqual([1, golden.rows * golden.cols + 1, ...pv.dims.slice(3)]);
-    expect(Array.from(mask.data as ArrayLike<unknown>).every(Boolean)).toBe(true);
-    const data = pv.data as Float32Array;
-    const per = pv.dims.slice(2).reduce((a, b) => a * b, 1);
-    golden.pixel_values.tiles.forEach((want, t) => {
-      const got = tileCheck(data.subarray(t * per, (t + 1) * per), golden.pixel_values.sample_stride);
-      const w = worst(got.sample, want.sample);
-      expect(w.diff, `tile ${t} sample ${w.index}`).toBeLessThanOrEqual(PIXEL_TOL);
-      expect(Math.abs(got.sum - want.sum), `tile ${t} sum`).toBeLessThanOrEqual(SUM_TOL);
-      expect(Math.abs(got.abs_sum - want.abs_sum), `tile ${t} abs sum`).toBeLessThanOrEqual(SUM_TOL);
-      expect(Math.abs(got.weighted_sum - want.weighted_sum), `tile ${t} weighted sum`).toBeLessThanOrEqual(SUM_TOL);
+    beforeAll(async () => {
+      const text = processor.apply_chat_template(want.messages as never, { add_generation_prompt: true }) as string;
+      inputs = await processor(text, want.images.map((i) => readImage(i.file)));
     });
-  });
 
-  it('gives the same first-step logits', async () => {
-    const { logits } = (await model(inputs)) as { logits: Tensor };
-    const [, seq = 0, vocab = 0] = logits.dims;
-    expect(seq).toBe(golden.input_ids.length);
-    const last = (logits.data as Float32Array).subarray((seq - 1) * vocab, seq * vocab);
-    const w = worst(last, golden.first_logits.values);
-    expect(w.diff, `logit ${w.index}`).toBeLessThanOrEqual(LOGIT_TOL);
-    const top5 = Array.from(last.keys()).sort((a, b) => (last[b] ?? 0) - (last[a] ?? 0)).slice(0, 5);
-    expect(top5).toEqual(golden.first_logits.top5.ids);
-  });
+    it('renders the chat template and expands every image into the same prompt ids', () => {
+      const text = processor.apply_chat_template(want.messages as never, { add_generation_prompt: true });
+      expect(text).toBe(want.chat_text);
+      expect(inputs.rows).toEqual([want.rows]);
+      expect(inputs.cols).toEqual([want.cols]);
+      expect(ids(inputs.input_ids as Tensor)).toEqual(want.input_ids);
+    });
 
-  it('generates the same greedy ids', async () => {
-    const out = (await model.generate({
-      ...inputs,
-      max_new_tokens: golden.greedy_ids.length,
-      do_sample: false,
-    })) as Tensor;
-    expect(ids(out).slice(golden.input_ids.length)).toEqual(golden.greedy_ids);
+    it('gives the same pixel values per tile (the crops and each global view)', () => {
+      const pv = inputs.pixel_values as Tensor;
+      expect(pv.dims).toEqual(want.pixel_values.shape);
+      const mask = inputs.pixel_attention_mask as Tensor;
+      expect(mask.dims).toEqual([...pv.dims.slice(0, 2), ...pv.dims.slice(3)]);
+      expect(Array.from(mask.data as ArrayLike<unknown>).every(Boolean)).toBe(true);
+      const data = pv.data as Float32Array;
+      const per = pv.dims.slice(2).reduce((a, b) => a * b, 1);
+      want.pixel_values.tiles.forEach((check, t) => {
+        const got = tileCheck(data.subarray(t * per, (t + 1) * per), want.pixel_values.sample_stride);
+        const w = worst(got.sample, check.sample);
+        expect(w.diff, `tile ${t} sample ${w.index}`).toBeLessThanOrEqual(PIXEL_TOL);
+        expect(Math.abs(got.sum - check.sum), `tile ${t} sum`).toBeLessThanOrEqual(SUM_TOL);
+        expect(Math.abs(got.abs_sum - check.abs_sum), `tile ${t} abs sum`).toBeLessThanOrEqual(SUM_TOL);
+        expect(Math.abs(got.weighted_sum - check.weighted_sum), `tile ${t} weighted sum`).toBeLessThanOrEqual(SUM_TOL);
+      });
+    });
+
+    it('gives the same first-step logits', async () => {
+      const { logits } = (await model(inputs)) as { logits: Tensor };
+      const [, seq = 0, vocab = 0] = logits.dims;
+      expect(seq).toBe(want.input_ids.length);
+      const last = (logits.data as Float32Array).subarray((seq - 1) * vocab, seq * vocab);
+      const w = worst(last, want.first_logits.values);
+      expect(w.diff, `logit ${w.index}`).toBeLessThanOrEqual(LOGIT_TOL);
+      const top5 = Array.from(last.keys()).sort((a, b) => (last[b] ?? 0) - (last[a] ?? 0)).slice(0, 5);
+      expect(top5).toEqual(want.first_logits.top5.ids);
+    });
+
+    it('generates the same greedy ids, stopping where generation_config says', async () => {
+      const out = (await model.generate({ ...inputs, max_new_tokens: want.max_new_tokens, do_sample: false })) as Tensor;
+      expect(ids(out).slice(want.input_ids.length)).toEqual(want.greedy_ids);
+    });
   });
 });

@@ -8,27 +8,26 @@ chat_template.json, tokenizer.json, tokenizer_config.json, special_tokens_map.js
 model.safetensors in bf16, onnx/{vision_encoder,embed_tokens,decoder_model_merged}.onnx)
 at tiny sizes with random weights (fixed seed), plus golden.png and golden.json: the
 prompt ids, per-tile pixel values, image features, first-step logits and 16 greedy ids
-that PyTorch computes for a 2 x 4 tile image and a chat prompt. The weights are rounded
+that PyTorch computes for a 2 x 4 tile image and a chat prompt, and for that image with
+a 4 x 2 tile one in the same turn (idefics3_golden.py). The weights are rounded
 to bf16 first, so the bf16 safetensors and the f32 ONNX files hold the same numbers.
 """
 import argparse
 import os
 import sys
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
 import hub_files  # noqa: E402
+from idefics3_golden import make_golden, self_check  # noqa: E402
 import idefics3_processor as proc  # noqa: E402
 from idefics3_model import Idefics3Config, Idefics3ForConditionalGeneration, TextConfig, VisionConfig  # noqa: E402
 from idefics3_onnx import export_onnx  # noqa: E402
 
 SEED = 0
 MERGES = 80
-GREEDY_STEPS = 16
-SAMPLE_STRIDE = 61
 HEAD_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 IMAGE_TOKENS = (["<global-img>"] + [f"<row_{r}_col_{c}>" for r in range(1, 7) for c in range(1, 7)]
                 + ["<fake_token_around_image>", "<image>"])
@@ -40,8 +39,6 @@ CORPUS = [
     "User: How many shapes are there?\nAssistant: There are 3 shapes in this image.",
     "\n\n", "\n", "the image", "this image", "the picture", "describe", "Assistant:", "User:",
 ]
-MESSAGES = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Can you describe this image?"}]}]
-TOKENIZER_CHECKS = ["Can you describe this image?", "User: there are 12 shapes.\n\nAssistant: OK", "  two  spaces\tand tab"]
 
 
 def tiny_config(tok):
@@ -99,94 +96,6 @@ def write_tokenizer_files(tok, folder):
     hub_files.write_json(os.path.join(folder, "chat_template.json"), {"chat_template": proc.CHAT_TEMPLATE})
 
 
-def golden_image():
-    """A 256 x 128 RGB picture: a diagonal gradient with a red square, a blue disc and a green bar."""
-    h, w = 128, 256
-    y, x = np.mgrid[0:h, 0:w]
-    img = np.stack([(x * 255 // (w - 1)), (y * 255 // (h - 1)), ((x + y) * 3) % 256], -1).astype(np.uint8)
-    img[20:60, 30:80] = [220, 30, 40]
-    img[((x - 170) ** 2 + (y - 70) ** 2) < 30 ** 2] = [30, 60, 210]
-    img[100:112, 60:230] = [40, 200, 60]
-    return img
-
-
-def tile_checks(tiles):
-    """Per tile: sum, sum of |x|, an index-weighted sum (catches reordering) and every 61st value."""
-    out = []
-    for t in tiles.astype(np.float64):
-        flat = t.reshape(-1)
-        weights = (np.arange(flat.size) % 1000) / 1000.0
-        out.append({"sum": float(flat.sum()), "abs_sum": float(np.abs(flat).sum()),
-                    "weighted_sum": float((flat * weights).sum()),
-                    "sample": [float(v) for v in flat[::SAMPLE_STRIDE]]})
-    return out
-
-
-def make_golden(model, cfg, tok, pre, folder):
-    img = golden_image()
-    hub_files.write_png(os.path.join(folder, "golden.png"), img)
-    tiles, rows, cols = proc.preprocess(img, pre)
-    chat = proc.render_chat(MESSAGES, add_generation_prompt=True)
-    prompt = proc.expand_prompt(chat, [(rows, cols)], cfg.image_seq_len)
-    ids = tok.encode(prompt)
-    pixel_values = torch.from_numpy(tiles)[None]                                 # (1, N, 3, M, M)
-    mask = torch.ones(pixel_values.shape[0], pixel_values.shape[1], *pixel_values.shape[3:], dtype=torch.bool)
-    with torch.no_grad():
-        feats = model.get_image_features(pixel_values, mask)                     # (N, image_seq_len, D)
-    first, greedy, gap = model.greedy(torch.tensor([ids]), pixel_values, mask, GREEDY_STEPS)
-    top = torch.topk(first, 5)
-    return {
-        "format": 1,
-        "note": "Random weights with SmolVLM-256M-Instruct's structure; PyTorch outputs of tools/families/idefics3.py.",
-        "image": {"file": "golden.png", "width": int(img.shape[1]), "height": int(img.shape[0])},
-        "messages": MESSAGES,
-        "chat_text": chat,
-        "rows": rows, "cols": cols,
-        "prompt": prompt,
-        "input_ids": ids,
-        "pixel_values": {"shape": list(pixel_values.shape), "sample_stride": SAMPLE_STRIDE,
-                         "resample_global": "bilinear on normalised floats (transformers.js); HF Python uses "
-                                            "PIL LANCZOS on uint8", "tiles": tile_checks(tiles)},
-        "image_features": {"shape": list(feats.shape), "sum": float(feats.double().sum()),
-                           "abs_sum": float(feats.double().abs().sum()),
-                           "first": [float(v) for v in feats[0, 0, :8]], "last": [float(v) for v in feats[-1, -1, -8:]]},
-        "first_logits": {"values": [float(v) for v in first],
-                         "top5": {"ids": [int(i) for i in top.indices], "values": [float(v) for v in top.values]}},
-        "greedy_ids": greedy,
-        "greedy_min_top2_gap": gap,
-        "greedy_text": tok.decode(greedy),
-        "tokenizer": [{"text": t, "ids": tok.encode(t)} for t in TOKENIZER_CHECKS],
-    }
-
-
-def self_check(folder, cfg, golden):
-    """The written checkpoint reloads into the same numbers, and the KV cache changes nothing.
-
-    A fresh model loads model.safetensors (bf16, no lm_head: tied) and recomputes the
-    prompt plus the greedy ids in one pass without a cache; its logits at the prompt's
-    last position and the argmax at every generated position must agree with golden.json.
-    """
-    model = Idefics3ForConditionalGeneration(cfg).eval()
-    sd = hub_files.load_bf16_safetensors(os.path.join(folder, "model.safetensors"))
-    missing, unexpected = model.load_state_dict(sd, strict=False)
-    if unexpected or set(missing) != {"lm_head.weight"}:
-        raise SystemExit(f"checkpoint names: missing {missing}, unexpected {unexpected}")
-    tiles, _, _ = proc.preprocess(golden_image(), preprocessor_config(cfg))
-    pv = torch.from_numpy(tiles)[None]
-    mask = torch.ones(1, pv.shape[1], *pv.shape[3:], dtype=torch.bool)
-    ids = torch.tensor([golden["input_ids"] + golden["greedy_ids"]])
-    with torch.no_grad():
-        x = model.embed(ids, model.get_image_features(pv, mask))
-        logits, _ = model.decode(x, torch.ones_like(ids), torch.arange(ids.shape[1])[None])
-    n = len(golden["input_ids"])
-    first = logits[0, n - 1]
-    diff = float((first - torch.tensor(golden["first_logits"]["values"])).abs().max())
-    again = [int(i) for i in logits[0, n - 1:-1].argmax(-1)]
-    if diff > 1e-4 or again != golden["greedy_ids"]:
-        raise SystemExit(f"self-check failed: logits differ by {diff}, ids {again} vs {golden['greedy_ids']}")
-    return diff
-
-
 def state_dict_for_hub(model):
     sd = model.state_dict()
     # Tied: the hub checkpoint holds embed_tokens only (save_pretrained drops the tied copy).
@@ -224,11 +133,15 @@ def main():
     golden = make_golden(model, cfg, tok, pre, args.out)
     gap = golden["greedy_min_top2_gap"]
     hub_files.write_json(os.path.join(args.out, "golden.json"), golden)
-    diff = self_check(args.out, cfg, golden)
+    diff = max(self_check(args.out, cfg, tok, pre, golden), self_check(args.out, cfg, tok, pre, golden["two_images"]))
 
-    print(f"vocab {len(tok.vocab)}, image_seq_len {cfg.image_seq_len}, tiles {golden['rows']}x{golden['cols']}+1, "
-          f"prompt {len(golden['input_ids'])} ids, greedy {golden['greedy_ids']} (smallest top-2 gap {gap:.4f}); "
-          f"reloaded without a cache: logits within {diff:.2e}, same ids")
+    two = golden["two_images"]
+    print(f"vocab {len(tok.vocab)}, image_seq_len {cfg.image_seq_len}, self-check: reloaded without a cache, "
+          f"logits within {diff:.2e}, same ids")
+    for name, case in (("one image", golden), ("two images", two)):
+        grid = " + ".join(f"{r}x{c}" for r, c in zip(case["rows"], case["cols"]))
+        print(f"{name}: tiles {grid} (+ a global view each), prompt {len(case['input_ids'])} ids, "
+              f"greedy {case['greedy_ids']}, smallest top-2 gap {case['greedy_min_top2_gap']:.4f}")
     for name, size in hub_files.file_sizes(args.out).items():
         print(f"{size:>9}  {name}")
 

@@ -303,8 +303,11 @@ class Idefics3ForConditionalGeneration(nn.Module):
         return self.lm_head(lm.norm(x)), presents
 
     @torch.no_grad()
-    def greedy(self, input_ids, pixel_values, pixel_attention_mask, steps):
-        """Greedy decoding with the KV cache: (first-step logits (V,), generated ids, smallest top-2 gap)."""
+    def greedy(self, input_ids, pixel_values, pixel_attention_mask, steps, eos_ids=()):
+        """Greedy decoding with the KV cache, up to `steps` ids or an end id (kept), as HF's generate does.
+
+        Returns (first-step logits (V,), generated ids, smallest top-1/top-2 logit gap on the way).
+        """
         feats = self.get_image_features(pixel_values, pixel_attention_mask)
         x = self.embed(input_ids, feats)
         mask = torch.ones_like(input_ids)
@@ -315,6 +318,8 @@ class Idefics3ForConditionalGeneration(nn.Module):
             gap = min(gap, float(top2[0] - top2[1]))
             nxt = int(logits[0, -1].argmax())
             ids.append(nxt)
+            if nxt in eos_ids:
+                break
             pos = mask.shape[1]
             mask = torch.cat([mask, torch.ones(1, 1, dtype=mask.dtype)], 1)
             logits, past = self.decode(self.embed(torch.tensor([[nxt]])), mask, torch.tensor([[pos]]), past)

@@ -1,0 +1,143 @@
+"""golden.json for the tiny SmolVLM: what PyTorch computes for fixed images and prompts.
+
+Two cases. The main one (top-level keys, as engines read it first): one 256 x 128
+image (2 x 4 tiles plus the global view) and "Can you describe this image?". The
+second, `two_images`: that image and a 128 x 256 one (4 x 2 tiles) in one turn that
+starts with text, so both chat-template branches and the order of several images'
+tiles and features are pinned. Both images have longest edge 256 and edges that are
+multiples of 64, so every resize before the tiling is an identity (see
+idefics3_processor.py for why).
+"""
+import os
+
+import numpy as np
+import torch
+
+import hub_files
+import idefics3_processor as proc
+from idefics3_model import Idefics3ForConditionalGeneration
+
+GREEDY_STEPS = 16
+SAMPLE_STRIDE = 61
+MESSAGES = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Can you describe this image?"}]}]
+TWO_IMAGE_MESSAGES = [{"role": "user", "content": [
+    {"type": "text", "text": "Compare "}, {"type": "image"}, {"type": "text", "text": " with "},
+    {"type": "image"}, {"type": "text", "text": "."}]}]
+TOKENIZER_CHECKS = ["Can you describe this image?", "User: there are 12 shapes.\n\nAssistant: OK", "  two  spaces\tand tab"]
+
+
+def wide_image():
+    """256 x 128: a diagonal gradient with a red square, a blue disc and a green bar."""
+    h, w = 128, 256
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([(x * 255 // (w - 1)), (y * 255 // (h - 1)), ((x + y) * 3) % 256], -1).astype(np.uint8)
+    img[20:60, 30:80] = [220, 30, 40]
+    img[((x - 170) ** 2 + (y - 70) ** 2) < 30 ** 2] = [30, 60, 210]
+    img[100:112, 60:230] = [40, 200, 60]
+    return img
+
+
+def tall_image():
+    """128 x 256: horizontal stripes with a yellow square and a magenta disc."""
+    h, w = 256, 128
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([(y // 16) * 15 % 256, 255 - (x * 2) % 256, (x * y) % 256], -1).astype(np.uint8)
+    img[150:200, 20:70] = [230, 220, 40]
+    img[((x - 90) ** 2 + (y - 60) ** 2) < 25 ** 2] = [200, 40, 190]
+    return img
+
+
+IMAGES = {"golden.png": wide_image, "golden-tall.png": tall_image}
+
+
+def tile_checks(tiles):
+    """Per tile: sum, sum of |x|, an index-weighted sum (catches reordering) and every 61st value."""
+    out = []
+    for t in tiles.astype(np.float64):
+        flat = t.reshape(-1)
+        weights = (np.arange(flat.size) % 1000) / 1000.0
+        out.append({"sum": float(flat.sum()), "abs_sum": float(np.abs(flat).sum()),
+                    "weighted_sum": float((flat * weights).sum()),
+                    "sample": [float(v) for v in flat[::SAMPLE_STRIDE]]})
+    return out
+
+
+def inputs_for(files, messages, cfg, tok, pre):
+    """Images and chat -> (chat text, grids, expanded prompt, ids, pixel_values (1, N, 3, M, M), mask)."""
+    tiles, grids = [], []
+    for f in files:
+        t, rows, cols = proc.preprocess(IMAGES[f](), pre)
+        tiles.append(t)
+        grids.append((rows, cols))
+    chat = proc.render_chat(messages, add_generation_prompt=True)
+    prompt = proc.expand_prompt(chat, grids, cfg.image_seq_len)
+    pixel_values = torch.from_numpy(np.concatenate(tiles))[None]
+    mask = torch.ones(1, pixel_values.shape[1], *pixel_values.shape[3:], dtype=torch.bool)
+    return chat, grids, prompt, tok.encode(prompt), pixel_values, mask
+
+
+def run_case(model, cfg, tok, pre, files, messages):
+    chat, grids, prompt, ids, pixel_values, mask = inputs_for(files, messages, cfg, tok, pre)
+    with torch.no_grad():
+        feats = model.get_image_features(pixel_values, mask)                     # (N, image_seq_len, D)
+    eos = (cfg.text_config.pad_token_id, cfg.text_config.eos_token_id)   # generation_config.json's eos_token_id
+    first, greedy, gap = model.greedy(torch.tensor([ids]), pixel_values, mask, GREEDY_STEPS, eos)
+    top = torch.topk(first, 5)
+    return {
+        "images": [{"file": f, "height": IMAGES[f]().shape[0], "width": IMAGES[f]().shape[1]} for f in files],
+        "messages": messages,
+        "chat_text": chat,
+        "rows": [r for r, _ in grids], "cols": [c for _, c in grids],
+        "prompt": prompt,
+        "input_ids": ids,
+        "pixel_values": {"shape": list(pixel_values.shape), "sample_stride": SAMPLE_STRIDE,
+                         "resample_global": "bilinear on normalised floats (transformers.js); HF Python "
+                                            "resizes uint8 with PIL LANCZOS", "tiles": tile_checks(pixel_values[0].numpy())},
+        "image_features": {"shape": list(feats.shape), "sum": float(feats.double().sum()),
+                           "abs_sum": float(feats.double().abs().sum()),
+                           "first": [float(v) for v in feats[0, 0, :8]], "last": [float(v) for v in feats[-1, -1, -8:]]},
+        "first_logits": {"values": [float(v) for v in first],
+                         "top5": {"ids": [int(i) for i in top.indices], "values": [float(v) for v in top.values]}},
+        "max_new_tokens": GREEDY_STEPS,
+        "greedy_ids": greedy,
+        "greedy_min_top2_gap": gap,
+        "greedy_text": tok.decode(greedy),
+    }
+
+
+def make_golden(model, cfg, tok, pre, folder):
+    for f, draw in IMAGES.items():
+        hub_files.write_png(os.path.join(folder, f), draw())
+    main = run_case(model, cfg, tok, pre, ["golden.png"], MESSAGES)
+    return {
+        "format": 1,
+        "note": "Random weights with SmolVLM-256M-Instruct's structure; PyTorch outputs of tools/families/idefics3.py.",
+        **main,
+        "two_images": run_case(model, cfg, tok, pre, ["golden.png", "golden-tall.png"], TWO_IMAGE_MESSAGES),
+        "tokenizer": [{"text": t, "ids": tok.encode(t)} for t in TOKENIZER_CHECKS],
+    }
+
+
+def self_check(folder, cfg, tok, pre, case):
+    """The written checkpoint reloads into the same numbers, and the KV cache changes nothing.
+
+    A fresh model loads model.safetensors (bf16, no lm_head: tied) and recomputes the
+    prompt plus the greedy ids in one pass without a cache; its logits at the prompt's
+    last position and the argmax at every generated position must agree with the case.
+    """
+    model = Idefics3ForConditionalGeneration(cfg).eval()
+    sd = hub_files.load_bf16_safetensors(os.path.join(folder, "model.safetensors"))
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    if unexpected or set(missing) != {"lm_head.weight"}:
+        raise SystemExit(f"checkpoint names: missing {missing}, unexpected {unexpected}")
+    _, _, _, _, pv, mask = inputs_for([i["file"] for i in case["images"]], case["messages"], cfg, tok, pre)
+    ids = torch.tensor([case["input_ids"] + case["greedy_ids"]])   # the last id's own logits are not checked
+    with torch.no_grad():
+        x = model.embed(ids, model.get_image_features(pv, mask))
+        logits, _ = model.decode(x, torch.ones_like(ids), torch.arange(ids.shape[1])[None])
+    n = len(case["input_ids"])
+    diff = float((logits[0, n - 1] - torch.tensor(case["first_logits"]["values"])).abs().max())
+    again = [int(i) for i in logits[0, n - 1:-1].argmax(-1)]
+    if diff > 1e-4 or again != case["greedy_ids"]:
+        raise SystemExit(f"self-check failed: logits differ by {diff}, ids {again} vs {case['greedy_ids']}")
+    return diff
