@@ -19,6 +19,7 @@ env.allowLocalModels = true;
 env.localModelPath = HUB_DIR;
 
 interface TileCheck { sum: number; abs_sum: number; weighted_sum: number; sample: number[] }
+interface Summary { shape: number[]; sum: number; abs_sum: number; first: number[]; last: number[] }
 interface GoldenCase {
   images: { file: string; width: number; height: number }[];
   messages: { role: string; content: { type: string; text?: string }[] }[];
@@ -28,6 +29,7 @@ interface GoldenCase {
   prompt: string;
   input_ids: number[];
   pixel_values: { shape: number[]; sample_stride: number; tiles: TileCheck[] };
+  image_features: Summary;
   first_logits: { values: number[]; top5: { ids: number[]; values: number[] } };
   max_new_tokens: number;
   greedy_ids: number[];
@@ -50,6 +52,9 @@ const PIXEL_TOL = 1e-5;
 /** Per-tile sums over 12,288 values, each within PIXEL_TOL, accumulated in f64. */
 const SUM_TOL = 1e-3;
 const LOGIT_TOL = 1e-4;
+/** Image features are ~10 in size: 1e-4 on each value, sums over 2,304-4,608 of them. */
+const FEATURE_TOL = 1e-4;
+const FEATURE_SUM_TOL = 1e-2;
 
 function readImage(file: string): RawImage {
   const png = decodePng(new Uint8Array(readFileSync(join(REPO_DIR, file))));
@@ -136,6 +141,23 @@ describe('tiny SmolVLM fixture through transformers.js', () => {
         expect(Math.abs(got.abs_sum - check.abs_sum), `tile ${t} abs sum`).toBeLessThanOrEqual(SUM_TOL);
         expect(Math.abs(got.weighted_sum - check.weighted_sum), `tile ${t} weighted sum`).toBeLessThanOrEqual(SUM_TOL);
       });
+    });
+
+    it('gives the same image features from the vision session', async () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- encode_image is internal and untyped
+      const feats = (await (model as any).encode_image(inputs)) as Tensor;
+      expect(feats.dims).toEqual(want.image_features.shape);
+      const data = feats.data as Float32Array;
+      let sum = 0;
+      let absSum = 0;
+      for (const v of data) {
+        sum += v;
+        absSum += Math.abs(v);
+      }
+      expect(Math.abs(sum - want.image_features.sum)).toBeLessThanOrEqual(FEATURE_SUM_TOL);
+      expect(Math.abs(absSum - want.image_features.abs_sum)).toBeLessThanOrEqual(FEATURE_SUM_TOL);
+      expect(worst(data.subarray(0, 8), want.image_features.first).diff).toBeLessThanOrEqual(FEATURE_TOL);
+      expect(worst(data.subarray(data.length - 8), want.image_features.last).diff).toBeLessThanOrEqual(FEATURE_TOL);
     });
 
     it('gives the same first-step logits', async () => {

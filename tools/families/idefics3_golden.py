@@ -62,6 +62,13 @@ def tile_checks(tiles):
     return out
 
 
+def summary(t):
+    """A tensor's shape, sum, sum of |x|, its first 8 and last 8 values."""
+    flat = t.detach().double().reshape(-1)
+    return {"shape": list(t.shape), "sum": float(flat.sum()), "abs_sum": float(flat.abs().sum()),
+            "first": [float(v) for v in flat[:8]], "last": [float(v) for v in flat[-8:]]}
+
+
 def inputs_for(files, messages, cfg, tok, pre):
     """Images and chat -> (chat text, grids, expanded prompt, ids, pixel_values (1, N, 3, M, M), mask)."""
     tiles, grids = [], []
@@ -80,6 +87,9 @@ def run_case(model, cfg, tok, pre, files, messages):
     chat, grids, prompt, ids, pixel_values, mask = inputs_for(files, messages, cfg, tok, pre)
     with torch.no_grad():
         feats = model.get_image_features(pixel_values, mask)                     # (N, image_seq_len, D)
+        side = cfg.vision_config.image_size // cfg.vision_config.patch_size
+        full = torch.ones(pixel_values.shape[1], side, side, dtype=torch.bool)
+        hidden = model.model.vision_model(pixel_values[0], full)                 # (N, n, C), before the connector
     eos = (cfg.text_config.pad_token_id, cfg.text_config.eos_token_id)   # generation_config.json's eos_token_id
     first, greedy, gap = model.greedy(torch.tensor([ids]), pixel_values, mask, GREEDY_STEPS, eos)
     top = torch.topk(first, 5)
@@ -93,9 +103,8 @@ def run_case(model, cfg, tok, pre, files, messages):
         "pixel_values": {"shape": list(pixel_values.shape), "sample_stride": SAMPLE_STRIDE,
                          "resample_global": "bilinear on normalised floats (transformers.js); HF Python "
                                             "resizes uint8 with PIL LANCZOS", "tiles": tile_checks(pixel_values[0].numpy())},
-        "image_features": {"shape": list(feats.shape), "sum": float(feats.double().sum()),
-                           "abs_sum": float(feats.double().abs().sum()),
-                           "first": [float(v) for v in feats[0, 0, :8]], "last": [float(v) for v in feats[-1, -1, -8:]]},
+        "vision_hidden": summary(hidden),
+        "image_features": summary(feats),
         "first_logits": {"values": [float(v) for v in first],
                          "top5": {"ids": [int(i) for i in top.indices], "values": [float(v) for v in top.values]}},
         "max_new_tokens": GREEDY_STEPS,
