@@ -108,6 +108,24 @@ describe('tiny SmolVLM fixture through transformers.js', () => {
     }
   });
 
+  it('drops the zero tiles that pad a batch, as HF does, in the vision session', async () => {
+    // Sample 1 has 9 tiles, sample 2 has 18: the image processor pads sample 1 with 9 zero
+    // tiles (mask false) and the graph must encode only the 27 real ones.
+    const [wide, tall] = golden.two_images.images.map((i) => readImage(i.file));
+    const imageProcessor = processor.image_processor;
+    if (!imageProcessor) throw new Error('the processor has no image processor');
+    const batch = await imageProcessor([[wide], [wide, tall]] as never);
+    expect((batch.pixel_values as Tensor).dims).toEqual([2, 18, 3, 64, 64]);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- encode_image is internal and untyped
+    const feats = (await (model as any).encode_image(batch)) as Tensor;
+    expect(feats.dims).toEqual([27, ...golden.image_features.shape.slice(1)]);
+    let sum = 0;
+    for (const v of feats.data as Float32Array) sum += v;
+    expect(Math.abs(sum - golden.image_features.sum - golden.two_images.image_features.sum)).toBeLessThanOrEqual(
+      2 * FEATURE_SUM_TOL,
+    );
+  });
+
   describe.each(CASES)('%s', (_name, want) => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the processor's outputs are untyped in transformers.js
     let inputs: Record<string, any>;
