@@ -7,11 +7,12 @@
 import { getDocument, GlobalWorkerOptions, type PDFDocumentProxy } from 'pdfjs-dist';
 import pdfWorkerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
 import { OcrError } from '../ocr/errors';
+import { PDFJS_ASSETS_BASE } from '../runtime-assets';
 import type { RgbaImage } from '../ocr/types';
 import { textLayerLines, type TextRun, type ViewportTransform } from './text-layer';
 import type { TextLine } from './types';
 
-const PDFJS_BASE = '/node_modules/pdfjs-dist/';
+const PDFJS_BASE = PDFJS_ASSETS_BASE;
 
 interface CanvasEntry {
   canvas: OffscreenCanvas | null;

