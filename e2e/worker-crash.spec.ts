@@ -88,6 +88,15 @@ test.describe('a dead engine worker', () => {
     expect((await answer.getByTestId('answer-text').textContent())?.trim()).toBe('red');
     await expect(page.getByTestId('msg-user')).toHaveCount(2);
     await expect(page.getByTestId('msg-user').first().getByTestId('msg-text')).toHaveText('Describe this image in detail.');
+
+    // A worker that closes itself fires no event either: it is noticed the same way, while idle too.
+    const live = await page.evaluateHandle(() => (window as unknown as { vlmWorker: Worker }).vlmWorker);
+    const engine = page.workers().find((w) => w.url().includes('engine.worker'));
+    if (!engine) throw new Error('no engine worker');
+    await engine.evaluate(() => setTimeout(() => self.close(), 0));
+    await expect(page.getByTestId('engine-notice')).toContainText('The engine stopped');
+    await expect(status).toHaveAttribute('data-code', 'worker-crashed');
+    expect(await live.evaluate((w) => w !== (window as unknown as { vlmWorker: Worker }).vlmWorker)).toBe(true);
   });
 
   test('a worker script that throws at start: the status bar and a notice say so within seconds, and it is not restarted for ever', async ({ page }) => {
