@@ -1,10 +1,14 @@
 /**
  * Images waiting to go with the next message: added by the file picker, by a
  * drop anywhere on the chat page, or by a paste; shown as thumbnails with a
- * remove button each. Files that are not images are refused here with a
- * message and change nothing; whether an image file really decodes is the
- * worker's call (it answers 'bad-image' naming the file).
+ * remove button each. Only raster pictures are kept, typed by their first
+ * bytes rather than by the name or the browser's guess: an SVG is a document
+ * that runs script when its blob is opened, so it is refused here with a
+ * message and never reaches a thumbnail, the history or the worker. Whether a
+ * raster file really decodes is the worker's call (it answers 'bad-image'
+ * naming the file).
  */
+import { looksLikeSvg, RASTER_NAMES, rasterImageType } from '../../worker/client';
 import { h } from '../dom';
 import { newId, type ImageFile } from './conversation';
 
@@ -15,18 +19,30 @@ const IMAGE_EXTENSIONS: Record<string, string> = {
   webp: 'image/webp',
   gif: 'image/gif',
   bmp: 'image/bmp',
-  avif: 'image/avif',
 };
 const ACCEPT = `image/*,${Object.keys(IMAGE_EXTENSIONS)
   .map((e) => `.${e}`)
   .join(',')}`;
 
-/** The image MIME type of a file, from the browser or else its name; null when it is not an image. */
+/** The image MIME type a file claims, from the browser or else its name; null when it does not claim to be an image. */
 export function imageType(file: { name: string; type: string }): string | null {
   if (file.type.startsWith('image/')) return file.type;
   if (file.type) return null;
   const ext = /\.([a-z0-9]+)$/i.exec(file.name)?.[1]?.toLowerCase() ?? '';
   return IMAGE_EXTENSIONS[ext] ?? null;
+}
+
+/** What to tell the person about the files that were not added; null when every file was. */
+export function refusal(svg: readonly string[], other: readonly string[]): string | null {
+  const parts: string[] = [];
+  const one = (list: readonly string[]) => list.length === 1;
+  if (svg.length) {
+    parts.push(`${svg.join(', ')} ${one(svg) ? 'is an SVG drawing' : 'are SVG drawings'}, which can carry script, so ${one(svg) ? 'it was' : 'they were'} not attached. Export ${one(svg) ? 'it' : 'them'} as PNG and attach that.`);
+  }
+  if (other.length) {
+    parts.push(`${other.join(', ')} ${one(other) ? 'is not an image' : 'are not images'} this app reads, so nothing was added from ${one(other) ? 'it' : 'them'}. Attach ${RASTER_NAMES} pictures.`);
+  }
+  return parts.length ? parts.join(' ') : null;
 }
 
 export interface Attachments {
@@ -75,21 +91,33 @@ export function attachments(notify: (message: string | null) => void): Attachmen
     render();
   }
 
+  /** The file as a raster picture typed by its bytes, or why it was refused. */
+  async function read(f: File): Promise<ImageFile | 'svg' | 'other'> {
+    const claimed = imageType(f);
+    const svgByName = f.type === 'image/svg+xml' || /\.svgz?$/i.test(f.name);
+    // A file that says it is something else (a video, a text) is refused without reading it all.
+    if (!claimed && !svgByName) return 'other';
+    const bytes = await f.arrayBuffer();
+    const head = new Uint8Array(bytes, 0, Math.min(bytes.byteLength, 4096));
+    const type = rasterImageType(head);
+    if (!type) return svgByName || looksLikeSvg(head) ? 'svg' : 'other';
+    return { id: newId('img'), name: f.name || 'pasted image', type, bytes };
+  }
+
   async function add(files: Iterable<File>): Promise<void> {
     // Copied before the first await: a drop's DataTransfer and the picker's FileList empty themselves afterwards.
     const list = [...files];
-    const refused: string[] = [];
+    const svg: string[] = [];
+    const other: string[] = [];
     const accepted: ImageFile[] = [];
     for (const f of list) {
-      const type = imageType(f);
-      if (!type) {
-        refused.push(f.name || 'a file');
-        continue;
-      }
-      accepted.push({ id: newId('img'), name: f.name || 'pasted image', type, bytes: await f.arrayBuffer() });
+      const got = await read(f);
+      if (got === 'svg') svg.push(f.name || 'a drawing');
+      else if (got === 'other') other.push(f.name || 'a file');
+      else accepted.push(got);
     }
     push(accepted);
-    notify(refused.length ? `${refused.join(', ')} ${refused.length === 1 ? 'is not an image' : 'are not images'}, so nothing was added from ${refused.length === 1 ? 'it' : 'them'}. Attach PNG, JPEG, WebP, GIF or BMP pictures.` : null);
+    notify(refusal(svg, other));
   }
 
   input.addEventListener('change', () => {
