@@ -79,7 +79,12 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
   return {
     gpu,
     notices,
-    engineStopped: (message) => chatView?.engineStopped(message),
+    engineStopped(message) {
+      chatView?.engineStopped(message);
+      // Documents and Evaluate read the loaded model again (none, now) as when they are shown.
+      docsView?.activate();
+      evalView?.activate();
+    },
     reloadModel() {
       if (chatView) chatView.reloadModel();
       // Chat's first visit loads its model.
