@@ -27,8 +27,8 @@ const VIEWS: readonly View[] = ['chat', 'gpu', 'documents', 'evaluate', 'bench']
 interface Views {
   gpu: HTMLElement;
   notices: HTMLElement;
-  /** The engine worker died: views that show a loaded model forget it. */
-  engineStopped(message: string): void;
+  /** The engine worker died: views that show a loaded model forget it (asking the fresh worker, if one was started). */
+  engineStopped(message: string, restarted: boolean): void;
   /** Loads Chat's model again (the one the dead worker held), opening Chat if it was never opened. */
   reloadModel(): void;
 }
@@ -79,8 +79,9 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
   return {
     gpu,
     notices,
-    engineStopped(message) {
+    engineStopped(message, restarted) {
       chatView?.engineStopped(message);
+      if (!restarted) return;
       // Documents and Evaluate read the loaded model again (none, now) as when they are shown.
       docsView?.activate();
       evalView?.activate();
@@ -136,7 +137,7 @@ function superviseEngine(engine: ReturnType<typeof startEngine>, bar: HTMLElemen
   engine.supervisor.onCrash((report) => {
     showEngineStopped(bar, report.kind === 'failed-to-start', report.restarted);
     views.notices.replaceChildren(engineNotice(report, views.reloadModel));
-    views.engineStopped(report.message);
+    views.engineStopped(report.message, report.restarted);
   });
   engine.supervisor.onReady(() => {
     showEngineRestarted(bar);
