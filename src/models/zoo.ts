@@ -216,13 +216,14 @@ const TJS_CONFIGS: ZooFile[] = [
   { name: 'chat_template.json', optional: true },
   { name: 'chat_template.jinja', optional: true },
 ];
-const SUFFIX: Partial<Record<ZooDtype, string>> = { fp32: '', fp16: '_fp16', q8: '_quantized', q4: '_q4', q4f16: '_q4f16' };
+/** transformers.js' file name suffix per dtype: onnx/<part><suffix>.onnx. */
+export const TJS_FILE_SUFFIX: Partial<Record<ZooDtype, string>> = { fp32: '', fp16: '_fp16', q8: '_quantized', q4: '_q4', q4f16: '_q4f16' };
 
 /** The files a model needs on an engine and dtype: what a download fetches and "cached" means. */
 export function zooFiles(entry: ZooEntry, engine: ZooEngine, dtype?: ZooDtype): ZooFile[] {
   if (engine === 'native') return [...LLAVA_CONFIGS, { name: 'model.safetensors' }];
   if (engine === 'onnx') return [...LLAVA_CONFIGS, ...ONNX_ENGINE_FILES.map((name) => ({ name }))];
-  const suffix = SUFFIX[dtype ?? 'fp32'];
+  const suffix = TJS_FILE_SUFFIX[dtype ?? 'fp32'];
   if (suffix === undefined) throw new RangeError(`${entry.id} has no ${dtype} variant for transformers.js`);
   return [...TJS_CONFIGS, ...(entry.onnxParts ?? IMAGE_TEXT_PARTS).map((p) => ({ name: `onnx/${p}${suffix}.onnx` }))];
 }
