@@ -4,7 +4,7 @@
  * place and an answer whose text did not change is not parsed for boxes again.
  */
 import type { ImageSize } from '../../worker/api';
-import type { VlmClient } from '../../worker/client';
+import { rasterImageType, type VlmClient } from '../../worker/client';
 import { h, setChildren } from '../dom';
 import { imageForAnswer, type AssistantTurn, type Conversation, type UserTurn } from './conversation';
 import { answerMessage, userMessage, type AnswerView } from './message-view';
@@ -43,7 +43,10 @@ export function conversationView(api: VlmClient) {
     if (!file) return null;
     let url = urls.get(id);
     if (!url) {
-      url = URL.createObjectURL(new Blob([file.bytes], { type: file.type }));
+      // Typed by its bytes: a record an older version kept may hold an SVG, whose blob would run script when opened.
+      const type = rasterImageType(new Uint8Array(file.bytes, 0, Math.min(file.bytes.byteLength, 32)));
+      if (!type) return null;
+      url = URL.createObjectURL(new Blob([file.bytes], { type }));
       urls.set(id, url);
     }
     return { url, name: file.name };
