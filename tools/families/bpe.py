@@ -40,11 +40,26 @@ def pre_tokenize(text):
     return out
 
 
-def learn_merges(corpus, count):
+# Qwen2's Split pattern (tokenizer.json of Qwen2 / Qwen2-VL), with the same ASCII classes.
+QWEN2_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+               r"\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2_PATTERN = re.compile(r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\nA-Za-z0-9]?[A-Za-z]+|[0-9]| ?[^\sA-Za-z0-9]+[\r\n]*|"
+                           r"\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def pre_tokenize_qwen2(text):
+    """Qwen2's Sequence: Split(QWEN2_REGEX, Isolated) then ByteLevel(use_regex false)."""
+    return ["".join(BYTE_CHARS[b] for b in p.encode("utf-8")) for p in QWEN2_PATTERN.findall(text)]
+
+
+PRE_TOKENIZERS = {"smollm2": pre_tokenize, "qwen2": pre_tokenize_qwen2}
+
+
+def learn_merges(corpus, count, pre=pre_tokenize):
     """Classic BPE training: repeatedly merge the most frequent adjacent pair (ties: smallest pair)."""
     words = Counter()
     for text in corpus:
-        words.update(pre_tokenize(text))
+        words.update(pre(text))
     seqs = {w: list(w) for w in words}
     merges = []
     while len(merges) < count:
@@ -71,7 +86,9 @@ def learn_merges(corpus, count):
 
 
 class ByteLevelBPE:
-    def __init__(self, vocab, merges, added):
+    def __init__(self, vocab, merges, added, style="smollm2"):
+        self.style = style                       # the pre-tokenizer family: "smollm2" or "qwen2"
+        self.pre = PRE_TOKENIZERS[style]
         self.vocab = vocab                       # token -> id, added tokens included
         self.inv = {i: t for t, i in vocab.items()}
         self.ranks = {m: r for r, m in enumerate(merges)}
@@ -98,7 +115,7 @@ class ByteLevelBPE:
             if part in self.vocab and any(part == a for a, _ in self.added):
                 ids.append(self.vocab[part])
                 continue
-            for piece in pre_tokenize(part):
+            for piece in self.pre(part):
                 ids.extend(self.vocab[t] for t in self.bpe(piece))
         return ids
 
@@ -114,6 +131,8 @@ class ByteLevelBPE:
         return out.decode("utf-8", errors="replace")
 
     def tokenizer_json(self):
+        if self.style == "qwen2":
+            return self._tokenizer_json_qwen2()
         byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
         return {
             "version": "1.0",
@@ -136,15 +155,35 @@ class ByteLevelBPE:
                       "merges": [f"{a} {b}" for a, b in self.merges]},
         }
 
+    def _tokenizer_json_qwen2(self):
+        """Qwen2's layout: NFC, then Split on QWEN2_REGEX and a regex-free ByteLevel; BPE without unk."""
+        out = self._tokenizer_json_smollm2_shape()
+        byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}
+        out["normalizer"] = {"type": "NFC"}
+        out["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": QWEN2_REGEX}, "behavior": "Isolated", "invert": False},
+            byte_level]}
+        out["post_processor"] = dict(byte_level)
+        out["decoder"] = dict(byte_level)
+        out["model"]["ignore_merges"] = False
+        return out
+
+    def _tokenizer_json_smollm2_shape(self):
+        style, self.style = self.style, "smollm2"
+        try:
+            return self.tokenizer_json()
+        finally:
+            self.style = style
+
     def added_tokens_decoder(self):
         return {str(self.vocab[a]): {"content": a, "lstrip": False, "normalized": False, "rstrip": False,
                                      "single_word": False, "special": special}
                 for a, special in self.added}
 
 
-def build(corpus, merges_count, head_tokens, tail_tokens):
+def build(corpus, merges_count, head_tokens, tail_tokens, style="smollm2"):
     """Vocabulary: head added tokens, the 256 bytes, the merges, then tail added tokens (ids in that order)."""
-    merges = learn_merges(corpus, merges_count)
+    merges = learn_merges(corpus, merges_count, PRE_TOKENIZERS[style])
     vocab = {}
     for t in head_tokens:
         vocab[t] = len(vocab)
@@ -155,4 +194,4 @@ def build(corpus, merges_count, head_tokens, tail_tokens):
     for t in tail_tokens:
         vocab[t] = len(vocab)
     added = [(t, True) for t in head_tokens] + [(t, True) for t in tail_tokens]
-    return ByteLevelBPE(vocab, merges, added)
+    return ByteLevelBPE(vocab, merges, added, style)

@@ -1,0 +1,276 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  AutoProcessor,
+  AutoTokenizer,
+  Qwen2VLForConditionalGeneration,
+  Qwen2VLImageProcessor,
+  RawImage,
+  cat,
+  env,
+} from '@huggingface/transformers';
+import type { PreTrainedModel, Processor, Tensor } from '@huggingface/transformers';
+import { decodePng } from '../../src/data/png';
+
+// The tiny random Qwen2-VL fixture in the hub's layout, written by
+// tools/families/qwen2_vl.py with PyTorch's outputs in golden.json, read by
+// @huggingface/transformers as it reads the real repo: its own processor
+// (smart_resize, patch flattening, chat template, <|image_pad|> expansion), its
+// 3D rope index and the onnx-community sessions.
+const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
+const REPO = 'Qwen-tiny-qwen2-vl';
+const REPO_DIR = join(HUB_DIR, REPO);
+
+env.allowRemoteModels = false;
+env.allowLocalModels = true;
+env.localModelPath = HUB_DIR;
+
+interface PixelCheck { sum: number; abs_sum: number; weighted_sum: number; sample: number[] }
+interface Summary { shape: number[]; sum: number; abs_sum: number; first: number[]; last: number[] }
+interface GoldenCase {
+  images: { file: string; width: number; height: number }[];
+  messages: { role: string; content: { type: string; text?: string }[] }[];
+  chat_text: string;
+  prompt: string;
+  input_ids: number[];
+  image_grid_thw: number[][];
+  pixel_values: { shape: number[]; sample_stride: number; images: PixelCheck[] };
+  position_ids: number[][];
+  rope_delta: number;
+  image_features: Summary;
+  first_logits: { values: number[]; top5: { ids: number[]; values: number[] } };
+  max_new_tokens: number;
+  greedy_ids: number[];
+  greedy_min_top2_gap: number;
+}
+interface ResizeRow { height: number; width: number; hf: number[] | null; transformers_js: number[] }
+interface QwenGolden extends GoldenCase {
+  format: number;
+  two_images: GoldenCase;
+  smart_resize: { factor: number; min_pixels: number; max_pixels: number; sizes: ResizeRow[] };
+  tokenizer: { text: string; ids: number[] }[];
+}
+
+const golden = JSON.parse(readFileSync(join(REPO_DIR, 'golden.json'), 'utf8')) as QwenGolden;
+const CASES: [string, GoldenCase][] = [
+  ['one image (6 x 12 patches)', golden],
+  ['two images (6 x 12 and 10 x 6 patches)', golden.two_images],
+];
+
+/** No resize happens (the sizes are on the grid): rescale and normalise in f32 on both sides. */
+const PIXEL_TOL = 1e-5;
+/** Sums over 84,672 or 70,560 values, each within PIXEL_TOL, accumulated in f64. */
+const SUM_TOL = 1e-2;
+const LOGIT_TOL = 1e-4;
+const FEATURE_TOL = 1e-4;
+const FEATURE_SUM_TOL = 1e-2;
+
+function readImage(file: string): RawImage {
+  const png = decodePng(new Uint8Array(readFileSync(join(REPO_DIR, file))));
+  return new RawImage(new Uint8ClampedArray(png.data), png.width, png.height, 3);
+}
+
+function ids(t: Tensor): number[] {
+  return Array.from(t.data as BigInt64Array, Number);
+}
+
+/** The same checks tools/families/qwen2_vl_golden.py wrote, on one image's patch values. */
+function pixelCheck(values: Float32Array, stride: number): PixelCheck {
+  let sum = 0;
+  let absSum = 0;
+  let weighted = 0;
+  const sample: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] ?? Number.NaN;
+    sum += v;
+    absSum += Math.abs(v);
+    weighted += v * ((i % 1000) / 1000);
+    if (i % stride === 0) sample.push(v);
+  }
+  return { sum, abs_sum: absSum, weighted_sum: weighted, sample };
+}
+
+function worst(a: ArrayLike<number>, b: ArrayLike<number>): { index: number; diff: number } {
+  let index = -1;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs((a[i] ?? Number.NaN) - (b[i] ?? Number.NaN));
+    if (!(d <= diff)) [index, diff] = [i, d];
+  }
+  return { index, diff };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the processor's outputs are untyped in transformers.js
+type Inputs = Record<string, any>;
+
+describe('tiny Qwen2-VL fixture through transformers.js', () => {
+  let processor: Processor;
+  let model: PreTrainedModel;
+
+  /**
+   * transformers.js's Qwen2VLImageProcessor stacks several images as the temporal frames of
+   * one (one grid; see the test below), so each image goes through it alone, the patches and
+   * grids are concatenated and every <|image_pad|> is expanded here, as HF's processor does.
+   */
+  async function prepare(want: GoldenCase): Promise<Inputs> {
+    const text = processor.apply_chat_template(want.messages as never, { add_generation_prompt: true }) as string;
+    const images = want.images.map((i) => readImage(i.file));
+    if (images.length === 1) return processor(text, images);
+    const imageProcessor = processor.image_processor;
+    if (!imageProcessor) throw new Error('the processor has no image processor');
+    const parts = await Promise.all(images.map((image) => imageProcessor(image)));
+    const grids = parts.map((p) => (p.image_grid_thw as Tensor).tolist()[0] as bigint[]);
+    let index = 0;
+    const expanded = text.replaceAll('<|image_pad|>', () => {
+      const [t = 0n, h = 0n, w = 0n] = grids[index++] ?? [];
+      return '<|image_pad|>'.repeat(Number(t * h * w) / 4);
+    });
+    return {
+      ...processor.tokenizer?.(expanded),
+      pixel_values: cat(parts.map((p) => p.pixel_values as Tensor), 0),
+      image_grid_thw: cat(parts.map((p) => p.image_grid_thw as Tensor), 0),
+    };
+  }
+
+  beforeAll(async () => {
+    processor = await AutoProcessor.from_pretrained(REPO);
+    model = await Qwen2VLForConditionalGeneration.from_pretrained(REPO, { dtype: 'fp32', device: 'cpu' });
+  }, 60_000);
+
+  it('tokenizes as the Python twin does (Qwen2 split pattern, special tokens whole)', async () => {
+    const tok = await AutoTokenizer.from_pretrained(REPO);
+    for (const { text, ids: expected } of golden.tokenizer) {
+      expect(tok.encode(text), text).toEqual(expected);
+      expect(tok.decode(expected), text).toBe(text);
+    }
+  });
+
+  it('sizes images with smart_resize as HF does, except where the two round differently', () => {
+    const imageProcessor = processor.image_processor as unknown as Qwen2VLImageProcessor;
+    for (const row of golden.smart_resize.sizes) {
+      const image = new RawImage(new Uint8ClampedArray(row.width * row.height * 3), row.width, row.height, 3);
+      const [w, h] = imageProcessor.get_resize_output_image_size(image, null as never) as [number, number];
+      expect([h, w], `${row.height} x ${row.width}`).toEqual(row.transformers_js);
+    }
+    // The table holds sizes where HF and transformers.js agree and the ones where they do not:
+    // halves (HF rounds to even, JS up) and sides under the factor (HF refuses, JS scales up).
+    const differ = golden.smart_resize.sizes.filter((r) => JSON.stringify(r.hf) !== JSON.stringify(r.transformers_js));
+    expect(differ.map((r) => [r.height, r.width])).toEqual([[70, 98], [42, 126], [20, 30]]);
+  });
+
+  it('reads two images as the two frames of one: one grid, and the processor fails at the second image', async () => {
+    const images = golden.two_images.images.map((i) => readImage(i.file));
+    const imageProcessor = processor.image_processor;
+    if (!imageProcessor) throw new Error('the processor has no image processor');
+    const stacked = await imageProcessor(images);
+    expect((stacked.image_grid_thw as Tensor).tolist().map((r) => (r as bigint[]).map(Number))).toEqual([
+      golden.image_grid_thw[0],
+    ]);
+    await expect(processor('<|vision_start|><|image_pad|><|vision_end|>'.repeat(2), images)).rejects.toThrow(
+      /reduce/,
+    );
+  });
+
+  it("skips normalisation when preprocessor_config.json leaves the flags out (Qwen/Qwen2-VL-2B-Instruct's own file)", async () => {
+    const full = JSON.parse(readFileSync(join(REPO_DIR, 'preprocessor_config.json'), 'utf8')) as Record<string, unknown>;
+    const flags = ['do_convert_rgb', 'do_normalize', 'do_rescale', 'do_resize', 'resample', 'rescale_factor', 'size'];
+    const minimal = Object.fromEntries(Object.entries(full).filter(([key]) => !flags.includes(key)));
+    const image = readImage(golden.images[0]?.file ?? '');
+    const range = async (config: Record<string, unknown>): Promise<[number, number]> => {
+      const out = await new Qwen2VLImageProcessor(config as never)(image);
+      const values = (out.pixel_values as Tensor).data as Float32Array;
+      return [values.reduce((a, b) => Math.min(a, b)), values.reduce((a, b) => Math.max(a, b))];
+    };
+    const [lo, hi] = await range(minimal);
+    expect(lo).toBeGreaterThanOrEqual(0);
+    expect(hi).toBeLessThanOrEqual(1);
+    const [loFull] = await range(full);
+    expect(loFull).toBeLessThan(-1);
+  });
+
+  describe.each(CASES)('%s', (_name, want) => {
+    let inputs: Inputs;
+
+    beforeAll(async () => {
+      inputs = await prepare(want);
+    });
+
+    it('renders the chat template and expands every image into the same prompt ids', () => {
+      const text = processor.apply_chat_template(want.messages as never, { add_generation_prompt: true });
+      expect(text).toBe(want.chat_text);
+      expect((inputs.image_grid_thw as Tensor).tolist().map((r) => (r as bigint[]).map(Number))).toEqual(
+        want.image_grid_thw,
+      );
+      expect(ids(inputs.input_ids as Tensor)).toEqual(want.input_ids);
+    });
+
+    it('gives the same patches (order and values) for each image', () => {
+      const pv = inputs.pixel_values as Tensor;
+      expect(pv.dims).toEqual(want.pixel_values.shape);
+      const data = pv.data as Float32Array;
+      const width = pv.dims[1] ?? 0;
+      let start = 0;
+      want.pixel_values.images.forEach((check, i) => {
+        const [t = 0, h = 0, w = 0] = want.image_grid_thw[i] ?? [];
+        const end = start + t * h * w * width;
+        const got = pixelCheck(data.subarray(start, end), want.pixel_values.sample_stride);
+        const d = worst(got.sample, check.sample);
+        expect(d.diff, `image ${i} sample ${d.index}`).toBeLessThanOrEqual(PIXEL_TOL);
+        expect(Math.abs(got.sum - check.sum), `image ${i} sum`).toBeLessThanOrEqual(SUM_TOL);
+        expect(Math.abs(got.abs_sum - check.abs_sum), `image ${i} abs sum`).toBeLessThanOrEqual(SUM_TOL);
+        expect(Math.abs(got.weighted_sum - check.weighted_sum), `image ${i} weighted sum`).toBeLessThanOrEqual(SUM_TOL);
+        start = end;
+      });
+      expect(start).toBe(data.length);
+    });
+
+    it('gives the same 3D rope positions and delta', () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- get_rope_index is public in JS but untyped
+      const [pos, delta] = (model as any).get_rope_index(inputs.input_ids, inputs.image_grid_thw, null, inputs.attention_mask) as [
+        Tensor,
+        Tensor,
+      ];
+      expect(pos.dims).toEqual([3, 1, want.input_ids.length]);
+      const flat = ids(pos);
+      const rows = [0, 1, 2].map((r) => flat.slice(r * want.input_ids.length, (r + 1) * want.input_ids.length));
+      expect(rows).toEqual(want.position_ids);
+      expect(ids(delta)).toEqual([want.rope_delta]);
+    });
+
+    it('gives the same image features from the vision session', async () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- encode_image is internal and untyped
+      const feats = (await (model as any).encode_image(inputs)) as Tensor;
+      expect(feats.dims).toEqual(want.image_features.shape);
+      const data = feats.data as Float32Array;
+      let sum = 0;
+      let absSum = 0;
+      for (const v of data) {
+        sum += v;
+        absSum += Math.abs(v);
+      }
+      expect(Math.abs(sum - want.image_features.sum)).toBeLessThanOrEqual(FEATURE_SUM_TOL);
+      expect(Math.abs(absSum - want.image_features.abs_sum)).toBeLessThanOrEqual(FEATURE_SUM_TOL);
+      expect(worst(data.subarray(0, 8), want.image_features.first).diff).toBeLessThanOrEqual(FEATURE_TOL);
+      expect(worst(data.subarray(data.length - 8), want.image_features.last).diff).toBeLessThanOrEqual(FEATURE_TOL);
+    });
+
+    it('gives the same first-step logits', async () => {
+      const { logits } = (await model(inputs)) as { logits: Tensor };
+      const [, seq = 0, vocab = 0] = logits.dims;
+      expect(seq).toBe(want.input_ids.length);
+      expect(vocab).toBe(want.first_logits.values.length);
+      const last = (logits.data as Float32Array).subarray((seq - 1) * vocab, seq * vocab);
+      const w = worst(last, want.first_logits.values);
+      expect(w.diff, `logit ${w.index}`).toBeLessThanOrEqual(LOGIT_TOL);
+      const top5 = Array.from(last.keys()).sort((a, b) => (last[b] ?? 0) - (last[a] ?? 0)).slice(0, 5);
+      expect(top5).toEqual(want.first_logits.top5.ids);
+    });
+
+    it('generates the same greedy ids, stopping where generation_config says', async () => {
+      const out = (await model.generate({ ...inputs, max_new_tokens: want.max_new_tokens, do_sample: false })) as Tensor;
+      expect(ids(out).slice(want.input_ids.length)).toEqual(want.greedy_ids);
+    });
+  });
+});

@@ -1,0 +1,174 @@
+"""golden.json for the tiny Qwen2-VL: what PyTorch computes for fixed images and prompts.
+
+Main case (top-level keys, as engines read it first): one 168 x 84 image (a 6 x 12
+patch grid, 18 image tokens after the 2 x 2 merge) and "Describe this image.".
+`two_images`: that image and an 84 x 140 one (10 x 6 patches, 15 tokens) in a turn
+that starts with text, so several images' patches, features and 3D positions are
+pinned. Both sizes are multiples of 28 within min/max_pixels, so smart_resize keeps
+them (see qwen2_vl_processor.py for why); `smart_resize` lists sizes it changes,
+with HF's answer and transformers.js's.
+"""
+import os
+
+import numpy as np
+import torch
+
+import hub_files
+import qwen2_vl_processor as proc
+from qwen2_vl_model import Qwen2VLForConditionalGeneration
+
+GREEDY_STEPS = 16
+SAMPLE_STRIDE = 61
+MESSAGES = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Describe this image."}]}]
+TWO_IMAGE_MESSAGES = [{"role": "user", "content": [
+    {"type": "text", "text": "Compare "}, {"type": "image"}, {"type": "text", "text": " with "},
+    {"type": "image"}, {"type": "text", "text": "."}]}]
+TOKENIZER_CHECKS = ["Describe this image.", "There are 12 shapes.\n\nIt's OK", "  two  spaces\tand tab",
+                    "<|object_ref_start|>the red square<|object_ref_end|><|box_start|>(10,20),(300,400)<|box_end|>"]
+# (height, width): on the grid, rounded, tied at .5 (Python rounds half to even, JS up),
+# over max_pixels, under min_pixels, and smaller than the factor.
+RESIZE_SIZES = [(84, 168), (100, 60), (60, 150), (70, 98), (42, 126), (300, 200), (30, 40), (20, 30)]
+
+
+def wide_image():
+    """168 x 84: a diagonal gradient with a red square, a blue disc and a green bar."""
+    h, w = 84, 168
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([(x * 255 // (w - 1)), (y * 255 // (h - 1)), ((x + y) * 3) % 256], -1).astype(np.uint8)
+    img[10:40, 20:60] = [220, 30, 40]
+    img[((x - 115) ** 2 + (y - 45) ** 2) < 22 ** 2] = [30, 60, 210]
+    img[66:76, 40:150] = [40, 200, 60]
+    return img
+
+
+def tall_image():
+    """84 x 140: horizontal stripes with a yellow square and a magenta disc."""
+    h, w = 140, 84
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([(y // 10) * 15 % 256, 255 - (x * 3) % 256, (x * y) % 256], -1).astype(np.uint8)
+    img[80:115, 10:45] = [230, 220, 40]
+    img[((x - 55) ** 2 + (y - 35) ** 2) < 18 ** 2] = [200, 40, 190]
+    return img
+
+
+IMAGES = {"golden.png": wide_image, "golden-tall.png": tall_image}
+
+
+def pixel_checks(values):
+    """Sum, sum of |x|, an index-weighted sum (catches reordering) and every 61st value."""
+    flat = values.astype(np.float64).reshape(-1)
+    weights = (np.arange(flat.size) % 1000) / 1000
+    return {"sum": float(flat.sum()), "abs_sum": float(np.abs(flat).sum()),
+            "weighted_sum": float((flat * weights).sum()),
+            "sample": [float(v) for v in flat[::SAMPLE_STRIDE]]}
+
+
+def summary(t):
+    flat = t.detach().double().reshape(-1)
+    return {"shape": list(t.shape), "sum": float(flat.sum()), "abs_sum": float(flat.abs().sum()),
+            "first": [float(v) for v in flat[:8]], "last": [float(v) for v in flat[-8:]]}
+
+
+def inputs_for(files, messages, tok, pre):
+    """Images and chat -> (chat text, per-image pixel arrays, grids, expanded prompt, ids)."""
+    pixels, grids = [], []
+    for f in files:
+        pv, grid = proc.preprocess(IMAGES[f](), pre)
+        pixels.append(pv)
+        grids.append(grid)
+    chat = proc.render_chat(messages, add_generation_prompt=True)
+    prompt = proc.expand_prompt(chat, grids, pre["merge_size"])
+    return chat, pixels, grids, prompt, tok.encode(prompt)
+
+
+def run_case(model, cfg, tok, pre, files, messages):
+    chat, pixels, grids, prompt, ids = inputs_for(files, messages, tok, pre)
+    pv = torch.from_numpy(np.concatenate(pixels))
+    grid = torch.tensor(grids)
+    input_ids = torch.tensor([ids])
+    with torch.no_grad():
+        feats = model.visual(pv, grid)
+        feats_export = model.visual.forward_export(pv, grid)
+    loop_vs_export = float((feats - feats_export).abs().max())
+    scale = float(feats.abs().max())
+    if loop_vs_export > 1e-6 * max(1.0, scale):
+        raise SystemExit(f"the export form of the vision tower differs from HF's by {loop_vs_export} (scale {scale})")
+    pos, deltas = model.get_rope_index(input_ids, grid)
+    eos = (tok.vocab["<|im_end|>"], tok.vocab["<|endoftext|>"])     # generation_config.json's eos_token_id
+    first, greedy, gap = model.greedy(input_ids, pv, grid, GREEDY_STEPS, eos)
+    top = torch.topk(first, 5)
+    return {
+        "images": [{"file": f, "height": IMAGES[f]().shape[0], "width": IMAGES[f]().shape[1]} for f in files],
+        "messages": messages,
+        "chat_text": chat,
+        "prompt": prompt,
+        "input_ids": ids,
+        "image_grid_thw": [list(g) for g in grids],
+        "pixel_values": {"shape": list(pv.shape), "sample_stride": SAMPLE_STRIDE,
+                         "images": [pixel_checks(p) for p in pixels]},
+        "position_ids": pos[:, 0].tolist(),
+        "rope_delta": int(deltas[0, 0]),
+        "image_features": summary(feats),
+        "first_logits": {"values": [float(v) for v in first],
+                         "top5": {"ids": [int(i) for i in top.indices], "values": [float(v) for v in top.values]}},
+        "max_new_tokens": GREEDY_STEPS,
+        "greedy_ids": greedy,
+        "greedy_min_top2_gap": gap,
+        "greedy_text": tok.decode(greedy),
+    }
+
+
+def resize_table(pre):
+    factor = pre["patch_size"] * pre["merge_size"]
+    rows = []
+    for h, w in RESIZE_SIZES:
+        try:
+            hf = list(proc.smart_resize(h, w, factor, pre["min_pixels"], pre["max_pixels"]))
+        except ValueError:
+            hf = None
+        js = list(proc.smart_resize_transformers_js(h, w, factor, pre["min_pixels"], pre["max_pixels"]))
+        rows.append({"height": h, "width": w, "hf": hf, "transformers_js": js})
+    return rows
+
+
+def make_golden(model, cfg, tok, pre, folder):
+    for f, draw in IMAGES.items():
+        hub_files.write_png(os.path.join(folder, f), draw())
+    main = run_case(model, cfg, tok, pre, ["golden.png"], MESSAGES)
+    return {
+        "format": 1,
+        "note": "Random weights with Qwen2-VL-2B-Instruct's structure; PyTorch outputs of tools/families/qwen2_vl.py.",
+        **main,
+        "two_images": run_case(model, cfg, tok, pre, ["golden.png", "golden-tall.png"], TWO_IMAGE_MESSAGES),
+        "smart_resize": {"factor": pre["patch_size"] * pre["merge_size"], "min_pixels": pre["min_pixels"],
+                         "max_pixels": pre["max_pixels"], "sizes": resize_table(pre)},
+        "tokenizer": [{"text": t, "ids": tok.encode(t)} for t in TOKENIZER_CHECKS],
+    }
+
+
+def self_check(folder, cfg, tok, pre, case):
+    """The written checkpoint reloads into the same numbers, and the KV cache changes nothing.
+
+    A fresh model loads model.safetensors (bf16, no lm_head: tied) and recomputes the
+    prompt plus the greedy ids in one pass without a cache (positions from
+    get_rope_index over the whole sequence); its logits at the prompt's last position
+    and the argmax at every generated position must agree with the case.
+    """
+    model = Qwen2VLForConditionalGeneration(cfg).eval()
+    sd = hub_files.load_bf16_safetensors(os.path.join(folder, "model.safetensors"))
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    if unexpected or set(missing) != {"lm_head.weight"}:
+        raise SystemExit(f"checkpoint names: missing {missing}, unexpected {unexpected}")
+    _, pixels, grids, _, _ = inputs_for([i["file"] for i in case["images"]], case["messages"], tok, pre)
+    grid = torch.tensor(grids)
+    ids = torch.tensor([case["input_ids"] + case["greedy_ids"]])
+    with torch.no_grad():
+        x = model.embed(ids, model.visual(torch.from_numpy(np.concatenate(pixels)), grid))
+        pos, _ = model.get_rope_index(ids, grid)
+        logits, _ = model.decode(x, torch.ones_like(ids), pos)
+    n = len(case["input_ids"])
+    diff = float((logits[0, n - 1] - torch.tensor(case["first_logits"]["values"])).abs().max())
+    again = [int(i) for i in logits[0, n - 1:-1].argmax(-1)]
+    if diff > 1e-4 or again != case["greedy_ids"]:
+        raise SystemExit(f"self-check failed: logits differ by {diff}, ids {again} vs {case['greedy_ids']}")
+    return diff

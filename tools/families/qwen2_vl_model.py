@@ -1,0 +1,438 @@
+"""Qwen2VLForConditionalGeneration in PyTorch, the reference every engine matches.
+
+Module tree and parameter names follow the checkpoint of Qwen/Qwen2-VL-2B-Instruct
+(Hugging Face's modeling_qwen2_vl.py), so a state dict from here loads there:
+
+    visual.patch_embed.proj         Conv3d over (C, temporal_patch_size, P, P), no bias
+    visual.blocks.N.*               pre-norm ViT blocks: norm1, attn.qkv, attn.proj, norm2,
+                                    mlp.fc1, mlp.fc2 (quick_gelu), 2D rotary on the heads
+    visual.merger.*                 ln_q, then mlp.0 / GELU / mlp.2 over each 2 x 2 block
+    model.embed_tokens, model.layers.N.*, model.norm
+                                    Qwen2 decoder: q/k/v with bias, o_proj without,
+                                    M-RoPE (temporal, height, width sections), RMSNorm
+    lm_head                         tied to model.embed_tokens (Qwen2-VL-2B-Instruct)
+
+The vision tower has two forms. `Qwen2VisionTransformer.forward` is HF's: position
+ids per image in a loop, attention split at cu_seqlens. `forward_export` computes the
+same from tensors alone (no loop over images, a block mask instead of the split), so
+it traces into one ONNX graph for any number of images; qwen2_vl.py checks both agree.
+
+Shapes: N patches (all images), E vision width, D text width, B batch, T text length.
+"""
+import os
+import sys
+from dataclasses import dataclass, field, asdict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
+from model import LlamaMlp, LlamaRmsNorm, attention_mask_4d, rotate_half  # noqa: E402
+
+
+@dataclass
+class VisionConfig:
+    """vision_config as Qwen2-VL-2B-Instruct's config.json spells it (in_chans, not in_channels)."""
+    depth: int = 2
+    embed_dim: int = 32
+    mlp_ratio: int = 4
+    num_heads: int = 2
+    in_chans: int = 3
+    hidden_size: int = 64
+    patch_size: int = 14
+    spatial_merge_size: int = 2
+    temporal_patch_size: int = 2
+
+
+@dataclass
+class Qwen2VLConfig:
+    """The flat text fields of Qwen2-VL-2B-Instruct's config.json, with vision_config inside."""
+    vision_config: VisionConfig = field(default_factory=VisionConfig)
+    vocab_size: int = 512
+    hidden_size: int = 64
+    intermediate_size: int = 128
+    num_hidden_layers: int = 2
+    num_attention_heads: int = 4
+    num_key_value_heads: int = 2
+    hidden_act: str = "silu"
+    max_position_embeddings: int = 32768
+    rms_norm_eps: float = 1e-6
+    rope_theta: float = 1000000.0
+    mrope_section: tuple = (2, 3, 3)
+    tie_word_embeddings: bool = True
+    bos_token_id: int = 0
+    eos_token_id: int = 0
+    vision_start_token_id: int = 0
+    vision_end_token_id: int = 0
+    vision_token_id: int = 0
+    image_token_id: int = 0
+    video_token_id: int = 0
+
+    @property
+    def head_dim(self):
+        return self.hidden_size // self.num_attention_heads
+
+    def to_hf(self):
+        return {
+            "architectures": ["Qwen2VLForConditionalGeneration"],
+            "attention_dropout": 0.0,
+            "bos_token_id": self.bos_token_id,
+            "eos_token_id": self.eos_token_id,
+            "vision_start_token_id": self.vision_start_token_id,
+            "vision_end_token_id": self.vision_end_token_id,
+            "vision_token_id": self.vision_token_id,
+            "image_token_id": self.image_token_id,
+            "video_token_id": self.video_token_id,
+            "hidden_act": self.hidden_act,
+            "hidden_size": self.hidden_size,
+            "initializer_range": 0.02,
+            "intermediate_size": self.intermediate_size,
+            "max_position_embeddings": self.max_position_embeddings,
+            "max_window_layers": self.num_hidden_layers,
+            "model_type": "qwen2_vl",
+            "num_attention_heads": self.num_attention_heads,
+            "num_hidden_layers": self.num_hidden_layers,
+            "num_key_value_heads": self.num_key_value_heads,
+            "rms_norm_eps": self.rms_norm_eps,
+            "rope_theta": self.rope_theta,
+            "sliding_window": self.max_position_embeddings,
+            "tie_word_embeddings": self.tie_word_embeddings,
+            "torch_dtype": "bfloat16",
+            "transformers_version": "4.41.2",
+            "use_cache": True,
+            "use_sliding_window": False,
+            "vision_config": asdict(self.vision_config),
+            "rope_scaling": {"type": "mrope", "mrope_section": list(self.mrope_section)},
+            "vocab_size": self.vocab_size,
+        }
+
+
+# ---------------------------------------------------------------- vision
+
+def quick_gelu(x):
+    return x * torch.sigmoid(1.702 * x)
+
+
+class PatchEmbed(nn.Module):
+    def __init__(self, c: VisionConfig):
+        super().__init__()
+        self.c = c
+        k = [c.temporal_patch_size, c.patch_size, c.patch_size]
+        self.proj = nn.Conv3d(c.in_chans, c.embed_dim, kernel_size=k, stride=k, bias=False)
+
+    def forward(self, x):
+        c = self.c
+        x = x.view(-1, c.in_chans, c.temporal_patch_size, c.patch_size, c.patch_size)
+        return self.proj(x).view(-1, c.embed_dim)                    # (N, E)
+
+
+class VisionAttention(nn.Module):
+    def __init__(self, c: VisionConfig):
+        super().__init__()
+        self.heads, self.head_dim = c.num_heads, c.embed_dim // c.num_heads
+        self.qkv = nn.Linear(c.embed_dim, 3 * c.embed_dim)
+        self.proj = nn.Linear(c.embed_dim, c.embed_dim)
+
+    def qkv_rotated(self, x, cos, sin):
+        n = x.shape[0]
+        q, k, v = self.qkv(x).reshape(n, 3, self.heads, self.head_dim).permute(1, 0, 2, 3).unbind(0)  # (N, H, hd)
+        cos, sin = cos[:, None], sin[:, None]                                                          # (N, 1, hd)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        return q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)                                  # (H, N, hd)
+
+    def forward(self, x, cos, sin, cu_seqlens):
+        """HF's eager path: attention within each [cu_seqlens[i], cu_seqlens[i+1]) chunk only."""
+        q, k, v = self.qkv_rotated(x, cos, sin)
+        outs = []
+        for a, b in zip(cu_seqlens[:-1].tolist(), cu_seqlens[1:].tolist()):
+            w = (q[:, a:b] @ k[:, a:b].transpose(-1, -2)) * self.head_dim ** -0.5
+            outs.append(w.softmax(-1) @ v[:, a:b])
+        o = torch.cat(outs, dim=1)                                                   # (H, N, hd)
+        return self.proj(o.transpose(0, 1).reshape(x.shape[0], -1))
+
+    def forward_masked(self, x, cos, sin, bias):
+        """The same with one (N, N) additive mask that keeps each chunk to itself."""
+        q, k, v = self.qkv_rotated(x, cos, sin)
+        w = (q @ k.transpose(-1, -2)) * self.head_dim ** -0.5 + bias
+        o = w.softmax(-1) @ v
+        return self.proj(o.transpose(0, 1).reshape(x.shape[0], -1))
+
+
+class VisionMlp(nn.Module):
+    def __init__(self, c: VisionConfig):
+        super().__init__()
+        self.fc1 = nn.Linear(c.embed_dim, c.embed_dim * c.mlp_ratio)
+        self.fc2 = nn.Linear(c.embed_dim * c.mlp_ratio, c.embed_dim)
+
+    def forward(self, x):
+        return self.fc2(quick_gelu(self.fc1(x)))      # Qwen2VLVisionConfig's hidden_act: quick_gelu
+
+
+class Qwen2VLVisionBlock(nn.Module):
+    def __init__(self, c: VisionConfig):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(c.embed_dim, eps=1e-6)
+        self.norm2 = nn.LayerNorm(c.embed_dim, eps=1e-6)
+        self.attn = VisionAttention(c)
+        self.mlp = VisionMlp(c)
+
+    def forward(self, x, cos, sin, cu_seqlens=None, bias=None):
+        h = self.norm1(x)
+        x = x + (self.attn(h, cos, sin, cu_seqlens) if bias is None else self.attn.forward_masked(h, cos, sin, bias))
+        return x + self.mlp(self.norm2(x))
+
+
+class PatchMerger(nn.Module):
+    def __init__(self, c: VisionConfig):
+        super().__init__()
+        self.width = c.embed_dim * c.spatial_merge_size ** 2
+        self.ln_q = nn.LayerNorm(c.embed_dim, eps=1e-6)
+        self.mlp = nn.Sequential(nn.Linear(self.width, self.width), nn.GELU(), nn.Linear(self.width, c.hidden_size))
+
+    def forward(self, x):
+        return self.mlp(self.ln_q(x).view(-1, self.width))   # 4 consecutive patches = one 2 x 2 block
+
+
+class Qwen2VisionTransformer(nn.Module):
+    def __init__(self, c: VisionConfig):
+        super().__init__()
+        self.c = c
+        self.patch_embed = PatchEmbed(c)
+        rot = (c.embed_dim // c.num_heads) // 2
+        # VisionRotaryEmbedding(head_dim / 2): half the frequencies for rows, half for columns.
+        self.register_buffer("inv_freq", 1.0 / (10000.0 ** (torch.arange(0, rot, 2, dtype=torch.float32) / rot)),
+                             persistent=False)
+        self.blocks = nn.ModuleList([Qwen2VLVisionBlock(c) for _ in range(c.depth)])
+        self.merger = PatchMerger(c)
+
+    def cos_sin(self, hpos, wpos):
+        """(N,) row and column ids -> cos, sin (N, head_dim): [h freqs, w freqs] twice, as HF concatenates."""
+        f = torch.cat([hpos.to(torch.float32)[:, None] * self.inv_freq, wpos.to(torch.float32)[:, None] * self.inv_freq], -1)
+        emb = torch.cat([f, f], -1)
+        return emb.cos(), emb.sin()
+
+    def rot_pos_ids(self, grid_thw):
+        """HF's rot_pos_emb ids: per image, rows and columns in the patch order of the processor (2 x 2 blocks)."""
+        m, out = self.c.spatial_merge_size, []
+        for t, h, w in grid_thw.tolist():
+            hpos = torch.arange(h)[:, None].expand(-1, w).reshape(h // m, m, w // m, m).permute(0, 2, 1, 3).flatten()
+            wpos = torch.arange(w)[None, :].expand(h, -1).reshape(h // m, m, w // m, m).permute(0, 2, 1, 3).flatten()
+            out.append(torch.stack([hpos, wpos], -1).repeat(t, 1))
+        ids = torch.cat(out)
+        return ids[:, 0], ids[:, 1]
+
+    def forward(self, pixel_values, grid_thw):
+        """HF's forward: (N, C T P P), (images, 3) -> (N / 4, hidden_size)."""
+        x = self.patch_embed(pixel_values)
+        cos, sin = self.cos_sin(*self.rot_pos_ids(grid_thw))
+        frames = torch.repeat_interleave(grid_thw[:, 1] * grid_thw[:, 2], grid_thw[:, 0])
+        cu_seqlens = F.pad(frames.cumsum(0), (1, 0))          # each frame of each image attends to itself
+        for blk in self.blocks:
+            x = blk(x, cos, sin, cu_seqlens=cu_seqlens)
+        return self.merger(x)
+
+    def forward_export(self, pixel_values, grid_thw):
+        """The same without a loop over images: every id from the patch index and the grids."""
+        m = self.c.spatial_merge_size
+        x = self.patch_embed(pixel_values)
+        n = x.shape[0]
+        idx = torch.arange(n)
+        per_image = grid_thw[:, 0] * grid_thw[:, 1] * grid_thw[:, 2]               # (I,)
+        ends = per_image.cumsum(0)                                                   # (I,)
+        img = (idx[:, None] >= ends[None, :]).to(torch.int64).sum(1)                 # (N,) image of each patch
+        start = (ends - per_image)[img]
+        h, w = grid_thw[:, 1][img], grid_thw[:, 2][img]
+        j = idx - start                                                              # index within the image
+        frame = j // (h * w)
+        r = j - frame * (h * w)                                                      # index within the frame
+        row_blocks = m * m * (w // m)
+        hb, rem = r // row_blocks, r % row_blocks
+        wb, q = rem // (m * m), rem % (m * m)
+        hpos, wpos = hb * m + q // m, wb * m + q % m
+        cos, sin = self.cos_sin(hpos, wpos)
+        seg = img * 1000000 + frame                                                   # one id per frame of an image
+        bias = (seg[:, None] != seg[None, :]).to(torch.float32) * torch.finfo(torch.float32).min
+        for blk in self.blocks:
+            x = blk(x, cos, sin, bias=bias)
+        return self.merger(x)
+
+
+# ---------------------------------------------------------------- text (Qwen2 with M-RoPE)
+
+def mrope_cos_sin(position_ids, head_dim, theta, section):
+    """(3, B, T) ids -> cos, sin (B, 1, T, hd): dims [0, s0) rotate by the temporal id, the next s1 by the
+    height id, the next s2 by the width id, and the same again for the second half (HF's mrope_section * 2)."""
+    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+    freqs = position_ids.to(torch.float32)[..., None] * inv_freq        # (3, B, T, hd/2)
+    emb = torch.cat([freqs, freqs], -1)                                 # (3, B, T, hd)
+    cos, sin = emb.cos(), emb.sin()
+    parts = list(section) * 2
+    pick_c = [chunk[i % 3] for i, chunk in enumerate(cos.split(parts, dim=-1))]
+    pick_s = [chunk[i % 3] for i, chunk in enumerate(sin.split(parts, dim=-1))]
+    return torch.cat(pick_c, -1)[:, None], torch.cat(pick_s, -1)[:, None]
+
+
+class Qwen2VLAttention(nn.Module):
+    def __init__(self, c: Qwen2VLConfig):
+        super().__init__()
+        self.heads, self.kv_heads, self.head_dim = c.num_attention_heads, c.num_key_value_heads, c.head_dim
+        self.q_proj = nn.Linear(c.hidden_size, self.heads * self.head_dim, bias=True)
+        self.k_proj = nn.Linear(c.hidden_size, self.kv_heads * self.head_dim, bias=True)
+        self.v_proj = nn.Linear(c.hidden_size, self.kv_heads * self.head_dim, bias=True)
+        self.o_proj = nn.Linear(self.heads * self.head_dim, c.hidden_size, bias=False)
+
+    def forward(self, x, cos, sin, mask, past=None):
+        b, t, _ = x.shape
+        q = self.q_proj(x).view(b, t, self.heads, self.head_dim).transpose(1, 2)     # (B, H, T, hd)
+        k = self.k_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)  # (B, K, T, hd)
+        v = self.v_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+        rep = self.heads // self.kv_heads
+        kr = k[:, :, None].expand(-1, -1, rep, -1, -1).reshape(b, self.heads, -1, self.head_dim)
+        vr = v[:, :, None].expand(-1, -1, rep, -1, -1).reshape(b, self.heads, -1, self.head_dim)
+        w = (q @ kr.transpose(-1, -2)) * self.head_dim ** -0.5 + mask
+        o = w.softmax(-1) @ vr
+        return self.o_proj(o.transpose(1, 2).reshape(b, t, -1)), (k, v)
+
+
+class _MlpConfig:
+    def __init__(self, c: Qwen2VLConfig):
+        self.hidden_size, self.intermediate_size, self.mlp_bias = c.hidden_size, c.intermediate_size, False
+
+
+class Qwen2VLDecoderLayer(nn.Module):
+    def __init__(self, c: Qwen2VLConfig):
+        super().__init__()
+        self.self_attn = Qwen2VLAttention(c)
+        self.mlp = LlamaMlp(_MlpConfig(c))               # Qwen2MLP: gate/up/down, SiLU, no bias
+        self.input_layernorm = LlamaRmsNorm(c.hidden_size, c.rms_norm_eps)
+        self.post_attention_layernorm = LlamaRmsNorm(c.hidden_size, c.rms_norm_eps)
+
+    def forward(self, x, cos, sin, mask, past=None):
+        a, present = self.self_attn(self.input_layernorm(x), cos, sin, mask, past)
+        x = x + a
+        return x + self.mlp(self.post_attention_layernorm(x)), present
+
+
+class Qwen2VLModel(nn.Module):
+    def __init__(self, c: Qwen2VLConfig):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(c.vocab_size, c.hidden_size)
+        self.layers = nn.ModuleList([Qwen2VLDecoderLayer(c) for _ in range(c.num_hidden_layers)])
+        self.norm = LlamaRmsNorm(c.hidden_size, c.rms_norm_eps)
+
+
+# ---------------------------------------------------------------- the VLM
+
+class Qwen2VLForConditionalGeneration(nn.Module):
+    def __init__(self, c: Qwen2VLConfig):
+        super().__init__()
+        self.config = c
+        self.visual = Qwen2VisionTransformer(c.vision_config)
+        self.model = Qwen2VLModel(c)
+        self.lm_head = nn.Linear(c.hidden_size, c.vocab_size, bias=False)
+        self.apply(self._init)
+        if c.tie_word_embeddings:
+            self.lm_head.weight = self.model.embed_tokens.weight
+
+    @staticmethod
+    def _init(m):
+        # Wider than HF's 0.02 init, so the tiny model's logits are far apart and
+        # greedy ids do not flip on rounding differences between runtimes.
+        if isinstance(m, (nn.Linear, nn.Conv3d)):
+            nn.init.normal_(m.weight, std=0.3 if isinstance(m, nn.Linear) else 0.05)
+            if m.bias is not None:
+                nn.init.normal_(m.bias, std=0.05)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, std=0.2)
+        elif isinstance(m, LlamaRmsNorm):
+            nn.init.normal_(m.weight, mean=1.0, std=0.1)
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.normal_(m.weight, mean=1.0, std=0.1)
+            nn.init.normal_(m.bias, std=0.05)
+
+    def embed(self, input_ids, image_features=None):
+        """Token embeddings with the image features written over the <|image_pad|> tokens, in order."""
+        x = self.model.embed_tokens(input_ids)
+        if image_features is not None:
+            mask = input_ids == self.config.image_token_id
+            if int(mask.sum()) != image_features.shape[0]:
+                raise ValueError(f"{int(mask.sum())} image tokens but {image_features.shape[0]} image features")
+            x = x.masked_scatter(mask[..., None], image_features)
+        return x
+
+    def decode(self, inputs_embeds, attention_mask, position_ids, past=None):
+        """(B, T, D), (B, P + T), (3, B, T) -> (logits (B, T, V), presents [(k, v)] of (B, K, P + T, hd))."""
+        c = self.config
+        cos, sin = mrope_cos_sin(position_ids, c.head_dim, c.rope_theta, c.mrope_section)
+        mask = attention_mask_4d(attention_mask, inputs_embeds.shape[1])
+        x, presents = inputs_embeds, []
+        for i, layer in enumerate(self.model.layers):
+            x, kv = layer(x, cos, sin, mask, None if past is None else past[i])
+            presents.append(kv)
+        return self.lm_head(self.model.norm(x)), presents
+
+    def get_rope_index(self, input_ids, image_grid_thw):
+        """HF's get_rope_index for images (no padding): (3, B, T) position ids and (B, 1) rope deltas.
+
+        Text runs count on from the last position; each image's tokens take
+        (offset + t, offset + row, offset + col) over its merged grid.
+        """
+        c, m = self.config, self.config.vision_config.spatial_merge_size
+        b, t = input_ids.shape
+        pos = torch.ones(3, b, t, dtype=torch.long)
+        deltas, image_index = [], 0
+        for i in range(b):
+            tokens = input_ids[i].tolist()
+            starts = [k for k, x in enumerate(tokens) if x == c.vision_start_token_id]
+            images = sum(1 for k in starts if k + 1 < t and tokens[k + 1] == c.image_token_id)
+            parts, st = [], 0
+            for _ in range(images):
+                ed = tokens.index(c.image_token_id, st)
+                gt, gh, gw = (int(v) for v in image_grid_thw[image_index])
+                image_index += 1
+                gh, gw = gh // m, gw // m
+                text_len = ed - st
+                st_idx = int(parts[-1].max()) + 1 if parts else 0
+                parts.append(torch.arange(text_len).view(1, -1).expand(3, -1) + st_idx)
+                ti = torch.arange(gt).view(-1, 1).expand(-1, gh * gw).flatten()
+                hi = torch.arange(gh).view(1, -1, 1).expand(gt, -1, gw).flatten()
+                wi = torch.arange(gw).view(1, 1, -1).expand(gt, gh, -1).flatten()
+                parts.append(torch.stack([ti, hi, wi]) + text_len + st_idx)
+                st = ed + gt * gh * gw
+            if st < t:
+                st_idx = int(parts[-1].max()) + 1 if parts else 0
+                parts.append(torch.arange(t - st).view(1, -1).expand(3, -1) + st_idx)
+            p = torch.cat(parts, 1)
+            pos[:, i] = p
+            deltas.append(int(p.max()) + 1 - t)
+        return pos, torch.tensor(deltas)[:, None]
+
+    @torch.no_grad()
+    def greedy(self, input_ids, pixel_values, image_grid_thw, steps, eos_ids=()):
+        """Greedy decoding with the KV cache, up to `steps` ids or an end id (kept), as HF's generate does.
+
+        Returns (first-step logits (V,), generated ids, smallest top-1/top-2 logit gap on the way).
+        """
+        feats = self.visual(pixel_values, image_grid_thw) if pixel_values is not None else None
+        pos, deltas = self.get_rope_index(input_ids, image_grid_thw)
+        mask = torch.ones_like(input_ids)
+        logits, past = self.decode(self.embed(input_ids, feats), mask, pos)
+        first, ids, gap = logits[0, -1].clone(), [], float("inf")
+        for _ in range(steps):
+            top2 = torch.topk(logits[0, -1], 2).values
+            gap = min(gap, float(top2[0] - top2[1]))
+            nxt = int(logits[0, -1].argmax())
+            ids.append(nxt)
+            if nxt in eos_ids:
+                break
+            step = mask.shape[1] + deltas[0, 0]                  # cache position + rope delta, on all 3 rows
+            mask = torch.cat([mask, torch.ones(1, 1, dtype=mask.dtype)], 1)
+            logits, past = self.decode(self.embed(torch.tensor([[nxt]])), mask, step.view(1, 1, 1).expand(3, 1, 1), past)
+        return first, ids, gap
