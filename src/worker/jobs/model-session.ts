@@ -17,7 +17,7 @@ import { GpuUnavailableError } from '../../webgpu/device';
 import { GpuOutOfMemoryError } from '../../webgpu/errors';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import { compareGolden } from '../../webgpu/verify/golden';
-import type { ChatImage, ChatReply, ChatRequest, GoldenCheckResult, GroundReply, LoadedModel, LoadModelOptions } from '../api';
+import type { ChatImage, ChatMessage, ChatReply, ChatRequest, GoldenCheckResult, GroundReply, LoadedModel, LoadModelOptions } from '../api';
 import { VlmError } from '../errors';
 
 /** Model files are served from here: the bundled model, and later the IndexedDB-backed hub cache. */
@@ -32,6 +32,14 @@ function asVlmError(err: unknown): unknown {
   if (err instanceof RangeError) return new VlmError('bad-input', err.message);
   if (err instanceof GpuOutOfMemoryError) return new VlmError('out-of-memory', err.message);
   return err;
+}
+
+/** Whether the last user message carries neither words nor an image: the model would answer a blank prompt with noise. */
+export function isEmptyQuestion(messages: readonly ChatMessage[]): boolean {
+  const last = messages.findLast((m) => m.role === 'user');
+  if (!last) return true;
+  if (typeof last.content === 'string') return last.content.trim() === '';
+  return !last.content.some((p) => p.type === 'image' || p.text.trim() !== '');
 }
 
 export class ModelSession {
@@ -92,6 +100,7 @@ export class ModelSession {
 
   /** Answers a chat; `signal` (the job's) stops it like stopChat(). The caller's job queue keeps it from running beside another. */
   async chat(request: ChatRequest, onText?: (piece: string) => void, signal?: AbortSignal): Promise<ChatReply> {
+    if (isEmptyQuestion(request.messages)) throw new VlmError('bad-input', 'The message is empty: type a question (or attach an image) before sending.');
     const vlm = this.current();
     const images = await this.decodeImages(vlm, request).catch((err: unknown) => {
       throw asVlmError(err);
