@@ -1,0 +1,216 @@
+/**
+ * A conversation plus images as the inputs a family's transformers.js model
+ * class takes, built the way each family's processor builds them, except
+ * where the processor falls short:
+ * - llava: LlavaProcessor expands only the first <image> of a prompt, so
+ *   every image token is expanded here, by id, as HF's processor does;
+ * - idefics3 / smolvlm: its processor splits images and expands every
+ *   <image>, but throws without an image, so a text-only turn is tokenized
+ *   directly (which is what HF does);
+ * - qwen2_vl: its processor expands every <|image_pad|> and works without images;
+ * - florence2: one image and a task prompt (the last user text), no chat template.
+ */
+import { RawImage, Tensor, type Processor } from '@huggingface/transformers';
+import type { ImagePixels } from '../image-processing';
+import type { ChatMessage } from '../vlm';
+import type { FamilyKind } from './families';
+
+export interface PromptInputs {
+  /** Prompt ids with every image expanded. */
+  ids: number[];
+  /** What generate() and forward() take: input_ids, attention_mask and the image inputs. */
+  inputs: Record<string, unknown>;
+  /** How many runs of image tokens each image became (idefics3: one per tile plus the global view). */
+  imageRuns: number[];
+}
+
+export interface PromptBuilder {
+  /** The image token id whose runs mark images in `ids` (null where images are not inline tokens). */
+  readonly imageTokenId: number | null;
+  build(messages: readonly ChatMessage[], images: readonly RawImage[]): Promise<PromptInputs>;
+  /** The image inputs of some images alone (for a turn that continues a cache holding the others). */
+  imageInputs(images: readonly RawImage[]): Promise<Record<string, unknown>>;
+}
+
+export function toRawImage(img: ImagePixels): RawImage {
+  const data = img.data instanceof Uint8ClampedArray ? img.data : new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+  const raw = new RawImage(data, img.width, img.height, img.channels);
+  // RGB as the processors expect; alpha is dropped, as PIL's convert('RGB') does.
+  return img.channels === 4 ? raw.rgb() : raw;
+}
+
+export function idsTensor(ids: readonly number[]): Tensor {
+  return new Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, ids.length]);
+}
+
+export function onesMask(length: number): Tensor {
+  return new Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]);
+}
+
+export function tensorIds(t: Tensor): number[] {
+  return Array.from(t.data as BigInt64Array, Number);
+}
+
+function countImageParts(messages: readonly ChatMessage[]): number {
+  return messages.reduce((n, m) => n + (typeof m.content === 'string' ? 0 : m.content.filter((p) => p.type === 'image').length), 0);
+}
+
+function checkImageCount(messages: readonly ChatMessage[], images: readonly RawImage[]): void {
+  const wanted = countImageParts(messages);
+  if (wanted !== images.length) throw new RangeError(`the messages name ${wanted} image(s) but ${images.length} were given`);
+}
+
+function chatText(processor: Processor, messages: readonly ChatMessage[]): string {
+  return processor.apply_chat_template(messages as never, { add_generation_prompt: true }) as string;
+}
+
+function tokenizerOf(processor: Processor): NonNullable<Processor['tokenizer']> {
+  const tok = processor.tokenizer;
+  if (!tok) throw new Error('the processor has no tokenizer');
+  return tok;
+}
+
+async function runImageProcessor(processor: Processor, images: readonly RawImage[], keep: readonly string[]): Promise<Record<string, unknown>> {
+  const ip = processor.image_processor;
+  if (!ip) throw new Error('the processor has no image processor');
+  const out = (await ip([...images] as never)) as Record<string, unknown>;
+  return Object.fromEntries(keep.filter((k) => k in out).map((k) => [k, out[k]]));
+}
+
+function pick(out: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => out[k] !== undefined).map((k) => [k, out[k]]));
+}
+
+interface ModelConfigLike {
+  image_token_index?: number;
+  image_token_id?: number;
+}
+
+class LlavaPrompt implements PromptBuilder {
+  readonly imageTokenId: number;
+
+  constructor(
+    private readonly processor: Processor,
+    config: ModelConfigLike,
+  ) {
+    const id = config.image_token_index ?? config.image_token_id;
+    if (typeof id !== 'number') throw new Error('config.json names no image_token_index');
+    this.imageTokenId = id;
+  }
+
+  async build(messages: readonly ChatMessage[], images: readonly RawImage[]): Promise<PromptInputs> {
+    checkImageCount(messages, images);
+    const enc = tokenizerOf(this.processor)(chatText(this.processor, messages)) as { input_ids: Tensor };
+    const pixels = images.length > 0 ? await this.imageInputs(images) : {};
+    const perImage = images.length > 0 ? this.tokensPerImage(pixels.pixel_values as Tensor) : 0;
+    const ids: number[] = [];
+    for (const id of tensorIds(enc.input_ids)) {
+      if (id === this.imageTokenId) for (let i = 0; i < perImage; i++) ids.push(id);
+      else ids.push(id);
+    }
+    return { ids, inputs: { input_ids: idsTensor(ids), attention_mask: onesMask(ids.length), ...pixels }, imageRuns: images.map(() => 1) };
+  }
+
+  imageInputs(images: readonly RawImage[]): Promise<Record<string, unknown>> {
+    return runImageProcessor(this.processor, images, ['pixel_values']);
+  }
+
+  /** LlavaProcessor's count: floor(H / patch) * floor(W / patch) + num_additional_image_tokens. */
+  private tokensPerImage(pixels: Tensor): number {
+    const cfg = (this.processor.config ?? {}) as { patch_size?: number; num_additional_image_tokens?: number };
+    const [height = 0, width = 0] = pixels.dims.slice(-2);
+    if (!cfg.patch_size) throw new Error('processor_config.json names no patch_size');
+    return Math.floor(height / cfg.patch_size) * Math.floor(width / cfg.patch_size) + (cfg.num_additional_image_tokens ?? 0);
+  }
+}
+
+const IDEFICS3_IMAGE_KEYS = ['pixel_values', 'pixel_attention_mask'];
+
+class Idefics3Prompt implements PromptBuilder {
+  readonly imageTokenId: number;
+
+  constructor(
+    private readonly processor: Processor,
+    config: ModelConfigLike,
+  ) {
+    const id = config.image_token_id ?? config.image_token_index;
+    if (typeof id !== 'number') throw new Error('config.json names no image_token_id');
+    this.imageTokenId = id;
+  }
+
+  async build(messages: readonly ChatMessage[], images: readonly RawImage[]): Promise<PromptInputs> {
+    checkImageCount(messages, images);
+    const text = chatText(this.processor, messages);
+    if (images.length === 0) {
+      const enc = tokenizerOf(this.processor)(text) as { input_ids: Tensor; attention_mask: Tensor };
+      return { ids: tensorIds(enc.input_ids), inputs: { input_ids: enc.input_ids, attention_mask: enc.attention_mask }, imageRuns: [] };
+    }
+    const out = (await this.processor(text, [...images])) as Record<string, unknown> & { input_ids: Tensor; rows: number[][]; cols: number[][] };
+    const rows = out.rows[0] ?? [];
+    const cols = out.cols[0] ?? [];
+    // A split image is rows x cols tiles plus the global view; an unsplit one is a single run.
+    const imageRuns = rows.map((r, i) => (r === 0 && (cols[i] ?? 0) === 0 ? 1 : r * (cols[i] ?? 0) + 1));
+    return { ids: tensorIds(out.input_ids), inputs: pick(out, ['input_ids', 'attention_mask', ...IDEFICS3_IMAGE_KEYS]), imageRuns };
+  }
+
+  imageInputs(images: readonly RawImage[]): Promise<Record<string, unknown>> {
+    return runImageProcessor(this.processor, images, IDEFICS3_IMAGE_KEYS);
+  }
+}
+
+class Qwen2VlPrompt implements PromptBuilder {
+  readonly imageTokenId: number | null;
+
+  constructor(
+    private readonly processor: Processor,
+    config: ModelConfigLike,
+  ) {
+    this.imageTokenId = config.image_token_id ?? null;
+  }
+
+  async build(messages: readonly ChatMessage[], images: readonly RawImage[]): Promise<PromptInputs> {
+    checkImageCount(messages, images);
+    const out = (await this.processor(chatText(this.processor, messages), images.length > 0 ? [...images] : null)) as Record<string, unknown> & { input_ids: Tensor };
+    return { ids: tensorIds(out.input_ids), inputs: pick(out, ['input_ids', 'attention_mask', 'pixel_values', 'image_grid_thw']), imageRuns: images.map(() => 1) };
+  }
+
+  imageInputs(images: readonly RawImage[]): Promise<Record<string, unknown>> {
+    return runImageProcessor(this.processor, images, ['pixel_values', 'image_grid_thw']);
+  }
+}
+
+/** The text of the last user message: a Florence-2 task prompt such as "<CAPTION>" or "<OCR>". */
+function lastUserText(messages: readonly ChatMessage[]): string {
+  const last = [...messages].reverse().find((m) => m.role === 'user');
+  if (!last) throw new RangeError('Florence-2 needs a user message holding its task prompt');
+  return typeof last.content === 'string' ? last.content : last.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+}
+
+class Florence2Prompt implements PromptBuilder {
+  readonly imageTokenId = null;
+
+  constructor(private readonly processor: Processor) {}
+
+  async build(messages: readonly ChatMessage[], images: readonly RawImage[]): Promise<PromptInputs> {
+    if (images.length !== 1) throw new RangeError(`Florence-2 reads one image per task; ${images.length} were given`);
+    const out = (await this.processor(images[0], lastUserText(messages).trim())) as Record<string, unknown> & { input_ids: Tensor };
+    return { ids: tensorIds(out.input_ids), inputs: pick(out, ['input_ids', 'attention_mask', 'pixel_values']), imageRuns: [1] };
+  }
+
+  imageInputs(images: readonly RawImage[]): Promise<Record<string, unknown>> {
+    return runImageProcessor(this.processor, images, ['pixel_values']);
+  }
+}
+
+export function promptBuilder(kind: FamilyKind, processor: Processor, config: ModelConfigLike): PromptBuilder {
+  switch (kind) {
+    case 'llava':
+      return new LlavaPrompt(processor, config);
+    case 'idefics3':
+      return new Idefics3Prompt(processor, config);
+    case 'qwen2_vl':
+      return new Qwen2VlPrompt(processor, config);
+    case 'florence2':
+      return new Florence2Prompt(processor);
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The transformers engine: a hub VLM run by @huggingface/transformers' own
+ * model classes and processors (no image-text-to-text pipeline exists in
+ * 4.3.2, so the model is driven directly through generate()). It answers
+ * chats as Vlm does (streamed text, Stop between tokens, greedy or sampled,
+ * several images, multi-turn with the cache continued where the family
+ * allows) and is a ChatModel, so the worker can hold it instead of a Vlm.
+ */
+import {
+  AutoConfig,
+  AutoProcessor,
+  Florence2ForConditionalGeneration,
+  Idefics3ForConditionalGeneration,
+  LlavaForConditionalGeneration,
+  Qwen2VLForConditionalGeneration,
+  Qwen2_5_VLForConditionalGeneration,
+  SmolVLMForConditionalGeneration,
+  type PreTrainedModel,
+  type Processor,
+  type Tensor,
+} from '@huggingface/transformers';
+import type { ChatModel, ChatModelInfo, ChatModelResult } from '../chat-model';
+import { pixelsKey } from '../chat-model';
+import type { EngineStats } from '../engine';
+import type { SamplingOptions } from '../generation';
+import type { ImagePixels } from '../image-processing';
+import { ContextLengthError, type ChatMessage } from '../vlm';
+import { checkDtypeFiles, familyOf, type Family, type TjsDtype } from './families';
+import { AnswerStreamer, generateSettings } from './generation-bridge';
+import { withModelSource, type ModelSource } from './model-source';
+import { promptBuilder, tensorIds, toRawImage, type PromptBuilder, type PromptInputs } from './prompt-inputs';
+import { planReuse, runKeysOf, type HeldCache, type ReusePlan } from './turn-cache';
+
+export type TjsDevice = 'webgpu' | 'wasm' | 'cpu';
+
+/** transformers.js' progress events, as far as we read them. */
+export interface TjsProgress {
+  status: string;
+  file?: string;
+  loaded?: number;
+  total?: number;
+  progress?: number;
+}
+
+export interface TransformersLoadOptions {
+  source: ModelSource;
+  device: TjsDevice;
+  dtype: TjsDtype;
+  /** The repo's file names (hub listing or cache); when given, a dtype whose session files are missing fails before any download. */
+  files?: readonly string[];
+  revision?: string;
+  onProgress?: (p: TjsProgress) => void;
+}
+
+const MODEL_CLASSES: Record<Family['modelClass'], { from_pretrained: typeof PreTrainedModel.from_pretrained }> = {
+  LlavaForConditionalGeneration,
+  Idefics3ForConditionalGeneration,
+  SmolVLMForConditionalGeneration,
+  Qwen2VLForConditionalGeneration,
+  Qwen2_5_VLForConditionalGeneration,
+  Florence2ForConditionalGeneration,
+};
+
+/** The config.json fields read here; the rest is the library's business. */
+interface ConfigFields {
+  model_type: string;
+  max_position_embeddings?: number;
+  eos_token_id?: number | number[] | null;
+  image_token_id?: number;
+  image_token_index?: number;
+  text_config?: { max_position_embeddings?: number; eos_token_id?: number | number[] | null };
+}
+
+function idList(v: number | number[] | null | undefined): number[] {
+  return Array.isArray(v) ? v : typeof v === 'number' ? [v] : [];
+}
+
+/** Families whose cache transformers.js can continue with a new tail (decoder-only with 1-D positions). */
+const CONTINUES_CACHE = new Set<Family['kind']>(['llava', 'idefics3']);
+
+export class TransformersVlm implements ChatModel {
+  readonly info: ChatModelInfo;
+  private held: HeldCache | null = null;
+  private turns = 0;
+  private encodeMs = 0;
+
+  private constructor(
+    readonly family: Family,
+    readonly model: PreTrainedModel,
+    readonly processor: Processor,
+    private readonly prompt: PromptBuilder,
+    readonly stopTokenIds: readonly number[],
+    info: ChatModelInfo,
+  ) {
+    this.info = info;
+    this.timeImageEncoding();
+  }
+
+  /** Loads `repo` (a hub id, or a folder name under a local source) on the family's model class. */
+  static load(repo: string, options: TransformersLoadOptions): Promise<TransformersVlm> {
+    return withModelSource(options.source, async () => {
+      const common = { ...(options.revision ? { revision: options.revision } : {}), ...(options.onProgress ? { progress_callback: options.onProgress as never } : {}) };
+      const config = await AutoConfig.from_pretrained(repo, common);
+      const fields = config as unknown as ConfigFields;
+      const family = familyOf(fields.model_type);
+      if (options.files) checkDtypeFiles(family, options.dtype, options.files);
+      const processor = await AutoProcessor.from_pretrained(repo, common);
+      const model = await MODEL_CLASSES[family.modelClass].from_pretrained(repo, { ...common, config, dtype: options.dtype, device: options.device });
+      const generation = model.generation_config as { eos_token_id?: number | number[] | null } | null;
+      const stops = idList(generation?.eos_token_id ?? fields.text_config?.eos_token_id ?? fields.eos_token_id);
+      // No limit named: the model's own position limit is unknown, so nothing is refused here.
+      const contextLength = fields.text_config?.max_position_embeddings ?? fields.max_position_embeddings ?? Number.MAX_SAFE_INTEGER;
+      const info: ChatModelInfo = { engine: 'transformers', modelType: fields.model_type, contextLength, device: options.device, dtype: options.dtype };
+      return new TransformersVlm(family, model, processor, promptBuilder(family.kind, processor, fields), stops, info);
+    });
+  }
+
+  /** Times the vision session: encode_image is where every family's images are read. */
+  private timeImageEncoding(): void {
+    const model = this.model as unknown as { encode_image: (inputs: unknown) => Promise<unknown> };
+    const encode = model.encode_image.bind(this.model);
+    model.encode_image = async (inputs) => {
+      const t0 = performance.now();
+      try {
+        return await encode(inputs);
+      } finally {
+        this.encodeMs += performance.now() - t0;
+      }
+    };
+  }
+
+  async chat(
+    messages: readonly ChatMessage[],
+    images: readonly ImagePixels[],
+    options: Partial<SamplingOptions>,
+    onText: (piece: string) => void = () => undefined,
+    signal?: AbortSignal,
+  ): Promise<ChatModelResult> {
+    const raw = images.map(toRawImage);
+    const prompt = await this.prompt.build(messages, raw);
+    const promptTokens = prompt.ids.length;
+    if (promptTokens + 1 > this.info.contextLength) throw new ContextLengthError(promptTokens, this.info.contextLength);
+    const budget = Math.min(options.maxNewTokens ?? 128, this.info.contextLength - promptTokens);
+    if (signal?.aborted) return { text: '', ids: [], finishReason: 'cancelled', promptTokens, reusedPositions: 0, promptRecomputed: false };
+    const keys = images.map(pixelsKey);
+    const plan = await this.plan(prompt, keys);
+    let inputs = prompt.inputs;
+    if (plan.pkv) {
+      // The cache holds the earlier images: only the tail's images are encoded, so their features match the tail's image tokens.
+      const tail = plan.tailImages.length > 0 ? await this.prompt.imageInputs(plan.tailImages.map((i) => raw[i] as (typeof raw)[number])) : {};
+      inputs = { input_ids: prompt.inputs.input_ids, attention_mask: prompt.inputs.attention_mask, ...tail, past_key_values: plan.pkv };
+    }
+    const stopIds = options.stopTokenIds ?? this.stopTokenIds;
+    const settings = generateSettings({ ...options, maxNewTokens: budget }, stopIds, signal);
+    const tokenizer = this.processor.tokenizer;
+    if (!tokenizer) throw new Error('the processor has no tokenizer');
+    const streamer = new AnswerStreamer((ids) => tokenizer.decode(ids, { skip_special_tokens: true }), new Set(stopIds), onText, signal, budget);
+    this.encodeMs = 0;
+    this.turns++;
+    let out: { sequences: Tensor; past_key_values: HeldCache['pkv'] };
+    try {
+      // The typings ask for a TextStreamer and a GenerationConfig; generate() only calls put/end and copies the fields.
+      out = (await this.model.generate({ ...inputs, ...settings, generation_config: settings.generation_config as never, streamer: streamer as never })) as never;
+    } catch (err) {
+      // A cache half-updated by a failed step is not what its ids say: drop it.
+      this.held = null;
+      await plan.pkv?.dispose().catch(() => undefined);
+      throw err;
+    }
+    await this.keep(out, prompt, keys);
+    return {
+      text: streamer.answer,
+      ids: streamer.ids,
+      finishReason: streamer.finishReason,
+      promptTokens,
+      reusedPositions: plan.reused,
+      promptRecomputed: plan.reason !== undefined,
+      ...(plan.reason ? { recomputeReason: plan.reason } : {}),
+    };
+  }
+
+  /** What this turn can take from the last one's cache. */
+  private async plan(prompt: PromptInputs, keys: readonly string[]): Promise<ReusePlan> {
+    if (CONTINUES_CACHE.has(this.family.kind)) {
+      const held = this.held;
+      this.held = null;
+      return planReuse(held, prompt.ids, keys, this.prompt.imageTokenId, prompt.imageRuns);
+    }
+    const all = prompt.imageRuns.map((_, i) => i);
+    if (this.turns === 0) return { reused: 0, pkv: null, tailImages: all };
+    return { reused: 0, pkv: null, tailImages: all, reason: `transformers.js cannot continue a ${this.info.modelType} cache with a new turn` };
+  }
+
+  private async keep(out: { sequences: Tensor; past_key_values: HeldCache['pkv'] }, prompt: PromptInputs, keys: readonly string[]): Promise<void> {
+    if (!CONTINUES_CACHE.has(this.family.kind)) {
+      await out.past_key_values.dispose();
+      return;
+    }
+    const length = out.past_key_values.get_seq_length();
+    this.held = { ids: tensorIds(out.sequences).slice(0, length), runKeys: runKeysOf(prompt.imageRuns, keys), pkv: out.past_key_values };
+  }
+
+  /**
+   * Logits [V] of the next token after the prompt, from one forward pass with
+   * no cache (first-step logits for goldens, yes/no scoring). Decoder families only.
+   */
+  async nextTokenLogits(messages: readonly ChatMessage[], images: readonly ImagePixels[]): Promise<Float32Array> {
+    if (this.family.kind === 'florence2') throw new Error('Florence-2 is an encoder-decoder: its next-token logits need a decoder prompt, which this does not build');
+    const prompt = await this.prompt.build(messages, images.map(toRawImage));
+    const { logits } = (await this.model(prompt.inputs)) as { logits: Tensor };
+    const [, seq = 0, vocab = 0] = logits.dims;
+    const last = logits.to('float32').data as Float32Array;
+    return Float32Array.from(last.subarray((seq - 1) * vocab, seq * vocab));
+  }
+
+  /** Forgets the conversation's cache (a new chat starts from nothing). */
+  async reset(): Promise<void> {
+    const held = this.held;
+    this.held = null;
+    this.turns = 0;
+    await held?.pkv.dispose();
+  }
+
+  stats(): EngineStats {
+    // transformers.js does not report the GPU memory its sessions hold.
+    return { encodeMs: this.encodeMs, peakGpuBytes: 0 };
+  }
+
+  async dispose(): Promise<void> {
+    await this.reset();
+    await this.model.dispose();
+  }
+}
