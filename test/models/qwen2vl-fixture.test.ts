@@ -29,7 +29,17 @@ env.localModelPath = HUB_DIR;
 
 interface PixelCheck { sum: number; abs_sum: number; weighted_sum: number; sample: number[] }
 interface Summary { shape: number[]; sum: number; abs_sum: number; first: number[]; last: number[] }
-interface GoldenCase {
+interface TextCase {
+  messages: { role: string; content: string | { type: string; text?: string }[] }[];
+  chat_text: string;
+  input_ids: number[];
+  position_ids: number[][];
+  rope_delta: number;
+  first_logits: { values: number[]; top5: { ids: number[]; values: number[] } };
+  max_new_tokens: number;
+  greedy_ids: number[];
+}
+interface GoldenCase extends TextCase {
   images: { file: string; width: number; height: number }[];
   messages: { role: string; content: { type: string; text?: string }[] }[];
   chat_text: string;
@@ -49,6 +59,7 @@ interface ResizeRow { height: number; width: number; hf: number[] | null; transf
 interface QwenGolden extends GoldenCase {
   format: number;
   two_images: GoldenCase;
+  text_only: TextCase;
   smart_resize: { factor: number; min_pixels: number; max_pixels: number; sizes: ResizeRow[] };
   tokenizer: { text: string; ids: number[] }[];
 }
@@ -70,6 +81,18 @@ const FEATURE_SUM_TOL = 1e-2;
 function readImage(file: string): RawImage {
   const png = decodePng(new Uint8Array(readFileSync(join(REPO_DIR, file))));
   return new RawImage(new Uint8ClampedArray(png.data), png.width, png.height, 3);
+}
+
+/** Row r of a (3, 1, T) position tensor, for each r. */
+function positionRows(pos: Tensor, length: number): number[][] {
+  const flat = ids(pos);
+  return [0, 1, 2].map((r) => flat.slice(r * length, (r + 1) * length));
+}
+
+/** The last position's logits of a forward pass. */
+function lastLogits(logits: Tensor): Float32Array {
+  const [, seq = 0, vocab = 0] = logits.dims;
+  return (logits.data as Float32Array).subarray((seq - 1) * vocab, seq * vocab);
 }
 
 function ids(t: Tensor): number[] {
@@ -233,9 +256,7 @@ describe('tiny Qwen2-VL fixture through transformers.js', () => {
         Tensor,
       ];
       expect(pos.dims).toEqual([3, 1, want.input_ids.length]);
-      const flat = ids(pos);
-      const rows = [0, 1, 2].map((r) => flat.slice(r * want.input_ids.length, (r + 1) * want.input_ids.length));
-      expect(rows).toEqual(want.position_ids);
+      expect(positionRows(pos, want.input_ids.length)).toEqual(want.position_ids);
       expect(ids(delta)).toEqual([want.rope_delta]);
     });
 
@@ -271,6 +292,54 @@ describe('tiny Qwen2-VL fixture through transformers.js', () => {
     it('generates the same greedy ids, stopping where generation_config says', async () => {
       const out = (await model.generate({ ...inputs, max_new_tokens: want.max_new_tokens, do_sample: false })) as Tensor;
       expect(ids(out).slice(want.input_ids.length)).toEqual(want.greedy_ids);
+    });
+  });
+
+  describe('text only (no image in the conversation)', () => {
+    const want = golden.text_only;
+    let inputs: Inputs;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the rope helpers are internal and untyped
+    let internals: any;
+
+    beforeAll(async () => {
+      const text = processor.apply_chat_template(want.messages as never, { add_generation_prompt: true }) as string;
+      expect(text).toBe(want.chat_text);
+      inputs = await processor(text);
+      internals = model;
+    });
+
+    it('tokenizes the chat into the same ids and gives the same first-step logits', async () => {
+      expect(ids(inputs.input_ids as Tensor)).toEqual(want.input_ids);
+      const { logits } = (await model(inputs)) as { logits: Tensor };
+      const w = worst(lastLogits(logits), want.first_logits.values);
+      expect(w.diff, `logit ${w.index}`).toBeLessThanOrEqual(LOGIT_TOL);
+    });
+
+    it('gives the same positions but a rope delta of 2 T where HF has 0, so generate drifts after one token', async () => {
+      const t = want.input_ids.length;
+      const [pos, delta] = internals.get_rope_index(inputs.input_ids, null, null, inputs.attention_mask) as [Tensor, Tensor];
+      expect(positionRows(pos, t)).toEqual(want.position_ids);
+      expect(want.rope_delta).toBe(0);
+      expect(ids(delta)).toEqual([2 * t]);
+      const out = (await model.generate({ ...inputs, max_new_tokens: want.max_new_tokens, do_sample: false })) as Tensor;
+      const got = ids(out).slice(t);
+      expect(got[0]).toBe(want.greedy_ids[0]);
+      expect(got).not.toEqual(want.greedy_ids);
+    });
+
+    it('generates the same greedy ids once the text-only rope delta is HF\'s (max position + 1 - T)', async () => {
+      const original = internals._get_text_only_rope_index as (ids: Tensor, mask: Tensor) => [Tensor, Tensor];
+      internals._get_text_only_rope_index = (inputIds: Tensor, mask: Tensor): [Tensor, Tensor] => {
+        const [pos, delta] = original.call(model, inputIds, mask);
+        const t = BigInt(inputIds.dims[1] ?? 0);
+        return [pos, delta.map((d: bigint) => d - 2n * t)];
+      };
+      try {
+        const out = (await model.generate({ ...inputs, max_new_tokens: want.max_new_tokens, do_sample: false })) as Tensor;
+        expect(ids(out).slice(want.input_ids.length)).toEqual(want.greedy_ids);
+      } finally {
+        internals._get_text_only_rope_index = original;
+      }
     });
   });
 });

@@ -126,16 +126,17 @@ def main():
     hub_files.save_bf16_safetensors(os.path.join(args.out, "model.safetensors"), sd)
     export_onnx(model, os.path.join(args.out, "onnx"))
     golden = make_golden(model, cfg, tok, pre, args.out)
-    for case in (golden, golden["two_images"]):
+    cases = (("one image", golden), ("two images", golden["two_images"]), ("text only", golden["text_only"]))
+    for _, case in cases:
         if any(i >= len(tok.vocab) for i in case["greedy_ids"]):
             raise SystemExit("greedy picked a padding row of the embedding")
     hub_files.write_json(os.path.join(args.out, "golden.json"), golden)
-    diff = max(self_check(args.out, cfg, tok, pre, golden), self_check(args.out, cfg, tok, pre, golden["two_images"]))
+    diff = max(self_check(args.out, cfg, tok, pre, case) for _, case in cases)
 
     print(f"vocab {len(tok.vocab)} tokens, {cfg.vocab_size} embedding rows; self-check: reloaded without a cache, "
           f"logits within {diff:.2e}, same ids")
-    for name, case in (("one image", golden), ("two images", golden["two_images"])):
-        print(f"{name}: grids {case['image_grid_thw']}, prompt {len(case['input_ids'])} ids, rope delta "
+    for name, case in cases:
+        print(f"{name}: grids {case.get('image_grid_thw')}, prompt {len(case['input_ids'])} ids, rope delta "
               f"{case['rope_delta']}, greedy {case['greedy_ids']}, smallest top-2 gap {case['greedy_min_top2_gap']:.4f}")
     for row in golden["smart_resize"]["sizes"]:
         print(f"smart_resize {row['height']} x {row['width']}: HF {row['hf']}, transformers.js {row['transformers_js']}")

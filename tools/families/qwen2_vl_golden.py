@@ -23,6 +23,7 @@ MESSAGES = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "te
 TWO_IMAGE_MESSAGES = [{"role": "user", "content": [
     {"type": "text", "text": "Compare "}, {"type": "image"}, {"type": "text", "text": " with "},
     {"type": "image"}, {"type": "text", "text": "."}]}]
+TEXT_MESSAGES = [{"role": "user", "content": "What is a red square?"}]
 TOKENIZER_CHECKS = ["Describe this image.", "There are 12 shapes.\n\nIt's OK", "  two  spaces\tand tab",
                     "<|object_ref_start|>the red square<|object_ref_end|><|box_start|>(10,20),(300,400)<|box_end|>"]
 # (height, width): on the grid, rounded, tied at .5 (Python rounds half to even, JS up),
@@ -83,32 +84,29 @@ def inputs_for(files, messages, tok, pre):
 
 def run_case(model, cfg, tok, pre, files, messages):
     chat, pixels, grids, prompt, ids = inputs_for(files, messages, tok, pre)
-    pv = torch.from_numpy(np.concatenate(pixels))
-    grid = torch.tensor(grids)
+    pv = torch.from_numpy(np.concatenate(pixels)) if pixels else None
+    grid = torch.tensor(grids) if grids else None
     input_ids = torch.tensor([ids])
-    with torch.no_grad():
-        feats = model.visual(pv, grid)
-        feats_export = model.visual.forward_export(pv, grid)
-    loop_vs_export = float((feats - feats_export).abs().max())
-    scale = float(feats.abs().max())
-    if loop_vs_export > 1e-6 * max(1.0, scale):
-        raise SystemExit(f"the export form of the vision tower differs from HF's by {loop_vs_export} (scale {scale})")
+    if pv is not None:
+        with torch.no_grad():
+            feats = model.visual(pv, grid)
+            feats_export = model.visual.forward_export(pv, grid)
+        loop_vs_export = float((feats - feats_export).abs().max())
+        scale = float(feats.abs().max())
+        if loop_vs_export > 1e-6 * max(1.0, scale):
+            raise SystemExit(f"the vision tower's export form differs from HF's by {loop_vs_export} (scale {scale})")
     pos, deltas = model.get_rope_index(input_ids, grid)
     eos = (tok.vocab["<|im_end|>"], tok.vocab["<|endoftext|>"])     # generation_config.json's eos_token_id
     first, greedy, gap = model.greedy(input_ids, pv, grid, GREEDY_STEPS, eos)
     top = torch.topk(first, 5)
-    return {
+    case = {
         "images": [{"file": f, "height": IMAGES[f]().shape[0], "width": IMAGES[f]().shape[1]} for f in files],
         "messages": messages,
         "chat_text": chat,
         "prompt": prompt,
         "input_ids": ids,
-        "image_grid_thw": [list(g) for g in grids],
-        "pixel_values": {"shape": list(pv.shape), "sample_stride": SAMPLE_STRIDE,
-                         "images": [pixel_checks(p) for p in pixels]},
         "position_ids": pos[:, 0].tolist(),
         "rope_delta": int(deltas[0, 0]),
-        "image_features": summary(feats),
         "first_logits": {"values": [float(v) for v in first],
                          "top5": {"ids": [int(i) for i in top.indices], "values": [float(v) for v in top.values]}},
         "max_new_tokens": GREEDY_STEPS,
@@ -116,6 +114,12 @@ def run_case(model, cfg, tok, pre, files, messages):
         "greedy_min_top2_gap": gap,
         "greedy_text": tok.decode(greedy),
     }
+    if pv is not None:
+        case["image_grid_thw"] = [list(g) for g in grids]
+        case["pixel_values"] = {"shape": list(pv.shape), "sample_stride": SAMPLE_STRIDE,
+                                "images": [pixel_checks(p) for p in pixels]}
+        case["image_features"] = summary(feats)
+    return case
 
 
 def resize_table(pre):
@@ -140,6 +144,7 @@ def make_golden(model, cfg, tok, pre, folder):
         "note": "Random weights with Qwen2-VL-2B-Instruct's structure; PyTorch outputs of tools/families/qwen2_vl.py.",
         **main,
         "two_images": run_case(model, cfg, tok, pre, ["golden.png", "golden-tall.png"], TWO_IMAGE_MESSAGES),
+        "text_only": run_case(model, cfg, tok, pre, [], TEXT_MESSAGES),
         "smart_resize": {"factor": pre["patch_size"] * pre["merge_size"], "min_pixels": pre["min_pixels"],
                          "max_pixels": pre["max_pixels"], "sizes": resize_table(pre)},
         "tokenizer": [{"text": t, "ids": tok.encode(t)} for t in TOKENIZER_CHECKS],
@@ -160,10 +165,10 @@ def self_check(folder, cfg, tok, pre, case):
     if unexpected or set(missing) != {"lm_head.weight"}:
         raise SystemExit(f"checkpoint names: missing {missing}, unexpected {unexpected}")
     _, pixels, grids, _, _ = inputs_for([i["file"] for i in case["images"]], case["messages"], tok, pre)
-    grid = torch.tensor(grids)
+    grid = torch.tensor(grids) if grids else None
     ids = torch.tensor([case["input_ids"] + case["greedy_ids"]])
     with torch.no_grad():
-        x = model.embed(ids, model.visual(torch.from_numpy(np.concatenate(pixels)), grid))
+        x = model.embed(ids, model.visual(torch.from_numpy(np.concatenate(pixels)), grid) if pixels else None)
         pos, _ = model.get_rope_index(ids, grid)
         logits, _ = model.decode(x, torch.ones_like(ids), pos)
     n = len(case["input_ids"])
