@@ -41,7 +41,11 @@ interface Questions {
   host: QuestionHost;
   state: QuestionsState;
   render(): void;
+  /** The id of the question being answered, so Stop here ends this answer and never one asked in Chat. */
+  jobId: string | null;
 }
+
+let asked = 0;
 
 async function pageImage(url: string): Promise<{ bytes: ArrayBuffer; type: string }> {
   const blob = await (await fetch(url)).blob();
@@ -69,7 +73,8 @@ async function askModel(q: Questions, a: AnswerState, page: PageOnScreen, questi
       a.text += piece;
       render();
     });
-    a.reply = await host.api.askDocument(Comlink.transfer(request, image ? [image.bytes] : []), onText);
+    q.jobId = `document-question-${++asked}`;
+    a.reply = await host.api.askDocument(Comlink.transfer(request, image ? [image.bytes] : []), onText, { jobId: q.jobId });
     a.text = a.reply.text;
     host.markAnswer(page.result.page, a.reply.found.lines);
   } catch (err) {
@@ -78,6 +83,7 @@ async function askModel(q: Questions, a: AnswerState, page: PageOnScreen, questi
     if (err instanceof VlmError && err.code === 'no-model') await refresh(q);
   } finally {
     if (question === DATES_QUESTION) a.dates = host.pages();
+    q.jobId = null;
     state.asking = false;
     render();
   }
@@ -122,14 +128,16 @@ async function loadBundled(q: Questions): Promise<void> {
 export function documentQuestions(host: QuestionHost): DocumentQuestions {
   const view = questionsView();
   const state: QuestionsState = { model: null, readsText: false, asking: false, loading: null, loadError: null, answer: null };
-  const q: Questions = { host, state, render: () => view.render(state, host.current() !== null) };
+  const q: Questions = { host, state, render: () => view.render(state, host.current() !== null), jobId: null };
   const { buttons, input, askButton, stopButton, loadButton } = view.controls;
   buttons.forEach((b, i) => b.addEventListener('click', () => void ask(q, PRESET_QUESTIONS[i] ?? '')));
   askButton.addEventListener('click', () => void ask(q, input.value));
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') void ask(q, input.value);
   });
-  stopButton.addEventListener('click', () => void host.api.stopChat());
+  stopButton.addEventListener('click', () => {
+    if (q.jobId) void host.api.stopChat(q.jobId);
+  });
   loadButton.addEventListener('click', () => void loadBundled(q));
   q.render();
   return { element: view.element, refresh: () => refresh(q) };

@@ -159,7 +159,8 @@ function wire(d: Documents): void {
     if (d.state.job) void d.api.cancel(d.state.job.id);
   });
   more.addEventListener('click', () => {
-    if (d.state.doc?.nextPage) void run(d, d.state.doc.file, d.state.doc.nextPage);
+    // Files dropped while this slice runs wait in the queue; read them once it ends.
+    if (d.state.doc?.nextPage) void run(d, d.state.doc.file, d.state.doc.nextPage).then(() => drain(d));
   });
   search.addEventListener('input', () => d.view.render(d.state));
   exportText.addEventListener('click', () => download(`${baseName()}.txt`, 'text/plain', `${toPlainText(results(d.state))}\n`));
