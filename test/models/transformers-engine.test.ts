@@ -1,10 +1,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
+import { env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng, decodePngRaster } from '../../src/data/png';
+import { VlmChatModel } from '../../src/models/chat-model';
 import type { ImagePixels } from '../../src/models/image-processing';
 import { OnnxEngine } from '../../src/models/onnx/onnx-engine';
 import { MissingDtypeFileError, UnsupportedModelError } from '../../src/models/transformers/families';
@@ -81,6 +85,9 @@ describe('transformers engine on webvlm-tiny (LLaVA), fp32 on the CPU', () => {
     const r = await tvlm.chat(messages, [goldenImage], { maxNewTokens: 24 }, () => ++pieces === 5 && stop.abort(), stop.signal);
     expect(r.finishReason).toBe('cancelled');
     expect(r.ids).toEqual(golden.greedy.ids.slice(0, 5));
+    // Stopped before it starts: nothing runs, nothing is streamed.
+    const before = await tvlm.chat(messages, [goldenImage], { maxNewTokens: 24 }, () => expect.unreachable(), stop.signal);
+    expect(before).toMatchObject({ ids: [], text: '', finishReason: 'cancelled' });
   });
 
   it('expands every <image> of a two-image prompt and answers as our ONNX driver does', async () => {
@@ -92,10 +99,13 @@ describe('transformers engine on webvlm-tiny (LLaVA), fp32 on the CPU', () => {
     const files = bundledModelFiles();
     const assets = await loadModelAssets(files);
     const engine = await OnnxEngine.create(ort, files, assets.config, 'wasm');
+    // Our pipeline through the same ChatModel interface: both take decoded pixels.
     const vlm = new Vlm(assets, engine);
-    const ours = await vlm.chat(two, images.map((i) => vlm.preprocess(i)), { maxNewTokens: 12 });
+    const ours = await new VlmChatModel(vlm, 'f32').chat(two, images, { maxNewTokens: 12 });
     await engine.dispose();
-    expect(r.promptTokens).toBe(vlm.encodePrompt(two).length);
+    const ids = vlm.encodePrompt(two);
+    expect(ids.filter((id) => id === assets.config.imageTokenIndex)).toHaveLength(2 * assets.config.imageSeqLength);
+    expect(r.promptTokens).toBe(ids.length);
     expect(r.ids.length).toBeGreaterThan(0);
     expect(r.ids).toEqual(ours.ids);
     await expect(tvlm.chat(two, images.slice(0, 1), { maxNewTokens: 2 })).rejects.toThrow(/2 image\(s\) but 1 were given/);
@@ -219,6 +229,29 @@ describe('transformers engine refuses what it cannot run', () => {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('points env at the source only while loading, so a hub load and a local one do not mix', async () => {
+    const fields = () => ({ local: env.allowLocalModels, remote: env.allowRemoteModels, path: env.localModelPath, host: env.remoteHost, template: env.remotePathTemplate });
+    const before = fields();
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const hub = TransformersVlm.load('org/tiny', { source: { kind: 'remote', host: `http://127.0.0.1:${port}` }, device: 'cpu', dtype: 'fp32' });
+      const local = TransformersVlm.load('no-such-model', { source: { kind: 'local', path: HUB_DIR }, device: 'cpu', dtype: 'fp32' });
+      await expect(hub).rejects.toThrow();
+      await expect(local).rejects.toThrow(/not found locally.*no-such-model/);
+      // The hub load asked the hub in its layout; the local one asked no host.
+      expect(asked).toEqual(['/org/tiny/resolve/main/config.json']);
+      expect(fields()).toEqual(before);
+    } finally {
+      server.close();
     }
   });
 
