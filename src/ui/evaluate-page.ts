@@ -43,7 +43,8 @@ function thumb(e: Evaluate, name: string): string | null {
   const file = e.state.files.get(name);
   if (!file) return null;
   let url = e.thumbs.get(name);
-  if (!url) e.thumbs.set(name, (url = URL.createObjectURL(file)));
+  // Untyped: an <img> still shows any raster picture, but a chosen SVG neither renders nor runs its script when opened.
+  if (!url) e.thumbs.set(name, (url = URL.createObjectURL(new Blob([file], { type: 'application/octet-stream' }))));
   return url;
 }
 
