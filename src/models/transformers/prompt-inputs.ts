@@ -7,10 +7,12 @@
  * - idefics3 / smolvlm: its processor splits images and expands every
  *   <image>, but throws without an image, so a text-only turn is tokenized
  *   directly (which is what HF does);
- * - qwen2_vl: its processor expands every <|image_pad|> and works without images;
+ * - qwen2_vl: its image processor reads several images as the frames of one
+ *   and its processor fails at the second image, so each image is processed
+ *   alone and every <|image_pad|> is expanded here; absent image flags get HF's defaults;
  * - florence2: one image and a task prompt (the last user text), no chat template.
  */
-import { RawImage, Tensor, type Processor } from '@huggingface/transformers';
+import { cat, RawImage, Tensor, type Processor } from '@huggingface/transformers';
 import type { ImagePixels } from '../image-processing';
 import type { ChatMessage } from '../vlm';
 import type { FamilyKind } from './families';
@@ -158,24 +160,68 @@ class Idefics3Prompt implements PromptBuilder {
   }
 }
 
+/**
+ * HF's Qwen2VLImageProcessor resizes, rescales and normalises unless told not
+ * to; transformers.js does each only when preprocessor_config.json says so, and
+ * Qwen/Qwen2-VL-2B-Instruct's own file names none of the flags (so it would
+ * feed unnormalised pixels at their original size). Absent flags get HF's defaults.
+ */
+function applyQwenDefaults(processor: Processor): void {
+  const ip = processor.image_processor as unknown as Record<string, unknown> & { config?: Record<string, unknown> };
+  if (!ip) return;
+  const cfg = ip.config ?? {};
+  if (cfg.do_resize === undefined) ip.do_resize = true;
+  if (cfg.do_normalize === undefined) ip.do_normalize = true;
+  if (cfg.resample === undefined) ip.resample = 3;
+}
+
 class Qwen2VlPrompt implements PromptBuilder {
-  readonly imageTokenId: number | null;
+  readonly imageTokenId: number;
+  private readonly mergeLength: number;
 
   constructor(
     private readonly processor: Processor,
     config: ModelConfigLike,
   ) {
-    this.imageTokenId = config.image_token_id ?? null;
+    if (typeof config.image_token_id !== 'number') throw new Error('config.json names no image_token_id');
+    this.imageTokenId = config.image_token_id;
+    applyQwenDefaults(processor);
+    const merge = (processor.image_processor as unknown as { merge_size?: number } | undefined)?.merge_size ?? 2;
+    this.mergeLength = merge * merge;
   }
 
+  /**
+   * Every <|image_pad|> expanded to t * h * w / merge^2 copies, by id: its
+   * processor fails at the second image of a prompt.
+   */
   async build(messages: readonly ChatMessage[], images: readonly RawImage[]): Promise<PromptInputs> {
     checkImageCount(messages, images);
-    const out = (await this.processor(chatText(this.processor, messages), images.length > 0 ? [...images] : null)) as Record<string, unknown> & { input_ids: Tensor };
-    return { ids: tensorIds(out.input_ids), inputs: pick(out, ['input_ids', 'attention_mask', 'pixel_values', 'image_grid_thw']), imageRuns: images.map(() => 1) };
+    const enc = tokenizerOf(this.processor)(chatText(this.processor, messages)) as { input_ids: Tensor };
+    const pixels = images.length > 0 ? await this.imageInputs(images) : {};
+    const grids = images.length > 0 ? ((pixels.image_grid_thw as Tensor).tolist() as bigint[][]) : [];
+    const ids: number[] = [];
+    let image = 0;
+    for (const id of tensorIds(enc.input_ids)) {
+      if (id !== this.imageTokenId) {
+        ids.push(id);
+        continue;
+      }
+      const [t = 0n, h = 0n, w = 0n] = grids[image++] ?? [];
+      for (let i = 0; i < Number(t * h * w) / this.mergeLength; i++) ids.push(id);
+    }
+    return { ids, inputs: { input_ids: idsTensor(ids), attention_mask: onesMask(ids.length), ...pixels }, imageRuns: images.map(() => 1) };
   }
 
-  imageInputs(images: readonly RawImage[]): Promise<Record<string, unknown>> {
-    return runImageProcessor(this.processor, images, ['pixel_values', 'image_grid_thw']);
+  /**
+   * Each image through the image processor alone, patches and grids
+   * concatenated: given several at once it reads them as the frames of one.
+   */
+  async imageInputs(images: readonly RawImage[]): Promise<Record<string, unknown>> {
+    const parts = await Promise.all(images.map((img) => runImageProcessor(this.processor, [img], ['pixel_values', 'image_grid_thw'])));
+    return {
+      pixel_values: cat(parts.map((p) => p.pixel_values as Tensor), 0),
+      image_grid_thw: cat(parts.map((p) => p.image_grid_thw as Tensor), 0),
+    };
   }
 }
 

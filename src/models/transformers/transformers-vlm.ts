@@ -27,6 +27,7 @@ import type { ImagePixels } from '../image-processing';
 import { ContextLengthError, type ChatMessage } from '../vlm';
 import { checkDtypeFiles, familyOf, type Family, type TjsDtype } from './families';
 import { AnswerStreamer, generateSettings } from './generation-bridge';
+import { fixQwenTextOnlyRopeDelta } from './library-fixes';
 import { withModelSource, type ModelSource } from './model-source';
 import { promptBuilder, tensorIds, toRawImage, type PromptBuilder, type PromptInputs } from './prompt-inputs';
 import { planReuse, runKeysOf, type HeldCache, type ReusePlan } from './turn-cache';
@@ -94,6 +95,7 @@ export class TransformersVlm implements ChatModel {
   ) {
     this.info = info;
     this.timeImageEncoding();
+    if (family.kind === 'qwen2_vl') fixQwenTextOnlyRopeDelta(model);
   }
 
   /** Loads `repo` (a hub id, or a folder name under a local source) on the family's model class. */

@@ -1,0 +1,95 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePng } from '../../src/data/png';
+import type { ImagePixels } from '../../src/models/image-processing';
+import { TransformersVlm } from '../../src/models/transformers/transformers-vlm';
+import type { ChatMessage } from '../../src/models/vlm';
+
+// The transformers engine on the tiny random Qwen2-VL fixture (hub layout, PyTorch goldens),
+// where transformers.js 4.3.2 alone gets three things wrong: several images in one prompt,
+// the rope delta of a text-only turn, and a preprocessor_config.json without its flags.
+const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
+const REPO = 'Qwen-tiny-qwen2-vl';
+const REPO_DIR = join(HUB_DIR, REPO);
+const END_IDS = [338, 336];
+
+interface QwenCase {
+  images: { file: string }[];
+  messages: ChatMessage[];
+  input_ids: number[];
+  max_new_tokens: number;
+  greedy_ids: number[];
+}
+const golden = JSON.parse(readFileSync(join(REPO_DIR, 'golden.json'), 'utf8')) as QwenCase & { two_images: QwenCase; text_only: QwenCase };
+
+function image(file: string): ImagePixels {
+  const png = decodePng(new Uint8Array(readFileSync(join(REPO_DIR, file))));
+  return { width: png.width, height: png.height, data: png.data, channels: png.channels as 3 | 4 };
+}
+
+/** The golden ids as our answer holds them: an end id ends it and is not part of it. */
+function expected(want: QwenCase): { ids: number[]; finishReason: 'stop' | 'length' } {
+  const last = want.greedy_ids.at(-1) ?? -1;
+  return END_IDS.includes(last) ? { ids: want.greedy_ids.slice(0, -1), finishReason: 'stop' } : { ids: want.greedy_ids, finishReason: 'length' };
+}
+
+async function answer(tvlm: TransformersVlm, want: QwenCase) {
+  return tvlm.chat(want.messages, want.images.map((i) => image(i.file)), { maxNewTokens: want.max_new_tokens });
+}
+
+describe('transformers engine on the tiny Qwen2-VL fixture', () => {
+  let tvlm: TransformersVlm;
+
+  beforeAll(async () => {
+    tvlm = await TransformersVlm.load(REPO, { source: { kind: 'local', path: HUB_DIR }, device: 'cpu', dtype: 'fp32' });
+  }, 60_000);
+  afterAll(() => tvlm?.dispose());
+
+  it.each([
+    ['one image', () => golden],
+    ['two images (each through the image processor alone, every <|image_pad|> expanded)', () => golden.two_images],
+    ['text only (rope delta corrected)', () => golden.text_only],
+  ])('%s: the golden greedy ids', async (_name, get) => {
+    const want = get();
+    let streamed = '';
+    const r = await tvlm.chat(want.messages, want.images.map((i) => image(i.file)), { maxNewTokens: want.max_new_tokens }, (p) => (streamed += p));
+    expect(r.promptTokens).toBe(want.input_ids.length);
+    expect(r).toMatchObject(expected(want));
+    expect(streamed).toBe(r.text);
+  });
+
+  it('says a second turn was recomputed: its cache cannot be continued in transformers.js', async () => {
+    const first = await answer(tvlm, golden);
+    const followUp: ChatMessage[] = [...golden.messages, { role: 'assistant', content: first.text }, { role: 'user', content: 'And the colours?' }];
+    const second = await tvlm.chat(followUp, [image(golden.images[0]?.file ?? '')], { maxNewTokens: 4 });
+    expect(second.reusedPositions).toBe(0);
+    expect(second.promptRecomputed).toBe(true);
+    expect(second.recomputeReason).toMatch(/qwen2_vl/);
+  });
+});
+
+describe("Qwen2-VL with the real repo's preprocessor_config.json (no resize or normalise flags)", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tjs-qwen-'));
+  let tvlm: TransformersVlm;
+
+  beforeAll(async () => {
+    cpSync(REPO_DIR, join(dir, REPO), { recursive: true });
+    const file = join(dir, REPO, 'preprocessor_config.json');
+    const full = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const flags = ['do_convert_rgb', 'do_normalize', 'do_rescale', 'do_resize', 'resample', 'rescale_factor', 'size'];
+    writeFileSync(file, JSON.stringify(Object.fromEntries(Object.entries(full).filter(([k]) => !flags.includes(k)))));
+    tvlm = await TransformersVlm.load(REPO, { source: { kind: 'local', path: dir }, device: 'cpu', dtype: 'fp32' });
+  }, 60_000);
+  afterAll(async () => {
+    await tvlm?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers as with the full file: HF's defaults stand in for the missing flags", async () => {
+    const r = await answer(tvlm, golden);
+    expect(r).toMatchObject(expected(golden));
+  });
+});
