@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AutoProcessor,
@@ -12,59 +11,30 @@ import {
   env,
 } from '@huggingface/transformers';
 import type { PreTrainedModel, Processor, Tensor } from '@huggingface/transformers';
-import { decodePng } from '../../src/data/png';
+import {
+  HUB_DIR,
+  REPO,
+  REPO_DIR,
+  golden,
+  idTensor,
+  ids,
+  lastLogits,
+  pixelCheck,
+  positionRows,
+  readImage,
+  worst,
+  type GoldenCase,
+} from './qwen2vl-golden';
 
 // The tiny random Qwen2-VL fixture in the hub's layout, written by
 // tools/families/qwen2_vl.py with PyTorch's outputs in golden.json, read by
 // @huggingface/transformers as it reads the real repo: its own processor
 // (smart_resize, patch flattening, chat template, <|image_pad|> expansion), its
 // 3D rope index and the onnx-community sessions.
-const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
-const REPO = 'Qwen-tiny-qwen2-vl';
-const REPO_DIR = join(HUB_DIR, REPO);
-
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
 env.localModelPath = HUB_DIR;
 
-interface PixelCheck { sum: number; abs_sum: number; weighted_sum: number; sample: number[] }
-interface Summary { shape: number[]; sum: number; abs_sum: number; first: number[]; last: number[] }
-interface TextCase {
-  messages: { role: string; content: string | { type: string; text?: string }[] }[];
-  chat_text: string;
-  input_ids: number[];
-  position_ids: number[][];
-  rope_delta: number;
-  first_logits: { values: number[]; top5: { ids: number[]; values: number[] } };
-  max_new_tokens: number;
-  greedy_ids: number[];
-}
-interface GoldenCase extends TextCase {
-  images: { file: string; width: number; height: number }[];
-  messages: { role: string; content: { type: string; text?: string }[] }[];
-  chat_text: string;
-  prompt: string;
-  input_ids: number[];
-  image_grid_thw: number[][];
-  pixel_values: { shape: number[]; sample_stride: number; images: PixelCheck[] };
-  position_ids: number[][];
-  rope_delta: number;
-  image_features: Summary;
-  first_logits: { values: number[]; top5: { ids: number[]; values: number[] } };
-  max_new_tokens: number;
-  greedy_ids: number[];
-  greedy_min_top2_gap: number;
-}
-interface ResizeRow { height: number; width: number; hf: number[] | null; transformers_js: number[] }
-interface QwenGolden extends GoldenCase {
-  format: number;
-  two_images: GoldenCase;
-  text_only: TextCase;
-  smart_resize: { factor: number; min_pixels: number; max_pixels: number; sizes: ResizeRow[] };
-  tokenizer: { text: string; ids: number[] }[];
-}
-
-const golden = JSON.parse(readFileSync(join(REPO_DIR, 'golden.json'), 'utf8')) as QwenGolden;
 const CASES: [string, GoldenCase][] = [
   ['one image (6 x 12 patches)', golden],
   ['two images (6 x 12 and 10 x 6 patches)', golden.two_images],
@@ -77,53 +47,6 @@ const SUM_TOL = 1e-2;
 const LOGIT_TOL = 1e-4;
 const FEATURE_TOL = 1e-4;
 const FEATURE_SUM_TOL = 1e-2;
-
-function readImage(file: string): RawImage {
-  const png = decodePng(new Uint8Array(readFileSync(join(REPO_DIR, file))));
-  return new RawImage(new Uint8ClampedArray(png.data), png.width, png.height, 3);
-}
-
-/** Row r of a (3, 1, T) position tensor, for each r. */
-function positionRows(pos: Tensor, length: number): number[][] {
-  const flat = ids(pos);
-  return [0, 1, 2].map((r) => flat.slice(r * length, (r + 1) * length));
-}
-
-/** The last position's logits of a forward pass. */
-function lastLogits(logits: Tensor): Float32Array {
-  const [, seq = 0, vocab = 0] = logits.dims;
-  return (logits.data as Float32Array).subarray((seq - 1) * vocab, seq * vocab);
-}
-
-function ids(t: Tensor): number[] {
-  return Array.from(t.data as BigInt64Array, Number);
-}
-
-/** The same checks tools/families/qwen2_vl_golden.py wrote, on one image's patch values. */
-function pixelCheck(values: Float32Array, stride: number): PixelCheck {
-  let sum = 0;
-  let absSum = 0;
-  let weighted = 0;
-  const sample: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] ?? Number.NaN;
-    sum += v;
-    absSum += Math.abs(v);
-    weighted += v * ((i % 1000) / 1000);
-    if (i % stride === 0) sample.push(v);
-  }
-  return { sum, abs_sum: absSum, weighted_sum: weighted, sample };
-}
-
-function worst(a: ArrayLike<number>, b: ArrayLike<number>): { index: number; diff: number } {
-  let index = -1;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs((a[i] ?? Number.NaN) - (b[i] ?? Number.NaN));
-    if (!(d <= diff)) [index, diff] = [i, d];
-  }
-  return { index, diff };
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the processor's outputs are untyped in transformers.js
 type Inputs = Record<string, any>;
@@ -339,6 +262,83 @@ describe('tiny Qwen2-VL fixture through transformers.js', () => {
         expect(ids(out).slice(want.input_ids.length)).toEqual(want.greedy_ids);
       } finally {
         internals._get_text_only_rope_index = original;
+      }
+    });
+  });
+
+  describe('second turn (the one-image conversation, its answer, then a question)', () => {
+    const want = golden.second_turn;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- generate's dict output and the cache are untyped
+    let first: any;
+    let image: Inputs;
+    let turn2: Inputs;
+
+    beforeAll(async () => {
+      image = await processor(golden.chat_text, [readImage(golden.images[0]?.file ?? '')]);
+      const tail = processor.tokenizer?.(want.appended_text, { add_special_tokens: false }) as Inputs;
+      expect([...golden.input_ids, ...golden.greedy_ids, ...ids(tail.input_ids as Tensor)]).toEqual(want.input_ids);
+      const inputIds = idTensor(want.input_ids);
+      turn2 = { input_ids: inputIds, attention_mask: idTensor(want.input_ids.map(() => 1)) };
+      first = await model.generate({
+        ...image,
+        max_new_tokens: golden.max_new_tokens,
+        do_sample: false,
+        return_dict_in_generate: true,
+      } as never);
+    });
+
+    it('recomputed from the start (image encoded again), gives the same positions, logits and greedy ids', async () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- get_rope_index is untyped
+      const [pos] = (model as any).get_rope_index(turn2.input_ids, image.image_grid_thw, null, turn2.attention_mask) as [Tensor];
+      expect(positionRows(pos, want.input_ids.length)).toEqual(want.position_ids);
+      const inputs = { ...turn2, pixel_values: image.pixel_values, image_grid_thw: image.image_grid_thw };
+      const { logits } = (await model(inputs)) as { logits: Tensor };
+      expect(worst(lastLogits(logits), want.first_logits.values).diff).toBeLessThanOrEqual(LOGIT_TOL);
+      const out = (await model.generate({ ...inputs, max_new_tokens: want.max_new_tokens, do_sample: false })) as Tensor;
+      expect(ids(out).slice(want.input_ids.length)).toEqual(want.greedy_ids);
+    });
+
+    it("reusing the first turn's cache fails as the library ships (it nulls pixel_values, then encodes them)", async () => {
+      expect(first.past_key_values.get_seq_length()).toBe(golden.input_ids.length + golden.greedy_ids.length - 1);
+      // A cache of its own, so the next test starts from an untouched one.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- generate's dict output is untyped
+      const own: any = await model.generate({
+        ...image,
+        max_new_tokens: golden.max_new_tokens,
+        do_sample: false,
+        return_dict_in_generate: true,
+      } as never);
+      const cache = own.past_key_values as unknown;
+      await expect(
+        model.generate({
+          ...turn2,
+          image_grid_thw: image.image_grid_thw,
+          past_key_values: cache,
+          max_new_tokens: want.max_new_tokens,
+          do_sample: false,
+        } as never),
+      ).rejects.toThrow(/Missing the following inputs: pixel_values/);
+    });
+
+    it("reusing the first turn's cache gives the same greedy ids once the null pixel_values is dropped", async () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- prepare_inputs_for_generation is internal and untyped
+      const internals = model as any;
+      const original = internals.prepare_inputs_for_generation as (...args: unknown[]) => Inputs;
+      internals.prepare_inputs_for_generation = (...args: unknown[]): Inputs => {
+        const inputs = original.apply(model, args);
+        return inputs.pixel_values === null ? { ...inputs, pixel_values: undefined } : inputs;
+      };
+      try {
+        const out = (await model.generate({
+          ...turn2,
+          image_grid_thw: image.image_grid_thw,
+          past_key_values: first.past_key_values,
+          max_new_tokens: want.max_new_tokens,
+          do_sample: false,
+        } as never)) as Tensor;
+        expect(ids(out).slice(want.input_ids.length)).toEqual(want.greedy_ids);
+      } finally {
+        internals.prepare_inputs_for_generation = original;
       }
     });
   });

@@ -127,11 +127,11 @@ def main():
     export_onnx(model, os.path.join(args.out, "onnx"))
     golden = make_golden(model, cfg, tok, pre, args.out)
     cases = (("one image", golden), ("two images", golden["two_images"]), ("text only", golden["text_only"]))
-    for _, case in cases:
+    for _, case in cases + (("second turn", golden["second_turn"]),):
         if any(i >= len(tok.vocab) for i in case["greedy_ids"]):
             raise SystemExit("greedy picked a padding row of the embedding")
     hub_files.write_json(os.path.join(args.out, "golden.json"), golden)
-    diff = max(self_check(args.out, cfg, tok, pre, case) for _, case in cases)
+    diff = max(self_check(args.out, cfg, tok, pre, case) for _, case in cases + (("", golden["second_turn"]),))
 
     print(f"vocab {len(tok.vocab)} tokens, {cfg.vocab_size} embedding rows; self-check: reloaded without a cache, "
           f"logits within {diff:.2e}, same ids")

@@ -23,6 +23,7 @@ MESSAGES = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "te
 TWO_IMAGE_MESSAGES = [{"role": "user", "content": [
     {"type": "text", "text": "Compare "}, {"type": "image"}, {"type": "text", "text": " with "},
     {"type": "image"}, {"type": "text", "text": "."}]}]
+FOLLOW_UP = "<|im_start|>user\nWhat colour is the square?<|im_end|>\n<|im_start|>assistant\n"
 TEXT_MESSAGES = [{"role": "user", "content": "What is a red square?"}]
 TOKENIZER_CHECKS = ["Describe this image.", "There are 12 shapes.\n\nIt's OK", "  two  spaces\tand tab",
                     "<|object_ref_start|>the red square<|object_ref_end|><|box_start|>(10,20),(300,400)<|box_end|>"]
@@ -122,6 +123,33 @@ def run_case(model, cfg, tok, pre, files, messages):
     return case
 
 
+def run_second_turn(model, tok, pre, first):
+    """The main case's conversation one turn on: its prompt and greedy answer as ids (an engine keeps
+    ids, it does not re-tokenise an answer), the end of that turn, then a text-only question."""
+    end = tok.vocab["<|im_end|>"]
+    tail = ("\n" if first["greedy_ids"][-1] == end else "<|im_end|>\n") + FOLLOW_UP
+    ids = first["input_ids"] + first["greedy_ids"] + tok.encode(tail)
+    pixels, grids = zip(*(proc.preprocess(IMAGES[i["file"]](), pre) for i in first["images"]))
+    pv, grid = torch.from_numpy(np.concatenate(pixels)), torch.tensor(grids)
+    input_ids = torch.tensor([ids])
+    pos, deltas = model.get_rope_index(input_ids, grid)
+    eos = (end, tok.vocab["<|endoftext|>"])
+    first_logits, greedy, gap = model.greedy(input_ids, pv, grid, GREEDY_STEPS, eos)
+    top = torch.topk(first_logits, 5)
+    return {
+        "images": first["images"],
+        "appended_text": tail,
+        "input_ids": ids,
+        "position_ids": pos[:, 0].tolist(),
+        "rope_delta": int(deltas[0, 0]),
+        "first_logits": {"values": [float(v) for v in first_logits],
+                         "top5": {"ids": [int(i) for i in top.indices], "values": [float(v) for v in top.values]}},
+        "max_new_tokens": GREEDY_STEPS,
+        "greedy_ids": greedy,
+        "greedy_min_top2_gap": gap,
+    }
+
+
 def resize_table(pre):
     factor = pre["patch_size"] * pre["merge_size"]
     rows = []
@@ -144,6 +172,7 @@ def make_golden(model, cfg, tok, pre, folder):
         "note": "Random weights with Qwen2-VL-2B-Instruct's structure; PyTorch outputs of tools/families/qwen2_vl.py.",
         **main,
         "two_images": run_case(model, cfg, tok, pre, ["golden.png", "golden-tall.png"], TWO_IMAGE_MESSAGES),
+        "second_turn": run_second_turn(model, tok, pre, main),
         "text_only": run_case(model, cfg, tok, pre, [], TEXT_MESSAGES),
         "smart_resize": {"factor": pre["patch_size"] * pre["merge_size"], "min_pixels": pre["min_pixels"],
                          "max_pixels": pre["max_pixels"], "sizes": resize_table(pre)},
@@ -164,7 +193,8 @@ def self_check(folder, cfg, tok, pre, case):
     missing, unexpected = model.load_state_dict(sd, strict=False)
     if unexpected or set(missing) != {"lm_head.weight"}:
         raise SystemExit(f"checkpoint names: missing {missing}, unexpected {unexpected}")
-    _, pixels, grids, _, _ = inputs_for([i["file"] for i in case["images"]], case["messages"], tok, pre)
+    done = [proc.preprocess(IMAGES[i["file"]](), pre) for i in case.get("images", [])]
+    pixels, grids = [p for p, _ in done], [g for _, g in done]
     grid = torch.tensor(grids) if grids else None
     ids = torch.tensor([case["input_ids"] + case["greedy_ids"]])
     with torch.no_grad():
