@@ -72,7 +72,7 @@ describe('transformers engine on webvlm-tiny (LLaVA), fp32 on the CPU', () => {
     expect(r.text).toMatch(/^The image shows 1 object/);
   });
 
-  it('stops with the end id by default, and a Stop after 5 tokens ends the answer there as cancelled', async () => {
+  it('stops with the end id by default; a Stop after 5 tokens, while the images are read, or before the start ends as cancelled', async () => {
     await tvlm.reset();
     const eos = golden.greedy.ids.indexOf(2);
     const full = await tvlm.chat(messages, [goldenImage], { maxNewTokens: 24 });
@@ -85,6 +85,23 @@ describe('transformers engine on webvlm-tiny (LLaVA), fp32 on the CPU', () => {
     const r = await tvlm.chat(messages, [goldenImage], { maxNewTokens: 24 }, () => ++pieces === 5 && stop.abort(), stop.signal);
     expect(r.finishReason).toBe('cancelled');
     expect(r.ids).toEqual(golden.greedy.ids.slice(0, 5));
+    // Stopped while the images are read: the decoder never runs, nothing is streamed or cached.
+    await tvlm.reset();
+    const inner = tvlm.model.encode_image.bind(tvlm.model);
+    const whileReading = new AbortController();
+    tvlm.model.encode_image = async (inputs: unknown) => {
+      whileReading.abort();
+      return inner(inputs);
+    };
+    try {
+      const r2 = await tvlm.chat(messages, [goldenImage], { maxNewTokens: 24 }, () => expect.unreachable(), whileReading.signal);
+      expect(r2).toMatchObject({ ids: [], text: '', finishReason: 'cancelled', reusedPositions: 0 });
+    } finally {
+      tvlm.model.encode_image = inner;
+    }
+    const after = await tvlm.chat(messages, [goldenImage], { maxNewTokens: 3 });
+    expect(after).toMatchObject({ ids: golden.greedy.ids.slice(0, 3), reusedPositions: 0 });
+
     // Stopped before it starts: nothing runs, nothing is streamed.
     const before = await tvlm.chat(messages, [goldenImage], { maxNewTokens: 24 }, () => expect.unreachable(), stop.signal);
     expect(before).toMatchObject({ ids: [], text: '', finishReason: 'cancelled' });

@@ -21,7 +21,7 @@ import {
 } from '@huggingface/transformers';
 import type { ChatModel, ChatModelInfo, ChatModelResult } from '../chat-model';
 import { pixelsKey } from '../chat-model';
-import type { EngineStats } from '../engine';
+import { PrefillCancelled, throwIfStopped, type EngineStats } from '../engine';
 import type { SamplingOptions } from '../generation';
 import type { ImagePixels } from '../image-processing';
 import { ContextLengthError, type ChatMessage } from '../vlm';
@@ -84,6 +84,7 @@ export class TransformersVlm implements ChatModel {
   private held: HeldCache | null = null;
   private turns = 0;
   private encodeMs = 0;
+  private stopSignal: AbortSignal | undefined;
 
   private constructor(
     readonly family: Family,
@@ -117,16 +118,22 @@ export class TransformersVlm implements ChatModel {
     });
   }
 
-  /** Times the vision session: encode_image is where every family's images are read. */
+  /**
+   * Times the vision session, where every family reads its images, and lets a
+   * Stop end the prompt there: before the images are encoded and before the
+   * decoder reads them (generate() itself checks only between tokens).
+   */
   private timeImageEncoding(): void {
     const model = this.model as unknown as { encode_image: (inputs: unknown) => Promise<unknown> };
     const encode = model.encode_image.bind(this.model);
     model.encode_image = async (inputs) => {
+      throwIfStopped(this.stopSignal);
       const t0 = performance.now();
       try {
         return await encode(inputs);
       } finally {
         this.encodeMs += performance.now() - t0;
+        throwIfStopped(this.stopSignal);
       }
     };
   }
@@ -160,6 +167,7 @@ export class TransformersVlm implements ChatModel {
     this.encodeMs = 0;
     this.turns++;
     let out: { sequences: Tensor; past_key_values: HeldCache['pkv'] };
+    this.stopSignal = signal;
     try {
       // The typings ask for a TextStreamer and a GenerationConfig; generate() only calls put/end and copies the fields.
       out = (await this.model.generate({ ...inputs, ...settings, generation_config: settings.generation_config as never, streamer: streamer as never })) as never;
@@ -167,7 +175,10 @@ export class TransformersVlm implements ChatModel {
       // A cache half-updated by a failed step is not what its ids say: drop it.
       this.held = null;
       await plan.pkv?.dispose().catch(() => undefined);
+      if (err instanceof PrefillCancelled) return { text: '', ids: [], finishReason: 'cancelled', promptTokens, reusedPositions: plan.reused, promptRecomputed: false };
       throw err;
+    } finally {
+      this.stopSignal = undefined;
     }
     await this.keep(out, prompt, keys);
     return {
