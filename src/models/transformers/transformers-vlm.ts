@@ -26,6 +26,7 @@ import type { SamplingOptions } from '../generation';
 import type { ImagePixels } from '../image-processing';
 import { ContextLengthError, type ChatMessage } from '../vlm';
 import { checkDtypeFiles, familyOf, type Family, type TjsDtype } from './families';
+import { florenceText } from './florence';
 import { AnswerStreamer, generateSettings } from './generation-bridge';
 import { fixQwenTextOnlyRopeDelta } from './library-fixes';
 import { withModelSource, type ModelSource } from './model-source';
@@ -163,7 +164,9 @@ export class TransformersVlm implements ChatModel {
     const settings = generateSettings({ ...options, maxNewTokens: budget }, stopIds, signal);
     const tokenizer = this.processor.tokenizer;
     if (!tokenizer) throw new Error('the processor has no tokenizer');
-    const streamer = new AnswerStreamer((ids) => tokenizer.decode(ids, { skip_special_tokens: true }), new Set(stopIds), onText, signal, budget);
+    // Florence-2's boxes are special tokens: its answer keeps them for florencePostProcess.
+    const decode = this.family.kind === 'florence2' ? (ids: number[]) => florenceText(tokenizer, ids) : (ids: number[]) => tokenizer.decode(ids, { skip_special_tokens: true });
+    const streamer = new AnswerStreamer(decode, new Set(stopIds), onText, signal, budget);
     this.encodeMs = 0;
     this.turns++;
     let out: { sequences: Tensor; past_key_values: HeldCache['pkv'] };
