@@ -136,3 +136,37 @@ test.describe('downloads that are not the file', () => {
     expect(hub.gets(WEIGHTS).at(-1)?.status).toBe(200);
   });
 });
+
+interface CacheApi {
+  cacheList(): Promise<{ id: string; files: number; bytes: number }[]>;
+  cacheDelete(id: string): Promise<number>;
+  ocrImage(image: { width: number; height: number; data: Uint8ClampedArray }): Promise<unknown>;
+}
+
+test('the OCR models are kept in the weight cache: listed with the models, deleted with them, never offered as a model', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openChat(page);
+  const ocr = 'OCR models (PP-OCRv4)';
+  // A blank page: the models load (and are cached) before the detector finds no text.
+  const outcome = await page.evaluate(async () => {
+    const vlm = (window as unknown as { vlm: CacheApi }).vlm;
+    const data = new Uint8ClampedArray(64 * 64 * 4).fill(255);
+    return vlm.ocrImage({ width: 64, height: 64, data }).then(
+      () => 'text',
+      (e: unknown) => (e as { code?: string }).code ?? String(e),
+    );
+  });
+  expect(outcome).toBe('no-text');
+  expect(await storedKeys(page, `${ocr}/`)).toEqual(expect.arrayContaining([`m:${ocr}/ch_PP-OCRv4_det_infer.onnx`, `m:${ocr}/ch_PP-OCRv4_rec_infer.onnx`, `m:${ocr}/ppocr_keys_v1.txt`]));
+  await page.reload();
+  await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await page.getByTestId('cached-models').locator('summary').click();
+  const row = page.getByTestId('cached-model').filter({ hasText: ocr });
+  await expect(row).toContainText(/1[0-9]\.\d MB in 3 files/);
+  await expectNotOffered(page, ocr);
+  await row.getByTestId('cached-delete').click();
+  await expect(page.getByTestId('cached-models-note')).toContainText(new RegExp(`Deleted ${ocr.replace(/[()]/g, '\\$&')}: 1[0-9]\\.\\d MB freed`));
+  expect(await storedKeys(page, `${ocr}/`)).toEqual([]);
+  const left = await page.evaluate(() => (window as unknown as { vlm: CacheApi }).vlm.cacheList());
+  expect(left.map((m) => m.id)).not.toContain(ocr);
+});
