@@ -57,11 +57,13 @@ export interface ChatModel {
 export class VlmChatModel implements ChatModel {
   readonly info: ChatModelInfo;
 
+  /** `device`: where the engine runs ('webgpu' or 'wasm' for the ONNX engine); the native engine is always 'native'. */
   constructor(
     readonly vlm: Vlm,
     dtype: string,
+    device = 'webgpu',
   ) {
-    this.info = { engine: vlm.engine.kind, modelType: 'llava', contextLength: vlm.engine.contextLength, device: vlm.engine.kind === 'native' ? 'native' : 'webgpu', dtype };
+    this.info = { engine: vlm.engine.kind, modelType: 'llava', contextLength: vlm.engine.contextLength, device: vlm.engine.kind === 'native' ? 'native' : device, dtype };
   }
 
   async chat(

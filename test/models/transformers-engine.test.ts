@@ -118,7 +118,7 @@ describe('transformers engine on webvlm-tiny (LLaVA), fp32 on the CPU', () => {
     const engine = await OnnxEngine.create(ort, files, assets.config, 'wasm');
     // Our pipeline through the same ChatModel interface: both take decoded pixels.
     const vlm = new Vlm(assets, engine);
-    const ours = await new VlmChatModel(vlm, 'f32').chat(two, images, { maxNewTokens: 12 });
+    const ours = await new VlmChatModel(vlm, 'f32', 'wasm').chat(two, images, { maxNewTokens: 12 });
     await engine.dispose();
     const ids = vlm.encodePrompt(two);
     expect(ids.filter((id) => id === assets.config.imageTokenIndex)).toHaveLength(2 * assets.config.imageSeqLength);

@@ -22,6 +22,7 @@ interface QwenCase {
   input_ids: number[];
   max_new_tokens: number;
   greedy_ids: number[];
+  first_logits: { values: number[] };
 }
 const golden = JSON.parse(readFileSync(join(REPO_DIR, 'golden.json'), 'utf8')) as QwenCase & { two_images: QwenCase; text_only: QwenCase };
 
@@ -59,6 +60,19 @@ describe('transformers engine on the tiny Qwen2-VL fixture', () => {
     expect(r.promptTokens).toBe(want.input_ids.length);
     expect(r).toMatchObject(expected(want));
     expect(streamed).toBe(r.text);
+  });
+
+  it.each([
+    ['one image', () => golden],
+    ['two images', () => golden.two_images],
+    ['text only', () => golden.text_only],
+  ])('%s: first-step logits within 1e-4 of PyTorch', async (_name, get) => {
+    const want = get();
+    const logits = await tvlm.nextTokenLogits(want.messages, want.images.map((i) => image(i.file)));
+    expect(logits).toHaveLength(want.first_logits.values.length);
+    let worst = 0;
+    logits.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - (want.first_logits.values[i] ?? Number.NaN)))));
+    expect(worst).toBeLessThanOrEqual(1e-4);
   });
 
   it('says a second turn was recomputed: its cache cannot be continued in transformers.js', async () => {
