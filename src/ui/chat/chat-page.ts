@@ -58,7 +58,9 @@ function stop(c: Chat): void {
   if (!c.state.generating) return;
   // The worker may still be decoding images and not yet generating; the next token repeats the request.
   c.state.stopRequested = true;
-  void c.api.stopChat();
+  // The answer's id is its job's: this Stop ends Chat's answer and never one asked in another view.
+  const streaming = c.state.conversation.turns.findLast((t) => t.role === 'assistant' && t.finish === 'streaming');
+  if (streaming) void c.api.stopChat(streaming.id);
 }
 
 function finishTurn(answer: AssistantTurn, reply: ChatReply): void {
@@ -100,10 +102,10 @@ async function generate(c: Chat, user: UserTurn, answer: AssistantTurn, request:
       render(c);
       // Saved as it streams, so a reload keeps the partial answer.
       c.store.saveSoon(state.conversation);
-      if (state.stopRequested) void api.stopChat();
+      if (state.stopRequested) void api.stopChat(answer.id);
     });
     const transfer = request.images.map((i) => i.bytes);
-    finishTurn(answer, await api.chat(Comlink.transfer({ ...request, options: { maxNewTokens: MAX_NEW_TOKENS } }, transfer), onText));
+    finishTurn(answer, await api.chat(Comlink.transfer({ ...request, options: { maxNewTokens: MAX_NEW_TOKENS } }, transfer), onText, { jobId: answer.id }));
   } catch (err) {
     failTurn(c, user, answer, err);
   } finally {
