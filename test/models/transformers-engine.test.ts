@@ -176,6 +176,7 @@ interface SmolCase {
   input_ids: number[];
   max_new_tokens: number;
   greedy_ids: number[];
+  first_logits: { values: number[] };
 }
 
 function smolImage(file: string): ImagePixels {
@@ -196,7 +197,7 @@ describe('transformers engine on the tiny SmolVLM (Idefics3) fixture', () => {
   it.each([
     ['one image (2 x 4 tiles)', () => smol],
     ['two images (2 x 4 and 4 x 2 tiles)', () => smol.two_images],
-  ])('%s: the golden greedy ids, ending where PyTorch ends', async (_name, get) => {
+  ])('%s: the golden greedy ids, ending where PyTorch ends, and first-step logits', async (_name, get) => {
     const want = get();
     await tvlm.reset();
     let streamed = '';
@@ -207,6 +208,8 @@ describe('transformers engine on the tiny SmolVLM (Idefics3) fixture', () => {
     expect(r.ids).toEqual(endsOnStop ? want.greedy_ids.slice(0, -1) : want.greedy_ids);
     expect(r.finishReason).toBe(endsOnStop ? 'stop' : 'length');
     expect(streamed).toBe(r.text);
+    const logits = await tvlm.nextTokenLogits(want.messages, want.images.map((i) => smolImage(i.file)));
+    expect(maxAbsDiff(logits, want.first_logits.values)).toBeLessThanOrEqual(LOGIT_TOL);
   });
 
   it('answers a text-only turn (its processor throws without an image)', async () => {
