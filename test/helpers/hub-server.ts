@@ -200,14 +200,15 @@ export async function startHubServer(root: string, repo = 'local/webvlm-tiny'): 
         return;
       }
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      const isApi = path.startsWith('/api/');
+      if (isApi) apiLog.push(path);
       if (state.html) {
         res.writeHead(200, { ...CORS, 'Content-Type': 'text/html; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : PORTAL);
-        log.push({ method: req.method ?? 'GET', file: path.startsWith(prefix) ? path.slice(prefix.length) : path, range: req.headers.range ?? null, status: 200 });
+        if (!isApi) log.push({ method: req.method ?? 'GET', file: path.startsWith(prefix) ? path.slice(prefix.length) : path, range: req.headers.range ?? null, status: 200 });
         return;
       }
-      if (path.startsWith(`/api/models/${repo}/revision/`)) {
-        apiLog.push(path);
-        if (state.api) await apiAnswer(res);
+      if (isApi) {
+        if (state.api && path.startsWith(`/api/models/${repo}/revision/`)) await apiAnswer(res);
         else res.writeHead(404, { ...CORS, 'Content-Type': 'text/plain' }).end('Not found');
         return;
       }

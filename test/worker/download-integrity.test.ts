@@ -156,6 +156,19 @@ describe('revalidation of a cached hub model', () => {
     expect(hub().log).toEqual([]);
   });
 
+  it('a captive portal answering for a cached model leaves the cache as it is: the model loads from it', async () => {
+    const { cache } = makeCache();
+    const library = new ModelLibrary(cache, async () => new Set(), '/models/');
+    await library.filesFor(hub().repo, 'native', hub().url);
+    const before = await cache.list();
+    hub().html = true;
+    hub().log.length = 0;
+    const files = await library.filesFor(hub().repo, 'native', hub().url);
+    expect(JSON.parse(new TextDecoder().decode(await files.bytes('config.json')))).toHaveProperty('model_type');
+    expect(hub().gets()).toEqual([]);
+    expect(await cache.list()).toEqual(before);
+  });
+
   it('without the API (a mirror): HEAD requests compare ETags, and only a changed file is fetched again', async () => {
     const { cache } = makeCache();
     const library = new ModelLibrary(cache, async () => new Set(), '/models/');

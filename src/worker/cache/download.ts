@@ -18,7 +18,7 @@ import { contentTypeProblem, validateFile } from './validate';
 
 export interface DownloadTarget extends FileKey {
   url: string;
-  /** The size the hub lists (or a HEAD request gave): a body that ends short of it is not complete. */
+  /** The size the hub lists: a body that ends short of it is not complete, one that runs past it is not the file. */
   size?: number | null;
   /** The sha256 the hub lists (LFS files): checked whatever server the bytes came from. */
   sha256?: string;
@@ -89,12 +89,8 @@ async function refuseWrongType(target: DownloadTarget, res: Response): Promise<v
 
 function freshRecord(target: DownloadTarget, res: Response, chunkSize: number): FileRecord {
   const sha256 = target.sha256 ?? contentHash(res);
-  const length = announcedSize(res);
-  const expected = target.size ?? null;
-  if (length !== null && expected !== null && length !== expected) {
-    throw new ModelFileError(fileId(target), 'malformed', `was not stored: the server sends ${length} bytes where the hub lists ${expected}`);
-  }
-  const size = length ?? expected;
+  // The listed size is the file's; a Content-Length may count a compressed body (its encoding hidden from a cross-origin page).
+  const size = target.size ?? announcedSize(res);
   return {
     ...(sha256 ? { sha256 } : {}),
     ...(target.revision ? { revision: target.revision } : {}),
@@ -315,7 +311,8 @@ export async function probeFile(fetchFn: typeof fetch, key: FileKey, url: string
     throw new ModelFileError(fileId(key), 'unreachable', `could not be reached at ${url} (${err instanceof Error ? err.message : String(err)})`);
   }
   if (res.status === 404) throw new ModelFileError(fileId(key), 'missing', `was not found at ${url} (HTTP 404)`);
-  if (!res.ok) return { size: null, etag: null, lastModified: null };
+  // A login page answering for the file says nothing about the file (and must not make a cached copy look stale).
+  if (!res.ok || contentTypeProblem(key.name, res.headers.get('content-type'))) return { size: null, etag: null, lastModified: null };
   return { size: announcedSize(res), etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified') };
 }
 

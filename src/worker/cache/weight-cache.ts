@@ -150,7 +150,9 @@ export class WeightCache {
     progress.seed('(cached)', cached);
     for (const [name, have] of stored) progress.seed(name, have);
     for (const f of pending) {
-      const target: DownloadTarget = { model, name: f.name, url: f.url, size: f.size, ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(revision ? { revision } : {}) };
+      // Only a size the plan lists is the file's; one a HEAD request gave served the quota check alone.
+      const listed = files.find((r) => r.name === f.name)?.size;
+      const target: DownloadTarget = { model, name: f.name, url: f.url, ...(listed !== undefined ? { size: listed } : {}), ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(revision ? { revision } : {}) };
       await this.download(target, progress, signal).catch((err: unknown) => {
         if (!(f.optional && isMissing(err))) throw err;
       });
