@@ -17,6 +17,7 @@ import {
   SmolVLMForConditionalGeneration,
   type PreTrainedModel,
   type Processor,
+  type RawImage,
   type Tensor,
 } from '@huggingface/transformers';
 import type { ChatModel, ChatModelInfo, ChatModelResult } from '../chat-model';
@@ -154,19 +155,10 @@ export class TransformersVlm implements ChatModel {
     if (signal?.aborted) return { text: '', ids: [], finishReason: 'cancelled', promptTokens, reusedPositions: 0, promptRecomputed: false };
     const keys = images.map(pixelsKey);
     const plan = await this.plan(prompt, keys);
-    let inputs = prompt.inputs;
-    if (plan.pkv) {
-      // The cache holds the earlier images: only the tail's images are encoded, so their features match the tail's image tokens.
-      const tail = plan.tailImages.length > 0 ? await this.prompt.imageInputs(plan.tailImages.map((i) => raw[i] as (typeof raw)[number])) : {};
-      inputs = { input_ids: prompt.inputs.input_ids, attention_mask: prompt.inputs.attention_mask, ...tail, past_key_values: plan.pkv };
-    }
+    const inputs = await this.generateInputs(prompt, plan, raw);
     const stopIds = options.stopTokenIds ?? this.stopTokenIds;
     const settings = generateSettings({ ...options, maxNewTokens: budget }, stopIds, signal);
-    const tokenizer = this.processor.tokenizer;
-    if (!tokenizer) throw new Error('the processor has no tokenizer');
-    // Florence-2's boxes are special tokens: its answer keeps them for florencePostProcess.
-    const decode = this.family.kind === 'florence2' ? (ids: number[]) => florenceText(tokenizer, ids) : (ids: number[]) => tokenizer.decode(ids, { skip_special_tokens: true });
-    const streamer = new AnswerStreamer(decode, new Set(stopIds), onText, signal, budget);
+    const streamer = new AnswerStreamer(this.answerDecoder(), new Set(stopIds), onText, signal, budget);
     this.encodeMs = 0;
     this.turns++;
     let out: { sequences: Tensor; past_key_values: HeldCache['pkv'] };
@@ -193,6 +185,22 @@ export class TransformersVlm implements ChatModel {
       promptRecomputed: plan.reason !== undefined,
       ...(plan.reason ? { recomputeReason: plan.reason } : {}),
     };
+  }
+
+  /** The prompt's inputs, or only its tail and the tail's images on top of a continued cache. */
+  private async generateInputs(prompt: PromptInputs, plan: ReusePlan, raw: readonly RawImage[]): Promise<Record<string, unknown>> {
+    if (!plan.pkv) return prompt.inputs;
+    // The cache holds the earlier images: only the tail's are encoded, so their features match the tail's image tokens.
+    const tail = plan.tailImages.length > 0 ? await this.prompt.imageInputs(plan.tailImages.map((i) => raw[i] as RawImage)) : {};
+    return { input_ids: prompt.inputs.input_ids, attention_mask: prompt.inputs.attention_mask, ...tail, past_key_values: plan.pkv };
+  }
+
+  private answerDecoder(): (ids: number[]) => string {
+    const tokenizer = this.processor.tokenizer;
+    if (!tokenizer) throw new Error('the processor has no tokenizer');
+    // Florence-2's boxes are special tokens: its answer keeps them for florencePostProcess.
+    if (this.family.kind === 'florence2') return (ids) => florenceText(tokenizer, ids);
+    return (ids) => tokenizer.decode(ids, { skip_special_tokens: true });
   }
 
   /** What this turn can take from the last one's cache. */
