@@ -29,7 +29,7 @@ test.describe('jobs in the worker', () => {
   test('two chats sent together: one answers as it does alone, the other is refused as busy', async ({ page }) => {
     await openApi(page);
     const r = await page.evaluate(
-      async ([a, b]) => {
+      async ({ a, b }) => {
         const api = (window as unknown as { vlm: VlmApi }).vlm;
         // Drawn large (2400 px) so that each chat spends a while decoding before it answers, as a photo does.
         const large = async (png: string): Promise<ArrayBuffer> => {
@@ -55,7 +55,7 @@ test.describe('jobs in the worker', () => {
         const together = (await Promise.allSettled([ask(0), ask(1)])).map(settle);
         return { alone, together };
       },
-      [scenePng(100), scenePng(101)],
+      { a: scenePng(100), b: scenePng(101) },
     );
     console.log('alone', r.alone, 'together', r.together);
     expect(r.together.filter((t) => t.ok)).toHaveLength(1);

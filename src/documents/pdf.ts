@@ -9,6 +9,7 @@ import pdfWorkerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
 import { OcrError } from '../ocr/errors';
 import { PDFJS_ASSETS_BASE } from '../runtime-assets';
 import type { RgbaImage } from '../ocr/types';
+import { cappedScale } from './page-scale';
 import { textLayerLines, type TextRun, type ViewportTransform } from './text-layer';
 import type { TextLine } from './types';
 
@@ -102,11 +103,12 @@ export interface RenderedPage {
   textLines: TextLine[];
 }
 
-/** Renders one page at `scale` (1 = 72 dpi) and reads its text layer. */
+/** Renders one page at `scale` (1 = 72 dpi; less for a huge page, see cappedScale) and reads its text layer. */
 export async function renderPdfPage(doc: PDFDocumentProxy, pageNumber: number, scale: number): Promise<RenderedPage> {
   const page = await doc.getPage(pageNumber);
   try {
-    const viewport = page.getViewport({ scale });
+    const points = page.getViewport({ scale: 1 });
+    const viewport = page.getViewport({ scale: cappedScale(points.width, points.height, scale) });
     const width = Math.max(1, Math.round(viewport.width));
     const height = Math.max(1, Math.round(viewport.height));
     const canvas = new OffscreenCanvas(width, height);
