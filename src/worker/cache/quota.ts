@@ -19,11 +19,9 @@ export class StorageQuotaError extends Error {
     readonly available: number,
     readonly quota: number,
     readonly usage: number,
+    readonly advice = 'delete cached models or free disk space',
   ) {
-    super(
-      `${model} needs ${formatBytes(needed)} more storage but only ${formatBytes(available)} is available ` +
-        `(this site may use ${formatBytes(quota)} and uses ${formatBytes(usage)}); delete cached models or free disk space`,
-    );
+    super(`${model} needs ${formatBytes(needed)} more storage but only ${formatBytes(available)} is available (this site may use ${formatBytes(quota)} and uses ${formatBytes(usage)}); ${advice}`);
   }
 }
 

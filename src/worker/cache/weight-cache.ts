@@ -9,7 +9,7 @@ import { ChunkStore, DEFAULT_CHUNK_SIZE, fileId, StaleFileError, type FileKey, t
 import { downloadFile, probeFile, rangeFetcher, sameEtag, storeResponse, type DownloadContext, type DownloadTarget } from './download';
 import { defaultKv, type KvStore } from './kv';
 import { ProgressReporter, realClock, type Clock, type ProgressFn } from './progress';
-import { checkQuota, defaultStorage, formatBytes, PersistenceRequest, StorageFullError, type StorageLike } from './quota';
+import { checkQuota, defaultStorage, formatBytes, PersistenceRequest, StorageFullError, StorageQuotaError, type StorageLike } from './quota';
 
 /** The OCR models' entry in the cache: listed and deleted with the models, never offered by the picker. */
 export const OCR_MODELS_ID = 'OCR models (PP-OCRv4)';
@@ -142,7 +142,7 @@ export class WeightCache {
       stored.set(f.name, have);
       needed += Math.max(0, (f.size ?? 0) - have);
     }
-    await checkQuota(this.storage, model, needed);
+    await checkQuota(this.storage, model, needed).catch((err: unknown) => this.roomFor(err, { model, name: '' }));
     await this.persistence.request();
     let cached = 0;
     for (const m of await this.store.manifests()) if (m.model === model) cached += m.size;
@@ -173,17 +173,19 @@ export class WeightCache {
   }
 
   /**
-   * A write refused for lack of room leaves no half-written file behind, and
-   * the error says which cached models could make room.
+   * A download refused for lack of room (before its first byte, or by the
+   * browser in the middle) leaves no half-written file behind, and the error
+   * says which cached models could make room.
    */
   private async roomFor(err: unknown, key: FileKey): Promise<never> {
-    if (!(err instanceof StorageFullError)) throw err;
-    await this.store.deleteFile(key).catch(() => undefined);
+    if (!(err instanceof StorageFullError || err instanceof StorageQuotaError)) throw err;
+    if (err instanceof StorageFullError) await this.store.deleteFile(key).catch(() => undefined);
     const others = (await this.list().catch(() => [])).filter((m) => m.id !== key.model && m.bytes + m.partialBytes > 0);
     others.sort((a, b) => b.bytes + b.partialBytes - (a.bytes + a.partialBytes));
     const advice = others.length
       ? `delete cached models to make room (${others.map((m) => `${m.id}: ${formatBytes(m.bytes + m.partialBytes)}`).join(', ')}) or free disk space`
       : 'no other model is cached: free disk space or clear other data of this site';
+    if (err instanceof StorageQuotaError) throw new StorageQuotaError(err.model, err.needed, err.available, err.quota, err.usage, advice);
     throw new StorageFullError(fileId(key), advice);
   }
 
@@ -208,7 +210,7 @@ export class WeightCache {
   /** Stores a response fetched elsewhere (the transformers.js hook), replacing any copy of the file. */
   async put(key: FileKey, url: string, res: Response, onProgress?: ProgressFn): Promise<FileManifest> {
     const size = Number(res.headers.get('content-length') ?? 0);
-    await checkQuota(this.storage, key.model, size);
+    await checkQuota(this.storage, key.model, size).catch((err: unknown) => this.roomFor(err, key));
     const old = await this.store.manifest(key);
     if (old) await this.store.deleteFile(key, old.chunks.length);
     return storeResponse(this.context(this.reporter(key.model, size, onProgress)), { ...key, url }, res).catch((err: unknown) => this.roomFor(err, key));
