@@ -124,6 +124,15 @@ describe('downloads that are not the file', () => {
     expect(m?.revision).toBe(plan.revision);
   });
 
+  it('a response transformers.js hands to the cache is checked the same way', async () => {
+    const { kv, cache } = makeCache();
+    const put = (name: string, body: string, type: string) =>
+      failure(cache.put({ model: hub().repo, name }, `${hub().baseUrl}${name}`, new Response(body, { headers: { 'content-type': type } })));
+    expect((await put('config.json', '<!DOCTYPE html><html><body>Sign in</body></html>', 'text/html')).message).toMatch(/HTML page \(text\/html\)/);
+    expect((await put('onnx/embed_tokens.onnx', '{"error":"Repository not found"}', 'text/plain')).message).toMatch(/ONNX/);
+    expect(kv.map.size).toBe(0);
+  });
+
   it('a mistyped or broken hub model is not offered by the picker; a complete one is', async () => {
     const { cache } = makeCache();
     const library = new ModelLibrary(cache, async () => new Set(), '/models/');

@@ -124,7 +124,8 @@ export class ChunkStore {
     }
     if (format === undefined) {
       record.format = CACHE_FORMAT;
-      await this.put(key, record, id);
+      // Best effort: a full disk must not turn a read into a failure; the record migrates again next time.
+      await this.put(key, record, id).catch(() => undefined);
     }
     return record;
   }
