@@ -175,6 +175,7 @@ async function consume(ctx: DownloadContext, target: DownloadTarget, { res, reco
     if (record.size !== null && at() > record.size) {
       if (strict) {
         await reader.cancel().catch(() => undefined);
+        await ctx.store.deleteFile(target, record.chunks.length);
         throw new ModelFileError(fileId(target), 'malformed', `was not stored: the server sent more than the ${record.size} bytes announced for it`);
       }
       // A compressed body outgrows its Content-Length (a header a cross-origin page may not see); the chunk hashes still guard it.
