@@ -75,13 +75,34 @@ describe('transformers engine on the tiny Qwen2-VL fixture', () => {
     expect(worst).toBeLessThanOrEqual(1e-4);
   });
 
-  it('says a second turn was recomputed: its cache cannot be continued in transformers.js', async () => {
+  it.each([
+    ['after an image turn', () => golden],
+    ['after a text-only turn', () => golden.text_only],
+  ])('continues the cache %s, answering as a fresh run does', async (_name, get) => {
+    const want = get();
+    const images = want.images.map((i) => image(i.file));
+    await tvlm.reset();
+    const first = await tvlm.chat(want.messages, images, { maxNewTokens: 6 });
+    const followUp: ChatMessage[] = [...want.messages, { role: 'assistant', content: first.text }, { role: 'user', content: 'And the colours?' }];
+    const second = await tvlm.chat(followUp, images, { maxNewTokens: 6 });
+    expect(second.promptRecomputed).toBe(false);
+    expect(second.reusedPositions).toBeGreaterThanOrEqual(want.input_ids.length);
+    await tvlm.reset();
+    const fresh = await tvlm.chat(followUp, images, { maxNewTokens: 6 });
+    expect(fresh.reusedPositions).toBe(0);
+    expect(second.ids).toEqual(fresh.ids);
+  });
+
+  it('recomputes a turn that adds an image, and says why', async () => {
+    await tvlm.reset();
     const first = await answer(tvlm, golden);
-    const followUp: ChatMessage[] = [...golden.messages, { role: 'assistant', content: first.text }, { role: 'user', content: 'And the colours?' }];
-    const second = await tvlm.chat(followUp, [image(golden.images[0]?.file ?? '')], { maxNewTokens: 4 });
-    expect(second.reusedPositions).toBe(0);
-    expect(second.promptRecomputed).toBe(true);
-    expect(second.recomputeReason).toMatch(/qwen2_vl/);
+    const withImage: ChatMessage[] = [...golden.messages, { role: 'assistant', content: first.text }, { role: 'user', content: [{ type: 'text', text: 'And this?' }, { type: 'image' }] }];
+    const images = [image(golden.images[0]?.file ?? ''), image(golden.two_images.images[1]?.file ?? '')];
+    const second = await tvlm.chat(withImage, images, { maxNewTokens: 6 });
+    expect(second).toMatchObject({ reusedPositions: 0, promptRecomputed: true });
+    expect(second.recomputeReason).toMatch(/new image.*Qwen2-VL/);
+    await tvlm.reset();
+    expect((await tvlm.chat(withImage, images, { maxNewTokens: 6 })).ids).toEqual(second.ids);
   });
 });
 

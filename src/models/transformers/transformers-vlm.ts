@@ -18,7 +18,7 @@ import {
   type PreTrainedModel,
   type Processor,
   type RawImage,
-  type Tensor,
+  Tensor,
 } from '@huggingface/transformers';
 import type { ChatModel, ChatModelInfo, ChatModelResult } from '../chat-model';
 import { pixelsKey } from '../chat-model';
@@ -78,8 +78,12 @@ function idList(v: number | number[] | null | undefined): number[] {
   return Array.isArray(v) ? v : typeof v === 'number' ? [v] : [];
 }
 
-/** Families whose cache transformers.js can continue with a new tail (decoder-only with 1-D positions). */
-const CONTINUES_CACHE = new Set<Family['kind']>(['llava', 'idefics3']);
+/**
+ * Families whose cache transformers.js can continue with a new tail: the
+ * decoder-only ones (Qwen2-VL only without new images). Florence-2's encoder
+ * reads the image and task afresh on every call.
+ */
+const CONTINUES_CACHE = new Set<Family['kind']>(['llava', 'idefics3', 'qwen2_vl']);
 
 export class TransformersVlm implements ChatModel {
   readonly info: ChatModelInfo;
@@ -87,6 +91,9 @@ export class TransformersVlm implements ChatModel {
   private turns = 0;
   private encodeMs = 0;
   private stopSignal: AbortSignal | undefined;
+
+  /** Width of the image features the decoder takes (the text hidden size). */
+  private readonly featureSize: number;
 
   private constructor(
     readonly family: Family,
@@ -97,6 +104,8 @@ export class TransformersVlm implements ChatModel {
     info: ChatModelInfo,
   ) {
     this.info = info;
+    const cfg = model.config as unknown as { hidden_size?: number; text_config?: { hidden_size?: number } };
+    this.featureSize = cfg.text_config?.hidden_size ?? cfg.hidden_size ?? 0;
     this.timeImageEncoding();
     if (family.kind === 'qwen2_vl') fixQwenTextOnlyRopeDelta(model);
   }
@@ -130,6 +139,9 @@ export class TransformersVlm implements ChatModel {
     const encode = model.encode_image.bind(this.model);
     model.encode_image = async (inputs) => {
       throwIfStopped(this.stopSignal);
+      // Qwen2-VL over a continued cache: its prepare step nulls pixel_values, yet its forward
+      // still asks for features for a tail of several tokens. The tail has no image: none.
+      if ((inputs as { pixel_values?: unknown }).pixel_values === null) return new Tensor('float32', new Float32Array(0), [0, this.featureSize]);
       const t0 = performance.now();
       try {
         return await encode(inputs);
@@ -192,7 +204,9 @@ export class TransformersVlm implements ChatModel {
     if (!plan.pkv) return prompt.inputs;
     // The cache holds the earlier images: only the tail's are encoded, so their features match the tail's image tokens.
     const tail = plan.tailImages.length > 0 ? await this.prompt.imageInputs(plan.tailImages.map((i) => raw[i] as RawImage)) : {};
-    return { input_ids: prompt.inputs.input_ids, attention_mask: prompt.inputs.attention_mask, ...tail, past_key_values: plan.pkv };
+    // Qwen2-VL's 3-D positions of the tail come from the whole prompt, images included: it needs every grid.
+    const grids = this.family.kind === 'qwen2_vl' && prompt.inputs.image_grid_thw ? { image_grid_thw: prompt.inputs.image_grid_thw } : {};
+    return { input_ids: prompt.inputs.input_ids, attention_mask: prompt.inputs.attention_mask, ...tail, ...grids, past_key_values: plan.pkv };
   }
 
   private answerDecoder(): (ids: number[]) => string {
@@ -205,12 +219,16 @@ export class TransformersVlm implements ChatModel {
 
   /** What this turn can take from the last one's cache. */
   private async plan(prompt: PromptInputs, keys: readonly string[]): Promise<ReusePlan> {
+    const all = prompt.imageRuns.map((_, i) => i);
     if (CONTINUES_CACHE.has(this.family.kind)) {
       const held = this.held;
       this.held = null;
-      return planReuse(held, prompt.ids, keys, this.prompt.imageTokenId, prompt.imageRuns);
+      const plan = await planReuse(held, prompt.ids, keys, this.prompt.imageTokenId, prompt.imageRuns);
+      if (this.family.kind !== 'qwen2_vl' || !plan.pkv || plan.tailImages.length === 0) return plan;
+      // Its prepare step drops pixel_values whenever a cache is given, so a new image would go unread.
+      await plan.pkv.dispose();
+      return { reused: 0, pkv: null, tailImages: all, reason: 'transformers.js cannot add a new image to a continued Qwen2-VL cache' };
     }
-    const all = prompt.imageRuns.map((_, i) => i);
     if (this.turns === 0) return { reused: 0, pkv: null, tailImages: all };
     return { reused: 0, pkv: null, tailImages: all, reason: `transformers.js cannot continue a ${this.info.modelType} cache with a new turn` };
   }
