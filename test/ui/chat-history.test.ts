@@ -223,6 +223,24 @@ describe('two tabs', () => {
   });
 });
 
+describe('saving', () => {
+  it('deletes an answer the page dropped, even when its first write is still pending (a refused question)', async () => {
+    const db = database();
+    const tab = db.tab();
+    const c = (await tab.load()).conversation;
+    ask(c, 'q1', 'What colour?', [image('i1', 1)]);
+    const first = tab.save(c);
+    // The worker refused the question: the page marks it failed and drops the empty answer, then saves.
+    const user = c.turns[0] as Extract<Turn, { role: 'user' }>;
+    user.error = { code: 'bad-image', message: 'i1.png could not be decoded' };
+    c.turns = c.turns.filter((t) => t.role === 'user');
+    await Promise.all([first, tab.save(c)]);
+    const { conversation } = await db.tab().load();
+    expect(conversation.turns).toEqual([user]);
+    expect(conversation.images.has('i1')).toBe(true);
+  });
+});
+
 describe('an answer saved as it streams', () => {
   it('is written at most once per interval, and after a reload shows the partial text as interrupted and the chat goes on', async () => {
     const db = database();

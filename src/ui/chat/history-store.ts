@@ -71,6 +71,8 @@ export class HistoryStore {
   private readonly own = new Set<string>();
   /** Own turns as last written, so an unchanged turn is not written again. */
   private readonly written = new Map<string, string>();
+  /** Own turns written or queued to be: one the page drops is deleted by the next save, even while its write is pending. */
+  private readonly kept = new Set<string>();
   /** Turns read from storage that another page wrote (or an earlier life of this one). */
   private readonly foreign = new Set<string>();
   /** Images known to be stored, so saves write only new ones. */
@@ -153,6 +155,7 @@ export class HistoryStore {
       const sig = JSON.stringify(turn);
       if (this.written.get(turn.id) === sig) continue;
       sigs.set(turn.id, sig);
+      this.kept.add(turn.id);
       const place = this.placed.get(turn.id) as Place;
       puts.push([turnKey(turn.id), { format: FORMAT, turn: structuredClone(turn), ...place } satisfies TurnRecord]);
       for (const id of turn.role === 'user' ? turn.imageIds : []) {
@@ -160,7 +163,8 @@ export class HistoryStore {
         if (file && !this.savedImages.has(id)) puts.push([imageKey(id), file]);
       }
     }
-    const gone = [...this.written.keys()].filter((id) => !here.has(id));
+    const gone = [...this.kept].filter((id) => !here.has(id));
+    for (const id of gone) this.kept.delete(id);
     this.streaming = conversation.turns.filter((t) => t.role === 'assistant' && t.finish === 'streaming' && !this.foreign.has(t.id)).map((t) => t.id);
     if (puts.length === 0 && gone.length === 0) return this.queue;
     return this.enqueue(async () => {
@@ -299,6 +303,7 @@ export class HistoryStore {
   private forget(ids: string[], images: string[]): void {
     for (const id of ids) {
       this.written.delete(id);
+      this.kept.delete(id);
       this.placed.delete(id);
       this.foreign.delete(id);
     }
