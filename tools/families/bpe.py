@@ -52,7 +52,17 @@ def pre_tokenize_qwen2(text):
     return ["".join(BYTE_CHARS[b] for b in p.encode("utf-8")) for p in QWEN2_PATTERN.findall(text)]
 
 
-PRE_TOKENIZERS = {"smollm2": pre_tokenize, "qwen2": pre_tokenize_qwen2}
+def pre_tokenize_bart(text):
+    """BART / RoBERTa: ByteLevel(use_regex) alone, digits kept in runs."""
+    return ["".join(BYTE_CHARS[b] for b in p.encode("utf-8")) for p in GPT2_PATTERN.findall(text)]
+
+
+PRE_TOKENIZERS = {"smollm2": pre_tokenize, "qwen2": pre_tokenize_qwen2, "bart": pre_tokenize_bart}
+# Added tokens that swallow the whitespace before them (BART's <mask>), per style.
+LSTRIP = {"bart": ("<mask>",)}
+# HF's clean_up_tokenization (and transformers.js's), applied by decode(cleanup=True).
+CLEANUP = [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"),
+           (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")]
 
 
 def learn_merges(corpus, count, pre=pre_tokenize):
@@ -109,7 +119,10 @@ class ByteLevelBPE:
 
     def encode(self, text):
         ids = []
-        for part in self._added_re.split(text):
+        parts = self._added_re.split(text)
+        for i, part in enumerate(parts):
+            if i + 1 < len(parts) and parts[i + 1] in LSTRIP.get(self.style, ()):
+                part = part.rstrip()
             if not part:
                 continue
             if part in self.vocab and any(part == a for a, _ in self.added):
@@ -119,7 +132,7 @@ class ByteLevelBPE:
                 ids.extend(self.vocab[t] for t in self.bpe(piece))
         return ids
 
-    def decode(self, ids):
+    def decode(self, ids, cleanup=False):
         back = {c: b for b, c in BYTE_CHARS.items()}
         out = bytearray()
         for i in ids:
@@ -128,11 +141,17 @@ class ByteLevelBPE:
                 out.extend(t.encode("utf-8"))
             else:
                 out.extend(back[c] for c in t)
-        return out.decode("utf-8", errors="replace")
+        text = out.decode("utf-8", errors="replace")
+        if cleanup:
+            for a, b in CLEANUP:
+                text = text.replace(a, b)
+        return text
 
     def tokenizer_json(self):
         if self.style == "qwen2":
             return self._tokenizer_json_qwen2()
+        if self.style == "bart":
+            return self._tokenizer_json_bart()
         byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
         return {
             "version": "1.0",
@@ -166,6 +185,21 @@ class ByteLevelBPE:
         out["post_processor"] = dict(byte_level)
         out["decoder"] = dict(byte_level)
         out["model"]["ignore_merges"] = False
+        return out
+
+    def _tokenizer_json_bart(self):
+        """BART's layout (facebook/bart-large, Florence-2): ByteLevel alone, RoBERTa's <s> ... </s> around
+        a sequence, <mask> with lstrip, BPE with empty subword prefix and suffix."""
+        out = self._tokenizer_json_smollm2_shape()
+        byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+        for t in out["added_tokens"]:
+            t["lstrip"] = t["content"] in LSTRIP["bart"]
+        out["pre_tokenizer"] = dict(byte_level)
+        out["post_processor"] = {"type": "RobertaProcessing", "sep": ["</s>", self.vocab["</s>"]],
+                                 "cls": ["<s>", self.vocab["<s>"]], "trim_offsets": True, "add_prefix_space": False}
+        out["decoder"] = dict(byte_level)
+        out["model"]["continuing_subword_prefix"] = ""
+        out["model"]["end_of_word_suffix"] = ""
         return out
 
     def _tokenizer_json_smollm2_shape(self):
