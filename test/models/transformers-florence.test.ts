@@ -1,6 +1,7 @@
 import { Florence2Processor } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
 import { florencePostProcess } from '../../src/models/transformers/florence';
+import { florenceTaskText } from '../../src/models/transformers/prompt-inputs';
 
 // Florence-2's post-processing as the engine calls it, on transformers.js' own processor
 // code (no Florence-2 checkpoint is here, so the processor gets only what it reads).
@@ -31,5 +32,15 @@ describe('Florence-2 answers in image pixels', () => {
     expect(r.labels).toEqual(['EXIT']);
     expect(r.quad_boxes).toEqual([[0.5, 0.25, 100.5, 0.25, 100.5, 50.25, 0.5, 50.25]]);
     expect(florencePostProcess(processor, 'A red car.', '<CAPTION>', wide)).toEqual({ text: 'A red car.' });
+  });
+});
+
+describe('Florence-2 task prompts', () => {
+  it("take the last user message's text, its input stripped as HF strips it", () => {
+    const ask = (text: string) => florenceTaskText([{ role: 'user', content: [{ type: 'image' }, { type: 'text', text }] }]);
+    expect(ask('<CAPTION_TO_PHRASE_GROUNDING> a red square ')).toBe('<CAPTION_TO_PHRASE_GROUNDING>a red square');
+    expect(ask(' <OD> ')).toBe('<OD>');
+    expect(ask('What is this?')).toBe('What is this?');
+    expect(florenceTaskText([{ role: 'user', content: '<CAPTION>' }, { role: 'assistant', content: 'a square' }, { role: 'user', content: '<OCR>' }])).toBe('<OCR>');
   });
 });

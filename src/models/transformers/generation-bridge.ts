@@ -72,6 +72,8 @@ export function generateSettings(options: SamplingOptions, stopIds: readonly num
       top_k: 0,
       top_p: 1,
       repetition_penalty: options.repetitionPenalty ?? 1,
+      // transformers.js has no beam search (it keeps the first candidate): a repo's num_beams (Florence-2 ships 3) is set to what runs.
+      num_beams: 1,
       eos_token_id: stopIds.length > 0 ? [...stopIds] : null,
       // Keeps past_key_values alive and returned, so the next turn can continue from them.
       return_dict_in_generate: true,

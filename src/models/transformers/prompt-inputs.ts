@@ -225,11 +225,17 @@ class Qwen2VlPrompt implements PromptBuilder {
   }
 }
 
-/** The text of the last user message: a Florence-2 task prompt such as "<CAPTION>" or "<OCR>". */
-function lastUserText(messages: readonly ChatMessage[]): string {
+/**
+ * The task prompt of the last user message ("<CAPTION>", "<OD>",
+ * "<CAPTION_TO_PHRASE_GROUNDING>a red square"), its input stripped as HF's
+ * processor strips it (transformers.js keeps the spaces around it).
+ */
+export function florenceTaskText(messages: readonly ChatMessage[]): string {
   const last = [...messages].reverse().find((m) => m.role === 'user');
   if (!last) throw new RangeError('Florence-2 needs a user message holding its task prompt');
-  return typeof last.content === 'string' ? last.content : last.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+  const text = (typeof last.content === 'string' ? last.content : last.content.map((p) => (p.type === 'text' ? p.text : '')).join('')).trim();
+  const task = /^<[A-Z_]+>/.exec(text)?.[0];
+  return task ? task + text.slice(task.length).trim() : text;
 }
 
 class Florence2Prompt implements PromptBuilder {
@@ -239,7 +245,7 @@ class Florence2Prompt implements PromptBuilder {
 
   async build(messages: readonly ChatMessage[], images: readonly RawImage[]): Promise<PromptInputs> {
     if (images.length !== 1) throw new RangeError(`Florence-2 reads one image per task; ${images.length} were given`);
-    const out = (await this.processor(images[0], lastUserText(messages).trim())) as Record<string, unknown> & { input_ids: Tensor };
+    const out = (await this.processor(images[0], florenceTaskText(messages))) as Record<string, unknown> & { input_ids: Tensor };
     return { ids: tensorIds(out.input_ids), inputs: pick(out, ['input_ids', 'attention_mask', 'pixel_values']), imageRuns: [1] };
   }
 
