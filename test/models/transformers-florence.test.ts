@@ -1,7 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Florence2Processor } from '@huggingface/transformers';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePng } from '../../src/data/png';
+import type { ImagePixels } from '../../src/models/image-processing';
 import { florencePostProcess } from '../../src/models/transformers/florence';
 import { florenceTaskText } from '../../src/models/transformers/prompt-inputs';
+import { TransformersVlm } from '../../src/models/transformers/transformers-vlm';
 
 // Florence-2's post-processing as the engine calls it, on transformers.js' own processor
 // code (no Florence-2 checkpoint is here, so the processor gets only what it reads).
@@ -42,5 +48,52 @@ describe('Florence-2 task prompts', () => {
     expect(ask(' <OD> ')).toBe('<OD>');
     expect(ask('What is this?')).toBe('What is this?');
     expect(florenceTaskText([{ role: 'user', content: '<CAPTION>' }, { role: 'assistant', content: 'a square' }, { role: 'user', content: '<OCR>' }])).toBe('<OCR>');
+  });
+});
+
+// The tiny random Florence-2 fixture (hub layout, PyTorch goldens) through the engine.
+const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
+const REPO = 'microsoft-tiny-florence2';
+interface FlorenceCase {
+  text: string;
+  task: string;
+  max_new_tokens: number;
+  /** decoder start, forced <s>, the answer, </s>. */
+  sequence: number[];
+  post_processed: { image_size: [number, number]; result: Record<string, unknown> }[];
+}
+const florence = JSON.parse(readFileSync(join(HUB_DIR, REPO, 'golden.json'), 'utf8')) as { image: { file: string }; cases: FlorenceCase[] };
+
+describe('transformers engine on the tiny Florence-2 fixture', () => {
+  let tvlm: TransformersVlm;
+  let image: ImagePixels;
+
+  beforeAll(async () => {
+    const png = decodePng(new Uint8Array(readFileSync(join(HUB_DIR, REPO, florence.image.file))));
+    image = { width: png.width, height: png.height, data: png.data, channels: png.channels as 3 | 4 };
+    tvlm = await TransformersVlm.load(REPO, { source: { kind: 'local', path: HUB_DIR }, device: 'cpu', dtype: 'fp32' });
+  }, 60_000);
+  afterAll(() => tvlm?.dispose());
+
+  it.each(florence.cases.map((c) => [c.task, c] as const))('%s: the golden ids, and boxes or quads in pixels as PyTorch post-processes them', async (_task, want) => {
+    let streamed = '';
+    const r = await tvlm.chat([{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: want.text }] }], [image], { maxNewTokens: want.max_new_tokens }, (p) => (streamed += p));
+    expect(r.ids).toEqual(want.sequence.slice(1, -1));
+    expect(r.finishReason).toBe('stop');
+    expect(streamed).toBe(r.text);
+    for (const { image_size: [width, height], result } of want.post_processed) {
+      const got = florencePostProcess(tvlm.processor, r.text, want.task, { width, height });
+      const expected = result[want.task];
+      expect(got, `${width} x ${height}`).toEqual(typeof expected === 'string' ? { text: expected } : expected);
+    }
+  });
+
+  it('says each task is read afresh: Florence-2 has no conversation to continue', async () => {
+    const ask = (text: string) => tvlm.chat([{ role: 'user', content: [{ type: 'image' }, { type: 'text', text }] }], [image], { maxNewTokens: 4 });
+    await tvlm.reset();
+    expect((await ask('<CAPTION>')).promptRecomputed).toBe(false);
+    const second = await ask('<OD>');
+    expect(second).toMatchObject({ reusedPositions: 0, promptRecomputed: true });
+    expect(second.recomputeReason).toMatch(/Florence-2 reads every task afresh/);
   });
 });

@@ -230,7 +230,7 @@ export class TransformersVlm implements ChatModel {
       return { reused: 0, pkv: null, tailImages: all, reason: 'transformers.js cannot add a new image to a continued Qwen2-VL cache' };
     }
     if (this.turns === 0) return { reused: 0, pkv: null, tailImages: all };
-    return { reused: 0, pkv: null, tailImages: all, reason: `transformers.js cannot continue a ${this.info.modelType} cache with a new turn` };
+    return { reused: 0, pkv: null, tailImages: all, reason: 'Florence-2 reads every task afresh: its encoder takes the image and the task together' };
   }
 
   private async keep(out: { sequences: Tensor; past_key_values: HeldCache['pkv'] }, prompt: PromptInputs, keys: readonly string[]): Promise<void> {
