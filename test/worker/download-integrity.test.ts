@@ -122,6 +122,7 @@ describe('downloads that are not the file', () => {
     expect(m?.etag).toMatch(/^"cdn-/);
     expect(m?.sha256).toBe(plan.files[0]?.sha256);
     expect(m?.revision).toBe(plan.revision);
+    expect(await cache.list()).toEqual([expect.objectContaining({ id: hub().repo, files: 1, revision: plan.revision })]);
   });
 
   it('a response transformers.js hands to the cache is checked the same way', async () => {

@@ -40,6 +40,8 @@ export interface CachedModel {
   bytes: number;
   /** Bytes of unfinished downloads, kept for resuming. */
   partialBytes: number;
+  /** The hub commit (or the app-served files' version) every complete file was fetched at, when they agree and it is known. */
+  revision?: string;
 }
 
 export interface WeightCacheOptions {
@@ -263,12 +265,18 @@ export class WeightCache {
       if (!e) byId.set(id, (e = { id, files: 0, bytes: 0, partialBytes: 0 }));
       return e;
     };
+    const revisions = new Map<string, Set<string | undefined>>();
     for (const m of await this.store.manifests()) {
       const e = entry(m.model);
       e.files++;
       e.bytes += m.size;
+      revisions.set(m.model, (revisions.get(m.model) ?? new Set()).add(m.revision));
     }
     for (const p of await this.store.partials()) entry(p.model).partialBytes += p.chunks.length * p.chunkSize;
+    for (const [id, set] of revisions) {
+      const [only] = set;
+      if (set.size === 1 && only !== undefined) (byId.get(id) as CachedModel).revision = only;
+    }
     return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
