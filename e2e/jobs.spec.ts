@@ -2,6 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { encodePng, generateScene } from '../src/data/index';
 import { Rng } from '../src/data/random';
 import type { VlmApi } from '../src/worker/api';
+import { makeDocument, openDocuments, pick } from './documents-helpers';
 
 /**
  * Jobs in the worker take turns: two chats sent together, two loads sent
@@ -125,5 +126,18 @@ test.describe('jobs in the worker', () => {
     expect(r.text).toBe(r.alone);
     expect(r.stoppedOwn).toBe(true);
     expect(r.ownFinish).toBe('cancelled');
+  });
+
+  test("a file picked while 'Process more pages' runs is read when that slice ends", async ({ page }) => {
+    const long = await makeDocument(page, 'text-pdf', 22, 61);
+    const next = await makeDocument(page, 'text-pdf', 1, 62);
+    await openDocuments(page);
+    await pick(page, 'long.pdf', 'application/pdf', long.buffer);
+    await expect(page.getByTestId('more-pages')).toHaveText('Process pages 21-22 of 22', { timeout: 60_000 });
+    await page.getByTestId('more-pages').click();
+    await pick(page, 'next.pdf', 'application/pdf', next.buffer);
+    // The slice ends, then the picked file opens and is read.
+    await expect(page.getByTestId('doc-status')).toContainText('next.pdf: 1 page done', { timeout: 60_000 });
+    await expect(page.getByTestId('thumbnail')).toHaveCount(1);
   });
 });
