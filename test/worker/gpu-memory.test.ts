@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../src/worker/api';
 import { VlmError } from '../../src/worker/errors';
 import { ModelSession } from '../../src/worker/jobs/model-session';
-import { testRuntime } from '../helpers/gpu';
+import { acquireGpu } from '../../src/webgpu/device';
+import { GpuRuntime } from '../../src/webgpu/runtime';
+import { nodeGpuEntry, testRuntime } from '../helpers/gpu';
 import { bundledModelFiles } from '../models/fs-files';
 
 const runtime = testRuntime();
@@ -92,5 +94,30 @@ describe('GPU memory over load and unload', () => {
     }
     expect(session.info()).toBeNull();
     expect(rt.memory().bytesHeld).toBe(baseline);
+  }, 120_000);
+
+  it('a lost device drops the model, so the next load starts afresh and answers', async () => {
+    // A device of its own: losing the shared one would end the other tests.
+    const fresh = async () => new GpuRuntime(await acquireGpu(nodeGpuEntry()));
+    let rt = await fresh();
+    // As the engine does: a lost device's runtime is replaced on the next use.
+    let lostOnce = false;
+    const own = new ModelSession(async () => {
+      if (lostOnce) {
+        lostOnce = false;
+        rt = await fresh();
+      }
+      return rt;
+    });
+    await own.load('webvlm-tiny', { engine: 'native' }, bundledModelFiles());
+    rt.device.destroy();
+    await rt.gpu.lost;
+    lostOnce = true;
+    const err = await own.chat(ask()).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('device-lost');
+    expect(own.info()).toBeNull();
+    await own.load('webvlm-tiny', { engine: 'native' }, bundledModelFiles());
+    expect((await own.chat(ask())).newTokens).toBeGreaterThan(0);
+    await own.unload();
   }, 120_000);
 });
