@@ -89,3 +89,14 @@ export function loadBrowserOcr(backend: OcrBackend = 'auto'): Promise<LoadedOcrM
   }
   return p;
 }
+
+/**
+ * Drops a backend's models when their sessions stopped working (a lost GPU
+ * device takes WebGPU sessions with it), so the next loadBrowserOcr builds
+ * them again: on WebGPU if it starts, on wasm otherwise.
+ */
+export async function forgetBrowserOcr(backend: OcrBackend, models: LoadedOcrModels): Promise<void> {
+  const p = loaded.get(backend);
+  if (p && (await p.catch(() => null)) === models) loaded.delete(backend);
+  await models.release().catch(() => undefined);
+}

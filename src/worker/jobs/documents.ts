@@ -10,10 +10,10 @@ import { sniffFileKind, MIME } from '../../documents/file-kind';
 import { decodeImageFile } from '../../documents/image-file';
 import { openPdf, renderPdfPage } from '../../documents/pdf';
 import { fromOcrLines, type PageResult, type TextLine } from '../../documents/types';
-import { loadBrowserOcr } from '../../ocr/browser-models';
+import { forgetBrowserOcr, loadBrowserOcr, type OcrBackend } from '../../ocr/browser-models';
 import { OcrError, throwIfCancelled } from '../../ocr/errors';
-import { ocrPage } from '../../ocr/ocr-pipeline';
-import type { RgbaImage } from '../../ocr/types';
+import { ocrPage, type OcrOptions } from '../../ocr/ocr-pipeline';
+import type { OcrLine, RgbaImage } from '../../ocr/types';
 import type { DocumentEvent, DocumentFile, DocumentResult, OcrDocumentOptions, OcrImageInput } from '../api';
 
 const DEFAULT_SCALE = 2;
@@ -38,12 +38,28 @@ async function readPage(work: PageWork, opts: OcrDocumentOptions, signal: AbortS
   if (work.textLines.length > 0 && !opts.forceOcr) {
     return { page, source: 'text-layer', width: image.width, height: image.height, lines: work.textLines, ms: performance.now() - t0 };
   }
-  const models = await loadBrowserOcr(opts.backend ?? 'auto');
-  const lines = await ocrPage(models, image, {
+  const lines = await ocrWithFreshModels(opts.backend ?? 'auto', image, {
     signal,
     onProgress: (done, total) => emit({ type: 'lines', page, done, total }),
   });
   return { page, source: 'ocr', width: image.width, height: image.height, lines: fromOcrLines(lines), ms: performance.now() - t0 };
+}
+
+/**
+ * OCR of one page. When the models fail with anything but a cancel or a
+ * reading error, their sessions are rebuilt once and the page read again:
+ * WebGPU sessions die with a lost device, and a kept dead session would fail
+ * every page after it.
+ */
+export async function ocrWithFreshModels(backend: OcrBackend, image: RgbaImage, options: Partial<OcrOptions>): Promise<OcrLine[]> {
+  const models = await loadBrowserOcr(backend);
+  try {
+    return await ocrPage(models, image, options);
+  } catch (err) {
+    if (err instanceof OcrError || options.signal?.aborted) throw err;
+    await forgetBrowserOcr(backend, models);
+    return ocrPage(await loadBrowserOcr(backend), image, options);
+  }
 }
 
 /** The worker's job queue runs these one at a time and owns their cancellation (the signal). */
@@ -58,8 +74,7 @@ export class DocumentJobs {
       throw new OcrError('unsupported-file', `ocrImage needs RGBA pixels, width*height*4 bytes; got ${image.data.length} for ${image.width}x${image.height}.`);
     }
     const t0 = performance.now();
-    const models = await loadBrowserOcr(opts.backend ?? 'auto');
-    const lines = await ocrPage(models, image, { signal });
+    const lines = await ocrWithFreshModels(opts.backend ?? 'auto', image, { signal });
     if (lines.length === 0) throw new OcrError('no-text', 'No text found in the image.');
     return { page: 1, source: 'ocr', width: image.width, height: image.height, lines: fromOcrLines(lines), ms: performance.now() - t0 };
   }
