@@ -10,7 +10,7 @@ const ADVICE: Record<string, string> = {
   'bad-image': 'Remove that picture and attach a PNG, JPEG or WebP image instead.',
   'no-model': 'Choose a model above and press Load, then ask again.',
   'model-file': 'The model could not be read. Press Load to try again, or pick another model or engine.',
-  busy: 'The model is still answering. Press Stop or wait for it to finish, then ask again.',
+  busy: 'Wait for it to finish, or press Stop in the view that started it, then ask again.',
   'no-webgpu': 'This browser has no WebGPU; the GPU check tab says how to turn it on.',
   'no-adapter': 'No GPU adapter is available; the GPU check tab says what to try.',
   'device-failed': 'The GPU would not start; the GPU check tab says what to try.',
