@@ -10,7 +10,7 @@ import type { SamplingOptions } from './generation';
 import type { ImagePixels } from './image-processing';
 import type { ChatMessage, ChatResult, Vlm } from './vlm';
 
-export type ChatEngineKind = EngineKind | 'transformers';
+export type ChatEngineKind = EngineKind;
 
 export interface ChatModelInfo {
   engine: ChatEngineKind;

@@ -5,7 +5,8 @@
  * native WGSL engine and the ONNX engine implement it, so they can be compared
  * on the same prompts.
  */
-export type EngineKind = 'native' | 'onnx';
+/** 'transformers': @huggingface/transformers' own model classes (a ChatModel, not a VlmEngine). */
+export type EngineKind = 'native' | 'onnx' | 'transformers';
 
 export interface EngineStats {
   /** Milliseconds of the last prefill spent encoding images. */
@@ -15,7 +16,7 @@ export interface EngineStats {
 }
 
 export interface VlmEngine {
-  readonly kind: EngineKind;
+  readonly kind: Exclude<EngineKind, 'transformers'>;
   /** Context positions the engine can hold. */
   readonly contextLength: number;
   /**

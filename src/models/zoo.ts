@@ -2,11 +2,11 @@
  * The models the app offers, as data: where their files live, roughly how big
  * a download is, what each can do, and which engine can run it.
  *
- * Honest about today: our engines (native WGSL and our ONNX driver) run the
- * llava family only (CLIP vision tower + projector + Llama decoder, config
- * model_type llava / llava_next), which is what the bundled model is. The hub
- * models below are run by @huggingface/transformers' own pipelines; the app
- * can download and cache them (same store, same hook), not chat with them yet.
+ * Our engines (native WGSL and our ONNX driver) run the llava family only
+ * (CLIP vision tower + projector + Llama decoder, config model_type llava /
+ * llava_next), which is what the bundled model is. The hub models below run
+ * on the transformers engine (@huggingface/transformers' own model classes),
+ * their files fetched through the same weight cache.
  * Hub sizes are estimates from parameter counts and per-dtype widths; the
  * exact bytes come from the hub (HEAD) before a download starts.
  */
@@ -78,7 +78,7 @@ function tjsDtypes(params: number, offered: { dtype: ZooDtype; requires?: GpuFea
 
 const IMAGE_TEXT_PARTS = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'];
 const SMALL_DTYPES = [{ dtype: 'fp32' as const }, { dtype: 'fp16' as const, requires: F16 }, { dtype: 'q8' as const }, { dtype: 'q4' as const }, { dtype: 'q4f16' as const, requires: F16 }];
-const TJS_NOTE = 'Runs in @huggingface/transformers; this app downloads and caches it but does not chat with it yet (our engines run the llava family).';
+const TJS_NOTE = 'Runs on the transformers engine (@huggingface/transformers), WebGPU on a real GPU, wasm on a software adapter.';
 const FLORENCE_PARTS = ['vision_encoder', 'embed_tokens', 'encoder_model', 'decoder_model_merged'];
 
 interface TjsHubModel extends Pick<ZooEntry, 'id' | 'label' | 'modelType' | 'params' | 'capabilities' | 'license'> {
@@ -88,7 +88,7 @@ interface TjsHubModel extends Pick<ZooEntry, 'id' | 'label' | 'modelType' | 'par
   note?: string;
 }
 
-/** A hub model that @huggingface/transformers runs and our engines do not (yet): listed, cacheable, not chattable. */
+/** A hub model that the transformers engine runs (our own engines do not). */
 function tjsHubModel(m: TjsHubModel): ZooEntry {
   return {
     id: m.id,
@@ -98,7 +98,7 @@ function tjsHubModel(m: TjsHubModel): ZooEntry {
     modelType: m.modelType,
     params: m.params,
     capabilities: m.capabilities,
-    engines: [{ engine: 'transformers.js', runsHere: false, dtypes: tjsDtypes(m.params, m.dtypes ?? SMALL_DTYPES) }],
+    engines: [{ engine: 'transformers.js', runsHere: true, dtypes: tjsDtypes(m.params, m.dtypes ?? SMALL_DTYPES) }],
     onnxParts: m.onnxParts ?? IMAGE_TEXT_PARTS,
     isDefault: false,
     license: m.license,
@@ -206,7 +206,8 @@ const LLAVA_CONFIGS: ZooFile[] = [
 ];
 export const ONNX_ENGINE_FILES = ['onnx/vision_encoder.onnx', 'onnx/embed_tokens.onnx', 'onnx/decoder_model_merged.onnx'];
 
-const TJS_CONFIGS: ZooFile[] = [
+/** The files every transformers.js repo is read with, beside its ONNX sessions. */
+export const TJS_CONFIGS: readonly ZooFile[] = [
   { name: 'config.json' },
   { name: 'generation_config.json', optional: true },
   { name: 'preprocessor_config.json' },

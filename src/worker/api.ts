@@ -12,6 +12,7 @@ import type { DownloadProgress } from './cache/progress';
 import type { CachedModel } from './cache/weight-cache';
 import type { EngineKind } from '../models/engine';
 import type { WeightDType } from '../models/native/weights';
+import type { TjsDtype } from '../models/transformers/families';
 import type { ChatMessage } from '../models/vlm';
 import type { SamplingOptions } from '../models/generation';
 import type { GoldenComparison } from '../webgpu/verify/golden';
@@ -30,6 +31,9 @@ export type { Capability, ZooDtype, ZooEngine, ZooEntry } from '../models/zoo';
 // Declared once, where the engines that use them live; the page sees them here.
 export type { EngineKind } from '../models/engine';
 export type { WeightDType } from '../models/native/weights';
+export type { TjsDtype } from '../models/transformers/families';
+/** Weights as loaded: native dtypes (quantized at load) or the transformers engine's ONNX file variants. */
+export type ModelDType = WeightDType | TjsDtype;
 export type { ChatMessage, ChatPart } from '../models/vlm';
 export type { ApiError, ErrorCode } from './errors';
 import type { EvaluationEvent, EvaluationRequest, EvaluationResult, ReadImage, SavedEvaluation, UnfinishedEvaluation } from './jobs/evaluate-types';
@@ -106,8 +110,12 @@ export interface OcrImageInput {
 
 export interface LoadModelOptions {
   engine: EngineKind;
-  /** Native engine only: quantize Linear weights at load. */
-  dtype?: WeightDType;
+  /**
+   * Native engine: quantize Linear weights at load (f32, int8, int4).
+   * Transformers engine: which ONNX files to fetch (fp32, fp16, q8, q4, q4f16;
+   * default the first the model offers on this adapter).
+   */
+  dtype?: ModelDType;
   /** Where hub models (ids "org/name") come from; default https://huggingface.co. */
   hubUrl?: string;
 }
@@ -115,7 +123,9 @@ export interface LoadModelOptions {
 export interface LoadedModel {
   id: string;
   engine: EngineKind;
-  dtype: WeightDType;
+  dtype: ModelDType;
+  /** Where it runs: 'native' (our WGSL), 'webgpu', or 'wasm' (the transformers engine on a software adapter). */
+  device: string;
   contextLength: number;
   imageSize: number;
   loadMs: number;
@@ -165,6 +175,10 @@ export interface ChatReply {
   tokensPerSecond: number;
   encodeMs: number;
   peakGpuBytes: number;
+  /** True when the earlier turns' cache could not be continued, so the whole prompt ran again; absent means false. */
+  promptRecomputed?: boolean;
+  /** Why the prompt was recomputed. */
+  recomputeReason?: string;
 }
 
 export interface GroundReply {

@@ -58,6 +58,8 @@ import { JobQueue } from './jobs/job-queue';
 import { MODELS_BASE, ModelSession } from './jobs/model-session';
 import { ModelLibrary, resolveEntry } from './cache/model-library';
 import type { ProgressFn } from './cache/progress';
+import { prepareTransformersFiles } from './cache/transformers-files';
+import type { TjsDtype } from '../models/transformers/families';
 import { WeightCache } from './cache/weight-cache';
 import { idbKv, memoryKv, type KvStore } from './cache/kv';
 import { VlmError } from './errors';
@@ -142,6 +144,10 @@ export class Engine implements VlmApi {
     const key = JSON.stringify([id, options.engine, options.dtype ?? 'f32', options.hubUrl ?? '']);
     if (this.pendingLoad?.key === key) return this.pendingLoad.done;
     const done = this.jobs.submit('load', {}, async () => {
+      if (options.engine === 'transformers') {
+        const request = { features: await this.adapterFeatures().catch(() => new Set<string>()), ...(options.dtype ? { dtype: options.dtype as TjsDtype } : {}), ...(options.hubUrl ? { hubUrl: options.hubUrl } : {}) };
+        return this.model.loadTransformers(id, await prepareTransformersFiles(this.library.cache, id, request, fireAndForget(onProgress)));
+      }
       const files = await this.library.filesFor(id, options.engine, options.hubUrl, fireAndForget(onProgress));
       return this.model.load(id, options, files);
     });

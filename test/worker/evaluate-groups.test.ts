@@ -8,7 +8,7 @@ import { EvaluationJob } from '../../src/worker/jobs/evaluate';
 import { readMmeFolder } from '../../src/worker/jobs/evaluate-mme';
 import { headline } from '../../src/worker/jobs/evaluate-store';
 
-const MODEL: LoadedModel = { id: 'webvlm-tiny', engine: 'native', dtype: 'f32', contextLength: 256, imageSize: 64, loadMs: 1 };
+const MODEL: LoadedModel = { id: 'webvlm-tiny', engine: 'native', dtype: 'f32', device: 'native', contextLength: 256, imageSize: 64, loadMs: 1 };
 const PNG = encodePng(createRaster(4, 4, [10, 200, 10]));
 const readPng = async () => PNG.slice().buffer;
 

@@ -8,7 +8,7 @@ import { memoryKv } from '../../src/worker/cache/kv';
 import { VlmError } from '../../src/worker/errors';
 import { EvaluationJob } from '../../src/worker/jobs/evaluate';
 
-const MODEL: LoadedModel = { id: 'webvlm-tiny', engine: 'native', dtype: 'f32', contextLength: 256, imageSize: 64, loadMs: 1 };
+const MODEL: LoadedModel = { id: 'webvlm-tiny', engine: 'native', dtype: 'f32', device: 'native', contextLength: 256, imageSize: 64, loadMs: 1 };
 const RANDOM = readFileSync('public/pope/coco_pope_random.json', 'utf8');
 const PNG = encodePng(createRaster(5, 3, [200, 10, 10]));
 

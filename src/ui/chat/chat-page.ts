@@ -67,6 +67,7 @@ function finishTurn(answer: AssistantTurn, reply: ChatReply): void {
   answer.text = reply.text;
   answer.finish = reply.finishReason;
   answer.stats = { promptTokens: reply.promptTokens, newTokens: reply.newTokens, reusedPositions: reply.reusedPositions, tokensPerSecond: reply.tokensPerSecond, ttftMs: reply.ttftMs };
+  if (reply.promptRecomputed) answer.stats.recomputed = reply.recomputeReason ?? 'the earlier turns could not be continued';
 }
 
 function failTurn(c: Chat, user: UserTurn, answer: AssistantTurn, err: unknown): void {

@@ -36,6 +36,8 @@ export interface AnswerStats {
   reusedPositions: number;
   tokensPerSecond: number;
   ttftMs: number;
+  /** Why the whole prompt ran again (the engine could not continue the earlier turns' cache); absent when it did not. */
+  recomputed?: string;
 }
 
 export interface AssistantTurn {

@@ -76,7 +76,8 @@ function readStats(v: unknown): AnswerStats | null {
   if (!isObject(v)) return null;
   const keys = ['promptTokens', 'newTokens', 'reusedPositions', 'tokensPerSecond', 'ttftMs'] as const;
   if (!keys.every((k) => isNumber(v[k]))) return null;
-  return { promptTokens: v.promptTokens as number, newTokens: v.newTokens as number, reusedPositions: v.reusedPositions as number, tokensPerSecond: v.tokensPerSecond as number, ttftMs: v.ttftMs as number };
+  const recomputed = typeof v.recomputed === 'string' ? { recomputed: v.recomputed } : {};
+  return { promptTokens: v.promptTokens as number, newTokens: v.newTokens as number, reusedPositions: v.reusedPositions as number, tokensPerSecond: v.tokensPerSecond as number, ttftMs: v.ttftMs as number, ...recomputed };
 }
 
 function readAnswer(o: Fields): ReadTurn | null {

@@ -43,7 +43,8 @@ function statsText(turn: AssistantTurn): string {
   const s = turn.stats;
   if (!s) return '';
   const reused = s.reusedPositions > 0 ? `, ${s.reusedPositions} from the cache` : '';
-  return `${s.newTokens} tokens at ${s.tokensPerSecond.toFixed(1)} tok/s, first after ${Math.round(s.ttftMs)} ms; prompt ${s.promptTokens} tokens${reused}`;
+  const recomputed = s.recomputed ? `; prompt recomputed: ${s.recomputed}` : '';
+  return `${s.newTokens} tokens at ${s.tokensPerSecond.toFixed(1)} tok/s, first after ${Math.round(s.ttftMs)} ms; prompt ${s.promptTokens} tokens${reused}${recomputed}`;
 }
 
 function stoppedText(t: AssistantTurn): string {

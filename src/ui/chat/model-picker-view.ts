@@ -3,8 +3,8 @@
  * the person's choices (model, engine, weights, hub); everything else on
  * screen is drawn from PickerState.
  */
-import type { EngineKind, LoadedModel, LoadModelOptions, ModelListing, WeightDType } from '../../worker/api';
-import { DEFAULT_HUB } from '../../worker/client';
+import type { EngineKind, LoadedModel, LoadModelOptions, ModelDType, ModelListing } from '../../worker/api';
+import { DEFAULT_HUB, formatBytes } from '../../worker/client';
 import { h } from '../dom';
 import { modelOption } from './model-catalog';
 
@@ -18,8 +18,19 @@ export interface ModelChoice {
 /** The model zoo as the picker sees it; the bundled model first (the default). */
 export const MODEL_CHOICES: readonly ModelChoice[] = [{ id: 'webvlm-tiny', label: 'webvlm-tiny', note: 'bundled, works offline: synthetic shapes, counts, colours, boxes' }];
 
-export const ENGINE_LABELS: Record<EngineKind, string> = { native: 'Native WGSL', onnx: 'ONNX Runtime WebGPU' };
-const DTYPES: readonly WeightDType[] = ['f32', 'int8', 'int4'];
+export const ENGINE_LABELS: Record<EngineKind, string> = { native: 'Native WGSL', onnx: 'ONNX Runtime WebGPU', transformers: 'transformers.js' };
+const NATIVE_DTYPES: [string, string][] = [
+  ['f32', 'f32 (exact)'],
+  ['int8', 'int8 (quantized at load)'],
+  ['int4', 'int4 (quantized at load)'],
+];
+
+/** The weight choices for an engine: native quantizes at load; transformers.js fetches the ONNX files of a dtype (only those this adapter runs, with sizes). */
+function dtypeOptions(engine: string, listing: ModelListing | undefined): [string, string][] {
+  if (engine !== 'transformers') return NATIVE_DTYPES;
+  const choice = listing?.engines.find((e) => e.engine === 'transformers.js');
+  return (choice?.dtypes ?? []).map((d) => [d.dtype, d.approxBytes === null ? d.dtype : `${d.dtype} (~${formatBytes(d.approxBytes)})`]);
+}
 
 export interface PickerState {
   /** The zoo from the worker, once read; until then the bundled choice alone. */
@@ -37,7 +48,7 @@ export interface PickerState {
 }
 
 export function describeLoaded(m: LoadedModel): string {
-  const dtype = m.engine === 'native' ? ` · ${m.dtype} weights` : '';
+  const dtype = m.engine === 'native' ? ` · ${m.dtype} weights` : m.engine === 'transformers' ? ` · ${m.dtype} on ${m.device}` : '';
   return `${m.id} · ${ENGINE_LABELS[m.engine]}${dtype} · ${m.contextLength}-token context · loaded in ${(m.loadMs / 1000).toFixed(1)} s`;
 }
 
@@ -81,12 +92,9 @@ export function pickerView(cachedModels: HTMLElement) {
   const engine = select('engine-select', 'Engine', [
     ['native', ENGINE_LABELS.native],
     ['onnx', ENGINE_LABELS.onnx],
+    ['transformers', ENGINE_LABELS.transformers],
   ]);
-  const dtype = select(
-    'dtype-select',
-    'Weights',
-    DTYPES.map((d) => [d, d === 'f32' ? 'f32 (exact)' : `${d} (quantized at load)`]),
-  );
+  const dtype = select('dtype-select', 'Weights', NATIVE_DTYPES);
   const load = h('button', { type: 'button', 'data-testid': 'load-model' }, 'Load');
   const { hub, hubId, hubUrl, download } = hubSource();
   const progress = h('progress', { class: 'model-progress', 'data-testid': 'model-progress', hidden: '', 'aria-label': 'Loading the model' });
@@ -101,13 +109,26 @@ export function pickerView(cachedModels: HTMLElement) {
     cachedModels,
   );
   let drawnListings: readonly ModelListing[] | null = null;
+  let drawnDtypes = '';
+
+  /** The weight list follows the engine and model; a choice still offered is kept. */
+  function renderDtypes(listings: readonly ModelListing[] | null): void {
+    const options = dtypeOptions(engine.el.value, listings?.find((m) => m.id === model.el.value));
+    const key = JSON.stringify(options);
+    if (key === drawnDtypes) return;
+    drawnDtypes = key;
+    const kept = dtype.el.value;
+    dtype.el.replaceChildren(...options.map(([value, text]) => h('option', { value }, text)));
+    if (options.some(([value]) => value === kept)) dtype.el.value = kept;
+  }
 
   function render(s: PickerState): void {
     if (s.listings && s.listings !== drawnListings) renderOptions(model.el, s.listings);
     drawnListings = s.listings;
-    // ONNX files carry their own (f32) weights; quantizing at load is the native engine's.
-    dtype.el.disabled = engine.el.value !== 'native' || s.working;
-    dtype.el.title = engine.el.value === 'native' ? '' : 'The ONNX engine runs the f32 ONNX files as they are.';
+    renderDtypes(s.listings);
+    // ONNX files carry their own (f32) weights; quantizing at load is the native engine's, file variants transformers.js'.
+    dtype.el.disabled = engine.el.value === 'onnx' || s.working;
+    dtype.el.title = engine.el.value === 'onnx' ? 'The ONNX engine runs the f32 ONNX files as they are.' : '';
     model.el.disabled = engine.el.disabled = hubId.disabled = hubUrl.disabled = s.working;
     load.disabled = s.working || s.busy;
     download.disabled = s.working;
@@ -131,15 +152,24 @@ export function pickerView(cachedModels: HTMLElement) {
   const chosen = (): LoadModelOptions => {
     const e = engine.el.value as EngineKind;
     const hubRoot = hubUrl.value.trim();
-    const base = e === 'native' ? { engine: e, dtype: dtype.el.value as WeightDType } : { engine: e };
+    const base = e === 'onnx' ? { engine: e } : { engine: e, dtype: dtype.el.value as ModelDType };
     return hubRoot && hubRoot !== DEFAULT_HUB ? { ...base, hubUrl: hubRoot } : base;
   };
   /** Shows a model loaded elsewhere (another view, the console) as the choice. */
   const adopt = (m: LoadedModel) => {
     engine.el.value = m.engine;
-    dtype.el.value = m.dtype;
     if ([...model.el.options].some((o) => o.value === m.id)) model.el.value = m.id;
+    renderDtypes(drawnListings);
+    dtype.el.value = m.dtype;
+  };
+  /** A model the chosen engine cannot run switches to one that can (the hub models run on transformers.js only). */
+  const followModel = () => {
+    const listing = drawnListings?.find((m) => m.id === model.el.value);
+    if (!listing) return;
+    const runs = listing.engines.filter((c) => c.runsHere).map((c) => (c.engine === 'transformers.js' ? 'transformers' : c.engine));
+    const first = runs[0];
+    if (first && !runs.includes(engine.el.value as EngineKind)) engine.el.value = first;
   };
 
-  return { element, render, listed, target, chosen, adopt, controls: { engine: engine.el, load, download } };
+  return { element, render, listed, target, chosen, adopt, followModel, controls: { engine: engine.el, model: model.el, load, download } };
 }

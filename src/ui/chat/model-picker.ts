@@ -148,7 +148,7 @@ function start(p: Picker, job: () => Promise<LoadedModel | null>): Promise<Loade
 
 function startLoad(p: Picker, id: string, options: LoadModelOptions): Promise<LoadedModel | null> {
   return start(p, async () => {
-    const what = `${id} on ${ENGINE_LABELS[options.engine]}${options.engine === 'native' ? ` (${options.dtype ?? 'f32'})` : ''}`;
+    const what = `${id} on ${ENGINE_LABELS[options.engine]}${options.engine !== 'onnx' && options.dtype ? ` (${options.dtype})` : ''}`;
     let result: LoadedModel | null = null;
     await run(p, what, async (onProgress) => {
       result = await p.loader(id, options, onProgress);
@@ -163,12 +163,14 @@ function startLoad(p: Picker, id: string, options: LoadModelOptions): Promise<Lo
 function startDownload(p: Picker, id: string, options: LoadModelOptions): Promise<LoadedModel | null> {
   const listing = p.state.listings?.find((m) => m.id === id);
   // The engine picked above when the model has files for it; otherwise the model's own default.
-  const engineChoice: ZooEngine | undefined = !listing || listing.engines.some((c) => c.engine === options.engine) ? options.engine : undefined;
+  const asked: ZooEngine = options.engine === 'transformers' ? 'transformers.js' : options.engine;
+  const engineChoice: ZooEngine | undefined = !listing || listing.engines.some((c) => c.engine === asked) ? asked : undefined;
+  const dtype = asked === 'transformers.js' && options.dtype ? { dtype: options.dtype } : {};
   return start(p, async () => {
     await run(p, `${id} (download)`, async (onProgress) => {
       const m = await p.api.downloadModel(
         id,
-        { ...(engineChoice ? { engine: engineChoice } : {}), ...(options.hubUrl ? { hubUrl: options.hubUrl } : {}) },
+        { ...(engineChoice ? { engine: engineChoice, ...dtype } : {}), ...(options.hubUrl ? { hubUrl: options.hubUrl } : {}) },
         Comlink.proxy((dp: DownloadProgress) => onProgress(toLoadProgress(dp))),
       );
       const loaded = p.state.loaded;
@@ -242,8 +244,12 @@ export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(a
     () => void refreshList(p),
   );
   const p: Picker = { api, loader, state, view: pickerView(cached.element), cached, pending: null, lost: null };
-  const { engine, load, download } = p.view.controls;
+  const { engine, model, load, download } = p.view.controls;
   engine.addEventListener('change', () => render(p));
+  model.addEventListener('change', () => {
+    p.view.followModel();
+    render(p);
+  });
   load.addEventListener('click', () => void startLoad(p, p.view.target(), p.view.chosen()));
   download.addEventListener('click', () => void startDownload(p, p.view.target(), p.view.chosen()));
   render(p);

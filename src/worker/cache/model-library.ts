@@ -163,7 +163,7 @@ export class ModelLibrary {
    * The files a load reads, downloaded first when missing (quota checked for
    * the whole model). Refuses a model our engines cannot run before any byte.
    */
-  async filesFor(id: string, engine: EngineKind, hubUrl?: string, onProgress?: ProgressFn): Promise<ModelFiles> {
+  async filesFor(id: string, engine: Exclude<EngineKind, 'transformers'>, hubUrl?: string, onProgress?: ProgressFn): Promise<ModelFiles> {
     const entry = resolveEntry(id);
     if (!entry.engines.some((e) => e.engine === engine && e.runsHere)) {
       const runs = entry.engines.filter((e) => e.runsHere || e.engine === 'transformers.js').map((e) => e.engine);

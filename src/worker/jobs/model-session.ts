@@ -4,7 +4,8 @@
  * an engine reproduces the PyTorch reference on this device.
  */
 import { decodePngRaster } from '../../data/png';
-import type { ImageInput, VlmEngine } from '../../models/engine';
+import { VlmChatModel, type ChatModel } from '../../models/chat-model';
+import type { VlmEngine } from '../../models/engine';
 import { groundingQuestion, parseGrounding } from '../../models/grounding';
 import { decodeImageBytes, ImageDecodeError } from '../../models/image-decode';
 import type { ImagePixels } from '../../models/image-processing';
@@ -13,12 +14,16 @@ import { NativeEngine } from '../../models/native/native-engine';
 import { SafetensorsError, SafetensorsFile } from '../../models/safetensors';
 import { ContextLengthError, loadModelAssets, Vlm } from '../../models/vlm';
 import { ConfigError } from '../../models/config';
+import { MissingDtypeFileError, UnsupportedModelError } from '../../models/transformers/families';
+import { TransformersVlm } from '../../models/transformers/transformers-vlm';
 import { GpuUnavailableError } from '../../webgpu/device';
 import { GpuOutOfMemoryError } from '../../webgpu/errors';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import { compareGolden } from '../../webgpu/verify/golden';
-import type { ChatImage, ChatMessage, ChatReply, ChatRequest, GoldenCheckResult, GroundReply, LoadedModel, LoadModelOptions } from '../api';
+import type { ChatImage, ChatMessage, ChatReply, ChatRequest, GoldenCheckResult, GroundReply, LoadedModel, LoadModelOptions, WeightDType } from '../api';
+import type { TransformersFiles } from '../cache/transformers-files';
 import { VlmError } from '../errors';
+import { chooseTransformersDevice, type DeviceChooser } from './transformers-device';
 
 /** Model files are served from here: the bundled model, and later the IndexedDB-backed hub cache. */
 export const MODELS_BASE = '/models/';
@@ -31,6 +36,8 @@ function asVlmError(err: unknown): unknown {
   if (err instanceof ImageDecodeError) return new VlmError('bad-image', err.message);
   if (err instanceof RangeError) return new VlmError('bad-input', err.message);
   if (err instanceof GpuOutOfMemoryError) return new VlmError('out-of-memory', err.message);
+  if (err instanceof UnsupportedModelError) return new VlmError('unsupported-model', `${err.message}.`);
+  if (err instanceof MissingDtypeFileError) return new VlmError('model-file', `${err.message}.`);
   return err;
 }
 
@@ -43,11 +50,17 @@ export function isEmptyQuestion(messages: readonly ChatMessage[]): boolean {
 }
 
 export class ModelSession {
+  /** What answers: our pipeline (native, onnx) or the transformers engine. */
+  private model: ChatModel | null = null;
+  /** Our pipeline under `model`, for the golden check's direct engine steps; null on the transformers engine. */
   private vlm: Vlm | null = null;
   private loaded: LoadedModel | null = null;
   private stop: AbortController | null = null;
 
-  constructor(private readonly runtime: () => Promise<GpuRuntime>) {}
+  constructor(
+    private readonly runtime: () => Promise<GpuRuntime>,
+    private readonly transformersDevice: DeviceChooser = chooseTransformersDevice,
+  ) {}
 
   async load(id: string, options: LoadModelOptions, files: ModelFiles = urlModelFiles(id, `${MODELS_BASE}${id}/`)): Promise<LoadedModel> {
     await this.unload();
@@ -55,15 +68,34 @@ export class ModelSession {
       const t0 = performance.now();
       const assets = await loadModelAssets(files);
       const engine = await this.createEngine(files, assets.config, options);
+      const dtype: WeightDType = options.engine === 'native' ? ((options.dtype as WeightDType | undefined) ?? 'f32') : 'f32';
       this.vlm = new Vlm(assets, engine);
+      this.model = new VlmChatModel(this.vlm, dtype, options.engine === 'onnx' ? 'webgpu' : 'native');
       this.loaded = {
         id,
         engine: options.engine,
-        dtype: options.engine === 'native' ? (options.dtype ?? 'f32') : 'f32',
+        dtype,
+        device: this.model.info.device,
         contextLength: engine.contextLength,
         imageSize: assets.config.vision.imageSize,
         loadMs: performance.now() - t0,
       };
+      return this.loaded;
+    } catch (err) {
+      throw asVlmError(err);
+    }
+  }
+
+  /** Loads a hub model on transformers.js from files already in the weight cache (see transformers-files.ts). */
+  async loadTransformers(id: string, prepared: TransformersFiles): Promise<LoadedModel> {
+    await this.unload();
+    try {
+      const t0 = performance.now();
+      const device = await this.transformersDevice();
+      const model = await TransformersVlm.load(id, { source: prepared.source, device, dtype: prepared.dtype, files: prepared.files });
+      this.model = model;
+      // The processor picks each image's size (tiles, patches): there is no one input size.
+      this.loaded = { id, engine: 'transformers', dtype: prepared.dtype, device, contextLength: model.info.contextLength, imageSize: 0, loadMs: performance.now() - t0 };
       return this.loaded;
     } catch (err) {
       throw asVlmError(err);
@@ -82,16 +114,16 @@ export class ModelSession {
     // Made inside the error scope but kept outside it, so a failed upload can still give back what it took.
     const made: { engine?: NativeEngine } = {};
     try {
-      return await rt.allocating(`the weights of ${files.id}`, () => (made.engine = new NativeEngine(rt, config, file, { dtype: options.dtype ?? 'f32' })));
+      return await rt.allocating(`the weights of ${files.id}`, () => (made.engine = new NativeEngine(rt, config, file, { dtype: (options.dtype as WeightDType | undefined) ?? 'f32' })));
     } catch (err) {
       await made.engine?.dispose();
       throw err;
     }
   }
 
-  private current(): Vlm {
-    if (!this.vlm) throw new VlmError('no-model', 'No model is loaded; load one first.');
-    return this.vlm;
+  private current(): ChatModel {
+    if (!this.model) throw new VlmError('no-model', 'No model is loaded; load one first.');
+    return this.model;
   }
 
   info(): LoadedModel | null {
@@ -101,15 +133,11 @@ export class ModelSession {
   /** Answers a chat; `signal` (the job's) stops it like stopChat(). The caller's job queue keeps it from running beside another. */
   async chat(request: ChatRequest, onText?: (piece: string) => void, signal?: AbortSignal): Promise<ChatReply> {
     if (isEmptyQuestion(request.messages)) throw new VlmError('bad-input', 'The message is empty: type a question (or attach an image) before sending.');
-    const vlm = this.current();
-    const images = await this.decodeImages(vlm, request).catch((err: unknown) => {
+    const model = this.current();
+    const images = await this.decodePixels(request.images).catch((err: unknown) => {
       throw asVlmError(err);
     });
-    return this.answer(vlm, request, images, onText, signal);
-  }
-
-  private async decodeImages(vlm: Vlm, request: ChatRequest): Promise<ImageInput[]> {
-    return (await this.decodePixels(request.images)).map((p) => vlm.preprocess(p));
+    return this.answer(model, request, images, onText, signal);
   }
 
   private async decodePixels(list: readonly ChatImage[]): Promise<ImagePixels[]> {
@@ -125,7 +153,7 @@ export class ModelSession {
     return images;
   }
 
-  private async answer(vlm: Vlm, request: ChatRequest, images: ImageInput[], onText?: (piece: string) => void, signal?: AbortSignal): Promise<ChatReply> {
+  private async answer(model: ChatModel, request: ChatRequest, images: ImagePixels[], onText?: (piece: string) => void, signal?: AbortSignal): Promise<ChatReply> {
     const stop = new AbortController();
     this.stop = stop;
     if (signal?.aborted) stop.abort();
@@ -133,7 +161,7 @@ export class ModelSession {
     const t0 = performance.now();
     let firstAt = 0;
     try {
-      const r = await vlm.chat(request.messages, images, request.options ?? {}, (piece) => {
+      const r = await model.chat(request.messages, images, request.options ?? {}, (piece) => {
         firstAt ||= performance.now();
         onText?.(piece);
       }, stop.signal);
@@ -147,12 +175,14 @@ export class ModelSession {
         reusedPositions: r.reusedPositions,
         ttftMs: firstAt ? firstAt - t0 : end - t0,
         tokensPerSecond: r.ids.length > 1 && decodeMs > 0 ? ((r.ids.length - 1) * 1000) / decodeMs : 0,
-        encodeMs: vlm.engine.stats().encodeMs,
-        peakGpuBytes: vlm.engine.stats().peakGpuBytes,
+        encodeMs: model.stats().encodeMs,
+        peakGpuBytes: model.stats().peakGpuBytes,
+        promptRecomputed: r.promptRecomputed,
+        ...(r.recomputeReason ? { recomputeReason: r.recomputeReason } : {}),
       };
     } catch (err) {
       // The model's buffers went with the device: it must be loaded again, and the page can see that it is gone.
-      if (err instanceof GpuUnavailableError && err.code === 'device-lost' && this.vlm === vlm) this.forget();
+      if (err instanceof GpuUnavailableError && err.code === 'device-lost' && this.model === model) this.forget();
       throw asVlmError(err);
     } finally {
       if (this.stop === stop) this.stop = null;
@@ -165,14 +195,14 @@ export class ModelSession {
    * as decoded; huge images are decoded scaled down, see imageSize).
    */
   async ground(image: ChatImage, phrase: string, signal?: AbortSignal): Promise<GroundReply> {
-    const vlm = this.current();
+    const model = this.current();
     const question = groundingQuestion(phrase);
     if (!question) throw new VlmError('bad-input', 'Say what to look for, e.g. "red circle".');
     const [pixels] = await this.decodePixels([image]).catch((err: unknown) => {
       throw asVlmError(err);
     });
     if (!pixels) throw new VlmError('bad-image', 'No image was given.');
-    const reply = await this.answer(vlm, { messages: [{ role: 'user', content: [{ type: 'text', text: question }, { type: 'image' }] }], images: [] }, [vlm.preprocess(pixels)], undefined, signal);
+    const reply = await this.answer(model, { messages: [{ role: 'user', content: [{ type: 'text', text: question }, { type: 'image' }] }], images: [] }, [pixels], undefined, signal);
     const imageSize = { width: pixels.width, height: pixels.height };
     return { question, text: reply.text, imageSize, objects: parseGrounding(reply.text, imageSize) };
   }
@@ -189,12 +219,13 @@ export class ModelSession {
    */
   async unload(): Promise<void> {
     this.stopChat();
-    const engine = this.vlm?.engine;
+    const model = this.model;
     this.forget();
-    await engine?.dispose();
+    await model?.dispose();
   }
 
   private forget(): void {
+    this.model = null;
     this.vlm = null;
     this.loaded = null;
   }
@@ -203,7 +234,8 @@ export class ModelSession {
   async goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult> {
     const files = urlModelFiles(id, `${MODELS_BASE}${id}/`);
     await this.load(id, options, files);
-    const vlm = this.current();
+    const vlm = this.vlm;
+    if (!vlm) throw new VlmError('no-model', 'The golden check runs our own engines; no model is loaded on one.');
     const golden = await readJsonFile<{
       image: string;
       inputs: { expanded_input_ids: number[] };
@@ -225,7 +257,7 @@ export class ModelSession {
     }
     return {
       engine: options.engine,
-      dtype: this.loaded?.dtype ?? 'f32',
+      dtype: (this.loaded?.dtype as WeightDType | undefined) ?? 'f32',
       ...compareGolden({ logits: first, ids: greedy }, { logits: golden.logits.values, ids: golden.greedy.ids }),
     };
   }
