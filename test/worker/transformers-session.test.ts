@@ -72,9 +72,10 @@ const rejection = async (p: Promise<unknown>): Promise<VlmError> => {
 const goldenImage = () => {
   const png = decodePng(new Uint8Array(readFileSync(join(HUB_DIR, SMOL, 'golden.png'))));
   const data = new Uint8Array(png.width * png.height * 4);
+  // The fixture is RGB: alpha is opaque.
   for (let i = 0, j = 0; i < data.length; i += 4, j += png.channels) {
     data.set(png.data.subarray(j, j + 3), i);
-    data[i + 3] = png.channels === 4 ? (png.data[j + 3] as number) : 255;
+    data[i + 3] = 255;
   }
   return { width: png.width, height: png.height, data };
 };

@@ -107,6 +107,7 @@ export class TransformersVlm implements ChatModel {
     const cfg = model.config as unknown as { hidden_size?: number; text_config?: { hidden_size?: number } };
     this.featureSize = cfg.text_config?.hidden_size ?? cfg.hidden_size ?? 0;
     this.timeImageEncoding();
+    this.yieldBetweenSteps();
     if (family.kind === 'qwen2_vl') fixQwenTextOnlyRopeDelta(model);
   }
 
@@ -149,6 +150,21 @@ export class TransformersVlm implements ChatModel {
         this.encodeMs += performance.now() - t0;
         throwIfStopped(this.stopSignal);
       }
+    };
+  }
+
+  /**
+   * Gives the event loop a turn before each step of an answer that can be
+   * stopped: ORT's wasm backend runs a step without one, so in a worker a Stop
+   * sent while the answer streams would otherwise be read only after its end.
+   */
+  private yieldBetweenSteps(): void {
+    const model = this.model as unknown as { forward: (inputs: unknown) => Promise<unknown> };
+    const forward = model.forward.bind(this.model);
+    model.forward = async (inputs) => {
+      // The Stop itself is read by the stopping criteria and the image encoder's wrapper, which keep the partial answer.
+      if (this.stopSignal) await new Promise((resolve) => setTimeout(resolve, 0));
+      return forward(inputs);
     };
   }
 

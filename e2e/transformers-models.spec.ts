@@ -1,0 +1,140 @@
+import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { startHubServer, type HubServer } from '../test/helpers/hub-server';
+
+/**
+ * The transformers engine from the Chat view's model picker, through a
+ * hub-like server on 127.0.0.1 that serves a tiny fixture in the family's
+ * exact hub layout under the real repo id: the zoo entry is chosen, Load
+ * downloads its files with moving progress into the weight cache, the chat
+ * streams the answer whose words are the fixture's PyTorch golden, Stop ends
+ * an answer, and after a reload the model loads again with no file fetched.
+ * Nothing leaves 127.0.0.1.
+ */
+const HUB_DIR = join(process.cwd(), 'test/fixtures/hub');
+
+interface Fixture {
+  dir: string;
+  repo: string;
+  question: string;
+}
+
+const SMOL: Fixture = { dir: 'HuggingFaceTB-tiny-smolvlm', repo: 'HuggingFaceTB/SmolVLM-256M-Instruct', question: 'Can you describe this image?' };
+
+/** The golden answer's words as the app shows them: the fixture's tokenizer decoding PyTorch's greedy ids. */
+async function goldenText(f: Fixture): Promise<string> {
+  const golden = JSON.parse(readFileSync(join(HUB_DIR, f.dir, 'golden.json'), 'utf8')) as { greedy_ids: number[] };
+  Object.assign(env, { allowLocalModels: true, allowRemoteModels: false, localModelPath: `${HUB_DIR}/` });
+  const tokenizer = await AutoTokenizer.from_pretrained(f.dir);
+  return tokenizer.decode(golden.greedy_ids, { skip_special_tokens: true });
+}
+
+/** Nothing but 127.0.0.1 may be reached. */
+async function offline(page: Page): Promise<string[]> {
+  const blocked: string[] = [];
+  await page.context().route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1') return route.continue();
+    blocked.push(url.href);
+    return route.abort('blockedbyclient');
+  });
+  return blocked;
+}
+
+const status = (page: Page) => page.getByTestId('model-status');
+
+/** Picks the zoo entry, points the picker at the local hub, and presses Load. */
+async function loadFromPicker(page: Page, hub: HubServer, repo: string): Promise<void> {
+  await page.goto('/');
+  await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await page.getByTestId('model-select').selectOption(repo);
+  await expect(page.getByTestId('engine-select')).toHaveValue('transformers');
+  await page.getByTestId('dtype-select').selectOption('fp32');
+  await page.getByTestId('hub-source').locator('summary').click();
+  await page.getByTestId('hub-url').fill(hub.url);
+  await page.getByTestId('load-model').click();
+}
+
+async function send(page: Page, f: Fixture, question: string): Promise<void> {
+  const png = readFileSync(join(HUB_DIR, f.dir, 'golden.png'));
+  await page.getByTestId('chat-file-input').setInputFiles([{ name: 'golden.png', mimeType: 'image/png', buffer: png }]);
+  await page.getByTestId('chat-input').fill(question);
+  await page.getByTestId('chat-input').press('Enter');
+}
+
+test.describe('hub models on the transformers engine', () => {
+  test.setTimeout(120_000);
+  let hub: HubServer;
+  test.beforeAll(async () => {
+    hub = await startHubServer(join(HUB_DIR, SMOL.dir), SMOL.repo);
+  });
+  test.afterAll(() => hub?.close());
+
+  test('SmolVLM: download with progress, the golden answer streamed, Stop, and a reload that fetches nothing', async ({ page }) => {
+    const blocked = await offline(page);
+    const want = await goldenText(SMOL);
+    // A paced link, so the bar is seen moving.
+    hub.bytesPerSecond = 400_000;
+    await loadFromPicker(page, hub, SMOL.repo);
+    const bar = page.getByTestId('model-progress');
+    await expect(bar).toHaveAttribute('data-bytes', /\d+/);
+    const first = Number(await bar.getAttribute('data-bytes'));
+    await expect.poll(async () => Number((await bar.getAttribute('data-bytes')) ?? first)).toBeGreaterThan(first);
+    await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+    hub.bytesPerSecond = null;
+    await expect(status(page)).toContainText(`${SMOL.repo} · transformers.js · fp32 on wasm`);
+    expect(hub.gets().map((r) => r.file)).toEqual(expect.arrayContaining(['onnx/vision_encoder.onnx', 'onnx/embed_tokens.onnx', 'onnx/decoder_model_merged.onnx']));
+
+    // The chat answers with the fixture's greedy answer (the app asks for more tokens than the golden's 16).
+    const pieces: string[] = [];
+    await page.exposeFunction('notePiece', (t: string) => void pieces.push(t));
+    await page.evaluate(() => {
+      const list = document.querySelector('[data-testid="chat-messages"]');
+      new MutationObserver(() => void (window as unknown as { notePiece: (t: string) => void }).notePiece(list?.querySelector('[data-testid="answer-text"]')?.textContent ?? '')).observe(list as Node, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
+    });
+    await send(page, SMOL, SMOL.question);
+    const answer = page.getByTestId('msg-assistant').first();
+    await expect(answer).toHaveAttribute('data-finish', /^(stop|length)$/, { timeout: 60_000 });
+    const text = (await answer.getByTestId('answer-text').textContent()) ?? '';
+    console.log(`SmolVLM fixture answered ${JSON.stringify(text.slice(0, 80))}; golden ${JSON.stringify(want)}`);
+    expect(text.startsWith(want)).toBe(true);
+    // Streamed: the answer grew through several partial texts before it was whole.
+    expect(new Set(pieces.filter((p) => p.length > 0 && p.length < text.length)).size).toBeGreaterThan(1);
+
+    // Stop the moment the next answer appears (the tiny model's whole answer takes less than a round trip to the test).
+    await page.getByTestId('chat-clear').click();
+    await page.evaluate(() => {
+      const list = document.querySelector('[data-testid="chat-messages"]');
+      const observer = new MutationObserver(() => {
+        if (!list?.querySelector('[data-testid="msg-assistant"][data-finish="streaming"]')) return;
+        observer.disconnect();
+        document.querySelector<HTMLButtonElement>('[data-testid="chat-stop"]')?.click();
+      });
+      observer.observe(list as Node, { subtree: true, childList: true, characterData: true });
+    });
+    await send(page, SMOL, SMOL.question);
+    await expect(page.getByTestId('msg-assistant').first()).toHaveAttribute('data-finish', 'cancelled', { timeout: 60_000 });
+    const partial = (await page.getByTestId('answer-text').first().textContent()) ?? '';
+    expect(partial.length).toBeLessThan(text.length);
+
+    // A reload: the model is cached, so loading it again fetches no file.
+    hub.log.length = 0;
+    await page.reload();
+    await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+    await expect(page.locator(`option[value="${SMOL.repo}"]`)).toContainText('cached (transformers.js fp32)');
+    await page.getByTestId('model-select').selectOption(SMOL.repo);
+    await page.getByTestId('dtype-select').selectOption('fp32');
+    await page.getByTestId('hub-source').locator('summary').click();
+    await page.getByTestId('hub-url').fill(hub.url);
+    await page.getByTestId('load-model').click();
+    await expect(status(page)).toContainText(`${SMOL.repo} · transformers.js`, { timeout: 60_000 });
+    expect(hub.gets()).toEqual([]);
+    expect(blocked).toEqual([]);
+  });
+});
