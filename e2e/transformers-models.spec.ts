@@ -23,6 +23,8 @@ interface Fixture {
 
 const SMOL: Fixture = { dir: 'HuggingFaceTB-tiny-smolvlm', repo: 'HuggingFaceTB/SmolVLM-256M-Instruct', question: 'Can you describe this image?' };
 
+/** Not a zoo entry: the zoo's Qwen2-VL is the ONNX export, offered without fp32 (its fp32 files pass 2 GB); this one is typed by id. */
+const QWEN: Fixture = { dir: 'Qwen-tiny-qwen2-vl', repo: 'Qwen/Qwen2-VL-2B-Instruct', question: 'Describe this image.' };
 const FLORENCE: Fixture = { dir: 'microsoft-tiny-florence2', repo: 'onnx-community/Florence-2-base', question: '<CAPTION>' };
 
 function fixtureTokenizer(f: Fixture) {
@@ -88,6 +90,31 @@ test.describe('hub models on the transformers engine', () => {
   test.afterAll(async () => {
     await hub?.close();
     await florence?.close();
+  });
+
+  test('Qwen2-VL, a repo typed by id: loads on the transformers engine and streams the golden answer', async ({ page }) => {
+    const blocked = await offline(page);
+    const want = await goldenText(QWEN);
+    const qwen = await startHubServer(join(HUB_DIR, QWEN.dir), QWEN.repo);
+    try {
+      await page.goto('/');
+      await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+      await page.getByTestId('engine-select').selectOption('transformers');
+      await page.getByTestId('dtype-select').selectOption('fp32');
+      await page.getByTestId('hub-source').locator('summary').click();
+      await page.getByTestId('hub-url').fill(qwen.url);
+      await page.getByTestId('hub-model-id').fill(QWEN.repo);
+      await page.getByTestId('load-model').click();
+      await expect(status(page)).toContainText(`${QWEN.repo} · transformers.js · fp32 on wasm`, { timeout: 60_000 });
+      await send(page, QWEN, QWEN.question);
+      const answer = page.getByTestId('msg-assistant').first();
+      await expect(answer).toHaveAttribute('data-finish', /^(stop|length)$/, { timeout: 60_000 });
+      const text = (await answer.getByTestId('answer-text').textContent()) ?? '';
+      expect(text.startsWith(want), `${JSON.stringify(text)} starts with ${JSON.stringify(want)}`).toBe(true);
+      expect(blocked).toEqual([]);
+    } finally {
+      await qwen.close();
+    }
   });
 
   test("Florence-2: the caption task answers with PyTorch's caption (its <loc_N> tokens kept); a second task says the prompt was recomputed", async ({ page }) => {

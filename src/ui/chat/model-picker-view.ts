@@ -25,11 +25,15 @@ const NATIVE_DTYPES: [string, string][] = [
   ['int4', 'int4 (quantized at load)'],
 ];
 
+const ANY_TJS_DTYPES = ['fp32', 'q8', 'q4', 'fp16', 'q4f16'] as const;
+
 /** The weight choices for an engine: native quantizes at load; transformers.js fetches the ONNX files of a dtype (only those this adapter runs, with sizes). */
 function dtypeOptions(engine: string, listing: ModelListing | undefined): [string, string][] {
   if (engine !== 'transformers') return NATIVE_DTYPES;
   const choice = listing?.engines.find((e) => e.engine === 'transformers.js');
-  return (choice?.dtypes ?? []).map((d) => [d.dtype, d.approxBytes === null ? d.dtype : `${d.dtype} (~${formatBytes(d.approxBytes)})`]);
+  // A repo typed by id (or a listed model our engines run): every variant; the worker names the files a repo lacks.
+  if (!choice) return ANY_TJS_DTYPES.map((d) => [d, d]);
+  return choice.dtypes.map((d) => [d.dtype, d.approxBytes === null ? d.dtype : `${d.dtype} (~${formatBytes(d.approxBytes)})`]);
 }
 
 export interface PickerState {
