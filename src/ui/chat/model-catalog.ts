@@ -16,12 +16,12 @@ export function notRunnableReason(m: ModelListing): string | null {
   return `needs ${engines.join(' or ') || 'another engine'}; not runnable here yet`;
 }
 
-/** The download size the picker quotes: the first runnable engine's, else the smallest variant's ("from"). */
+/** The download size the picker quotes: the first runnable engine's (its smallest variant, "from", where variants differ), else the smallest of any. */
 export function sizeText(m: ModelListing): string {
   const runnable = m.engines.find((e) => e.runsHere);
   const exact = runnable?.dtypes[0]?.approxBytes;
-  if (runnable) return exact === null || exact === undefined ? 'size unknown' : formatBytes(exact);
-  const sizes = m.engines.flatMap((e) => e.dtypes.map((d) => d.approxBytes)).filter((n): n is number => n !== null);
+  if (runnable && runnable.engine !== 'transformers.js') return exact === null || exact === undefined ? 'size unknown' : formatBytes(exact);
+  const sizes = (runnable ? [runnable] : m.engines).flatMap((e) => e.dtypes.map((d) => d.approxBytes)).filter((n): n is number => n !== null);
   return sizes.length > 0 ? `from ~${formatBytes(Math.min(...sizes))}` : 'size unknown';
 }
 
