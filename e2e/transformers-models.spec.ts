@@ -117,6 +117,31 @@ test.describe('hub models on the transformers engine', () => {
     }
   });
 
+  test("the zoo's Qwen2-VL in a dtype the repo lacks: the load names the missing file and the dtypes present, before any weight", async ({ page }) => {
+    const blocked = await offline(page);
+    const repo = 'onnx-community/Qwen2-VL-2B-Instruct';
+    const qwen = await startHubServer(join(HUB_DIR, QWEN.dir), repo);
+    try {
+      await page.goto('/');
+      await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+      await page.getByTestId('model-select').selectOption(repo);
+      await expect(page.getByTestId('engine-select')).toHaveValue('transformers');
+      // The export offers no fp32; the fixture has only fp32 files.
+      await expect(page.getByTestId('dtype-select').locator('option[value="fp32"]')).toHaveCount(0);
+      await page.getByTestId('dtype-select').selectOption('q4');
+      await page.getByTestId('hub-source').locator('summary').click();
+      await page.getByTestId('hub-url').fill(qwen.url);
+      await page.getByTestId('load-model').click();
+      await expect(status(page)).toHaveAttribute('data-code', 'model-file', { timeout: 60_000 });
+      await expect(status(page)).toContainText('onnx/vision_encoder_q4.onnx is missing');
+      await expect(status(page)).toContainText('this repo has the files for fp32');
+      expect(qwen.gets().filter((r) => r.file.endsWith('.onnx'))).toEqual([]);
+      expect(blocked).toEqual([]);
+    } finally {
+      await qwen.close();
+    }
+  });
+
   test("Florence-2: the caption task answers with PyTorch's caption (its <loc_N> tokens kept); a second task says the prompt was recomputed", async ({ page }) => {
     const blocked = await offline(page);
     const want = await florenceCaption();
