@@ -29,10 +29,10 @@ import numpy as np
 import torch
 
 import hub_files
+from golden_stats import SAMPLE_STRIDE, load_checkpoint, logits_entry, pixel_checks, summary
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
-SAMPLE_STRIDE = 61
 MAX_NEW_TOKENS = 24
 POST_SIZES = [[96, 96], [640, 480]]          # [width, height]: the image itself, and a larger original
 
@@ -183,25 +183,6 @@ def generate(model, input_ids, pixel_values, gen, max_new_tokens):
     return seq, raw[:2], gap, changed
 
 
-def pixel_checks(values):
-    flat = values.astype(np.float64).reshape(-1)
-    weights = (np.arange(flat.size) % 1000) / 1000
-    return {"sum": float(flat.sum()), "abs_sum": float(np.abs(flat).sum()),
-            "weighted_sum": float((flat * weights).sum()), "sample": [float(v) for v in flat[::SAMPLE_STRIDE]]}
-
-
-def summary(t):
-    flat = t.detach().double().reshape(-1)
-    return {"shape": list(t.shape), "sum": float(flat.sum()), "abs_sum": float(flat.abs().sum()),
-            "first": [float(v) for v in flat[:8]], "last": [float(v) for v in flat[-8:]]}
-
-
-def logits_entry(v):
-    top = torch.topk(v, 5)
-    return {"values": [float(x) for x in v], "top5": {"ids": [int(i) for i in top.indices],
-                                                      "values": [float(x) for x in top.values]}}
-
-
 def run_case(model, tok, pre, gen, text, pv):
     prompt = construct_prompt(text)
     ids = [tok.vocab["<s>"]] + tok.encode(prompt) + [tok.vocab["</s>"]]
@@ -242,13 +223,9 @@ def make_golden(model, tok, pre, gen, folder):
 def self_check(model_cls, cfg, folder, tok, pre, golden):
     """model.safetensors reloads into a fresh model that, without a KV cache (the whole decoder sequence at
     once), gives the same first-step logits and the same argmax wherever the golden step was unforced."""
-    model = model_cls(cfg).eval()
-    sd = hub_files.load_bf16_safetensors(os.path.join(folder, "model.safetensors"))
-    missing, unexpected = model.load_state_dict(sd, strict=False)
     tied = {"language_model.lm_head.weight", "language_model.model.encoder.embed_tokens.weight",
             "language_model.model.decoder.embed_tokens.weight"}
-    if unexpected or set(missing) != tied:
-        raise SystemExit(f"checkpoint names: missing {missing}, unexpected {unexpected}")
+    model = load_checkpoint(model_cls(cfg).eval(), folder, tied)
     pv = torch.from_numpy(preprocess(golden_image(pre["size"]["height"]), pre))
     worst = 0.0
     for case in golden["cases"]:

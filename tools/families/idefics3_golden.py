@@ -15,14 +15,11 @@ import torch
 
 import hub_files
 import idefics3_processor as proc
+from golden_stats import SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, load_checkpoint, logits_entry, pixel_checks, summary
 from idefics3_model import Idefics3ForConditionalGeneration
 
 GREEDY_STEPS = 16
-SAMPLE_STRIDE = 61
 MESSAGES = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Can you describe this image?"}]}]
-TWO_IMAGE_MESSAGES = [{"role": "user", "content": [
-    {"type": "text", "text": "Compare "}, {"type": "image"}, {"type": "text", "text": " with "},
-    {"type": "image"}, {"type": "text", "text": "."}]}]
 TOKENIZER_CHECKS = ["Can you describe this image?", "User: there are 12 shapes.\n\nAssistant: OK", "  two  spaces\tand tab"]
 
 
@@ -51,22 +48,8 @@ IMAGES = {"golden.png": wide_image, "golden-tall.png": tall_image}
 
 
 def tile_checks(tiles):
-    """Per tile: sum, sum of |x|, an index-weighted sum (catches reordering) and every 61st value."""
-    out = []
-    for t in tiles.astype(np.float64):
-        flat = t.reshape(-1)
-        weights = (np.arange(flat.size) % 1000) / 1000.0
-        out.append({"sum": float(flat.sum()), "abs_sum": float(np.abs(flat).sum()),
-                    "weighted_sum": float((flat * weights).sum()),
-                    "sample": [float(v) for v in flat[::SAMPLE_STRIDE]]})
-    return out
-
-
-def summary(t):
-    """A tensor's shape, sum, sum of |x|, its first 8 and last 8 values."""
-    flat = t.detach().double().reshape(-1)
-    return {"shape": list(t.shape), "sum": float(flat.sum()), "abs_sum": float(flat.abs().sum()),
-            "first": [float(v) for v in flat[:8]], "last": [float(v) for v in flat[-8:]]}
+    """Per tile: the pixel checks of golden_stats."""
+    return [pixel_checks(t) for t in tiles.astype(np.float64)]
 
 
 def inputs_for(files, messages, cfg, tok, pre):
@@ -92,7 +75,6 @@ def run_case(model, cfg, tok, pre, files, messages):
         hidden = model.model.vision_model(pixel_values[0], full)                 # (N, n, C), before the connector
     eos = (cfg.text_config.pad_token_id, cfg.text_config.eos_token_id)   # generation_config.json's eos_token_id
     first, greedy, gap = model.greedy(torch.tensor([ids]), pixel_values, mask, GREEDY_STEPS, eos)
-    top = torch.topk(first, 5)
     return {
         "images": [{"file": f, "height": IMAGES[f]().shape[0], "width": IMAGES[f]().shape[1]} for f in files],
         "messages": messages,
@@ -105,8 +87,7 @@ def run_case(model, cfg, tok, pre, files, messages):
                                             "resizes uint8 with PIL LANCZOS", "tiles": tile_checks(pixel_values[0].numpy())},
         "vision_hidden": summary(hidden),
         "image_features": summary(feats),
-        "first_logits": {"values": [float(v) for v in first],
-                         "top5": {"ids": [int(i) for i in top.indices], "values": [float(v) for v in top.values]}},
+        "first_logits": logits_entry(first),
         "max_new_tokens": GREEDY_STEPS,
         "greedy_ids": greedy,
         "greedy_min_top2_gap": gap,
@@ -134,19 +115,10 @@ def self_check(folder, cfg, tok, pre, case):
     prompt plus the greedy ids in one pass without a cache; its logits at the prompt's
     last position and the argmax at every generated position must agree with the case.
     """
-    model = Idefics3ForConditionalGeneration(cfg).eval()
-    sd = hub_files.load_bf16_safetensors(os.path.join(folder, "model.safetensors"))
-    missing, unexpected = model.load_state_dict(sd, strict=False)
-    if unexpected or set(missing) != {"lm_head.weight"}:
-        raise SystemExit(f"checkpoint names: missing {missing}, unexpected {unexpected}")
+    model = load_checkpoint(Idefics3ForConditionalGeneration(cfg).eval(), folder, {"lm_head.weight"})
     _, _, _, _, pv, mask = inputs_for([i["file"] for i in case["images"]], case["messages"], cfg, tok, pre)
     ids = torch.tensor([case["input_ids"] + case["greedy_ids"]])   # the last id's own logits are not checked
     with torch.no_grad():
         x = model.embed(ids, model.get_image_features(pv, mask))
         logits, _ = model.decode(x, torch.ones_like(ids), torch.arange(ids.shape[1])[None])
-    n = len(case["input_ids"])
-    diff = float((logits[0, n - 1] - torch.tensor(case["first_logits"]["values"])).abs().max())
-    again = [int(i) for i in logits[0, n - 1:-1].argmax(-1)]
-    if diff > 1e-4 or again != case["greedy_ids"]:
-        raise SystemExit(f"self-check failed: logits differ by {diff}, ids {again} vs {case['greedy_ids']}")
-    return diff
+    return check_replay(logits, case)

@@ -15,14 +15,11 @@ import torch
 
 import hub_files
 import qwen2_vl_processor as proc
+from golden_stats import SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, load_checkpoint, logits_entry, pixel_checks, summary
 from qwen2_vl_model import Qwen2VLForConditionalGeneration
 
 GREEDY_STEPS = 16
-SAMPLE_STRIDE = 61
 MESSAGES = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Describe this image."}]}]
-TWO_IMAGE_MESSAGES = [{"role": "user", "content": [
-    {"type": "text", "text": "Compare "}, {"type": "image"}, {"type": "text", "text": " with "},
-    {"type": "image"}, {"type": "text", "text": "."}]}]
 FOLLOW_UP = "<|im_start|>user\nWhat colour is the square?<|im_end|>\n<|im_start|>assistant\n"
 TEXT_MESSAGES = [{"role": "user", "content": "What is a red square?"}]
 TOKENIZER_CHECKS = ["Describe this image.", "There are 12 shapes.\n\nIt's OK", "  two  spaces\tand tab",
@@ -56,21 +53,6 @@ def tall_image():
 IMAGES = {"golden.png": wide_image, "golden-tall.png": tall_image}
 
 
-def pixel_checks(values):
-    """Sum, sum of |x|, an index-weighted sum (catches reordering) and every 61st value."""
-    flat = values.astype(np.float64).reshape(-1)
-    weights = (np.arange(flat.size) % 1000) / 1000
-    return {"sum": float(flat.sum()), "abs_sum": float(np.abs(flat).sum()),
-            "weighted_sum": float((flat * weights).sum()),
-            "sample": [float(v) for v in flat[::SAMPLE_STRIDE]]}
-
-
-def summary(t):
-    flat = t.detach().double().reshape(-1)
-    return {"shape": list(t.shape), "sum": float(flat.sum()), "abs_sum": float(flat.abs().sum()),
-            "first": [float(v) for v in flat[:8]], "last": [float(v) for v in flat[-8:]]}
-
-
 def inputs_for(files, messages, tok, pre):
     """Images and chat -> (chat text, per-image pixel arrays, grids, expanded prompt, ids)."""
     pixels, grids = [], []
@@ -99,7 +81,6 @@ def run_case(model, cfg, tok, pre, files, messages):
     pos, deltas = model.get_rope_index(input_ids, grid)
     eos = (tok.vocab["<|im_end|>"], tok.vocab["<|endoftext|>"])     # generation_config.json's eos_token_id
     first, greedy, gap = model.greedy(input_ids, pv, grid, GREEDY_STEPS, eos)
-    top = torch.topk(first, 5)
     case = {
         "images": [{"file": f, "height": IMAGES[f]().shape[0], "width": IMAGES[f]().shape[1]} for f in files],
         "messages": messages,
@@ -108,8 +89,7 @@ def run_case(model, cfg, tok, pre, files, messages):
         "input_ids": ids,
         "position_ids": pos[:, 0].tolist(),
         "rope_delta": int(deltas[0, 0]),
-        "first_logits": {"values": [float(v) for v in first],
-                         "top5": {"ids": [int(i) for i in top.indices], "values": [float(v) for v in top.values]}},
+        "first_logits": logits_entry(first),
         "max_new_tokens": GREEDY_STEPS,
         "greedy_ids": greedy,
         "greedy_min_top2_gap": gap,
@@ -135,15 +115,13 @@ def run_second_turn(model, tok, pre, first):
     pos, deltas = model.get_rope_index(input_ids, grid)
     eos = (end, tok.vocab["<|endoftext|>"])
     first_logits, greedy, gap = model.greedy(input_ids, pv, grid, GREEDY_STEPS, eos)
-    top = torch.topk(first_logits, 5)
     return {
         "images": first["images"],
         "appended_text": tail,
         "input_ids": ids,
         "position_ids": pos[:, 0].tolist(),
         "rope_delta": int(deltas[0, 0]),
-        "first_logits": {"values": [float(v) for v in first_logits],
-                         "top5": {"ids": [int(i) for i in top.indices], "values": [float(v) for v in top.values]}},
+        "first_logits": logits_entry(first_logits),
         "max_new_tokens": GREEDY_STEPS,
         "greedy_ids": greedy,
         "greedy_min_top2_gap": gap,
@@ -188,11 +166,7 @@ def self_check(folder, cfg, tok, pre, case):
     get_rope_index over the whole sequence); its logits at the prompt's last position
     and the argmax at every generated position must agree with the case.
     """
-    model = Qwen2VLForConditionalGeneration(cfg).eval()
-    sd = hub_files.load_bf16_safetensors(os.path.join(folder, "model.safetensors"))
-    missing, unexpected = model.load_state_dict(sd, strict=False)
-    if unexpected or set(missing) != {"lm_head.weight"}:
-        raise SystemExit(f"checkpoint names: missing {missing}, unexpected {unexpected}")
+    model = load_checkpoint(Qwen2VLForConditionalGeneration(cfg).eval(), folder, {"lm_head.weight"})
     done = [proc.preprocess(IMAGES[i["file"]](), pre) for i in case.get("images", [])]
     pixels, grids = [p for p, _ in done], [g for _, g in done]
     grid = torch.tensor(grids) if grids else None
@@ -201,9 +175,4 @@ def self_check(folder, cfg, tok, pre, case):
         x = model.embed(ids, model.visual(torch.from_numpy(np.concatenate(pixels)), grid) if pixels else None)
         pos, _ = model.get_rope_index(ids, grid)
         logits, _ = model.decode(x, torch.ones_like(ids), pos)
-    n = len(case["input_ids"])
-    diff = float((logits[0, n - 1] - torch.tensor(case["first_logits"]["values"])).abs().max())
-    again = [int(i) for i in logits[0, n - 1:-1].argmax(-1)]
-    if diff > 1e-4 or again != case["greedy_ids"]:
-        raise SystemExit(f"self-check failed: logits differ by {diff}, ids {again} vs {case['greedy_ids']}")
-    return diff
+    return check_replay(logits, case)
