@@ -1,15 +1,22 @@
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 
 /** The page's worker API, for specs: the app exposes it on window as `vlm` for the console and tests. */
-async function golden(page: Page, engine: 'native' | 'onnx', dtype: 'f32' | 'int8' = 'f32') {
+async function golden(page: Page, engine: 'native' | 'onnx' | 'transformers', options: { dtype?: 'f32' | 'int8'; device?: 'webgpu' | 'wasm' } = {}) {
   return page.evaluate(
-    async ([e, d]) => {
-      const api = (window as unknown as { vlm: { goldenCheck: (id: string, o: object) => Promise<{ logitsRelError: number; match: boolean; greedyIds: number[]; goldenIds: number[] }> } }).vlm;
-      return api.goldenCheck('webvlm-tiny', { engine: e, dtype: d });
+    async ([e, o]) => {
+      const api = (window as unknown as { vlm: { goldenCheck: (id: string, o: object) => Promise<{ logitsRelError: number; match: boolean; greedyIds: number[]; goldenIds: number[]; device: string }> } }).vlm;
+      return api.goldenCheck('webvlm-tiny', { engine: e, ...o });
     },
-    [engine, dtype] as const,
+    [engine, options] as const,
   );
 }
+
+/** The largest |logit| of golden.json's slice: relative error times this is the largest absolute difference. */
+const goldenLogitScale = (() => {
+  const g = JSON.parse(readFileSync(new URL('../public/models/webvlm-tiny/golden.json', import.meta.url), 'utf8')) as { logits: { values: number[] } };
+  return Math.max(...g.logits.values.map(Math.abs));
+})();
 
 test.describe('the bundled model in Chromium', () => {
   test.setTimeout(240_000);
@@ -26,9 +33,25 @@ test.describe('the bundled model in Chromium', () => {
     });
   }
 
+  // SwiftShader is a WebGPU adapter too: the WebGPU run is forced, since the app would choose wasm on it.
+  for (const device of ['wasm', 'webgpu'] as const) {
+    test(`transformers engine on ${device} matches the PyTorch golden logits within 1e-4 and 24 greedy ids`, async ({ page }) => {
+      await page.goto('/#gpu');
+      await expect(page.getByTestId('adapter-name')).toContainText('WebGPU:');
+      const r = await golden(page, 'transformers', { device });
+      const absError = r.logitsRelError * goldenLogitScale;
+      console.log(`transformers on ${r.device}: logits max |diff| ${absError.toExponential(2)}`);
+      expect(r.device).toBe(device);
+      expect(absError).toBeLessThanOrEqual(1e-4);
+      expect(r.greedyIds).toHaveLength(24);
+      expect(r.greedyIds).toEqual(r.goldenIds);
+      expect(r.match).toBe(true);
+    });
+  }
+
   test('native engine with int8 weights keeps the greedy ids', async ({ page }) => {
     await page.goto('/#gpu');
-    const r = await golden(page, 'native', 'int8');
+    const r = await golden(page, 'native', { dtype: 'int8' });
     console.log(`native int8: logits relative error ${r.logitsRelError.toExponential(2)}`);
     expect(r.greedyIds).toEqual(r.goldenIds);
   });

@@ -118,6 +118,12 @@ export interface LoadModelOptions {
   dtype?: ModelDType;
   /** Where hub models (ids "org/name") come from; default https://huggingface.co. */
   hubUrl?: string;
+  /**
+   * Transformers engine: run its sessions here instead of the device the
+   * adapter suggests (WebGPU on a real GPU, wasm on a software one), e.g. to
+   * check WebGPU on SwiftShader. Other engines ignore it.
+   */
+  device?: 'webgpu' | 'wasm';
 }
 
 export interface LoadedModel {
@@ -129,6 +135,8 @@ export interface LoadedModel {
   contextLength: number;
   imageSize: number;
   loadMs: number;
+  /** Task prompts the model answers with buttons of their own (Florence-2's); absent for chat models. */
+  tasks?: string[];
 }
 
 /**
@@ -179,6 +187,18 @@ export interface ChatReply {
   promptRecomputed?: boolean;
   /** Why the prompt was recomputed. */
   recomputeReason?: string;
+  /** A task prompt's post-processed answer (Florence-2): its boxes or quads in image pixels. */
+  regions?: TaskRegions;
+}
+
+/** What a task prompt's answer names, in pixels of the image it was asked about. */
+export interface TaskRegions {
+  task: string;
+  imageSize: ImageSize;
+  /** Labels with boxes, or OCR lines with their quads as polygons. */
+  objects: GroundedObject[];
+  /** Text tasks (captions, OCR without regions). */
+  text?: string;
 }
 
 export interface GroundReply {
@@ -216,6 +236,8 @@ export interface DocumentAnswer {
 export interface GoldenCheckResult extends GoldenComparison {
   engine: EngineKind;
   dtype: WeightDType;
+  /** Where it ran (LoadedModel.device): 'native', 'webgpu' or 'wasm'. */
+  device: string;
 }
 
 export interface EvalQuestionsRequest {

@@ -141,9 +141,11 @@ export class Engine implements VlmApi {
   }
 
   loadModel(id: string, options: LoadModelOptions, onProgress?: (progress: DownloadProgress) => void): Promise<LoadedModel> {
-    const key = JSON.stringify([id, options.engine, options.dtype ?? 'f32', options.hubUrl ?? '']);
+    const key = JSON.stringify([id, options.engine, options.dtype ?? 'f32', options.hubUrl ?? '', options.device ?? '']);
     if (this.pendingLoad?.key === key) return this.pendingLoad.done;
     const done = this.jobs.submit('load', {}, async () => {
+      // The bundled model (no org/ in its id) is served with the app in transformers.js's layout: nothing to fetch into the cache.
+      if (options.engine === 'transformers' && !id.includes('/')) return this.model.loadBundledTransformers(id, options);
       if (options.engine === 'transformers') {
         const request = { features: await this.adapterFeatures().catch(() => new Set<string>()), ...(options.dtype ? { dtype: options.dtype as TjsDtype } : {}), ...(options.hubUrl ? { hubUrl: options.hubUrl } : {}) };
         return this.model.loadTransformers(id, await prepareTransformersFiles(this.library.cache, id, request, fireAndForget(onProgress)));

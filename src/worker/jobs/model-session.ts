@@ -15,7 +15,7 @@ import { SafetensorsError, SafetensorsFile } from '../../models/safetensors';
 import { ContextLengthError, loadModelAssets, Vlm } from '../../models/vlm';
 import { ConfigError } from '../../models/config';
 import { MissingDtypeFileError, UnsupportedModelError } from '../../models/transformers/families';
-import { TransformersVlm } from '../../models/transformers/transformers-vlm';
+import { TransformersVlm, type TjsDevice } from '../../models/transformers/transformers-vlm';
 import { GpuUnavailableError } from '../../webgpu/device';
 import { GpuOutOfMemoryError } from '../../webgpu/errors';
 import type { GpuRuntime } from '../../webgpu/runtime';
@@ -24,6 +24,7 @@ import type { ChatImage, ChatMessage, ChatReply, ChatRequest, GoldenCheckResult,
 import type { TransformersFiles } from '../cache/transformers-files';
 import { VlmError } from '../errors';
 import { chooseTransformersDevice, type DeviceChooser } from './transformers-device';
+import { FLORENCE_TASKS, taskRegions } from './florence-answer';
 
 /** Model files are served from here: the bundled model, and later the IndexedDB-backed hub cache. */
 export const MODELS_BASE = '/models/';
@@ -86,20 +87,31 @@ export class ModelSession {
     }
   }
 
-  /** Loads a hub model on transformers.js from files already in the weight cache (see transformers-files.ts). */
-  async loadTransformers(id: string, prepared: TransformersFiles): Promise<LoadedModel> {
+  /**
+   * Loads a hub model on transformers.js from files already in the weight cache
+   * (see transformers-files.ts), on `device` when given, else where the adapter suggests.
+   */
+  async loadTransformers(id: string, prepared: Omit<TransformersFiles, 'files'> & { files?: string[] }, device?: TjsDevice): Promise<LoadedModel> {
     await this.unload();
     try {
       const t0 = performance.now();
-      const device = await this.transformersDevice();
-      const model = await TransformersVlm.load(id, { source: prepared.source, device, dtype: prepared.dtype, files: prepared.files });
+      // Asked even when `device` is given: choosing also points ORT at the wasm files served with the app.
+      const suggested = await this.transformersDevice();
+      device ??= suggested;
+      const model = await TransformersVlm.load(id, { source: prepared.source, device, dtype: prepared.dtype, ...(prepared.files ? { files: prepared.files } : {}) });
       this.model = model;
       // The processor picks each image's size (tiles, patches): there is no one input size.
       this.loaded = { id, engine: 'transformers', dtype: prepared.dtype, device, contextLength: model.info.contextLength, imageSize: 0, loadMs: performance.now() - t0 };
+      if (model.family.kind === 'florence2') this.loaded.tasks = [...FLORENCE_TASKS];
       return this.loaded;
     } catch (err) {
       throw asVlmError(err);
     }
+  }
+
+  /** The bundled model (its onnx/ folder is in transformers.js's layout) on the transformers engine, fp32 as golden.json was made. */
+  loadBundledTransformers(id: string, options: LoadModelOptions): Promise<LoadedModel> {
+    return this.loadTransformers(id, { source: { kind: 'local', path: MODELS_BASE }, dtype: 'fp32' }, options.device);
   }
 
   private async createEngine(files: ModelFiles, config: Vlm['config'], options: LoadModelOptions): Promise<VlmEngine> {
@@ -179,6 +191,7 @@ export class ModelSession {
         peakGpuBytes: model.stats().peakGpuBytes,
         promptRecomputed: r.promptRecomputed,
         ...(r.recomputeReason ? { recomputeReason: r.recomputeReason } : {}),
+        ...taskRegions(model, request.messages, r.text, images),
       };
     } catch (err) {
       // The model's buffers went with the device: it must be loaded again, and the page can see that it is gone.
@@ -233,17 +246,25 @@ export class ModelSession {
   /** Run the model's golden.json prompt and compare logits and greedy ids with PyTorch's. */
   async goldenCheck(id: string, options: LoadModelOptions): Promise<GoldenCheckResult> {
     const files = urlModelFiles(id, `${MODELS_BASE}${id}/`);
-    await this.load(id, options, files);
+    if (options.engine === 'transformers') await this.loadBundledTransformers(id, options);
+    else await this.load(id, options, files);
+    const golden = await readJsonFile<Golden>(files, 'golden.json');
+    const raster = decodePngRaster(new Uint8Array(await files.bytes(golden.image)));
+    const pixels: ImagePixels = { ...raster, channels: 3 };
+    const got = this.model instanceof TransformersVlm ? await transformersGolden(this.model, golden, pixels) : await this.ownGolden(golden, pixels);
+    return {
+      engine: options.engine,
+      dtype: (this.loaded?.dtype as WeightDType | undefined) ?? 'f32',
+      device: this.loaded?.device ?? '',
+      ...compareGolden(got, { logits: golden.logits.values, ids: golden.greedy.ids }),
+    };
+  }
+
+  /** golden.json's prompt through our pipeline's engine steps: prefill, then greedy decode. */
+  private async ownGolden(golden: Golden, pixels: ImagePixels): Promise<{ logits: Float32Array; ids: number[] }> {
     const vlm = this.vlm;
     if (!vlm) throw new VlmError('no-model', 'The golden check runs our own engines; no model is loaded on one.');
-    const golden = await readJsonFile<{
-      image: string;
-      inputs: { expanded_input_ids: number[] };
-      logits: { values: number[] };
-      greedy: { ids: number[]; max_new_tokens: number };
-    }>(files, 'golden.json');
-    const raster = decodePngRaster(new Uint8Array(await files.bytes(golden.image)));
-    const image = vlm.preprocess({ ...raster, channels: 3 });
+    const image = vlm.preprocess(pixels);
     const ids = Int32Array.from(golden.inputs.expanded_input_ids);
     let logits = await vlm.engine.prefill(ids, [image]);
     // Copied before decoding: an engine may reuse its logits buffer.
@@ -255,10 +276,22 @@ export class ModelSession {
       greedy.push(best);
       if (i + 1 < golden.greedy.max_new_tokens) logits = await vlm.engine.decode(best);
     }
-    return {
-      engine: options.engine,
-      dtype: (this.loaded?.dtype as WeightDType | undefined) ?? 'f32',
-      ...compareGolden({ logits: first, ids: greedy }, { logits: golden.logits.values, ids: golden.greedy.ids }),
-    };
+    return { logits: first, ids: greedy };
   }
+}
+
+interface Golden {
+  image: string;
+  inputs: { messages: ChatMessage[]; expanded_input_ids: number[] };
+  logits: { values: number[] };
+  greedy: { ids: number[]; max_new_tokens: number };
+}
+
+/** golden.json's prompt on transformers.js: one forward pass for the first-step logits, then its own greedy generation. */
+async function transformersGolden(model: TransformersVlm, golden: Golden, pixels: ImagePixels): Promise<{ logits: Float32Array; ids: number[] }> {
+  const logits = (await model.nextTokenLogits(golden.inputs.messages, [pixels])).slice(0, golden.logits.values.length);
+  await model.reset();
+  // The golden runs past the end id (stop_at_eos false): no stop ids here either.
+  const r = await model.chat(golden.inputs.messages, [pixels], { maxNewTokens: golden.greedy.max_new_tokens, stopTokenIds: [] });
+  return { logits, ids: r.ids };
 }
