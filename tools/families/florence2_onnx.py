@@ -30,13 +30,11 @@ passes it at every step), and past_key_values.N.encoder.* and use_cache_branch e
 graph only as terms multiplied by zero. The outputs are the same numbers the two-branch
 graph gives. All f32, opset 14.
 """
-import os
-
-import onnx
 import torch
 import torch.nn as nn
 
-OPSET = 14
+import onnx_split
+from onnx_split import export
 
 
 class VisionEncoder(nn.Module):
@@ -87,29 +85,20 @@ class DecoderMerged(nn.Module):
 
 
 def export_vision(model, path, size):
-    torch.onnx.export(VisionEncoder(model), (torch.randn(1, 3, size, size),), path,
-                      input_names=["pixel_values"], output_names=["image_features"],
-                      dynamic_axes={"pixel_values": {0: "batch_size"}, "image_features": {0: "batch_size"}},
-                      opset_version=OPSET, do_constant_folding=True)
+    export(VisionEncoder(model), (torch.randn(1, 3, size, size),), path, ["pixel_values"], ["image_features"],
+           {"pixel_values": {0: "batch_size"}, "image_features": {0: "batch_size"}})
 
 
 def export_embed(model, path, size):
-    torch.onnx.export(EmbedTokens(model), (torch.zeros(1, 3, dtype=torch.long),), path,
-                      input_names=["input_ids"], output_names=["inputs_embeds"],
-                      dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
-                                    "inputs_embeds": {0: "batch_size", 1: "sequence_length"}},
-                      opset_version=OPSET, do_constant_folding=True)
+    onnx_split.export_embed(EmbedTokens(model), path)
 
 
 def export_encoder(model, path, size):
     d = model.config.text_config.d_model
     args = (torch.randn(1, 7, d), torch.ones(1, 7, dtype=torch.long))
-    torch.onnx.export(EncoderModel(model), args, path, input_names=["inputs_embeds", "attention_mask"],
-                      output_names=["last_hidden_state"],
-                      dynamic_axes={"inputs_embeds": {0: "batch_size", 1: "encoder_sequence_length"},
-                                    "attention_mask": {0: "batch_size", 1: "encoder_sequence_length"},
-                                    "last_hidden_state": {0: "batch_size", 1: "encoder_sequence_length"}},
-                      opset_version=OPSET, do_constant_folding=True)
+    axes = {0: "batch_size", 1: "encoder_sequence_length"}
+    export(EncoderModel(model), args, path, ["inputs_embeds", "attention_mask"], ["last_hidden_state"],
+           {"inputs_embeds": dict(axes), "attention_mask": dict(axes), "last_hidden_state": dict(axes)})
 
 
 def export_decoder(model, path, size):
@@ -139,15 +128,10 @@ def export_decoder(model, path, size):
                 axes[name] = {0: "batch_size", 2: dim}
     names_in.append("use_cache_branch")
     args.append(torch.tensor([True]))
-    torch.onnx.export(DecoderMerged(model), tuple(args), path, input_names=names_in, output_names=names_out,
-                      dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
+    export(DecoderMerged(model), tuple(args), path, names_in, names_out, axes)
 
 
 def export_onnx(model, folder, size):
-    os.makedirs(folder, exist_ok=True)
     files = {"vision_encoder.onnx": export_vision, "embed_tokens.onnx": export_embed,
              "encoder_model.onnx": export_encoder, "decoder_model_merged.onnx": export_decoder}
-    with torch.no_grad():
-        for name, export in files.items():
-            export(model, os.path.join(folder, name), size)
-            onnx.checker.check_model(onnx.load(os.path.join(folder, name)))
+    onnx_split.export_files(model, folder, files, size)
