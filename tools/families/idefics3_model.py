@@ -23,7 +23,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
-from model import LlamaModel, LlamaRmsNorm, TextConfig, attention_mask_4d, rope_cos_sin  # noqa: E402
+from model import LlamaModel, TextConfig, attention_mask_4d, rope_cos_sin  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from decoder_common import greedy_loop, run_layers, wide_init  # noqa: E402
 
 
 @dataclass
@@ -249,19 +252,7 @@ class Idefics3ForConditionalGeneration(nn.Module):
 
     @staticmethod
     def _init(m):
-        # Random weights with a wider spread than HF's 0.02 init, so the tiny model's
-        # logits are far apart and greedy ids do not flip on rounding differences.
-        if isinstance(m, (nn.Linear, nn.Conv2d)):
-            nn.init.normal_(m.weight, std=0.3)
-            if m.bias is not None:
-                nn.init.normal_(m.bias, std=0.05)
-        elif isinstance(m, nn.Embedding):
-            nn.init.normal_(m.weight, std=0.2)
-        elif isinstance(m, LlamaRmsNorm):
-            nn.init.normal_(m.weight, mean=1.0, std=0.1)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.normal_(m.weight, mean=1.0, std=0.1)
-            nn.init.normal_(m.bias, std=0.05)
+        wide_init(m, nn.Conv2d, 0.3)
 
     def get_image_features(self, pixel_values, pixel_attention_mask):
         """(B, N, 3, S, S) f32, (B, N, S, S) bool -> (real tiles, image_seq_len, D).
@@ -296,10 +287,7 @@ class Idefics3ForConditionalGeneration(nn.Module):
         c = lm.config
         cos, sin = rope_cos_sin(position_ids, c.head_dim, c.rope_theta)
         mask = attention_mask_4d(attention_mask, inputs_embeds.shape[1])
-        x, presents = inputs_embeds, []
-        for i, layer in enumerate(lm.layers):
-            x, kv = layer(x, cos, sin, mask, None if past is None else past[i])
-            presents.append(kv)
+        x, presents = run_layers(lm.layers, inputs_embeds, cos, sin, mask, past)
         return self.lm_head(lm.norm(x)), presents
 
     @torch.no_grad()
@@ -312,15 +300,5 @@ class Idefics3ForConditionalGeneration(nn.Module):
         x = self.embed(input_ids, feats)
         mask = torch.ones_like(input_ids)
         logits, past = self.decode(x, mask, torch.arange(input_ids.shape[1])[None])
-        first, ids, gap = logits[0, -1].clone(), [], float("inf")
-        for _ in range(steps):
-            top2 = torch.topk(logits[0, -1], 2).values
-            gap = min(gap, float(top2[0] - top2[1]))
-            nxt = int(logits[0, -1].argmax())
-            ids.append(nxt)
-            if nxt in eos_ids:
-                break
-            pos = mask.shape[1]
-            mask = torch.cat([mask, torch.ones(1, 1, dtype=mask.dtype)], 1)
-            logits, past = self.decode(self.embed(torch.tensor([[nxt]])), mask, torch.tensor([[pos]]), past)
-        return first, ids, gap
+        return greedy_loop(logits, past, mask, steps, eos_ids, lambda nxt, m, pos, kv: self.decode(
+            self.embed(torch.tensor([[nxt]])), m, torch.tensor([[pos]]), kv))

@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from model import LlamaMlp, LlamaRmsNorm, attention_mask_4d, rotate_half  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from decoder_common import greedy_loop, run_layers, wide_init  # noqa: E402
 from qwen2_vl_vision import Qwen2VisionTransformer, VisionConfig  # noqa: E402
 
 
@@ -177,19 +178,7 @@ class Qwen2VLForConditionalGeneration(nn.Module):
 
     @staticmethod
     def _init(m):
-        # Wider than HF's 0.02 init, so the tiny model's logits are far apart and
-        # greedy ids do not flip on rounding differences between runtimes.
-        if isinstance(m, (nn.Linear, nn.Conv3d)):
-            nn.init.normal_(m.weight, std=0.3 if isinstance(m, nn.Linear) else 0.05)
-            if m.bias is not None:
-                nn.init.normal_(m.bias, std=0.05)
-        elif isinstance(m, nn.Embedding):
-            nn.init.normal_(m.weight, std=0.2)
-        elif isinstance(m, LlamaRmsNorm):
-            nn.init.normal_(m.weight, mean=1.0, std=0.1)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.normal_(m.weight, mean=1.0, std=0.1)
-            nn.init.normal_(m.bias, std=0.05)
+        wide_init(m, nn.Conv3d, 0.05)
 
     def embed(self, input_ids, image_features=None):
         """Token embeddings with the image features written over the <|image_pad|> tokens, in order."""
@@ -206,10 +195,7 @@ class Qwen2VLForConditionalGeneration(nn.Module):
         c = self.config
         cos, sin = mrope_cos_sin(position_ids, c.head_dim, c.rope_theta, c.mrope_section)
         mask = attention_mask_4d(attention_mask, inputs_embeds.shape[1])
-        x, presents = inputs_embeds, []
-        for i, layer in enumerate(self.model.layers):
-            x, kv = layer(x, cos, sin, mask, None if past is None else past[i])
-            presents.append(kv)
+        x, presents = run_layers(self.model.layers, inputs_embeds, cos, sin, mask, past)
         return self.lm_head(self.model.norm(x)), presents
 
     def get_rope_index(self, input_ids, image_grid_thw):
@@ -258,15 +244,8 @@ class Qwen2VLForConditionalGeneration(nn.Module):
         pos, deltas = self.get_rope_index(input_ids, image_grid_thw)
         mask = torch.ones_like(input_ids)
         logits, past = self.decode(self.embed(input_ids, feats), mask, pos)
-        first, ids, gap = logits[0, -1].clone(), [], float("inf")
-        for _ in range(steps):
-            top2 = torch.topk(logits[0, -1], 2).values
-            gap = min(gap, float(top2[0] - top2[1]))
-            nxt = int(logits[0, -1].argmax())
-            ids.append(nxt)
-            if nxt in eos_ids:
-                break
-            step = mask.shape[1] + deltas[0, 0]                  # cache position + rope delta, on all 3 rows
-            mask = torch.cat([mask, torch.ones(1, 1, dtype=mask.dtype)], 1)
-            logits, past = self.decode(self.embed(torch.tensor([[nxt]])), mask, step.view(1, 1, 1).expand(3, 1, 1), past)
-        return first, ids, gap
+
+        def decode_next(nxt, m, pos, kv):
+            step = pos + deltas[0, 0]                            # cache position + rope delta, on all 3 rows
+            return self.decode(self.embed(torch.tensor([[nxt]])), m, step.view(1, 1, 1).expand(3, 1, 1), kv)
+        return greedy_loop(logits, past, mask, steps, eos_ids, decode_next)
