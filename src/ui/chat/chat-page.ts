@@ -68,6 +68,11 @@ function finishTurn(answer: AssistantTurn, reply: ChatReply): void {
   answer.finish = reply.finishReason;
   answer.stats = { promptTokens: reply.promptTokens, newTokens: reply.newTokens, reusedPositions: reply.reusedPositions, tokensPerSecond: reply.tokensPerSecond, ttftMs: reply.ttftMs };
   if (reply.promptRecomputed) answer.stats.recomputed = reply.recomputeReason ?? 'the earlier turns could not be continued';
+  if (reply.regions) {
+    answer.regions = reply.regions;
+    // A text task (caption, OCR) answers with the processor's text.
+    if (reply.regions.text !== undefined) answer.text = reply.regions.text;
+  }
 }
 
 function failTurn(c: Chat, user: UserTurn, answer: AssistantTurn, err: unknown): void {
@@ -197,7 +202,7 @@ export function chatPage(api: VlmClient): ChatPage {
     groundingQuestion: (p) => api.groundingQuestion(p),
   });
   const state: ChatState = { conversation: emptyConversation(), generating: false, stopRequested: false, showBoxes: true };
-  const c: Chat = { api, state, view: conversationView(api), picker: modelPicker(api), input, images, store: new HistoryStore(), history: Promise.resolve() };
+  const c: Chat = { api, state, view: conversationView(api), picker: modelPicker(api, undefined, (m) => input.setTasks(m?.tasks ?? [])), input, images, store: new HistoryStore(), history: Promise.resolve() };
   const element = h('div', { class: 'chat-page', 'data-testid': 'chat-page' }, c.picker.element, c.view.element, input.element);
   acceptImages(element, images);
   c.history = c.store

@@ -2,7 +2,8 @@
  * Where a person writes: the question box (Enter sends, Shift+Enter is a new
  * line), Send and Stop, the images waiting to go, the "Where is …?" helper that
  * asks the grounding question in the words the model was trained on (the
- * worker words it), the boxes toggle, and Clear conversation.
+ * worker words it), the boxes toggle, and Clear conversation. A model that
+ * answers task prompts (Florence-2) gets a button for each task instead.
  */
 import { h } from '../dom';
 import type { Attachments } from './attachments';
@@ -16,11 +17,23 @@ export interface ComposerEvents {
   groundingQuestion(phrase: string): Promise<string | null>;
 }
 
+/** The task prompts we offer buttons for; Phrase grounding asks about the typed text. */
+const TASK_BUTTONS: { task: string; label: string; usesText?: boolean }[] = [
+  { task: '<CAPTION>', label: 'Caption' },
+  { task: '<DETAILED_CAPTION>', label: 'Detailed caption' },
+  { task: '<OD>', label: 'Object detection' },
+  { task: '<CAPTION_TO_PHRASE_GROUNDING>', label: 'Phrase grounding', usesText: true },
+  { task: '<OCR>', label: 'OCR' },
+  { task: '<OCR_WITH_REGION>', label: 'OCR with regions' },
+];
+
 export interface Composer {
   element: HTMLElement;
   text(): string;
   setText(text: string): void;
   setGenerating(on: boolean): void;
+  /** The loaded model's task prompts; [] hides the task buttons. */
+  setTasks(tasks: readonly string[]): void;
   /** A message about the last action (refused input); null hides it. */
   notice(message: string | null): void;
   focus(): void;
@@ -42,6 +55,22 @@ export function composer(images: Attachments, events: ComposerEvents): Composer 
   const ask = h('button', { type: 'button', class: 'secondary', 'data-testid': 'ground-ask', title: 'Asks "Locate the … ." and draws the box from the answer' }, 'Where is …?');
   const boxes = h('input', { type: 'checkbox', checked: '', 'data-testid': 'ground-toggle' });
   const clear = h('button', { type: 'button', class: 'secondary', 'data-testid': 'chat-clear' }, 'Clear conversation');
+  const taskButtons = TASK_BUTTONS.map((t) => {
+    const b = h('button', { type: 'button', class: 'secondary', 'data-testid': 'task-button', 'data-task': t.task, title: t.usesText ? `Sends ${t.task} with the text typed above as the phrase` : `Sends ${t.task}` }, t.label);
+    b.addEventListener('click', () => {
+      if (generating) return;
+      const phraseText = input.value.trim();
+      if (t.usesText && !phraseText) {
+        notice.hidden = false;
+        notice.textContent = 'Type the phrase to ground first, for example "a red square".';
+        input.focus();
+        return;
+      }
+      events.send(t.usesText ? `${t.task}${phraseText}` : t.task);
+    });
+    return b;
+  });
+  const tasks = h('div', { class: 'toolbar task-buttons', role: 'group', 'aria-label': 'Tasks of the loaded model', 'data-testid': 'task-buttons', hidden: '' }, ...taskButtons);
   const form = h('form', { class: 'composer-row', 'aria-label': 'Send a message' }, input, h('div', { class: 'composer-buttons' }, send, stop));
   let generating = false;
 
@@ -84,6 +113,7 @@ export function composer(images: Attachments, events: ComposerEvents): Composer 
     'section',
     { class: 'panel composer', 'aria-label': 'Compose' },
     images.element,
+    tasks,
     form,
     h('p', { class: 'muted composer-hint', id: 'chat-input-hint' }, 'Enter sends, Shift+Enter starts a new line, Escape stops an answer.'),
     notice,
@@ -107,10 +137,19 @@ export function composer(images: Attachments, events: ComposerEvents): Composer 
       send.hidden = on;
       stop.hidden = !on;
       ask.disabled = on;
+      for (const b of taskButtons) b.disabled = on;
       clear.disabled = on;
       // Stop takes the focus from Send so a keyboard user can press it at once.
       if (on && document.activeElement === send) stop.focus();
       if (!on && document.activeElement === stop) input.focus();
+    },
+    setTasks(list) {
+      let shown = 0;
+      for (const b of taskButtons) {
+        b.hidden = !list.includes(b.dataset.task ?? '');
+        if (!b.hidden) shown += 1;
+      }
+      tasks.hidden = shown === 0;
     },
     notice(message) {
       notice.hidden = message === null;

@@ -4,7 +4,7 @@
  * request sent to the model and the history saved to IndexedDB both come
  * from it, and unit tests can check both in Node.
  */
-import type { ChatImage, ChatMessage, ChatPart, ChatReply } from '../../worker/api';
+import type { ChatImage, ChatMessage, ChatPart, ChatReply, TaskRegions } from '../../worker/api';
 
 /** An attached image: the encoded file exactly as the person gave it. */
 export interface ImageFile {
@@ -50,6 +50,8 @@ export interface AssistantTurn {
    */
   finish: ChatReply['finishReason'] | 'streaming' | 'interrupted';
   stats?: AnswerStats;
+  /** A task prompt's boxes or quads as the worker post-processed them (Florence-2); drawn instead of parsing the text. */
+  regions?: TaskRegions;
 }
 
 export type Turn = UserTurn | AssistantTurn;

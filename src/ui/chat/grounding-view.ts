@@ -4,7 +4,7 @@
  * in percentages of the image's natural size, so the boxes follow the image
  * at any displayed size (phone or desktop) without being recomputed.
  */
-import type { GroundedObject, ImageSize } from '../../worker/api';
+import type { GroundedObject, ImageSize, TaskRegions } from '../../worker/api';
 import { h } from '../dom';
 
 /** Reads the boxes out of an answer (the worker's parseGrounding). */
@@ -15,8 +15,8 @@ const BOX_COLOURS = ['#ff1744', '#2979ff', '#00c853', '#ffab00', '#d500f9', '#00
 
 export interface GroundingFigure {
   element: HTMLElement;
-  /** Redraws from the answer so far. */
-  update(text: string): void;
+  /** Redraws from the answer so far, or from the worker's post-processed regions when a task prompt has them. */
+  update(text: string, regions?: TaskRegions): void;
   setVisible(visible: boolean): void;
 }
 
@@ -30,7 +30,7 @@ function boxElement(obj: GroundedObject, index: number, size: { width: number; h
   const el = h(
     'div',
     {
-      class: obj.partial ? 'ground-box partial' : 'ground-box',
+      class: `ground-box${obj.polygon ? ' quad' : ''}${obj.partial ? ' partial' : ''}`,
       'data-testid': 'ground-box',
       'data-label': label,
       'data-x1': px(x1),
@@ -59,6 +59,7 @@ export function groundingFigure(imageUrl: string, name: string, parse: Grounding
   let visible = true;
   let count = 0;
   let drawn = 0;
+  let regions: TaskRegions | undefined;
 
   const show = (objects: GroundedObject[], size: ImageSize) => {
     overlay.replaceChildren(...objects.map((o, i) => boxElement(o, i, size)));
@@ -74,6 +75,12 @@ export function groundingFigure(imageUrl: string, name: string, parse: Grounding
     element.hidden = !visible || count === 0;
   };
   const draw = async () => {
+    if (regions) {
+      ++drawn;
+      // Already in pixels of the image as the worker decoded it: placed in percentages of that size.
+      show(regions.objects, regions.imageSize);
+      return;
+    }
     const size = { width: img.naturalWidth, height: img.naturalHeight };
     // Parses finish out of order while an answer streams: only the latest one is drawn.
     const ticket = ++drawn;
@@ -85,8 +92,9 @@ export function groundingFigure(imageUrl: string, name: string, parse: Grounding
 
   return {
     element,
-    update(next) {
+    update(next, nextRegions) {
       text = next;
+      regions = nextRegions;
       void draw();
     },
     setVisible(v) {

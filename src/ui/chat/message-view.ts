@@ -75,7 +75,7 @@ export function answerMessage(turn: AssistantTurn, image: ShownImage | null, sho
     stopped.hidden = t.finish !== 'cancelled' && t.finish !== 'interrupted';
     stopped.textContent = stoppedText(t);
     stats.textContent = statsText(t);
-    figure?.update(t.text);
+    figure?.update(t.text, t.regions);
   };
   update(turn);
   return { element, update, setBoxesVisible: (v) => figure?.setVisible(v) };

@@ -72,9 +72,14 @@ interface Picker {
   pending: Promise<LoadedModel | null> | null;
   /** The model a dead worker held, for reload(). */
   lost: LoadedModel | null;
+  /** Told what is loaded after each change of the view, so the page can follow the model's capabilities. */
+  onLoaded: (m: LoadedModel | null) => void;
 }
 
-const render = (p: Picker) => p.view.render(p.state);
+const render = (p: Picker) => {
+  p.view.render(p.state);
+  p.onLoaded(p.state.loaded);
+};
 
 /** The zoo with cached marks; the bundled model stays first and is the default. */
 async function refreshList(p: Picker): Promise<void> {
@@ -236,14 +241,14 @@ function reload(p: Picker): Promise<LoadedModel | null> {
   return startLoad(p, lost?.id ?? p.view.target(), p.view.chosen());
 }
 
-export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(api)): ModelPicker {
+export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(api), onLoaded: (m: LoadedModel | null) => void = () => undefined): ModelPicker {
   const state: PickerState = { listings: null, loaded: null, working: false, busy: false, status: { state: 'idle', text: 'No model loaded yet.' }, progress: null, persisted: null };
   const cached = cachedModelsView(
     () => api.cacheList(),
     (id) => api.cacheDelete(id),
     () => void refreshList(p),
   );
-  const p: Picker = { api, loader, state, view: pickerView(cached.element), cached, pending: null, lost: null };
+  const p: Picker = { api, loader, state, view: pickerView(cached.element), cached, pending: null, lost: null, onLoaded };
   const { engine, model, load, download } = p.view.controls;
   engine.addEventListener('change', () => render(p));
   model.addEventListener('change', () => {
