@@ -11,6 +11,7 @@ import { startHubServer, type HubServer } from '../test/helpers/hub-server';
  * downloads its files with moving progress into the weight cache, the chat
  * streams the answer whose words are the fixture's PyTorch golden, Stop ends
  * an answer, and after a reload the model loads again with no file fetched.
+ * Florence-2's task buttons draw the boxes and OCR quads of its answers.
  * Nothing leaves 127.0.0.1.
  */
 const HUB_DIR = join(process.cwd(), 'test/fixtures/hub');
@@ -44,6 +45,23 @@ async function florenceCaption(): Promise<string> {
   const caption = golden.cases.find((c) => c.task === '<CAPTION>');
   if (!caption) throw new Error('the Florence-2 golden has no <CAPTION> case');
   return (await fixtureTokenizer(FLORENCE)).decode(caption.sequence.slice(1, -1), { skip_special_tokens: false }).replace(/<\/?s>|<pad>/g, '');
+}
+
+/** PyTorch's post-processed result of a Florence-2 task for the fixture's 96x96 image: the boxes or quads in pixels. */
+function florenceGolden(task: string): number[][] {
+  const golden = JSON.parse(readFileSync(join(HUB_DIR, FLORENCE.dir, 'golden.json'), 'utf8')) as {
+    cases: { task: string; post_processed: { image_size: number[]; result: Record<string, { bboxes?: number[][]; quad_boxes?: number[][] }> }[] }[];
+  };
+  const post = golden.cases.find((c) => c.task === task)?.post_processed.find((p) => p.image_size.join('x') === '96x96');
+  const result = post?.result[task];
+  const regions = result?.bboxes ?? result?.quad_boxes;
+  if (!regions?.length) throw new Error(`the Florence-2 golden has no regions for ${task} at 96x96`);
+  return regions;
+}
+
+/** The drawn boxes of one answer, as [x1, y1, x2, y2] in image pixels. */
+async function drawnBoxes(answer: ReturnType<Page['getByTestId']>): Promise<number[][]> {
+  return answer.getByTestId('ground-box').evaluateAll((els) => els.map((el) => ['x1', 'y1', 'x2', 'y2'].map((k) => Number((el as HTMLElement).dataset[k]))));
 }
 
 /** Nothing but 127.0.0.1 may be reached. */
@@ -142,7 +160,7 @@ test.describe('hub models on the transformers engine', () => {
     }
   });
 
-  test("Florence-2: the caption task answers with PyTorch's caption (its <loc_N> tokens kept); a second task says the prompt was recomputed", async ({ page }) => {
+  test("Florence-2: the caption task answers with PyTorch's caption (its <loc_N> tokens kept); a second task says the prompt was recomputed; the Object detection and OCR with regions buttons draw PyTorch's post-processed boxes and quads", async ({ page }) => {
     const blocked = await offline(page);
     const want = await florenceCaption();
     await loadFromPicker(page, florence, FLORENCE.repo);
@@ -159,6 +177,29 @@ test.describe('hub models on the transformers engine', () => {
     const second = page.getByTestId('msg-assistant').nth(1);
     await expect(second).toHaveAttribute('data-finish', /^(stop|length)$/, { timeout: 60_000 });
     await expect(second.getByTestId('answer-stats')).toContainText('prompt recomputed: Florence-2 reads every task afresh');
+
+    // Object detection by its button: the boxes drawn begin with PyTorch's post-processed boxes for this image.
+    await expect(page.getByTestId('task-buttons')).toBeVisible();
+    await page.getByTestId('task-button').and(page.locator('[data-task="<OD>"]')).click();
+    const od = page.getByTestId('msg-assistant').nth(2);
+    await expect(od).toHaveAttribute('data-finish', /^(stop|length)$/, { timeout: 60_000 });
+    await expect(page.getByTestId('msg-user').nth(2).getByTestId('msg-text')).toHaveText('<OD>');
+    const wantBoxes = florenceGolden('<OD>');
+    const boxes = await drawnBoxes(od);
+    expect(boxes.length).toBeGreaterThanOrEqual(wantBoxes.length);
+    wantBoxes.forEach((b, i) => b.forEach((v, k) => expect(boxes[i]?.[k]).toBeCloseTo(v, 1)));
+    await expect(od.getByTestId('ground-figure')).toBeVisible();
+
+    // OCR with regions: each quad is drawn by its bounding box, the first the golden's.
+    await page.getByTestId('task-button').and(page.locator('[data-task="<OCR_WITH_REGION>"]')).click();
+    const ocr = page.getByTestId('msg-assistant').nth(3);
+    await expect(ocr).toHaveAttribute('data-finish', /^(stop|length)$/, { timeout: 60_000 });
+    const quad = florenceGolden('<OCR_WITH_REGION>')[0] as number[];
+    const xs = quad.filter((_, i) => i % 2 === 0);
+    const ys = quad.filter((_, i) => i % 2 === 1);
+    const quads = await drawnBoxes(ocr);
+    [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)].forEach((v, k) => expect(quads[0]?.[k]).toBeCloseTo(v, 1));
+    await expect(ocr.locator('.ground-box.quad')).toHaveCount(quads.length);
     expect(blocked).toEqual([]);
   });
 
