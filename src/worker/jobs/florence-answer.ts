@@ -4,6 +4,7 @@
  * labels with boxes, or OCR lines with quads, in pixels of the image asked
  * about; captions and plain OCR stay text.
  */
+import type { Processor } from '@huggingface/transformers';
 import type { ChatModel } from '../../models/chat-model';
 import type { GroundedObject, ImageSize } from '../../models/grounding';
 import type { ImagePixels } from '../../models/image-processing';
@@ -32,10 +33,10 @@ function quadObject(label: string, quad: number[]): GroundedObject {
 }
 
 /** The post-processed answer to `prompt`; null when the prompt is no Florence-2 task or there is no image. */
-export function florenceRegions(model: TransformersVlm, prompt: string, text: string, size: ImageSize | null): TaskRegions | null {
+export function florenceRegions(processor: Processor, prompt: string, text: string, size: ImageSize | null): TaskRegions | null {
   const task = florenceTask(prompt);
   if (!task || !size) return null;
-  const result = florencePostProcess(model.processor, text, task, size);
+  const result = florencePostProcess(processor, text, task, size);
   const labels = result.labels ?? [];
   const objects: GroundedObject[] = [
     ...(result.bboxes ?? []).map(([x1 = 0, y1 = 0, x2 = 0, y2 = 0], i) => ({ label: labels[i] ?? '', box: { x1, y1, x2, y2 }, partial: false })),
@@ -48,6 +49,6 @@ export function florenceRegions(model: TransformersVlm, prompt: string, text: st
 export function taskRegions(model: ChatModel, messages: readonly ChatMessage[], text: string, images: readonly ImagePixels[]): { regions?: TaskRegions } {
   if (!(model instanceof TransformersVlm) || model.family.kind !== 'florence2') return {};
   const image = images.at(-1);
-  const regions = florenceRegions(model, florenceTaskText(messages), text, image ? { width: image.width, height: image.height } : null);
+  const regions = florenceRegions(model.processor, florenceTaskText(messages), text, image ? { width: image.width, height: image.height } : null);
   return regions ? { regions } : {};
 }
