@@ -64,8 +64,9 @@ test('Cancel stops the kernel suite between cases and keeps the rows done', asyn
 });
 
 // The keys of ModelBenchResult and EngineFigures, in the order benchJson writes them (as npm run bench:model -- --json F does).
-const MODEL_KEYS = ['model', 'engines', 'encodeRatio', 'ttftRatio', 'decodeRatio', 'cancelled'];
-const FIGURE_KEYS = ['encodeMs', 'ttftMs', 'decodeTokensPerSecond', 'peakGpuBytes', 'runs', 'newTokens'];
+const MODEL_KEYS = ['model', 'engines', 'encodeRatio', 'ttftRatio', 'decodeRatio', 'transformersRatios', 'cancelled'];
+const FIGURE_KEYS = ['encodeMs', 'ttftMs', 'decodeTokensPerSecond', 'peakGpuBytes', 'runs', 'newTokens', 'device'];
+const NUMBER_KEYS = ['encodeMs', 'ttftMs', 'decodeTokensPerSecond', 'runs', 'newTokens'];
 
 /** Copy as JSON puts on the clipboard exactly the text Download JSON saves. */
 async function copiedEqualsDownloaded(page: Page, context: BrowserContext): Promise<Record<string, unknown>> {
@@ -77,21 +78,26 @@ async function copiedEqualsDownloaded(page: Page, context: BrowserContext): Prom
   expect(copied).toBe(downloaded);
   const json = JSON.parse(downloaded) as Record<string, unknown>;
   expect(Object.keys(json)).toEqual(MODEL_KEYS);
-  for (const figures of Object.values(json.engines as Record<string, Record<string, number>>)) {
+  for (const [engine, figures] of Object.entries(json.engines as Record<string, Record<string, number | string | null>>)) {
     expect(Object.keys(figures)).toEqual(FIGURE_KEYS);
-    for (const k of FIGURE_KEYS) expect(figures[k], k).toBeGreaterThan(0);
+    for (const k of NUMBER_KEYS) expect(figures[k], k).toBeGreaterThan(0);
+    // transformers.js does not report its sessions' GPU memory; the app chooses wasm for it on a software adapter.
+    if (engine === 'transformers') expect(figures).toMatchObject({ peakGpuBytes: null, device: expect.stringMatching(/^(webgpu|wasm)$/) });
+    else expect(figures.peakGpuBytes, `${engine} peakGpuBytes`).toBeGreaterThan(0);
   }
   return json;
 }
 
-/** Every number in the model table's rows is above zero: encode ms, TTFT ms, decode tok/s, GPU MiB. */
-async function expectModelRows(page: Page, engines: string[]): Promise<void> {
+/** Every number in the model table's rows is above zero: encode ms, TTFT ms, decode tok/s, GPU MiB (n/a for transformers.js). */
+async function expectModelRows(page: Page, engines: (string | RegExp)[]): Promise<void> {
   const rows = page.getByTestId('bench-model-table-row');
   await expect(rows).toHaveCount(engines.length);
   for (const [i, engine] of engines.entries()) {
     const cells = (await rows.nth(i).locator('td').allTextContents()).map((c) => c.trim());
-    expect(cells[0]).toBe(engine);
-    for (const c of cells.slice(1)) expect(Number(c), `${engine}: ${cells.join(' ')}`).toBeGreaterThan(0);
+    expect(cells[0]).toMatch(engine);
+    const gpu = cells[0]?.startsWith('transformers') ? cells.pop() : undefined;
+    if (gpu !== undefined) expect(gpu).toBe('n/a');
+    for (const c of cells.slice(1)) expect(Number(c), `${cells[0]}: ${cells.join(' ')}`).toBeGreaterThan(0);
   }
 }
 
@@ -119,18 +125,20 @@ async function openBenchAfterChat(page: Page): Promise<void> {
   await expect(page.getByTestId('bench-adapter')).toContainText('Features:', { timeout: 30_000 });
 }
 
-test('Run model measures both engines, fills the table, ratios and chart, exports the scripts\' JSON, and Chat reloads its model after', async ({ page, context }) => {
+test('Run model measures every engine, fills the table, ratios and chart, exports the scripts\' JSON, and Chat reloads its model after', async ({ page, context }) => {
   test.setTimeout(300_000);
   await openBenchAfterChat(page);
   await page.getByTestId('bench-run-model').click();
   await expect(page.getByTestId('bench-model-status')).toHaveText('Done: webvlm-tiny, 1 timed runs per engine.', { timeout: 240_000 });
-  await expectModelRows(page, ['native', 'onnx']);
+  await expectModelRows(page, ['native', 'onnx', /^transformers \((webgpu|wasm)\)$/]);
   await expect(page.getByTestId('bench-model-table')).toContainText(/native\/onnx: encode [\d.]+x, TTFT [\d.]+x, decode [\d.]+x/);
+  await expect(page.getByTestId('bench-model-table')).toContainText(/native\/transformers: encode [\d.]+x, TTFT [\d.]+x, decode [\d.]+x/);
   await expect(page.getByTestId('bench-model-chart')).toBeVisible();
   const json = await copiedEqualsDownloaded(page, context);
   expect(json.cancelled).toBe(false);
-  expect(Object.keys(json.engines as object)).toEqual(['native', 'onnx']);
+  expect(Object.keys(json.engines as object)).toEqual(['native', 'onnx', 'transformers']);
   for (const k of ['encodeRatio', 'ttftRatio', 'decodeRatio']) expect(json[k], k).toBeGreaterThan(0);
+  for (const v of Object.values(json.transformersRatios as Record<string, number>)) expect(v).toBeGreaterThan(0);
   await chatStillAnswers(page);
 });
 
@@ -141,7 +149,7 @@ test('Cancel during a model run stops it, keeps the engine measured, and Chat re
   // A cancel during native's last run lets that run finish and stops before onnx's warm-up (checked between runs).
   await expect(page.getByTestId('bench-model-status')).toHaveText('native: run 1 of 1', { timeout: 240_000 });
   await page.getByTestId('bench-cancel-model').click();
-  await expect(page.getByTestId('bench-model-status')).toHaveText('Cancelled after 1 of 2 engines.', { timeout: 120_000 });
+  await expect(page.getByTestId('bench-model-status')).toHaveText('Cancelled after 1 of 3 engines.', { timeout: 120_000 });
   await expectModelRows(page, ['native']);
   await expect(page.getByTestId('bench-model-chart')).toBeVisible();
   const json = await copiedEqualsDownloaded(page, context);

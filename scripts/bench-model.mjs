@@ -1,6 +1,6 @@
 // npm run bench:model [-- --json FILE] [--runs N]
-// Both engines on the bundled model (the runner the app's Benchmark view uses) in headless Chromium through the app's worker:
-// encode ms, time to first token, decode tokens/s, GPU memory, native/onnx ratios.
+// Every engine (native, onnx, transformers) on the bundled model (the runner the app's Benchmark view uses) in headless Chromium through the app's worker:
+// encode ms, time to first token, decode tokens/s, GPU memory, native/onnx and native/transformers ratios.
 import { writeFileSync } from 'node:fs';
 import { integer, readArgs } from './lib/args.mjs';
 import { runBenchPage } from './lib/browser-page.mjs';

@@ -50,7 +50,7 @@ export function showModelFigures(chart: BarChart, r: ModelBenchResult): void {
   chart.data.datasets = MODEL_ENGINES.flatMap((engine, i) => {
     const f = r.engines[engine];
     if (!f) return [];
-    return [{ label: engine, data: [f.encodeMs, f.ttftMs, f.decodeTokensPerSecond, f.peakGpuBytes / 2 ** 20], backgroundColor: ENGINE_COLOURS[i % ENGINE_COLOURS.length] }];
+    return [{ label: engine, data: [f.encodeMs, f.ttftMs, f.decodeTokensPerSecond, f.peakGpuBytes === null ? NaN : f.peakGpuBytes / 2 ** 20], backgroundColor: ENGINE_COLOURS[i % ENGINE_COLOURS.length] }];
   });
   chart.update();
 }

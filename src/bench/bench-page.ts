@@ -54,7 +54,7 @@ async function model(params: URLSearchParams, show: Show): Promise<ModelBenchRes
 
 const SUITES = {
   kernels: { title: 'Kernel benchmark', tagline: "Our WGSL kernels against onnxruntime-web's WebGPU provider, same shapes, same device.", run: kernels },
-  model: { title: 'Model benchmark', tagline: "The bundled model on the native WGSL engine and on onnxruntime-web's WebGPU provider, side by side.", run: model },
+  model: { title: 'Model benchmark', tagline: "The bundled model on the native WGSL engine, onnxruntime-web's WebGPU provider and transformers.js, side by side.", run: model },
 } as const;
 
 function element(id: string): HTMLElement {

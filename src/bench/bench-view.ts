@@ -14,7 +14,7 @@ import { kernelRatioChart, modelChart, showKernelRatios, showModelFigures } from
 import { benchPanel, type PanelRun } from './bench-panel';
 import { kernelTable } from './kernel-bench';
 import { kernelCases, progressText, runKernelSuite, type CaseSet } from './kernel-suite';
-import { modelTable } from './model-bench';
+import { MODEL_ENGINES, modelTable } from './model-bench';
 import { DEFAULT_MODEL, runModelSuite } from './model-suite';
 import './bench-view.css';
 
@@ -95,7 +95,7 @@ function modelPanel(api: Api, lock: ReturnType<typeof runLock>): HTMLElement {
     showModelFigures(chart, result);
     p.result(result);
     const done = Object.keys(result.engines).length;
-    p.status(result.cancelled ? `Cancelled after ${done} of 2 engines.` : `Done: ${result.model}, ${runs.value} timed runs per engine.`);
+    p.status(result.cancelled ? `Cancelled after ${done} of ${MODEL_ENGINES.length} engines.` : `Done: ${result.model}, ${runs.value} timed runs per engine.`);
   };
   return benchPanel({
     id: 'model',

@@ -1,5 +1,5 @@
 /**
- * Whole-model speed of both engines on the bundled model, through the app's
+ * Whole-model speed of every engine on the bundled model, through the app's
  * own worker API: image encode time, time to first token, decode tokens/s and
  * the GPU memory each allocated, measured side by side in one page.
  */
@@ -12,9 +12,21 @@ export interface EngineFigures {
   encodeMs: number;
   ttftMs: number;
   decodeTokensPerSecond: number;
-  peakGpuBytes: number;
+  /** null where the engine does not report it (transformers.js keeps its sessions' memory to itself). */
+  peakGpuBytes: number | null;
   runs: number;
   newTokens: number;
+  /** Where it ran, as the load reported: 'native', 'webgpu', or 'wasm' (transformers on a software adapter). */
+  device: string;
+}
+
+/** native against another engine: above 1 means native is faster. */
+export interface EngineRatios {
+  /** other / native time */
+  encode: number;
+  ttft: number;
+  /** native / other tokens per second */
+  decode: number;
 }
 
 export interface ModelBenchResult {
@@ -25,6 +37,8 @@ export interface ModelBenchResult {
   encodeRatio: number;
   ttftRatio: number;
   decodeRatio: number;
+  /** native against transformers.js, as the three above are against onnx; NaN where either was not measured. */
+  transformersRatios: EngineRatios;
   cancelled: boolean;
 }
 
@@ -51,10 +65,11 @@ export interface ModelBenchOptions {
   signal?: AbortSignal;
 }
 
-export const MODEL_ENGINES: readonly EngineKind[] = ['native', 'onnx'];
+export const MODEL_ENGINES: readonly EngineKind[] = ['native', 'onnx', 'transformers'];
 
 async function runEngine(api: Api, model: string, engine: EngineKind, runs: number, opts: ModelBenchOptions): Promise<EngineFigures> {
-  await api.loadModel(model, { engine });
+  // The transformers engine runs where the app would run it: WebGPU, or wasm on a software adapter.
+  const { device } = await api.loadModel(model, { engine });
   const replies: ChatReply[] = [];
   // Run 0 warms pipelines and shader caches; a new image each run keeps the KV cache from serving the prompt.
   for (let i = 0; i <= runs; i++) {
@@ -76,9 +91,10 @@ async function runEngine(api: Api, model: string, engine: EngineKind, runs: numb
     encodeMs: median(replies.map((r) => r.encodeMs)),
     ttftMs: median(replies.map((r) => r.ttftMs)),
     decodeTokensPerSecond: median(replies.map((r) => r.tokensPerSecond)),
-    peakGpuBytes: Math.max(...replies.map((r) => r.peakGpuBytes)),
+    peakGpuBytes: engine === 'transformers' ? null : Math.max(...replies.map((r) => r.peakGpuBytes)),
     runs,
     newTokens: median(replies.map((r) => r.newTokens)),
+    device,
   };
 }
 
@@ -91,29 +107,44 @@ export async function runModelBench(api: Api, model: string, runs: number, opts:
     if (!(err instanceof Cancelled)) throw err;
     cancelled = true;
   }
-  const { native, onnx } = engines;
+  const onnx = ratios(engines.native, engines.onnx);
   return {
     model,
     engines,
-    encodeRatio: onnx && native ? onnx.encodeMs / native.encodeMs : NaN,
-    ttftRatio: onnx && native ? onnx.ttftMs / native.ttftMs : NaN,
-    decodeRatio: onnx && native ? native.decodeTokensPerSecond / onnx.decodeTokensPerSecond : NaN,
+    encodeRatio: onnx.encode,
+    ttftRatio: onnx.ttft,
+    decodeRatio: onnx.decode,
+    transformersRatios: ratios(engines.native, engines.transformers),
     cancelled,
   };
 }
 
-/** The model table: one row per engine measured, the native/onnx ratios beneath. */
+function ratios(native: EngineFigures | undefined, other: EngineFigures | undefined): EngineRatios {
+  if (!native || !other) return { encode: NaN, ttft: NaN, decode: NaN };
+  return { encode: other.encodeMs / native.encodeMs, ttft: other.ttftMs / native.ttftMs, decode: native.decodeTokensPerSecond / other.decodeTokensPerSecond };
+}
+
+const ratioNote = (other: string, r: EngineRatios) =>
+  `native/${other}: encode ${r.encode.toFixed(2)}x, TTFT ${r.ttft.toFixed(2)}x, decode ${r.decode.toFixed(2)}x (above 1: native faster)`;
+
+/** The model table: one row per engine measured, native's ratios to the others beneath. */
 export function modelTable(r: ModelBenchResult): BenchTable {
   const measured = MODEL_ENGINES.flatMap((e) => {
     const f = r.engines[e];
     return f ? [[e, f] as const] : [];
   });
-  const body = measured.map(([name, f]) => [name, f.encodeMs.toFixed(1), f.ttftMs.toFixed(1), f.decodeTokensPerSecond.toFixed(2), (f.peakGpuBytes / 2 ** 20).toFixed(1)]);
+  const body = measured.map(([name, f]) => [
+    name === 'transformers' ? `${name} (${f.device})` : name,
+    f.encodeMs.toFixed(1),
+    f.ttftMs.toFixed(1),
+    f.decodeTokensPerSecond.toFixed(2),
+    f.peakGpuBytes === null ? 'n/a' : (f.peakGpuBytes / 2 ** 20).toFixed(1),
+  ]);
   const first = measured[0]?.[1];
   const notes = [first ? `model ${r.model}, median of ${first.runs} runs, ${first.newTokens} new tokens each` : `model ${r.model}: no engine finished`];
-  if (!Number.isNaN(r.encodeRatio)) {
-    notes.push(`native/onnx: encode ${r.encodeRatio.toFixed(2)}x, TTFT ${r.ttftRatio.toFixed(2)}x, decode ${r.decodeRatio.toFixed(2)}x (above 1: native faster)`);
-  }
+  if (!Number.isNaN(r.encodeRatio)) notes.push(ratioNote('onnx', { encode: r.encodeRatio, ttft: r.ttftRatio, decode: r.decodeRatio }));
+  if (!Number.isNaN(r.transformersRatios.encode)) notes.push(ratioNote('transformers', r.transformersRatios));
+  if (r.engines.transformers) notes.push('transformers.js does not report its GPU memory (n/a)');
   return { head: ['engine', 'encode ms', 'TTFT ms', 'decode tok/s', 'GPU MiB'], body, notes, textColumns: 1 };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The model benchmark: both engines on one model through the app's worker.
+ * The model benchmark: every engine (native, onnx, transformers) on one model through the app's worker.
  * bench.html?suite=model (and so `npm run bench:model`) and the app's
  * Benchmark view both run it through runModelSuite.
  */

@@ -6,21 +6,23 @@ import { kernelCases } from '../../src/bench/kernel-suite';
 import { modelTable, runModelBench, type EngineFigures, type ModelBenchResult } from '../../src/bench/model-bench';
 import type { ChatReply, EngineKind } from '../../src/worker/api';
 
-const figures = (encodeMs: number, ttftMs: number, tps: number, mib: number): EngineFigures => ({
+const figures = (encodeMs: number, ttftMs: number, tps: number, mib: number | null, device = 'native'): EngineFigures => ({
   encodeMs,
   ttftMs,
   decodeTokensPerSecond: tps,
-  peakGpuBytes: mib * 2 ** 20,
+  peakGpuBytes: mib === null ? null : mib * 2 ** 20,
   runs: 3,
   newTokens: 24,
+  device,
 });
 
 const CANNED: ModelBenchResult = {
   model: 'webvlm-tiny',
-  engines: { native: figures(12.5, 40, 80, 20), onnx: figures(25, 60, 40, 30) },
+  engines: { native: figures(12.5, 40, 80, 20), onnx: figures(25, 60, 40, 30, 'webgpu'), transformers: figures(50, 120, 20, null, 'wasm') },
   encodeRatio: 2,
   ttftRatio: 1.5,
   decodeRatio: 2,
+  transformersRatios: { encode: 4, ttft: 3, decode: 4 },
   cancelled: false,
 };
 
@@ -31,18 +33,21 @@ describe('model table', () => {
     expect(t.body).toEqual([
       ['native', '12.5', '40.0', '80.00', '20.0'],
       ['onnx', '25.0', '60.0', '40.00', '30.0'],
+      ['transformers (wasm)', '50.0', '120.0', '20.00', 'n/a'],
     ]);
     expect(t.notes).toEqual([
       'model webvlm-tiny, median of 3 runs, 24 new tokens each',
       'native/onnx: encode 2.00x, TTFT 1.50x, decode 2.00x (above 1: native faster)',
+      'native/transformers: encode 4.00x, TTFT 3.00x, decode 4.00x (above 1: native faster)',
+      'transformers.js does not report its GPU memory (n/a)',
     ]);
     const text = formatBenchTable(t).split('\n');
-    expect(text[0]).toBe('engine  encode ms  TTFT ms  decode tok/s  GPU MiB');
-    expect(text[1]).toBe('native       12.5     40.0         80.00     20.0');
+    expect(text[0]).toBe('engine               encode ms  TTFT ms  decode tok/s  GPU MiB');
+    expect(text[1]).toBe('native                    12.5     40.0         80.00     20.0');
   });
 
   it('shows only the engines measured before a cancel, and no ratios', () => {
-    const t = modelTable({ ...CANNED, engines: { native: CANNED.engines.native }, encodeRatio: NaN, ttftRatio: NaN, decodeRatio: NaN, cancelled: true });
+    const t = modelTable({ ...CANNED, engines: { native: CANNED.engines.native }, encodeRatio: NaN, ttftRatio: NaN, decodeRatio: NaN, transformersRatios: { encode: NaN, ttft: NaN, decode: NaN }, cancelled: true });
     expect(t.body.map((r) => r[0])).toEqual(['native']);
     expect(t.notes).toHaveLength(1);
   });
@@ -55,10 +60,10 @@ describe('runModelBench', () => {
     promptTokens: 10,
     newTokens: 24,
     reusedPositions: 0,
-    ttftMs: engine === 'native' ? 40 : 60,
-    tokensPerSecond: engine === 'native' ? 80 : 40,
-    encodeMs: engine === 'native' ? 10 : 20,
-    peakGpuBytes: 2 ** 20,
+    ttftMs: { native: 40, onnx: 60, transformers: 120 }[engine],
+    tokensPerSecond: { native: 80, onnx: 40, transformers: 20 }[engine],
+    encodeMs: { native: 10, onnx: 20, transformers: 40 }[engine],
+    peakGpuBytes: engine === 'transformers' ? 0 : 2 ** 20,
   });
 
   function fakeApi(onChat: (engine: EngineKind, call: number) => void = () => undefined) {
@@ -71,7 +76,7 @@ describe('runModelBench', () => {
         loadModel: (_id: string, opts?: { engine?: EngineKind }) => {
           engine = opts?.engine ?? 'native';
           log.push(`load ${engine}`);
-          return Promise.resolve({} as never);
+          return Promise.resolve({ device: engine === 'transformers' ? 'wasm' : engine } as never);
         },
         chat: () => {
           onChat(engine, ++calls);
@@ -85,13 +90,15 @@ describe('runModelBench', () => {
     };
   }
 
-  it('measures every engine after a warm-up run and gives the native/onnx ratios', async () => {
+  it('measures every engine after a warm-up run and gives the native/onnx and native/transformers ratios', async () => {
     const { api, log } = fakeApi();
     const r = await runModelBench(api, 'webvlm-tiny', 2);
-    expect(log).toEqual(['load native', 'unload native', 'load onnx', 'unload onnx']);
+    expect(log).toEqual(['load native', 'unload native', 'load onnx', 'unload onnx', 'load transformers', 'unload transformers']);
     expect(r.cancelled).toBe(false);
     expect(r.engines.native?.encodeMs).toBe(10);
     expect([r.encodeRatio, r.ttftRatio, r.decodeRatio]).toEqual([2, 1.5, 2]);
+    expect(r.transformersRatios).toEqual({ encode: 4, ttft: 3, decode: 4 });
+    expect(r.engines.transformers).toMatchObject({ device: 'wasm', peakGpuBytes: null });
   });
 
   it('stops between runs on abort, unloads, and keeps the engines measured', async () => {
