@@ -1,33 +1,30 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { AutoTokenizer, Florence2ForConditionalGeneration, Florence2Processor, env } from '@huggingface/transformers';
+import type { PreTrainedModel, Tensor } from '@huggingface/transformers';
 import {
-  AutoTokenizer,
-  Florence2ForConditionalGeneration,
-  Florence2Processor,
-  RawImage,
-  Tensor,
-  env,
-} from '@huggingface/transformers';
-import type { PreTrainedModel } from '@huggingface/transformers';
-import { decodePng } from '../../src/data/png';
+  HUB_DIR,
+  expectLogits,
+  expectPixelCheck,
+  expectSummary,
+  idTensor,
+  ids,
+  readGolden,
+  readRawImage,
+  type Logits,
+  type PixelCheck,
+  type Summary,
+} from '../helpers/family-golden';
 
 // The tiny random Florence-2 fixture in the hub's layout, written by
 // tools/families/florence2.py with PyTorch's outputs in golden.json, read by
 // @huggingface/transformers as it reads onnx-community/Florence-2-base-ft: its own
 // processor (task prompts, CLIP image processing, post-processing) and the four sessions.
-const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
 const REPO = 'microsoft-tiny-florence2';
-const REPO_DIR = join(HUB_DIR, REPO);
 
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
 env.localModelPath = HUB_DIR;
 
-interface PixelCheck { sum: number; abs_sum: number; weighted_sum: number; sample: number[] }
-interface Summary { shape: number[]; sum: number; abs_sum: number; first: number[]; last: number[] }
-interface Logits { values: number[]; top5: { ids: number[]; values: number[] } }
 interface GoldenCase {
   text: string;
   task: string;
@@ -52,7 +49,7 @@ interface FlorenceGolden {
   tokenizer: { text: string; ids: number[] }[];
 }
 
-const golden = JSON.parse(readFileSync(join(REPO_DIR, 'golden.json'), 'utf8')) as FlorenceGolden;
+const golden = readGolden<FlorenceGolden>(REPO);
 const PIXEL_TOL = 1e-5;
 /** Sums over 27,648 values, each within PIXEL_TOL, accumulated in f64. */
 const SUM_TOL = 1e-3;
@@ -60,48 +57,10 @@ const LOGIT_TOL = 1e-4;
 const FEATURE_TOL = 1e-4;
 const FEATURE_SUM_TOL = 1e-3;
 
-function readImage(file: string): RawImage {
-  const png = decodePng(new Uint8Array(readFileSync(join(REPO_DIR, file))));
-  return new RawImage(new Uint8ClampedArray(png.data), png.width, png.height, 3);
-}
-
-function ids(t: Tensor): number[] {
-  return Array.from(t.data as BigInt64Array, Number);
-}
-
-function worst(a: ArrayLike<number>, b: ArrayLike<number>): { index: number; diff: number } {
-  let index = -1;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs((a[i] ?? Number.NaN) - (b[i] ?? Number.NaN));
-    if (!(d <= diff)) [index, diff] = [i, d];
-  }
-  return { index, diff };
-}
-
-function pixelCheck(values: Float32Array, stride: number): PixelCheck {
-  let sum = 0;
-  let absSum = 0;
-  let weighted = 0;
-  const sample: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] ?? Number.NaN;
-    sum += v;
-    absSum += Math.abs(v);
-    weighted += v * ((i % 1000) / 1000);
-    if (i % stride === 0) sample.push(v);
-  }
-  return { sum, abs_sum: absSum, weighted_sum: weighted, sample };
-}
-
-function decoderIds(seq: number[]): Tensor {
-  return new Tensor('int64', BigInt64Array.from(seq, BigInt), [1, seq.length]);
-}
-
 describe('tiny Florence-2 fixture through transformers.js', () => {
   let processor: Florence2Processor;
   let model: PreTrainedModel;
-  const image = readImage(golden.image.file);
+  const image = readRawImage(REPO, golden.image.file);
 
   beforeAll(async () => {
     processor = (await Florence2Processor.from_pretrained(REPO)) as Florence2Processor;
@@ -127,31 +86,15 @@ describe('tiny Florence-2 fixture through transformers.js', () => {
   it('gives the same pixel values', async () => {
     const { pixel_values: pv } = (await processor(image)) as { pixel_values: Tensor };
     expect(pv.dims).toEqual(golden.pixel_values.shape);
-    const want = golden.pixel_values.checks;
-    const got = pixelCheck(pv.data as Float32Array, golden.pixel_values.sample_stride);
-    const w = worst(got.sample, want.sample);
-    expect(w.diff, `sample ${w.index}`).toBeLessThanOrEqual(PIXEL_TOL);
-    expect(Math.abs(got.sum - want.sum)).toBeLessThanOrEqual(SUM_TOL);
-    expect(Math.abs(got.abs_sum - want.abs_sum)).toBeLessThanOrEqual(SUM_TOL);
-    expect(Math.abs(got.weighted_sum - want.weighted_sum)).toBeLessThanOrEqual(SUM_TOL);
+    const { sample_stride: stride, checks } = golden.pixel_values;
+    expectPixelCheck(pv.data as Float32Array, stride, checks, { pixel: PIXEL_TOL, sum: SUM_TOL });
   });
 
   it('gives the same image features from the vision session (DaViT, projection, 1 + h*w tokens)', async () => {
     const { pixel_values } = (await processor(image)) as { pixel_values: Tensor };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- encode_image is internal and untyped
     const feats = (await (model as any).encode_image({ pixel_values })) as Tensor;
-    expect(feats.dims).toEqual(golden.image_features.shape);
-    const data = feats.data as Float32Array;
-    let sum = 0;
-    let absSum = 0;
-    for (const v of data) {
-      sum += v;
-      absSum += Math.abs(v);
-    }
-    expect(Math.abs(sum - golden.image_features.sum)).toBeLessThanOrEqual(FEATURE_SUM_TOL);
-    expect(Math.abs(absSum - golden.image_features.abs_sum)).toBeLessThanOrEqual(FEATURE_SUM_TOL);
-    expect(worst(data.subarray(0, 8), golden.image_features.first).diff).toBeLessThanOrEqual(FEATURE_TOL);
-    expect(worst(data.subarray(data.length - 8), golden.image_features.last).diff).toBeLessThanOrEqual(FEATURE_TOL);
+    expectSummary(feats, golden.image_features, { value: FEATURE_TOL, sum: FEATURE_SUM_TOL });
   });
 
   describe.each(golden.cases.map((c) => [c.text, c] as const))('%s', (_name, want) => {
@@ -172,14 +115,11 @@ describe('tiny Florence-2 fixture through transformers.js', () => {
         [[2], want.first_logits],
         [[2, 0], want.second_logits],
       ] as const) {
-        const { logits } = (await model({ ...inputs, decoder_input_ids: decoderIds([...seq]) })) as { logits: Tensor };
+        const { logits } = (await model({ ...inputs, decoder_input_ids: idTensor([...seq]) })) as { logits: Tensor };
         const [, len = 0, vocab = 0] = logits.dims;
         expect(len).toBe(seq.length);
         const last = (logits.data as Float32Array).subarray((len - 1) * vocab, len * vocab);
-        const w = worst(last, expected.values);
-        expect(w.diff, `decoder [${seq.join(', ')}] logit ${w.index}`).toBeLessThanOrEqual(LOGIT_TOL);
-        const top5 = Array.from(last.keys()).sort((a, b) => (last[b] ?? 0) - (last[a] ?? 0)).slice(0, 5);
-        expect(top5).toEqual(expected.top5.ids);
+        expectLogits(last, expected, LOGIT_TOL, `decoder [${seq.join(', ')}]`);
       }
     });
 

@@ -11,6 +11,7 @@ import {
   env,
 } from '@huggingface/transformers';
 import type { PreTrainedModel, Processor, Tensor } from '@huggingface/transformers';
+import { expectLogits, expectPixelCheck, expectSummary } from '../helpers/family-golden';
 import {
   HUB_DIR,
   REPO,
@@ -19,7 +20,6 @@ import {
   idTensor,
   ids,
   lastLogits,
-  pixelCheck,
   positionRows,
   readImage,
   worst,
@@ -161,12 +161,8 @@ describe('tiny Qwen2-VL fixture through transformers.js', () => {
       want.pixel_values.images.forEach((check, i) => {
         const [t = 0, h = 0, w = 0] = want.image_grid_thw[i] ?? [];
         const end = start + t * h * w * width;
-        const got = pixelCheck(data.subarray(start, end), want.pixel_values.sample_stride);
-        const d = worst(got.sample, check.sample);
-        expect(d.diff, `image ${i} sample ${d.index}`).toBeLessThanOrEqual(PIXEL_TOL);
-        expect(Math.abs(got.sum - check.sum), `image ${i} sum`).toBeLessThanOrEqual(SUM_TOL);
-        expect(Math.abs(got.abs_sum - check.abs_sum), `image ${i} abs sum`).toBeLessThanOrEqual(SUM_TOL);
-        expect(Math.abs(got.weighted_sum - check.weighted_sum), `image ${i} weighted sum`).toBeLessThanOrEqual(SUM_TOL);
+        const stride = want.pixel_values.sample_stride;
+        expectPixelCheck(data.subarray(start, end), stride, check, { pixel: PIXEL_TOL, sum: SUM_TOL }, `image ${i}`);
         start = end;
       });
       expect(start).toBe(data.length);
@@ -186,18 +182,7 @@ describe('tiny Qwen2-VL fixture through transformers.js', () => {
     it('gives the same image features from the vision session', async () => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- encode_image is internal and untyped
       const feats = (await (model as any).encode_image(inputs)) as Tensor;
-      expect(feats.dims).toEqual(want.image_features.shape);
-      const data = feats.data as Float32Array;
-      let sum = 0;
-      let absSum = 0;
-      for (const v of data) {
-        sum += v;
-        absSum += Math.abs(v);
-      }
-      expect(Math.abs(sum - want.image_features.sum)).toBeLessThanOrEqual(FEATURE_SUM_TOL);
-      expect(Math.abs(absSum - want.image_features.abs_sum)).toBeLessThanOrEqual(FEATURE_SUM_TOL);
-      expect(worst(data.subarray(0, 8), want.image_features.first).diff).toBeLessThanOrEqual(FEATURE_TOL);
-      expect(worst(data.subarray(data.length - 8), want.image_features.last).diff).toBeLessThanOrEqual(FEATURE_TOL);
+      expectSummary(feats, want.image_features, { value: FEATURE_TOL, sum: FEATURE_SUM_TOL });
     });
 
     it('gives the same first-step logits', async () => {
@@ -205,11 +190,7 @@ describe('tiny Qwen2-VL fixture through transformers.js', () => {
       const [, seq = 0, vocab = 0] = logits.dims;
       expect(seq).toBe(want.input_ids.length);
       expect(vocab).toBe(want.first_logits.values.length);
-      const last = (logits.data as Float32Array).subarray((seq - 1) * vocab, seq * vocab);
-      const w = worst(last, want.first_logits.values);
-      expect(w.diff, `logit ${w.index}`).toBeLessThanOrEqual(LOGIT_TOL);
-      const top5 = Array.from(last.keys()).sort((a, b) => (last[b] ?? 0) - (last[a] ?? 0)).slice(0, 5);
-      expect(top5).toEqual(want.first_logits.top5.ids);
+      expectLogits(lastLogits(logits), want.first_logits, LOGIT_TOL);
     });
 
     it('generates the same greedy ids, stopping where generation_config says', async () => {

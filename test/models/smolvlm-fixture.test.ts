@@ -1,25 +1,29 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AutoProcessor, AutoTokenizer, Idefics3ForConditionalGeneration, RawImage, env } from '@huggingface/transformers';
-import type { PreTrainedModel, Processor, Tensor } from '@huggingface/transformers';
-import { decodePng } from '../../src/data/png';
+import { AutoProcessor, AutoTokenizer, Idefics3ForConditionalGeneration, env } from '@huggingface/transformers';
+import type { PreTrainedModel, Processor, RawImage, Tensor } from '@huggingface/transformers';
+import {
+  HUB_DIR,
+  expectLogits,
+  expectPixelCheck,
+  expectSummary,
+  ids,
+  readGolden,
+  readRawImage,
+  type Logits,
+  type PixelCheck,
+  type Summary,
+} from '../helpers/family-golden';
 
 // The tiny random SmolVLM (Idefics3) fixture in the hub's layout, written by
 // tools/families/idefics3.py with PyTorch's outputs in golden.json, read by
 // @huggingface/transformers as it reads the real repo: its own processor (image
 // splitting, prompt expansion, chat template) and the onnx-community sessions.
-const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
 const REPO = 'HuggingFaceTB-tiny-smolvlm';
-const REPO_DIR = join(HUB_DIR, REPO);
 
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
 env.localModelPath = HUB_DIR;
 
-interface TileCheck { sum: number; abs_sum: number; weighted_sum: number; sample: number[] }
-interface Summary { shape: number[]; sum: number; abs_sum: number; first: number[]; last: number[] }
 interface GoldenCase {
   images: { file: string; width: number; height: number }[];
   messages: { role: string; content: { type: string; text?: string }[] }[];
@@ -28,9 +32,9 @@ interface GoldenCase {
   cols: number[];
   prompt: string;
   input_ids: number[];
-  pixel_values: { shape: number[]; sample_stride: number; tiles: TileCheck[] };
+  pixel_values: { shape: number[]; sample_stride: number; tiles: PixelCheck[] };
   image_features: Summary;
-  first_logits: { values: number[]; top5: { ids: number[]; values: number[] } };
+  first_logits: Logits;
   max_new_tokens: number;
   greedy_ids: number[];
   greedy_min_top2_gap: number;
@@ -41,7 +45,7 @@ interface SmolGolden extends GoldenCase {
   tokenizer: { text: string; ids: number[] }[];
 }
 
-const golden = JSON.parse(readFileSync(join(REPO_DIR, 'golden.json'), 'utf8')) as SmolGolden;
+const golden = readGolden<SmolGolden>(REPO);
 const CASES: [string, GoldenCase][] = [
   ['one image (2 x 4 tiles)', golden],
   ['two images (2 x 4 and 4 x 2 tiles)', golden.two_images],
@@ -57,38 +61,7 @@ const FEATURE_TOL = 1e-4;
 const FEATURE_SUM_TOL = 1e-2;
 
 function readImage(file: string): RawImage {
-  const png = decodePng(new Uint8Array(readFileSync(join(REPO_DIR, file))));
-  return new RawImage(new Uint8ClampedArray(png.data), png.width, png.height, 3);
-}
-
-function ids(t: Tensor): number[] {
-  return Array.from(t.data as BigInt64Array, Number);
-}
-
-/** The same checks tools/families/idefics3.py wrote, computed on one tile's values. */
-function tileCheck(values: Float32Array, stride: number): TileCheck {
-  let sum = 0;
-  let absSum = 0;
-  let weighted = 0;
-  const sample: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] ?? Number.NaN;
-    sum += v;
-    absSum += Math.abs(v);
-    weighted += v * ((i % 1000) / 1000);
-    if (i % stride === 0) sample.push(v);
-  }
-  return { sum, abs_sum: absSum, weighted_sum: weighted, sample };
-}
-
-function worst(a: ArrayLike<number>, b: ArrayLike<number>): { index: number; diff: number } {
-  let index = -1;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs((a[i] ?? Number.NaN) - (b[i] ?? Number.NaN));
-    if (!(d <= diff)) [index, diff] = [i, d];
-  }
-  return { index, diff };
+  return readRawImage(REPO, file);
 }
 
 describe('tiny SmolVLM fixture through transformers.js', () => {
@@ -152,41 +125,22 @@ describe('tiny SmolVLM fixture through transformers.js', () => {
       const data = pv.data as Float32Array;
       const per = pv.dims.slice(2).reduce((a, b) => a * b, 1);
       want.pixel_values.tiles.forEach((check, t) => {
-        const got = tileCheck(data.subarray(t * per, (t + 1) * per), want.pixel_values.sample_stride);
-        const w = worst(got.sample, check.sample);
-        expect(w.diff, `tile ${t} sample ${w.index}`).toBeLessThanOrEqual(PIXEL_TOL);
-        expect(Math.abs(got.sum - check.sum), `tile ${t} sum`).toBeLessThanOrEqual(SUM_TOL);
-        expect(Math.abs(got.abs_sum - check.abs_sum), `tile ${t} abs sum`).toBeLessThanOrEqual(SUM_TOL);
-        expect(Math.abs(got.weighted_sum - check.weighted_sum), `tile ${t} weighted sum`).toBeLessThanOrEqual(SUM_TOL);
+        const tile = data.subarray(t * per, (t + 1) * per);
+        expectPixelCheck(tile, want.pixel_values.sample_stride, check, { pixel: PIXEL_TOL, sum: SUM_TOL }, `tile ${t}`);
       });
     });
 
     it('gives the same image features from the vision session', async () => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- encode_image is internal and untyped
       const feats = (await (model as any).encode_image(inputs)) as Tensor;
-      expect(feats.dims).toEqual(want.image_features.shape);
-      const data = feats.data as Float32Array;
-      let sum = 0;
-      let absSum = 0;
-      for (const v of data) {
-        sum += v;
-        absSum += Math.abs(v);
-      }
-      expect(Math.abs(sum - want.image_features.sum)).toBeLessThanOrEqual(FEATURE_SUM_TOL);
-      expect(Math.abs(absSum - want.image_features.abs_sum)).toBeLessThanOrEqual(FEATURE_SUM_TOL);
-      expect(worst(data.subarray(0, 8), want.image_features.first).diff).toBeLessThanOrEqual(FEATURE_TOL);
-      expect(worst(data.subarray(data.length - 8), want.image_features.last).diff).toBeLessThanOrEqual(FEATURE_TOL);
+      expectSummary(feats, want.image_features, { value: FEATURE_TOL, sum: FEATURE_SUM_TOL });
     });
 
     it('gives the same first-step logits', async () => {
       const { logits } = (await model(inputs)) as { logits: Tensor };
       const [, seq = 0, vocab = 0] = logits.dims;
       expect(seq).toBe(want.input_ids.length);
-      const last = (logits.data as Float32Array).subarray((seq - 1) * vocab, seq * vocab);
-      const w = worst(last, want.first_logits.values);
-      expect(w.diff, `logit ${w.index}`).toBeLessThanOrEqual(LOGIT_TOL);
-      const top5 = Array.from(last.keys()).sort((a, b) => (last[b] ?? 0) - (last[a] ?? 0)).slice(0, 5);
-      expect(top5).toEqual(want.first_logits.top5.ids);
+      expectLogits((logits.data as Float32Array).subarray((seq - 1) * vocab, seq * vocab), want.first_logits, LOGIT_TOL);
     });
 
     it('generates the same greedy ids, stopping where generation_config says', async () => {
