@@ -3,17 +3,17 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng, decodePngRaster } from '../../src/data/png';
+import { decodePngRaster } from '../../src/data/png';
 import { VlmChatModel } from '../../src/models/chat-model';
 import type { ImagePixels } from '../../src/models/image-processing';
 import { OnnxEngine } from '../../src/models/onnx/onnx-engine';
 import { MissingDtypeFileError, UnsupportedModelError } from '../../src/models/transformers/families';
 import { TransformersVlm } from '../../src/models/transformers/transformers-vlm';
 import { loadModelAssets, Vlm, type ChatMessage } from '../../src/models/vlm';
+import { HUB_DIR, loadFixtureVlm, readGolden, readPixels } from '../helpers/family-golden';
 import { bundledModelFiles } from './fs-files';
 import { MODEL_DIR, MODEL_NAME, MODELS_DIR, maxAbsDiff, readJson, type Golden } from './golden';
 
@@ -22,7 +22,6 @@ import { MODEL_DIR, MODEL_NAME, MODELS_DIR, maxAbsDiff, readJson, type Golden } 
 ort.env.wasm.numThreads = 1;
 
 const LOGIT_TOL = 1e-4;
-const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
 const SMOL = 'HuggingFaceTB-tiny-smolvlm';
 const SMOL_DIR = join(HUB_DIR, SMOL);
 
@@ -180,17 +179,16 @@ interface SmolCase {
 }
 
 function smolImage(file: string): ImagePixels {
-  const png = decodePng(new Uint8Array(readFileSync(join(SMOL_DIR, file))));
-  return { width: png.width, height: png.height, data: png.data, channels: png.channels as 3 | 4 };
+  return readPixels(SMOL, file);
 }
 
 describe('transformers engine on the tiny SmolVLM (Idefics3) fixture', () => {
-  const smol = JSON.parse(readFileSync(join(SMOL_DIR, 'golden.json'), 'utf8')) as SmolCase & { two_images: SmolCase };
+  const smol = readGolden<SmolCase & { two_images: SmolCase }>(SMOL);
   const END_IDS = [2, 378];
   let tvlm: TransformersVlm;
 
   beforeAll(async () => {
-    tvlm = await TransformersVlm.load(SMOL, { source: { kind: 'local', path: HUB_DIR }, device: 'cpu', dtype: 'fp32', files: listFiles(SMOL_DIR) });
+    tvlm = await loadFixtureVlm(SMOL, listFiles(SMOL_DIR));
   }, 60_000);
   afterAll(() => tvlm?.dispose());
 

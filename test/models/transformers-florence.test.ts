@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Florence2Processor } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng } from '../../src/data/png';
 import type { ImagePixels } from '../../src/models/image-processing';
 import { florencePostProcess } from '../../src/models/transformers/florence';
 import { florenceTaskText } from '../../src/models/transformers/prompt-inputs';
-import { TransformersVlm } from '../../src/models/transformers/transformers-vlm';
+import type { TransformersVlm } from '../../src/models/transformers/transformers-vlm';
+import { loadFixtureVlm, readGolden, readPixels } from '../helpers/family-golden';
 
 // Florence-2's post-processing as the engine calls it, on transformers.js' own processor
 // code (no Florence-2 checkpoint is here, so the processor gets only what it reads).
@@ -52,7 +49,6 @@ describe('Florence-2 task prompts', () => {
 });
 
 // The tiny random Florence-2 fixture (hub layout, PyTorch goldens) through the engine.
-const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
 const REPO = 'microsoft-tiny-florence2';
 interface FlorenceCase {
   text: string;
@@ -62,16 +58,15 @@ interface FlorenceCase {
   sequence: number[];
   post_processed: { image_size: [number, number]; result: Record<string, unknown> }[];
 }
-const florence = JSON.parse(readFileSync(join(HUB_DIR, REPO, 'golden.json'), 'utf8')) as { image: { file: string }; cases: FlorenceCase[] };
+const florence = readGolden<{ image: { file: string }; cases: FlorenceCase[] }>(REPO);
 
 describe('transformers engine on the tiny Florence-2 fixture', () => {
   let tvlm: TransformersVlm;
   let image: ImagePixels;
 
   beforeAll(async () => {
-    const png = decodePng(new Uint8Array(readFileSync(join(HUB_DIR, REPO, florence.image.file))));
-    image = { width: png.width, height: png.height, data: png.data, channels: png.channels as 3 | 4 };
-    tvlm = await TransformersVlm.load(REPO, { source: { kind: 'local', path: HUB_DIR }, device: 'cpu', dtype: 'fp32' });
+    image = readPixels(REPO, florence.image.file);
+    tvlm = await loadFixtureVlm(REPO);
   }, 60_000);
   afterAll(() => tvlm?.dispose());
 

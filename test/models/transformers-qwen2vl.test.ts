@@ -1,17 +1,15 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng } from '../../src/data/png';
 import type { ImagePixels } from '../../src/models/image-processing';
 import { TransformersVlm } from '../../src/models/transformers/transformers-vlm';
 import type { ChatMessage } from '../../src/models/vlm';
+import { HUB_DIR, loadFixtureVlm, readGolden, readPixels } from '../helpers/family-golden';
 
 // The transformers engine on the tiny random Qwen2-VL fixture (hub layout, PyTorch goldens),
 // where transformers.js 4.3.2 alone gets three things wrong: several images in one prompt,
 // the rope delta of a text-only turn, and a preprocessor_config.json without its flags.
-const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
 const REPO = 'Qwen-tiny-qwen2-vl';
 const REPO_DIR = join(HUB_DIR, REPO);
 const END_IDS = [338, 336];
@@ -24,11 +22,10 @@ interface QwenCase {
   greedy_ids: number[];
   first_logits: { values: number[] };
 }
-const golden = JSON.parse(readFileSync(join(REPO_DIR, 'golden.json'), 'utf8')) as QwenCase & { two_images: QwenCase; text_only: QwenCase };
+const golden = readGolden<QwenCase & { two_images: QwenCase; text_only: QwenCase }>(REPO);
 
 function image(file: string): ImagePixels {
-  const png = decodePng(new Uint8Array(readFileSync(join(REPO_DIR, file))));
-  return { width: png.width, height: png.height, data: png.data, channels: png.channels as 3 | 4 };
+  return readPixels(REPO, file);
 }
 
 /** The golden ids as our answer holds them: an end id ends it and is not part of it. */
@@ -45,7 +42,7 @@ describe('transformers engine on the tiny Qwen2-VL fixture', () => {
   let tvlm: TransformersVlm;
 
   beforeAll(async () => {
-    tvlm = await TransformersVlm.load(REPO, { source: { kind: 'local', path: HUB_DIR }, device: 'cpu', dtype: 'fp32' });
+    tvlm = await loadFixtureVlm(REPO);
   }, 60_000);
   afterAll(() => tvlm?.dispose());
 
