@@ -132,6 +132,14 @@ function parseFlorence(text: string, size: ImageSize): GroundedObject[] {
   return out;
 }
 
+/** Qwen2-VL's grounding markers are special tokens in its tokenizer: a plain decode drops them and the boxes with them. */
+const QWEN2_GROUNDING_TOKENS = new Set(['<|object_ref_start|>', '<|object_ref_end|>', '<|box_start|>', '<|box_end|>', '<|quad_start|>', '<|quad_end|>']);
+
+/** A Qwen2-VL answer decoded with its special tokens, reduced to what a person reads: the grounding markers kept, every other special token dropped. */
+export function keepQwenGroundingTokens(decoded: string): string {
+  return decoded.replace(/<\|[a-z_]+\|>/g, (t) => (QWEN2_GROUNDING_TOKENS.has(t) ? t : ''));
+}
+
 export function detectGroundingFormat(text: string): GroundingFormat | null {
   if (text.includes('<|box_start|>') || text.includes('<|object_ref_start|>')) return 'qwen2-vl';
   if (text.includes('<box>') || text.includes('<ref>')) return 'qwen-vl';

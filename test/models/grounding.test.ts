@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectGroundingFormat, iou, parseGrounding, type GroundedObject } from '../../src/models/grounding';
+import { detectGroundingFormat, iou, keepQwenGroundingTokens, parseGrounding, type GroundedObject } from '../../src/models/grounding';
 
 const SIZE = { width: 200, height: 100 };
 
@@ -110,5 +110,26 @@ describe('grounding parsers', () => {
     expect(iou({ x1: 0, y1: 0, x2: 10, y2: 10 }, { x1: 0, y1: 0, x2: 10, y2: 10 })).toBe(1);
     expect(iou({ x1: 0, y1: 0, x2: 10, y2: 10 }, { x1: 5, y1: 0, x2: 15, y2: 10 })).toBeCloseTo(1 / 3, 10);
     expect(iou({ x1: 0, y1: 0, x2: 1, y2: 1 }, { x1: 2, y1: 2, x2: 3, y2: 3 })).toBe(0);
+  });
+});
+
+describe("Qwen2-VL's answer as the transformers engine decodes it", () => {
+  it("keeps the box markers (special tokens in its tokenizer) and drops the other special tokens, so the boxes can be drawn", async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { AutoTokenizer, env } = await import('@huggingface/transformers');
+    const hub = join(process.cwd(), 'test/fixtures/hub');
+    Object.assign(env, { allowLocalModels: true, allowRemoteModels: false, localModelPath: `${hub}/` });
+    const golden = JSON.parse(readFileSync(join(hub, 'Qwen-tiny-qwen2-vl/golden.json'), 'utf8')) as { tokenizer: { text: string; ids: number[] }[] };
+    const boxed = golden.tokenizer.find((c) => c.text.includes('<|box_start|>'));
+    if (!boxed) throw new Error('the Qwen2-VL golden has no tokenized box');
+    const tokenizer = await AutoTokenizer.from_pretrained('Qwen-tiny-qwen2-vl');
+    const imEnd = tokenizer.encode('<|im_end|>', { add_special_tokens: false });
+    const ids = [...boxed.ids, ...imEnd];
+    // The plain decode loses the markers: nothing to draw.
+    expect(parseGrounding(tokenizer.decode(ids, { skip_special_tokens: true }), SIZE)).toEqual([]);
+    const text = keepQwenGroundingTokens(tokenizer.decode(ids, { skip_special_tokens: false }));
+    expect(text).toBe(boxed.text);
+    expect(parseGrounding(text, SIZE)).toEqual([{ label: 'the red square', box: { x1: 2, y1: 2, x2: 60, y2: 40 }, partial: false }]);
   });
 });

@@ -27,6 +27,7 @@ import type { SamplingOptions } from '../generation';
 import type { ImagePixels } from '../image-processing';
 import { ContextLengthError, type ChatMessage } from '../vlm';
 import { checkDtypeFiles, familyOf, type Family, type TjsDtype } from './families';
+import { keepQwenGroundingTokens } from '../grounding';
 import { florenceText } from './florence';
 import { AnswerStreamer, generateSettings } from './generation-bridge';
 import { fixQwenTextOnlyRopeDelta } from './library-fixes';
@@ -230,6 +231,8 @@ export class TransformersVlm implements ChatModel {
     if (!tokenizer) throw new Error('the processor has no tokenizer');
     // Florence-2's boxes are special tokens: its answer keeps them for florencePostProcess.
     if (this.family.kind === 'florence2') return (ids) => florenceText(tokenizer, ids);
+    // Qwen2-VL's box markers are special tokens too: kept, so the page can draw its boxes.
+    if (this.family.kind === 'qwen2_vl') return (ids) => keepQwenGroundingTokens(tokenizer.decode(ids, { skip_special_tokens: false }));
     return (ids) => tokenizer.decode(ids, { skip_special_tokens: true });
   }
 
