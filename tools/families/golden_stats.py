@@ -20,6 +20,28 @@ TWO_IMAGE_MESSAGES = [{"role": "user", "content": [
     {"type": "image"}, {"type": "text", "text": "."}]}]
 
 
+def gradient_image(h, w, square, disc, bar):
+    """(h, w, 3) uint8: a diagonal gradient with a red square, a blue disc and a green bar.
+
+    square and bar are (top, bottom, left, right); disc is (centre x, centre y, radius).
+    """
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([(x * 255 // (w - 1)), (y * 255 // (h - 1)), ((x + y) * 3) % 256], -1).astype(np.uint8)
+    img[square[0]:square[1], square[2]:square[3]] = [220, 30, 40]
+    img[((x - disc[0]) ** 2 + (y - disc[1]) ** 2) < disc[2] ** 2] = [30, 60, 210]
+    img[bar[0]:bar[1], bar[2]:bar[3]] = [40, 200, 60]
+    return img
+
+
+def striped_image(h, w, stripe, x_step, square, disc):
+    """(h, w, 3) uint8: horizontal stripes `stripe` rows high with a yellow square and a magenta disc."""
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([(y // stripe) * 15 % 256, 255 - (x * x_step) % 256, (x * y) % 256], -1).astype(np.uint8)
+    img[square[0]:square[1], square[2]:square[3]] = [230, 220, 40]
+    img[((x - disc[0]) ** 2 + (y - disc[1]) ** 2) < disc[2] ** 2] = [200, 40, 190]
+    return img
+
+
 def pixel_checks(values):
     """Sum, sum of |x|, an index-weighted sum (catches reordering) and every 61st value."""
     flat = values.astype(np.float64).reshape(-1)

@@ -15,7 +15,8 @@ import torch
 
 import hub_files
 import idefics3_processor as proc
-from golden_stats import SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, load_checkpoint, logits_entry, pixel_checks, summary
+from golden_stats import (SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, gradient_image, load_checkpoint,
+                          logits_entry, pixel_checks, striped_image, summary)
 from idefics3_model import Idefics3ForConditionalGeneration
 
 GREEDY_STEPS = 16
@@ -25,23 +26,12 @@ TOKENIZER_CHECKS = ["Can you describe this image?", "User: there are 12 shapes.\
 
 def wide_image():
     """256 x 128: a diagonal gradient with a red square, a blue disc and a green bar."""
-    h, w = 128, 256
-    y, x = np.mgrid[0:h, 0:w]
-    img = np.stack([(x * 255 // (w - 1)), (y * 255 // (h - 1)), ((x + y) * 3) % 256], -1).astype(np.uint8)
-    img[20:60, 30:80] = [220, 30, 40]
-    img[((x - 170) ** 2 + (y - 70) ** 2) < 30 ** 2] = [30, 60, 210]
-    img[100:112, 60:230] = [40, 200, 60]
-    return img
+    return gradient_image(128, 256, (20, 60, 30, 80), (170, 70, 30), (100, 112, 60, 230))
 
 
 def tall_image():
     """128 x 256: horizontal stripes with a yellow square and a magenta disc."""
-    h, w = 256, 128
-    y, x = np.mgrid[0:h, 0:w]
-    img = np.stack([(y // 16) * 15 % 256, 255 - (x * 2) % 256, (x * y) % 256], -1).astype(np.uint8)
-    img[150:200, 20:70] = [230, 220, 40]
-    img[((x - 90) ** 2 + (y - 60) ** 2) < 25 ** 2] = [200, 40, 190]
-    return img
+    return striped_image(256, 128, 16, 2, (150, 200, 20, 70), (90, 60, 25))
 
 
 IMAGES = {"golden.png": wide_image, "golden-tall.png": tall_image}

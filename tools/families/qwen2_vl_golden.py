@@ -15,7 +15,8 @@ import torch
 
 import hub_files
 import qwen2_vl_processor as proc
-from golden_stats import SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, load_checkpoint, logits_entry, pixel_checks, summary
+from golden_stats import (SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, gradient_image, load_checkpoint,
+                          logits_entry, pixel_checks, striped_image, summary)
 from qwen2_vl_model import Qwen2VLForConditionalGeneration
 
 GREEDY_STEPS = 16
@@ -31,23 +32,12 @@ RESIZE_SIZES = [(84, 168), (100, 60), (60, 150), (70, 98), (42, 126), (300, 200)
 
 def wide_image():
     """168 x 84: a diagonal gradient with a red square, a blue disc and a green bar."""
-    h, w = 84, 168
-    y, x = np.mgrid[0:h, 0:w]
-    img = np.stack([(x * 255 // (w - 1)), (y * 255 // (h - 1)), ((x + y) * 3) % 256], -1).astype(np.uint8)
-    img[10:40, 20:60] = [220, 30, 40]
-    img[((x - 115) ** 2 + (y - 45) ** 2) < 22 ** 2] = [30, 60, 210]
-    img[66:76, 40:150] = [40, 200, 60]
-    return img
+    return gradient_image(84, 168, (10, 40, 20, 60), (115, 45, 22), (66, 76, 40, 150))
 
 
 def tall_image():
     """84 x 140: horizontal stripes with a yellow square and a magenta disc."""
-    h, w = 140, 84
-    y, x = np.mgrid[0:h, 0:w]
-    img = np.stack([(y // 10) * 15 % 256, 255 - (x * 3) % 256, (x * y) % 256], -1).astype(np.uint8)
-    img[80:115, 10:45] = [230, 220, 40]
-    img[((x - 55) ** 2 + (y - 35) ** 2) < 18 ** 2] = [200, 40, 190]
-    return img
+    return striped_image(140, 84, 10, 3, (80, 115, 10, 45), (55, 35, 18))
 
 
 IMAGES = {"golden.png": wide_image, "golden-tall.png": tall_image}
