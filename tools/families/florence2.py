@@ -10,7 +10,6 @@ decoder_model_merged}.onnx) at tiny sizes with random weights (fixed seed), plus
 golden.png and golden.json (florence2_golden.py). The weights are rounded to bf16 first,
 so the bf16 safetensors and the f32 ONNX files hold the same numbers.
 """
-import argparse
 import os
 import sys
 
@@ -95,12 +94,7 @@ def randomise(model):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="test/fixtures/hub/microsoft-tiny-florence2")
-    args = ap.parse_args()
-    torch.manual_seed(SEED)
-    torch.set_num_threads(1)
-    os.makedirs(args.out, exist_ok=True)
+    args = hub_files.begin(__doc__.split("\n")[0], "test/fixtures/hub/microsoft-tiny-florence2", SEED)
 
     tok = bpe.build(CORPUS, MERGES, HEAD_TOKENS, ["<mask>"] + FLORENCE_TOKENS, style="bart")
     cfg = Florence2Config(DaViTConfig(), LanguageConfig(vocab_size=len(tok.vocab)))

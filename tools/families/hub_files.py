@@ -2,6 +2,7 @@
 
 Written by hand (no safetensors, PIL or json5 packages on these machines).
 """
+import argparse
 import json
 import os
 import struct
@@ -78,3 +79,14 @@ def file_sizes(folder):
             p = os.path.join(root, name)
             sizes[os.path.relpath(p, folder)] = os.path.getsize(p)
     return dict(sorted(sizes.items()))
+
+
+def begin(description, default_out, seed):
+    """A generator's start: --out parsed, torch seeded and single-threaded (so the bytes repeat), the folder made."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--out", default=default_out)
+    args = ap.parse_args()
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)
+    os.makedirs(args.out, exist_ok=True)
+    return args

@@ -12,7 +12,6 @@ that PyTorch computes for a 2 x 4 tile image and a chat prompt, and for that ima
 a 4 x 2 tile one in the same turn (idefics3_golden.py). The weights are rounded
 to bf16 first, so the bf16 safetensors and the f32 ONNX files hold the same numbers.
 """
-import argparse
 import os
 import sys
 
@@ -103,12 +102,7 @@ def state_dict_for_hub(model):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="test/fixtures/hub/HuggingFaceTB-tiny-smolvlm")
-    args = ap.parse_args()
-    torch.manual_seed(SEED)
-    torch.set_num_threads(1)
-    os.makedirs(args.out, exist_ok=True)
+    args = hub_files.begin(__doc__.split("\n")[0], "test/fixtures/hub/HuggingFaceTB-tiny-smolvlm", SEED)
 
     tok = bpe.build(CORPUS, MERGES, HEAD_TOKENS, TAIL_TOKENS)
     cfg = tiny_config(tok)

@@ -10,7 +10,6 @@ at tiny sizes with random weights (fixed seed), plus golden.png, golden-tall.png
 golden.json (qwen2_vl_golden.py). The weights are rounded to bf16 first, so the bf16
 safetensors and the f32 ONNX files hold the same numbers.
 """
-import argparse
 import os
 import sys
 
@@ -98,12 +97,7 @@ def write_tokenizer_files(tok, folder):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="test/fixtures/hub/Qwen-tiny-qwen2-vl")
-    args = ap.parse_args()
-    torch.manual_seed(SEED)
-    torch.set_num_threads(1)
-    os.makedirs(args.out, exist_ok=True)
+    args = hub_files.begin(__doc__.split("\n")[0], "test/fixtures/hub/Qwen-tiny-qwen2-vl", SEED)
 
     tok = bpe.build(CORPUS, MERGES, [], TAIL_TOKENS, style="qwen2")
     cfg = tiny_config(tok)

@@ -62,13 +62,8 @@ def render_chat(messages, add_generation_prompt=True, add_vision_id=False):
     return "".join(out)
 
 
-def smart_resize(height, width, factor, min_pixels, max_pixels):
-    if height < factor or width < factor:
-        raise ValueError(f"height:{height} or width:{width} must be larger than factor:{factor}")
-    if max(height, width) / min(height, width) > 200:
-        raise ValueError("absolute aspect ratio must be smaller than 200")
-    h_bar = round(height / factor) * factor
-    w_bar = round(width / factor) * factor
+def _within_pixels(height, width, h_bar, w_bar, factor, min_pixels, max_pixels):
+    """The rounded size, scaled down (floor) or up (ceil) to the factor when it leaves [min_pixels, max_pixels]."""
     if h_bar * w_bar > max_pixels:
         beta = math.sqrt((height * width) / max_pixels)
         h_bar = max(factor, math.floor(height / beta / factor) * factor)
@@ -78,6 +73,16 @@ def smart_resize(height, width, factor, min_pixels, max_pixels):
         h_bar = math.ceil(height * beta / factor) * factor
         w_bar = math.ceil(width * beta / factor) * factor
     return h_bar, w_bar
+
+
+def smart_resize(height, width, factor, min_pixels, max_pixels):
+    if height < factor or width < factor:
+        raise ValueError(f"height:{height} or width:{width} must be larger than factor:{factor}")
+    if max(height, width) / min(height, width) > 200:
+        raise ValueError("absolute aspect ratio must be smaller than 200")
+    h_bar = round(height / factor) * factor
+    w_bar = round(width / factor) * factor
+    return _within_pixels(height, width, h_bar, w_bar, factor, min_pixels, max_pixels)
 
 
 def smart_resize_transformers_js(height, width, factor, min_pixels, max_pixels):
@@ -89,15 +94,7 @@ def smart_resize_transformers_js(height, width, factor, min_pixels, max_pixels):
         height, width = js_round(height * scale), js_round(width * scale)
     h_bar = js_round(height / factor) * factor
     w_bar = js_round(width / factor) * factor
-    if h_bar * w_bar > max_pixels:
-        beta = math.sqrt((height * width) / max_pixels)
-        h_bar = max(factor, math.floor(height / beta / factor) * factor)
-        w_bar = max(factor, math.floor(width / beta / factor) * factor)
-    elif h_bar * w_bar < min_pixels:
-        beta = math.sqrt(min_pixels / (height * width))
-        h_bar = math.ceil(height * beta / factor) * factor
-        w_bar = math.ceil(width * beta / factor) * factor
-    return h_bar, w_bar
+    return _within_pixels(height, width, h_bar, w_bar, factor, min_pixels, max_pixels)
 
 
 def preprocess(rgb, pre):
