@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RawImage, Tensor } from '@huggingface/transformers';
+import { RawImage, Tensor, env } from '@huggingface/transformers';
 import { expect } from 'vitest';
 import { decodePng } from '../../src/data/png';
 import type { ImagePixels } from '../../src/models/image-processing';
 import { TransformersVlm } from '../../src/models/transformers/transformers-vlm';
+import type { ChatMessage } from '../../src/models/vlm';
 
 export const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
 
@@ -20,6 +21,23 @@ export interface PixelCheck { sum: number; abs_sum: number; weighted_sum: number
 export interface Summary { shape: number[]; sum: number; abs_sum: number; first: number[]; last: number[] }
 /** tools/families/golden_stats.py's logits_entry. */
 export interface Logits { values: number[]; top5: { ids: number[]; values: number[] } }
+
+/** A case as the engine tests replay it: the chat, its images, and what PyTorch answered. */
+export interface EngineCase {
+  images: { file: string }[];
+  messages: ChatMessage[];
+  input_ids: number[];
+  max_new_tokens: number;
+  greedy_ids: number[];
+  first_logits: { values: number[] };
+}
+
+/** transformers.js reads repos by id from the fixture folder, never from the network. */
+export function readReposFromFixtures(): void {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = HUB_DIR;
+}
 
 export function readGolden<T>(repo: string): T {
   return JSON.parse(readFileSync(join(HUB_DIR, repo, 'golden.json'), 'utf8')) as T;

@@ -1,14 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AutoTokenizer, Florence2ForConditionalGeneration, Florence2Processor, env } from '@huggingface/transformers';
+import { AutoTokenizer, Florence2ForConditionalGeneration, Florence2Processor } from '@huggingface/transformers';
 import type { PreTrainedModel, Tensor } from '@huggingface/transformers';
 import {
-  HUB_DIR,
   expectLogits,
   expectPixelCheck,
   expectSummary,
   idTensor,
   ids,
   readGolden,
+  readReposFromFixtures,
   readRawImage,
   type Logits,
   type PixelCheck,
@@ -21,9 +21,7 @@ import {
 // processor (task prompts, CLIP image processing, post-processing) and the four sessions.
 const REPO = 'microsoft-tiny-florence2';
 
-env.allowRemoteModels = false;
-env.allowLocalModels = true;
-env.localModelPath = HUB_DIR;
+readReposFromFixtures();
 
 interface GoldenCase {
   text: string;

@@ -8,12 +8,10 @@ import {
   Qwen2VLImageProcessor,
   RawImage,
   cat,
-  env,
 } from '@huggingface/transformers';
 import type { PreTrainedModel, Processor, Tensor } from '@huggingface/transformers';
-import { expectLogits, expectPixelCheck, expectSummary } from '../helpers/family-golden';
+import { expectLogits, expectPixelCheck, expectSummary, readReposFromFixtures } from '../helpers/family-golden';
 import {
-  HUB_DIR,
   REPO,
   REPO_DIR,
   golden,
@@ -31,9 +29,7 @@ import {
 // @huggingface/transformers as it reads the real repo: its own processor
 // (smart_resize, patch flattening, chat template, <|image_pad|> expansion), its
 // 3D rope index and the onnx-community sessions.
-env.allowRemoteModels = false;
-env.allowLocalModels = true;
-env.localModelPath = HUB_DIR;
+readReposFromFixtures();
 
 const CASES: [string, GoldenCase][] = [
   ['one image (6 x 12 patches)', golden],

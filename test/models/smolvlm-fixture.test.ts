@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AutoProcessor, AutoTokenizer, Idefics3ForConditionalGeneration, env } from '@huggingface/transformers';
+import { AutoProcessor, AutoTokenizer, Idefics3ForConditionalGeneration } from '@huggingface/transformers';
 import type { PreTrainedModel, Processor, RawImage, Tensor } from '@huggingface/transformers';
 import {
-  HUB_DIR,
   expectLogits,
   expectPixelCheck,
   expectSummary,
   ids,
   readGolden,
+  readReposFromFixtures,
   readRawImage,
   type Logits,
   type PixelCheck,
@@ -20,9 +20,7 @@ import {
 // splitting, prompt expansion, chat template) and the onnx-community sessions.
 const REPO = 'HuggingFaceTB-tiny-smolvlm';
 
-env.allowRemoteModels = false;
-env.allowLocalModels = true;
-env.localModelPath = HUB_DIR;
+readReposFromFixtures();
 
 interface GoldenCase {
   images: { file: string; width: number; height: number }[];

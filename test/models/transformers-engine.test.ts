@@ -13,7 +13,7 @@ import { OnnxEngine } from '../../src/models/onnx/onnx-engine';
 import { MissingDtypeFileError, UnsupportedModelError } from '../../src/models/transformers/families';
 import { TransformersVlm } from '../../src/models/transformers/transformers-vlm';
 import { loadModelAssets, Vlm, type ChatMessage } from '../../src/models/vlm';
-import { HUB_DIR, loadFixtureVlm, readGolden, readPixels } from '../helpers/family-golden';
+import { HUB_DIR, loadFixtureVlm, readGolden, readPixels, type EngineCase } from '../helpers/family-golden';
 import { bundledModelFiles } from './fs-files';
 import { MODEL_DIR, MODEL_NAME, MODELS_DIR, maxAbsDiff, readJson, type Golden } from './golden';
 
@@ -169,14 +169,7 @@ describe('transformers engine on webvlm-tiny (LLaVA), fp32 on the CPU', () => {
   });
 });
 
-interface SmolCase {
-  images: { file: string }[];
-  messages: ChatMessage[];
-  input_ids: number[];
-  max_new_tokens: number;
-  greedy_ids: number[];
-  first_logits: { values: number[] };
-}
+type SmolCase = EngineCase;
 
 function smolImage(file: string): ImagePixels {
   return readPixels(SMOL, file);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImagePixels } from '../../src/models/image-processing';
 import { TransformersVlm } from '../../src/models/transformers/transformers-vlm';
 import type { ChatMessage } from '../../src/models/vlm';
-import { HUB_DIR, loadFixtureVlm, readGolden, readPixels } from '../helpers/family-golden';
+import { HUB_DIR, loadFixtureVlm, readGolden, readPixels, type EngineCase } from '../helpers/family-golden';
 
 // The transformers engine on the tiny random Qwen2-VL fixture (hub layout, PyTorch goldens),
 // where transformers.js 4.3.2 alone gets three things wrong: several images in one prompt,
@@ -14,14 +14,7 @@ const REPO = 'Qwen-tiny-qwen2-vl';
 const REPO_DIR = join(HUB_DIR, REPO);
 const END_IDS = [338, 336];
 
-interface QwenCase {
-  images: { file: string }[];
-  messages: ChatMessage[];
-  input_ids: number[];
-  max_new_tokens: number;
-  greedy_ids: number[];
-  first_logits: { values: number[] };
-}
+type QwenCase = EngineCase;
 const golden = readGolden<QwenCase & { two_images: QwenCase; text_only: QwenCase }>(REPO);
 
 function image(file: string): ImagePixels {
