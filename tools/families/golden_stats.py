@@ -20,6 +20,12 @@ TWO_IMAGE_MESSAGES = [{"role": "user", "content": [
     {"type": "image"}, {"type": "text", "text": "."}]}]
 
 
+def write_images(folder, images):
+    """Each {file: draw} image as the PNG the engines read."""
+    for f, draw in images.items():
+        hub_files.write_png(os.path.join(folder, f), draw())
+
+
 def gradient_image(h, w, square, disc, bar):
     """(h, w, 3) uint8: a diagonal gradient with a red square, a blue disc and a green bar.
 

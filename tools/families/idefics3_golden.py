@@ -8,15 +8,12 @@ tiles and features are pinned. Both images have longest edge 256 and edges that 
 multiples of 64, so every resize before the tiling is an identity (see
 idefics3_processor.py for why).
 """
-import os
-
 import numpy as np
 import torch
 
-import hub_files
 import idefics3_processor as proc
 from golden_stats import (SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, gradient_image, load_checkpoint,
-                          logits_entry, pixel_checks, striped_image, summary)
+                          logits_entry, pixel_checks, striped_image, summary, write_images)
 from idefics3_model import Idefics3ForConditionalGeneration
 
 GREEDY_STEPS = 16
@@ -86,8 +83,7 @@ def run_case(model, cfg, tok, pre, files, messages):
 
 
 def make_golden(model, cfg, tok, pre, folder):
-    for f, draw in IMAGES.items():
-        hub_files.write_png(os.path.join(folder, f), draw())
+    write_images(folder, IMAGES)
     main = run_case(model, cfg, tok, pre, ["golden.png"], MESSAGES)
     return {
         "format": 1,

@@ -8,15 +8,12 @@ pinned. Both sizes are multiples of 28 within min/max_pixels, so smart_resize ke
 them (see qwen2_vl_processor.py for why); `smart_resize` lists sizes it changes,
 with HF's answer and transformers.js's.
 """
-import os
-
 import numpy as np
 import torch
 
-import hub_files
 import qwen2_vl_processor as proc
 from golden_stats import (SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, gradient_image, load_checkpoint,
-                          logits_entry, pixel_checks, striped_image, summary)
+                          logits_entry, pixel_checks, striped_image, summary, write_images)
 from qwen2_vl_model import Qwen2VLForConditionalGeneration
 
 GREEDY_STEPS = 16
@@ -132,8 +129,7 @@ def resize_table(pre):
 
 
 def make_golden(model, cfg, tok, pre, folder):
-    for f, draw in IMAGES.items():
-        hub_files.write_png(os.path.join(folder, f), draw())
+    write_images(folder, IMAGES)
     main = run_case(model, cfg, tok, pre, ["golden.png"], MESSAGES)
     return {
         "format": 1,
