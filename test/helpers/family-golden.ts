@@ -15,6 +15,10 @@ import type { ChatMessage } from '../../src/models/vlm';
 
 export const HUB_DIR = fileURLToPath(new URL('../fixtures/hub', import.meta.url));
 
+/** ORT's f32 against PyTorch's f32, per logit and per image-feature value, in every family. */
+export const LOGIT_TOL = 1e-4;
+export const FEATURE_TOL = 1e-4;
+
 /** tools/families/golden_stats.py's pixel_checks. */
 export interface PixelCheck { sum: number; abs_sum: number; weighted_sum: number; sample: number[] }
 /** tools/families/golden_stats.py's summary. */

@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AutoTokenizer, Florence2ForConditionalGeneration, Florence2Processor } from '@huggingface/transformers';
 import type { PreTrainedModel, Tensor } from '@huggingface/transformers';
 import {
+  FEATURE_TOL,
+  LOGIT_TOL,
   expectLogits,
   expectPixelCheck,
   expectSummary,
@@ -51,8 +53,6 @@ const golden = readGolden<FlorenceGolden>(REPO);
 const PIXEL_TOL = 1e-5;
 /** Sums over 27,648 values, each within PIXEL_TOL, accumulated in f64. */
 const SUM_TOL = 1e-3;
-const LOGIT_TOL = 1e-4;
-const FEATURE_TOL = 1e-4;
 const FEATURE_SUM_TOL = 1e-3;
 
 describe('tiny Florence-2 fixture through transformers.js', () => {

@@ -10,7 +10,14 @@ import {
   cat,
 } from '@huggingface/transformers';
 import type { PreTrainedModel, Processor, Tensor } from '@huggingface/transformers';
-import { expectLogits, expectPixelCheck, expectSummary, readReposFromFixtures } from '../helpers/family-golden';
+import {
+  FEATURE_TOL,
+  LOGIT_TOL,
+  expectLogits,
+  expectPixelCheck,
+  expectSummary,
+  readReposFromFixtures,
+} from '../helpers/family-golden';
 import {
   REPO,
   REPO_DIR,
@@ -40,8 +47,6 @@ const CASES: [string, GoldenCase][] = [
 const PIXEL_TOL = 1e-5;
 /** Sums over 84,672 or 70,560 values, each within PIXEL_TOL, accumulated in f64. */
 const SUM_TOL = 1e-2;
-const LOGIT_TOL = 1e-4;
-const FEATURE_TOL = 1e-4;
 const FEATURE_SUM_TOL = 1e-2;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the processor's outputs are untyped in transformers.js
