@@ -6,10 +6,14 @@ import argparse
 import json
 import os
 import struct
+import sys
 import zlib
 
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
+import safetensors_io  # noqa: E402  (tools/train: the one safetensors file writer)
 
 
 def to_bf16(t):
@@ -27,13 +31,7 @@ def save_bf16_safetensors(path, tensors, metadata=None):
         blobs.append(data)
         offset += len(data)
     header["__metadata__"] = metadata or {"format": "pt"}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
+    safetensors_io.write_file(path, header, blobs)
 
 
 def load_bf16_safetensors(path):

@@ -25,6 +25,11 @@ def save(path, tensors, metadata=None):
         offset += len(data)
     if metadata:
         header["__metadata__"] = metadata
+    write_file(path, header, blobs)
+
+
+def write_file(path, header, blobs):
+    """The file itself: 8-byte header length, the JSON header padded with spaces, then the tensor bytes."""
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)   # keeps every tensor 8-byte aligned for typed-array views
     with open(path, "wb") as f:
