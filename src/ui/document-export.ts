@@ -8,7 +8,8 @@ import type { PageResult, PageSource, TextLine } from '../worker/api';
 export interface ExportLine {
   text: string;
   box: TextLine['box'];
-  confidence: number;
+  /** null where the OCR gives none (Florence-2). */
+  confidence: number | null;
 }
 
 export interface ExportPage {
@@ -33,7 +34,7 @@ export function toExportJson(pages: readonly PageResult[]): ExportDocument {
         lines: p.lines.map((l) => ({
           text: l.text,
           box: { x: tenth(l.box.x), y: tenth(l.box.y), width: tenth(l.box.width), height: tenth(l.box.height) },
-          confidence: Math.round(l.confidence * 1000) / 1000,
+          confidence: l.confidence === null ? null : Math.round(l.confidence * 1000) / 1000,
         })),
       })),
   };

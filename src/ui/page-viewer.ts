@@ -31,11 +31,10 @@ export function pageViewer(page: PageResult, imageUrl: string | null): PageViewe
   const image = imageUrl ? h('img', { src: imageUrl, alt: `Page ${page.page}`, class: 'page-image' }) : h('div', { class: 'page-image blank' });
   const frame = h('div', { class: 'page-frame' }, image, overlay);
   frame.style.aspectRatio = `${page.width} / ${page.height}`;
-  const listItems = page.lines.map((l) =>
-    h('li', { 'data-testid': 'ocr-line' }, h('span', { class: 'line-text' }, l.text), h('span', { class: 'muted conf' }, page.source === 'ocr' ? ` ${(100 * l.confidence).toFixed(0)}%` : '')),
-  );
+  const conf = (c: number | null) => (page.source !== 'ocr' || c === null ? '' : ` ${(100 * c).toFixed(0)}%`);
+  const listItems = page.lines.map((l) => h('li', { 'data-testid': 'ocr-line' }, h('span', { class: 'line-text' }, l.text), h('span', { class: 'muted conf' }, conf(l.confidence))));
   const list = page.lines.length ? h('ol', { class: 'line-list', 'data-testid': 'line-list' }, ...listItems) : h('p', { class: 'bad', 'data-testid': 'no-text' }, 'No text found on this page.');
-  const source = page.source === 'ocr' ? `read by OCR in ${(page.ms / 1000).toFixed(1)} s` : 'text layer of the PDF (no OCR needed)';
+  const source = page.source === 'text-layer' ? 'text layer of the PDF (no OCR needed)' : page.ocrEngine === 'florence-2' ? `read by Florence-2 OCR in ${(page.ms / 1000).toFixed(1)} s (it gives no confidence per line)` : `read by OCR in ${(page.ms / 1000).toFixed(1)} s`;
   const element = h(
     'div',
     { class: 'page-view', 'data-testid': 'page-view', 'data-source': page.source },

@@ -3,7 +3,7 @@
  * The worker implements it (engine.ts), the page gets it through Comlink
  * (client.ts). Every method may reject with a VlmError ({code, message}).
  */
-import type { PageResult } from '../documents/types';
+import type { OcrEngine, PageResult } from '../documents/types';
 import type { OcrBackend } from '../ocr/browser-models';
 import type { AdapterReport } from '../webgpu/device';
 import type { KernelCheckResult } from '../webgpu/verify/run-checks';
@@ -18,7 +18,7 @@ import type { SamplingOptions } from '../models/generation';
 import type { GoldenComparison } from '../webgpu/verify/golden';
 import type { TaskScore } from '../eval/score-records';
 
-export type { PageResult, PageSource, TextLine } from '../documents/types';
+export type { OcrEngine, PageResult, PageSource, TextLine } from '../documents/types';
 import type { AnswerLines } from '../documents/answer-lines';
 import type { GroundedObject, ImageSize } from '../models/grounding';
 export type { AnswerLines } from '../documents/answer-lines';
@@ -77,8 +77,14 @@ export interface OcrDocumentOptions {
   scale?: number;
   /** OCR every page, even those with a text layer. */
   forceOcr?: boolean;
-  /** Which onnxruntime-web backend runs OCR (default 'auto'). */
+  /** Which onnxruntime-web backend runs PP-OCR (default 'auto'). */
   backend?: OcrBackend;
+  /**
+   * Who reads pages without a text layer (default 'pp-ocr'). 'florence-2' asks
+   * the loaded Florence-2 its <OCR_WITH_REGION> task (rejects with 'no-model'
+   * when no Florence-2 is loaded); its lines carry no confidence.
+   */
+  engine?: OcrEngine;
   /** Send each PDF page's image (JPEG) with its page-done event, for display (default true). */
   pageImages?: boolean;
 }
@@ -216,8 +222,8 @@ export interface DocumentQuestion {
   question: string;
   /** The page's text lines in reading order (OCR or text layer). */
   lines: string[];
-  /** The page image as encoded bytes, asked about with the question; send with Comlink.transfer. */
-  image: { bytes: ArrayBuffer; type: string } | null;
+  /** The page image (encoded bytes, or decoded pixels), asked about with the question; send with Comlink.transfer. */
+  image: ChatImage | null;
 }
 
 export interface DocumentAnswer {
@@ -306,7 +312,8 @@ export interface VlmApi {
    * Answer a question about one page: for a model that reads page text as
    * context (the 'document-text' capability) the lines go first, cut from the
    * end while the prompt is too long for its context. Streams through onText;
-   * the answer's lines are located on the page.
+   * the answer's lines are located on the page. Rejects with 'bad-input' for a
+   * model that answers only its task prompts (Florence-2), naming them.
    */
   askDocument(request: DocumentQuestion, onText?: (piece: string) => void, options?: JobOptions): Promise<DocumentAnswer>;
   /**
@@ -356,7 +363,7 @@ export interface VlmApi {
    * OCR one image (PP-OCRv4 on onnxruntime-web). Rejects with 'no-text' when
    * nothing is found, 'cancelled' after cancel(jobId).
    */
-  ocrImage(image: OcrImageInput, options?: Pick<OcrDocumentOptions, 'jobId' | 'backend'>): Promise<PageResult>;
+  ocrImage(image: OcrImageInput, options?: Pick<OcrDocumentOptions, 'jobId' | 'backend' | 'engine'>): Promise<PageResult>;
   /**
    * Text of a PDF, PNG, JPEG or WebP file, page by page: a PDF page's text
    * layer where it has one, OCR otherwise. `onEvent` (a Comlink.proxy) hears
