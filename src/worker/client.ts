@@ -17,6 +17,11 @@ export { formatBytes } from './cache/quota';
 export { DEFAULT_HUB } from '../models/zoo';
 /** The raster check the page runs on an attached file before it keeps it (an SVG can run script). */
 export { looksLikeSvg, RASTER_NAMES, rasterImageType } from '../documents/file-kind';
+/** The fine-tune view's defaults and the formats it reads and writes in the page (LLaVA JSON records, PEFT target names). */
+export { DEFAULT_FINETUNE_SETTINGS } from './finetune-api';
+export type * from './finetune-api';
+export { LORA_TARGETS, type LoraTarget } from '../models/lora/types';
+export { serialiseLlava, type LlavaRecord } from '../data/llava';
 
 export type VlmClient = Comlink.Remote<VlmApi>;
 export type { CrashKind, CrashReport, EngineSupervisor } from './supervisor';
