@@ -6,7 +6,9 @@
  */
 import type { LlavaRecord } from '../data/llava';
 import type { HeldOutMode } from '../data/vocabulary';
-import type { LoraConfig, LoraTarget } from '../models/lora/types';
+import type { LoraConfig, LoraTarget, PeftFiles } from '../models/lora/types';
+
+export type { PeftFiles };
 
 /** One image file of a data set, by its path relative to the LLaVA JSON. */
 export interface FinetuneImage {
@@ -146,13 +148,6 @@ export interface AdapterState {
   parameters: number;
 }
 
-/** PEFT's two files. */
-export interface PeftFiles {
-  /** adapter_config.json text. */
-  adapterConfig: string;
-  /** adapter_model.safetensors bytes. */
-  safetensors: Uint8Array;
-}
 
 /** The browser's loss and LoRA gradient norms on golden.json's lora batch beside PyTorch's. */
 export interface LoraGradientCheck {

@@ -102,3 +102,11 @@ export interface LoraTrainable {
   /** Frees the adapter's, gradients' and optimizer's GPU buffers (the base model stays). */
   release(): void;
 }
+
+/** PEFT's two files. */
+export interface PeftFiles {
+  /** adapter_config.json text. */
+  adapterConfig: string;
+  /** adapter_model.safetensors bytes. */
+  safetensors: Uint8Array;
+}
