@@ -52,6 +52,16 @@ describe('rope reference', () => {
     const positions = randomPositions(rng, 6, 50);
     expectGradientsMatch(([xs]) => ropeRef(xs as Float64Array, positions, p), [Float64Array.from(x)], dy, { 0: ropeBackwardRef(dy, positions, p) }, 'rope');
   });
+
+  it('the inverse rotation is the gradient of the forward (finite differences)', () => {
+    const p = params([1, 4, 3, 8]);
+    const rng = new Rng(46);
+    const x = rng.floats(4 * 3 * 8);
+    const dy = rng.floats(x.length);
+    const positions = randomPositions(rng, 4, 50);
+    const grad = ropeRef(dy, positions, { ...p, inverse: true });
+    expectGradientsMatch(([xs]) => ropeRef(xs as Float64Array, positions, p), [Float64Array.from(x)], dy, { 0: grad }, 'rope inverse');
+  });
 });
 
 describe('rope kernel', () => {
@@ -66,6 +76,28 @@ describe('rope kernel', () => {
       expectClose(got.dx, ropeBackwardRef(x, positions, p), TOLERANCE.f32Rope, `dx [${shape.join(',')}]`);
     });
   }
+
+  // The decoder's backward calls rope by name with inverse set: the gradient of
+  // the rotation is the rotation by -angle.
+  it('inverse rotates by the negative angle and undoes the forward', async () => {
+    const shape: [number, number, number, number] = [2, 3, 2, 6];
+    const p = params(shape);
+    const inverse = { ...p, inverse: true };
+    const rng = new Rng(45);
+    const x = rng.floats(2 * 3 * 2 * 6, -2, 2);
+    const positions = randomPositions(rng, 6, 100);
+    const dims = [p.batch, p.seq, p.heads, p.headDim];
+    const posIn = { data: positions, shape: [p.batch, p.seq] };
+    const [back] = await runKernel(rt, rope, [{ data: x, shape: dims }, posIn], [{ shape: dims }], inverse);
+    expectClose(back as Float32Array, ropeBackwardRef(x, positions, p), TOLERANCE.f32Rope, 'rope inverse vs the backward reference');
+    expectClose(back as Float32Array, ropeRef(x, positions, inverse), TOLERANCE.f32Rope, 'rope inverse vs ropeRef(inverse)');
+    const { y } = await run(p, x, positions);
+    const [roundTrip] = await runKernel(rt, rope, [{ data: y, shape: dims }, posIn], [{ shape: dims }], inverse);
+    expectClose(roundTrip as Float32Array, x, TOLERANCE.f32Rope, 'rope inverse of rope');
+    // On rope-backward, inverse gives the forward rotation back.
+    const [forwardAgain] = await runKernel(rt, ropeBackward, [{ data: x, shape: dims }, posIn], [{ shape: dims }], inverse);
+    expectClose(forwardAgain as Float32Array, ropeRef(x, positions, p), TOLERANCE.f32Rope, 'rope-backward inverse');
+  });
 
   it('takes rope_theta from params (Qwen2 uses 1e6)', async () => {
     const p = params([1, 4, 2, 64], 1_000_000);

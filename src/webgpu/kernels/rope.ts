@@ -13,6 +13,12 @@ export interface RopeParams {
   headDim: number;
   /** HF rope_theta, the base of the inverse frequencies (10000 for Llama 2). */
   theta: number;
+  /**
+   * Rotate by the negative angle: the inverse rotation, which is also the
+   * gradient of RoPE (a rotation's transpose). On rope-backward it undoes the
+   * inversion, giving the forward rotation.
+   */
+  inverse?: boolean;
 }
 
 const WORKGROUP = 64;
@@ -46,7 +52,11 @@ function uniforms(p: RopeParams, ctx: KernelContext): ArrayBuffer {
   return data;
 }
 
-function ropeSpec(name: string, entry: 'forward' | 'backward', io: { src: string; dst: string }): KernelSpec<RopeParams> {
+type RopeEntry = 'forward' | 'backward';
+
+function ropeSpec(name: string, base: RopeEntry, io: { src: string; dst: string }): KernelSpec<RopeParams> {
+  const flipped: RopeEntry = base === 'forward' ? 'backward' : 'forward';
+  const entry = (p: RopeParams): RopeEntry => (p.inverse === true ? flipped : base);
   return {
     name,
     wgsl,
@@ -64,14 +74,17 @@ function ropeSpec(name: string, entry: 'forward' | 'backward', io: { src: string
       expectParam(name, p.headDim <= MAX_HEAD_DIM, `headDim must be at most ${MAX_HEAD_DIM}, got ${p.headDim}`, all);
       expectParam(name, Number.isFinite(p.theta) && p.theta > 1, `theta must be a finite number > 1, got ${p.theta}`, all);
     },
-    entryPoint: () => entry,
-    pipelineKey: () => `rope.${entry}`,
+    entryPoint: entry,
+    pipelineKey: (p) => `rope.${entry(p)}`,
     uniforms,
     dispatch: grid,
   };
 }
 
-/** y [B, T, H, D] = x rotated by position [B, T] (i32) times theta^(-2i/D); inputs (x, position). */
+/**
+ * y [B, T, H, D] = x rotated by position [B, T] (i32) times theta^(-2i/D);
+ * inputs (x, position). With `inverse`, rotated by minus that angle.
+ */
 export const rope = ropeSpec('rope', 'forward', { src: 'x', dst: 'y' });
 
 /** dx [B, T, H, D] = dy rotated back by the same angles; inputs (dy, position). */

@@ -21,6 +21,8 @@
 // Entry points and their bindings (inputs, then outputs, then params):
 //   forward   0 x, 1 position, 2 y, 3 params
 //   backward  0 dy, 1 position, 2 dx, 3 params
+// The spec's `inverse` param picks the other entry point (rope with inverse
+// runs backward): the rotation by -a on any tensor, not only a gradient.
 // Dispatch: one invocation per rotated pair, B * T * H * D/2 in all, as
 // ceil(pairs / 64) workgroups of 64 folded into y past the per-dimension limit;
 // params.row_stride is the x extent in invocations.

@@ -27,11 +27,12 @@ function rotate(x: ArrayLike<number>, positions: ArrayLike<number>, s: RopeParam
   return out;
 }
 
+/** The forward rotation, or its inverse (by -angle) when s.inverse is set, as the kernel's param. */
 export function ropeRef(x: ArrayLike<number>, positions: ArrayLike<number>, s: RopeParams): Float64Array {
-  return rotate(x, positions, s, 1);
+  return rotate(x, positions, s, s.inverse === true ? -1 : 1);
 }
 
 /** The rotation is orthogonal, so its transpose (rotation by -angle) maps dy to dx. */
 export function ropeBackwardRef(dy: ArrayLike<number>, positions: ArrayLike<number>, s: RopeParams): Float64Array {
-  return rotate(dy, positions, s, -1);
+  return rotate(dy, positions, s, s.inverse === true ? 1 : -1);
 }

@@ -131,7 +131,17 @@ function ropeCases() {
   });
   const common = { label: `[B,T,H,D]=[${shape.join(',')}]`, tolerance: tolerance('f32Rope'), params: p, build };
   return {
-    rope: [kernelCase({ kernel: 'rope', seed: 41, ...common, reference: (ins) => [ropeRef(input(ins, 0), input(ins, 1), p)] })],
+    rope: [
+      kernelCase({ kernel: 'rope', seed: 41, ...common, reference: (ins) => [ropeRef(input(ins, 0), input(ins, 1), p)] }),
+      kernelCase({
+        kernel: 'rope',
+        seed: 43,
+        ...common,
+        label: `${common.label}, inverse`,
+        params: { ...p, inverse: true },
+        reference: (ins, q) => [ropeRef(input(ins, 0), input(ins, 1), q)],
+      }),
+    ],
     ropeBackward: [kernelCase({ kernel: 'ropeBackward', seed: 42, ...common, reference: (ins) => [ropeBackwardRef(input(ins, 0), input(ins, 1), p)] })],
   };
 }
