@@ -14,6 +14,7 @@ import { documentQuestions, type DocumentQuestions, type PageOnScreen } from './
 import { h } from './dom';
 import { documentsView, PAGES_PER_SLICE, thumbnail, type DocumentsState, type DocumentsView, type PageEntry } from './documents-page-view';
 import { pageViewer } from './page-viewer';
+import { mergeRegion, regionPixels } from './region-ocr';
 
 export interface DocumentsPage {
   element: HTMLElement;
@@ -47,8 +48,27 @@ function errorText(err: unknown): { code: string; message: string } {
 const results = (s: DocumentsState): PageResult[] => s.doc?.pages.map((p) => p.result) ?? [];
 
 function select(d: Documents, entry: PageEntry): void {
-  d.state.shown = { entry, viewer: pageViewer(entry.result, entry.imageUrl) };
+  d.state.shown = { entry, viewer: pageViewer(entry.result, entry.imageUrl, (box) => void rereadRegion(d, entry, box)) };
   d.view.render(d.state);
+}
+
+/** OCR of a region the person drew on the page: its lines replace the page's lines there. */
+async function rereadRegion(d: Documents, entry: PageEntry, box: PageResult['lines'][number]['box']): Promise<void> {
+  const s = d.state;
+  if (!entry.imageUrl || s.job) return;
+  s.status = `Page ${entry.result.page}: reading the region again…`;
+  d.view.render(s);
+  try {
+    const { image, scale } = await regionPixels(entry.imageUrl, entry.result, box);
+    const found = await d.api.ocrImage(Comlink.transfer(image, [image.data.buffer]), { engine: entry.result.ocrEngine ?? 'pp-ocr' });
+    entry.result = mergeRegion(entry.result, box, found.lines, scale);
+    s.status = `Page ${entry.result.page}: ${found.lines.length} line${found.lines.length === 1 ? '' : 's'} read in the region.`;
+    if (s.shown?.entry === entry) select(d, entry);
+  } catch (err) {
+    const e = errorText(err);
+    s.status = e.code === 'no-text' ? `Page ${entry.result.page}: no text found in the region; the page's lines are kept.` : `Page ${entry.result.page}: ${e.message}`;
+  }
+  d.view.render(s);
 }
 
 function addPage(d: Documents, result: PageResult, imageUrl: string): void {
