@@ -14,9 +14,13 @@ export function findChromium() {
   return path;
 }
 
-/** Runs fn(page) on `path` of a fresh dev server; always closes both. */
+/**
+ * Runs fn(page) on `path` of a fresh dev server; always closes both. The
+ * server does not watch the files: an edit elsewhere in the tree during a long
+ * run would reload the page and lose it, and a run should measure one version.
+ */
 export async function withAppPage(path, fn, { port = 5310, log = false } = {}) {
-  const server = await createServer({ server: { host: '127.0.0.1', port, strictPort: false }, logLevel: 'error' });
+  const server = await createServer({ server: { host: '127.0.0.1', port, strictPort: false, watch: null, hmr: false }, logLevel: 'error' });
   await server.listen();
   const url = new URL(path, server.resolvedUrls?.local[0] ?? `http://127.0.0.1:${port}/`).href;
   const browser = await chromium.launch({
