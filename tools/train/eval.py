@@ -1,6 +1,6 @@
 """Scores the PyTorch model on a freshly generated split: one row per task.
 
-    npm run eval:tiny -- --seed 9 --count 1900 [--json scores.json] [--answers answers.json] [--model public/models/webvlm-tiny]
+    npm run eval:tiny -- --seed 9 --count 1900 [--json scores.json] [--answers answers.json] [--model public/models/webvlm-tiny] [--adapter DIR]
 
 Every assistant turn is one question, asked with the gold conversation before it
 (so a multi-turn record scores each turn). Metrics: exact match for VQA, referring,
@@ -211,15 +211,22 @@ def add_model_args(ap):
     ap.add_argument("--model", default=os.path.join(REPO, "public", "models", "webvlm-tiny"))
     ap.add_argument("--checkpoint", default=None, help="score a training checkpoint (with --work) instead")
     ap.add_argument("--work", default=os.path.join(REPO, ".cache", "train"))
+    ap.add_argument("--adapter", default=None, help="a PEFT LoRA adapter folder to apply (adapter_config.json, adapter_model.safetensors)")
 
 
 def load_model(args):
-    """(model, config, tokenizer) as add_model_args chose."""
+    """(model, config, tokenizer) as add_model_args chose, with --adapter applied."""
     if args.checkpoint:
         from export import load_trained
         model, cfg = load_trained(args.work, args.checkpoint)
-        return model, cfg, Tokenizer.load(os.path.join(args.work, "tokenizer"))
-    return load_exported(args.model)
+        tok = Tokenizer.load(os.path.join(args.work, "tokenizer"))
+    else:
+        model, cfg, tok = load_exported(args.model)
+    if getattr(args, "adapter", None):
+        from peft import apply_adapter
+        apply_adapter(model, args.adapter)
+        model.eval()
+    return model, cfg, tok
 
 
 def print_table(scores):
