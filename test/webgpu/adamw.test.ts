@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/random';
 import { KernelInputError } from '../../src/webgpu/errors';
-import { adamw, type AdamwParams } from '../../src/webgpu/kernels/adamw';
+import { adamw, clipGradScale, type AdamwParams } from '../../src/webgpu/kernels/adamw';
 import { adamwRef } from '../../src/webgpu/reference/adamw';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { numel, type Tensor } from '../../src/webgpu/tensor';
@@ -79,6 +79,32 @@ describe('adamw kernel', () => {
     }
   }
 
+  it('gradScale multiplies the gradient before the update (clipping), not the weight decay', async () => {
+    const shape = [97, 43];
+    const hyper = { ...AGGRESSIVE, gradScale: 0.3 };
+    const start = resumedState(new Rng(71), numel(shape));
+    const { got, want } = await runSteps(shape, hyper, start, 40, 72);
+    for (const key of ['param', 'm', 'v'] as const) {
+      expectClose(got[key], want[key], TOLERANCE.f32Reduction, `gradScale 0.3 [${shape.join(',')}] ${key}`);
+    }
+    const unscaled = await runSteps(shape, AGGRESSIVE, start, 40, 72);
+    expect(Math.max(...unscaled.got.v.map((v, i) => Math.abs(v - (got.v[i] as number))))).toBeGreaterThan(1e-4);
+    // In the reference: a scaled step is the step on the scaled gradient.
+    const g = new Rng(73).floats(5, -2, 2);
+    const p = { ...AGGRESSIVE, shape: [5], step: 3 };
+    const state = resumedState(new Rng(74), 5);
+    const scaled = adamwRef(g, state, { ...p, gradScale: 0.25 });
+    const prescaled = adamwRef(g.map((x) => x * 0.25), state, p);
+    expectClose(scaled.param, prescaled.param, 1e-15, 'gradScale vs a prescaled gradient');
+  });
+
+  it('clipGradScale follows torch clip_grad_norm_: min(1, max_norm / (norm + 1e-6))', () => {
+    expect(clipGradScale(10, 1)).toBeCloseTo(1 / (10 + 1e-6), 15);
+    expect(clipGradScale(2, 1)).toBeCloseTo(1 / (2 + 1e-6), 15);
+    expect(clipGradScale(0.5, 1)).toBe(1);
+    expect(clipGradScale(0, 1)).toBe(1);
+  });
+
   it('matches a hand-computed first step', () => {
     // Step 1 from zero state: m_hat = g, v_hat = g^2, so the update is lr * sign(g) up to eps.
     const p = { ...PYTORCH_DEFAULTS, shape: [2], step: 1 };
@@ -99,5 +125,7 @@ describe('adamw kernel', () => {
     expect(() => rt.run(adamw, [intGrad], [param, m, v], p)).toThrow(/adamw: grad must be f32, got dtype i32/);
     expect(() => rt.run(adamw, [grad], [param, m, v], { ...p, step: 0 })).toThrow(/adamw: step must be an integer >= 1/);
     expect(() => rt.run(adamw, [grad], [param, m, m], p)).toThrow(/distinct buffers/);
+    expect(() => rt.run(adamw, [grad], [param, m, v], { ...p, gradScale: -1 })).toThrow(/adamw: gradScale must be a finite number >= 0/);
+    expect(() => rt.run(adamw, [grad], [param, m, v], { ...p, gradScale: Number.NaN })).toThrow(/gradScale/);
   });
 });

@@ -1,4 +1,6 @@
 // One AdamW optimizer step, in place, with PyTorch's torch.optim.AdamW semantics:
+//   grad *= grad_scale     (clip_grad_norm_'s factor, applied before the step;
+//                           1 when unused; the grad buffer itself is not written)
 //   param *= 1 - lr * weight_decay                      (decoupled weight decay)
 //   m = lerp(m, grad, 1 - beta1)
 //   v = beta2 * v + (1 - beta2) * grad^2
@@ -26,6 +28,7 @@ struct Params {
   eps: f32,
   step_size: f32,
   bias2_sqrt: f32,
+  grad_scale: f32,
 }
 
 @group(0) @binding(0) var<storage, read> grad: array<f32>;
@@ -40,7 +43,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= params.n) {
     return;
   }
-  let g = grad[i];
+  let g = grad[i] * params.grad_scale;
   let m_new = m[i] + (g - m[i]) * params.one_minus_beta1;
   let v_new = v[i] * params.beta2 + params.one_minus_beta2 * g * g;
   let denom = sqrt(v_new) / params.bias2_sqrt + params.eps;

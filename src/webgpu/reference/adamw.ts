@@ -14,9 +14,10 @@ export function adamwRef(
 ): AdamwState {
   const { decay, stepSize, bias2Sqrt } = adamwScalars(p);
   const n = grad.length;
+  const scale = p.gradScale ?? 1;
   const out: AdamwState = { param: new Float64Array(n), m: new Float64Array(n), v: new Float64Array(n) };
   for (let i = 0; i < n; i++) {
-    const g = grad[i] as number;
+    const g = (grad[i] as number) * scale;
     const m0 = state.m[i] as number;
     const m = m0 + (g - m0) * (1 - p.beta1);
     const v = (state.v[i] as number) * p.beta2 + (1 - p.beta2) * g * g;

@@ -54,7 +54,7 @@ function ceCase(
   });
 }
 
-const ADAMW: AdamwParams = { shape: [7, 5], lr: 0.05, beta1: 0.8, beta2: 0.95, eps: 1e-6, weightDecay: 0.1, step: 40 };
+const ADAMW: AdamwParams = { shape: [7, 5], lr: 0.05, beta1: 0.8, beta2: 0.95, eps: 1e-6, weightDecay: 0.1, step: 40, gradScale: 0.7 };
 
 export const LOSS_CASES = {
   argmax: [
@@ -93,7 +93,7 @@ export const LOSS_CASES = {
   adamw: [
     kernelCase({
       kernel: 'adamw',
-      label: 'shape [7,5], large lr and decay, resumed at step 40',
+      label: 'shape [7,5], large lr and decay, clipped gradient (gradScale 0.7), resumed at step 40',
       // One f32 update step against an f64 reference that never rounds.
       tolerance: tolerance('f32Reduction'),
       seed: 35 * 17 + 40,
