@@ -22,6 +22,10 @@ export interface ChatModelInfo {
   device: string;
   /** The weights' dtype as the picker names it (f32, int8, fp16, q4, ...). */
   dtype: string;
+  /** How it takes a question: free-form in a chat ('chat'), or only as one of its task prompts ('tasks', Florence-2). */
+  questions: 'chat' | 'tasks';
+  /** Whether a question about a page goes with the page's text in the prompt (chat models read it; the bundled model was trained on it). */
+  readsPageText: boolean;
 }
 
 export interface ChatModelResult extends ChatResult {
@@ -57,13 +61,18 @@ export interface ChatModel {
 export class VlmChatModel implements ChatModel {
   readonly info: ChatModelInfo;
 
-  /** `device`: where the engine runs ('webgpu' or 'wasm' for the ONNX engine); the native engine is always 'native'. */
+  /**
+   * `device`: where the engine runs ('webgpu' or 'wasm' for the ONNX engine); the native engine is always 'native'.
+   * `readsPageText`: the model was trained to answer from a page's text (the zoo's 'document-text').
+   */
   constructor(
     readonly vlm: Vlm,
     dtype: string,
     device = 'webgpu',
+    readsPageText = false,
   ) {
-    this.info = { engine: vlm.engine.kind, modelType: 'llava', contextLength: vlm.engine.contextLength, device: vlm.engine.kind === 'native' ? 'native' : device, dtype };
+    const where = vlm.engine.kind === 'native' ? 'native' : device;
+    this.info = { engine: vlm.engine.kind, modelType: 'llava', contextLength: vlm.engine.contextLength, device: where, dtype, questions: 'chat', readsPageText };
   }
 
   async chat(

@@ -50,13 +50,14 @@ import type {
 } from './api';
 import { groundingQuestion, parseGrounding } from '../models/grounding';
 import { askDocument } from './jobs/document-question';
-import type { DocumentJobs } from './jobs/documents';
+import type { DocumentJobs, PageReader } from './jobs/documents';
+import { florenceReader } from './jobs/florence-ocr';
 import { runKernelChecks } from './jobs/kernel-checks';
 import { evalQuestions } from './jobs/eval-questions';
 import { EvaluationJob } from './jobs/evaluate';
 import { JobQueue } from './jobs/job-queue';
 import { MODELS_BASE, ModelSession } from './jobs/model-session';
-import { ModelLibrary, resolveEntry } from './cache/model-library';
+import { ModelLibrary } from './cache/model-library';
 import type { ProgressFn } from './cache/progress';
 import { prepareTransformersFiles } from './cache/transformers-files';
 import type { TjsDtype } from '../models/transformers/families';
@@ -199,12 +200,7 @@ export class Engine implements VlmApi {
   }
 
   askDocument(request: DocumentQuestion, onText?: (piece: string) => void, options: JobOptions = {}): Promise<DocumentAnswer> {
-    return this.jobs.submit('answer', { id: options.jobId }, (signal) => {
-      const loaded = this.model.info();
-      // Models loaded by id resolve as the picker lists them (a folder under /models/ reads like the bundled model).
-      const readsText = loaded !== null && resolveEntry(loaded.id).capabilities.includes('document-text');
-      return askDocument((r) => this.model.chat(r, onText, signal), readsText, request);
-    });
+    return this.jobs.submit('answer', { id: options.jobId }, (signal) => askDocument((r) => this.model.chat(r, onText, signal), this.model.pageModel(), request));
   }
 
   async stopChat(jobId?: string): Promise<boolean> {
@@ -267,19 +263,25 @@ export class Engine implements VlmApi {
     return this.jobs.submit('load', { needs: ['model', 'gpu'] }, () => this.model.goldenCheck(id, options));
   }
 
-  ocrImage(image: OcrImageInput, options: Pick<OcrDocumentOptions, 'jobId' | 'backend'> = {}): Promise<PageResult> {
-    return this.ocrJob(options.jobId, async (signal) => (await this.documents()).image(image, options, signal));
+  ocrImage(image: OcrImageInput, options: Pick<OcrDocumentOptions, 'jobId' | 'backend' | 'engine'> = {}): Promise<PageResult> {
+    return this.ocrJob(options, async (signal, reader) => (await this.documents()).image(image, options, signal, reader));
   }
 
   ocrDocument(file: DocumentFile, options: OcrDocumentOptions = {}, onEvent?: (event: DocumentEvent) => void): Promise<DocumentResult> {
     // A Comlink proxy returns a promise; progress is fire-and-forget.
-    return this.ocrJob(options.jobId, async (signal) => (await this.documents()).run(file, options, (e) => void onEvent?.(e), signal));
+    return this.ocrJob(options, async (signal, reader) => (await this.documents()).run(file, options, (e) => void onEvent?.(e), signal, reader));
   }
 
-  /** Documents wait their turn, in the order they came; a second job with the same id stops the first. */
-  private ocrJob<T>(jobId: string | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * Documents wait their turn, in the order they came; a second job with the
+   * same id stops the first. Read by Florence-2, a job holds the model too, and
+   * the reader is made when its turn comes, from the model loaded then.
+   */
+  private ocrJob<T>(options: Pick<OcrDocumentOptions, 'jobId' | 'engine'>, run: (signal: AbortSignal, reader?: PageReader) => Promise<T>): Promise<T> {
+    const { jobId } = options;
     if (jobId !== undefined) this.jobs.cancel(jobId);
-    return this.jobs.submit('ocr', { id: jobId }, run);
+    if (options.engine !== 'florence-2') return this.jobs.submit('ocr', { id: jobId }, (signal) => run(signal));
+    return this.jobs.submit('ocr', { id: jobId, needs: ['model', 'gpu'] }, (signal) => run(signal, florenceReader(this.model.info(), (r, s) => this.model.chat(r, undefined, s))));
   }
 
   async cancel(jobId: string): Promise<boolean> {

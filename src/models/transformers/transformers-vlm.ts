@@ -126,7 +126,9 @@ export class TransformersVlm implements ChatModel {
       const stops = idList(generation?.eos_token_id ?? fields.text_config?.eos_token_id ?? fields.eos_token_id);
       // No limit named: the model's own position limit is unknown, so nothing is refused here.
       const contextLength = fields.text_config?.max_position_embeddings ?? fields.max_position_embeddings ?? Number.MAX_SAFE_INTEGER;
-      const info: ChatModelInfo = { engine: 'transformers', modelType: fields.model_type, contextLength, device: options.device, dtype: options.dtype };
+      // Florence-2 answers its task prompts only, and none of them takes a page's text; the chat families read text with the image.
+      const chats = family.kind !== 'florence2';
+      const info: ChatModelInfo = { engine: 'transformers', modelType: fields.model_type, contextLength, device: options.device, dtype: options.dtype, questions: chats ? 'chat' : 'tasks', readsPageText: chats };
       return new TransformersVlm(family, model, processor, promptBuilder(family.kind, processor, fields), stops, info);
     });
   }

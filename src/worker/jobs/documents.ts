@@ -9,7 +9,7 @@
 import { sniffFileKind, MIME } from '../../documents/file-kind';
 import { decodeImageFile } from '../../documents/image-file';
 import { openPdf, renderPdfPage } from '../../documents/pdf';
-import { fromOcrLines, type PageResult, type TextLine } from '../../documents/types';
+import { fromOcrLines, type OcrEngine, type PageResult, type TextLine } from '../../documents/types';
 import { forgetBrowserOcr, loadBrowserOcr, type OcrBackend } from '../../ocr/browser-models';
 import { OcrError, throwIfCancelled } from '../../ocr/errors';
 import { ocrPage, type OcrOptions } from '../../ocr/ocr-pipeline';
@@ -20,6 +20,17 @@ const DEFAULT_SCALE = 2;
 const DEFAULT_MAX_PAGES = 20;
 
 type Emit = (e: DocumentEvent) => void;
+
+/** Who reads a page's pixels into lines: PP-OCR by default, or a loaded model (florence-ocr.ts). */
+export interface PageReader {
+  engine: OcrEngine;
+  read(image: RgbaImage, signal: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<TextLine[]>;
+}
+
+/** PP-OCRv4 on this onnxruntime-web backend. */
+export function ppOcrReader(backend: OcrBackend = 'auto'): PageReader {
+  return { engine: 'pp-ocr', read: async (image, signal, onProgress) => fromOcrLines(await ocrWithFreshModels(backend, image, { signal, ...(onProgress ? { onProgress } : {}) })) };
+}
 
 interface PageWork {
   page: number;
@@ -32,17 +43,14 @@ async function pageImage(canvas: OffscreenCanvas, wanted: boolean): Promise<Blob
   return wanted ? canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 }) : null;
 }
 
-async function readPage(work: PageWork, opts: OcrDocumentOptions, signal: AbortSignal, emit: Emit): Promise<PageResult> {
+async function readPage(work: PageWork, opts: OcrDocumentOptions, reader: PageReader, signal: AbortSignal, emit: Emit): Promise<PageResult> {
   const t0 = performance.now();
   const { image, page } = work;
   if (work.textLines.length > 0 && !opts.forceOcr) {
     return { page, source: 'text-layer', width: image.width, height: image.height, lines: work.textLines, ms: performance.now() - t0 };
   }
-  const lines = await ocrWithFreshModels(opts.backend ?? 'auto', image, {
-    signal,
-    onProgress: (done, total) => emit({ type: 'lines', page, done, total }),
-  });
-  return { page, source: 'ocr', width: image.width, height: image.height, lines: fromOcrLines(lines), ms: performance.now() - t0 };
+  const lines = await reader.read(image, signal, (done, total) => emit({ type: 'lines', page, done, total }));
+  return { page, source: 'ocr', width: image.width, height: image.height, lines, ms: performance.now() - t0, ocrEngine: reader.engine };
 }
 
 /**
@@ -64,29 +72,30 @@ export async function ocrWithFreshModels(backend: OcrBackend, image: RgbaImage, 
 
 /** The worker's job queue runs these one at a time and owns their cancellation (the signal). */
 export class DocumentJobs {
-  run(file: DocumentFile, opts: OcrDocumentOptions, emit: Emit, signal: AbortSignal): Promise<DocumentResult> {
-    return this.process(file, opts, signal, emit);
+  /** `reader`: who reads pages without a text layer (PP-OCR on opts.backend unless given). */
+  run(file: DocumentFile, opts: OcrDocumentOptions, emit: Emit, signal: AbortSignal, reader = ppOcrReader(opts.backend)): Promise<DocumentResult> {
+    return this.process(file, opts, reader, signal, emit);
   }
 
   /** OCR of raw pixels (no file to decode): one page, always source 'ocr'. */
-  async image(image: OcrImageInput, opts: Pick<OcrDocumentOptions, 'backend'>, signal: AbortSignal): Promise<PageResult> {
+  async image(image: OcrImageInput, opts: Pick<OcrDocumentOptions, 'backend'>, signal: AbortSignal, reader = ppOcrReader(opts.backend)): Promise<PageResult> {
     if (!(image.width > 0 && image.height > 0 && image.data.length === image.width * image.height * 4)) {
       throw new OcrError('unsupported-file', `ocrImage needs RGBA pixels, width*height*4 bytes; got ${image.data.length} for ${image.width}x${image.height}.`);
     }
     const t0 = performance.now();
-    const lines = await ocrWithFreshModels(opts.backend ?? 'auto', image, { signal });
+    const lines = await reader.read(image, signal);
     if (lines.length === 0) throw new OcrError('no-text', 'No text found in the image.');
-    return { page: 1, source: 'ocr', width: image.width, height: image.height, lines: fromOcrLines(lines), ms: performance.now() - t0 };
+    return { page: 1, source: 'ocr', width: image.width, height: image.height, lines, ms: performance.now() - t0, ocrEngine: reader.engine };
   }
 
-  private async process(file: DocumentFile, opts: OcrDocumentOptions, signal: AbortSignal, emit: Emit): Promise<DocumentResult> {
+  private async process(file: DocumentFile, opts: OcrDocumentOptions, reader: PageReader, signal: AbortSignal, emit: Emit): Promise<DocumentResult> {
     const t0 = performance.now();
     const bytes = new Uint8Array(file.bytes);
     const kind = sniffFileKind(bytes);
     if (kind === 'unknown') throw new OcrError('unsupported-file', `${file.name} is not a PDF, PNG, JPEG or WebP file.`);
     const pages: PageResult[] = [];
     const finish = async (work: PageWork, wantImage: boolean) => {
-      const result = await readPage(work, opts, signal, emit);
+      const result = await readPage(work, opts, reader, signal, emit);
       pages.push(result);
       emit({ type: 'page-done', result, image: await pageImage(work.canvas, wantImage) });
       // Drop the pixels now rather than whenever the collector runs.

@@ -25,6 +25,8 @@ import type { TransformersFiles } from '../cache/transformers-files';
 import { VlmError } from '../errors';
 import { chooseTransformersDevice, type DeviceChooser } from './transformers-device';
 import { FLORENCE_TASKS, taskRegions } from './florence-answer';
+import type { PageModel } from './document-question';
+import { resolveEntry } from '../cache/model-library';
 
 /** Model files are served from here: the bundled model, and later the IndexedDB-backed hub cache. */
 export const MODELS_BASE = '/models/';
@@ -71,7 +73,8 @@ export class ModelSession {
       const engine = await this.createEngine(files, assets.config, options);
       const dtype: WeightDType = options.engine === 'native' ? ((options.dtype as WeightDType | undefined) ?? 'f32') : 'f32';
       this.vlm = new Vlm(assets, engine);
-      this.model = new VlmChatModel(this.vlm, dtype, options.engine === 'onnx' ? 'webgpu' : 'native');
+      // Models loaded by id read as the picker lists them (a folder under /models/ reads like the bundled model).
+      this.model = new VlmChatModel(this.vlm, dtype, options.engine === 'onnx' ? 'webgpu' : 'native', resolveEntry(id).capabilities.includes('document-text'));
       this.loaded = {
         id,
         engine: options.engine,
@@ -140,6 +143,13 @@ export class ModelSession {
 
   info(): LoadedModel | null {
     return this.loaded;
+  }
+
+  /** How the loaded model takes a question about a page; null when none is loaded. */
+  pageModel(): PageModel | null {
+    if (!this.model) return null;
+    const { questions, readsPageText, contextLength } = this.model.info;
+    return { questions, readsPageText, contextLength, ...(this.loaded?.tasks ? { tasks: this.loaded.tasks } : {}) };
   }
 
   /** Answers a chat; `signal` (the job's) stops it like stopChat(). The caller's job queue keeps it from running beside another. */
