@@ -143,6 +143,8 @@ export interface LoadedModel {
   loadMs: number;
   /** Task prompts the model answers with buttons of their own (Florence-2's); absent for chat models. */
   tasks?: string[];
+  /** A question about a page goes with the page's text before it (askDocument); absent means the image alone. */
+  readsPageText?: boolean;
 }
 
 /**

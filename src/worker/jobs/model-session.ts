@@ -83,6 +83,7 @@ export class ModelSession {
         contextLength: engine.contextLength,
         imageSize: assets.config.vision.imageSize,
         loadMs: performance.now() - t0,
+        readsPageText: this.model.info.readsPageText,
       };
       return this.loaded;
     } catch (err) {
@@ -104,7 +105,7 @@ export class ModelSession {
       const model = await TransformersVlm.load(id, { source: prepared.source, device, dtype: prepared.dtype, ...(prepared.files ? { files: prepared.files } : {}) });
       this.model = model;
       // The processor picks each image's size (tiles, patches): there is no one input size.
-      this.loaded = { id, engine: 'transformers', dtype: prepared.dtype, device, contextLength: model.info.contextLength, imageSize: 0, loadMs: performance.now() - t0 };
+      this.loaded = { id, engine: 'transformers', dtype: prepared.dtype, device, contextLength: model.info.contextLength, imageSize: 0, loadMs: performance.now() - t0, readsPageText: model.info.readsPageText };
       if (model.family.kind === 'florence2') this.loaded.tasks = [...FLORENCE_TASKS];
       return this.loaded;
     } catch (err) {
@@ -143,6 +144,11 @@ export class ModelSession {
 
   info(): LoadedModel | null {
     return this.loaded;
+  }
+
+  /** Our pipeline on the native engine (fine-tuning trains it); null when none is loaded or another engine runs the model. */
+  nativeVlm(): Vlm | null {
+    return this.vlm?.engine.kind === 'native' ? this.vlm : null;
   }
 
   /** How the loaded model takes a question about a page; null when none is loaded. */
