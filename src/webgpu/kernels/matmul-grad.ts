@@ -19,6 +19,11 @@ export interface MatmulGradParams {
   batch?: number;
   /** W is [Bt, N, K]; then dW is per batch item too instead of summed. */
   wBatched?: boolean;
+  /**
+   * Add the gradient to the output's contents instead of overwriting them:
+   * dW over the sequences of one step, dX over the paths into one input.
+   */
+  accumulate?: boolean;
 }
 
 /** C[b, i, j] = sum_r A[b, i, r] B[b, j, r] with every stride explicit. */
@@ -103,13 +108,14 @@ function gradSpec(
     wgsl,
     validate,
     entryPoint: (p) => p.variant,
-    pipelineKey: (p) => `${name}.${p.variant}`,
+    constants: (p) => ({ accumulate: p.accumulate === true ? 1 : 0 }),
+    pipelineKey: (p) => `${name}.${p.variant}${p.accumulate === true ? '.accumulate' : ''}`,
     uniforms: (p) => uniforms(layout(p)),
     dispatch: (p, ctx) => dispatch(name, layout(p), ctx),
   };
 }
 
-/** dX [Bt, M, K] from inputs (dY [Bt, M, N], W [N, K] or [Bt, N, K]). */
+/** dX [Bt, M, K] (or += with accumulate) from inputs (dY [Bt, M, N], W [N, K] or [Bt, N, K]). */
 export const matmulGradInput = gradSpec('matmul-grad-input', gradInputLayout, (inputs, outputs, p) => {
   checkCommon('matmul-grad-input', [...inputs, ...outputs], p);
   const bt = p.batch ?? 1;
@@ -122,7 +128,7 @@ export const matmulGradInput = gradSpec('matmul-grad-input', gradInputLayout, (i
   });
 });
 
-/** dW [N, K] (or [Bt, N, K] when W is per item) from inputs (dY [Bt, M, N], X [Bt, M, K]). */
+/** dW [N, K] (or [Bt, N, K] when W is per item; += with accumulate) from inputs (dY [Bt, M, N], X [Bt, M, K]). */
 export const matmulGradWeight = gradSpec('matmul-grad-weight', gradWeightLayout, (inputs, outputs, p) => {
   checkCommon('matmul-grad-weight', [...inputs, ...outputs], p);
   const bt = p.batch ?? 1;

@@ -12,7 +12,11 @@
 //   tiled:   8x8 invocations share 32 x 16 slabs of A and B in workgroup
 //            memory (the fast kind on real GPUs); each slab is read along
 //            whichever of its dimensions has unit stride, so loads coalesce.
-// Bindings: 0 a (read), 1 b (read), 2 c (write), 3 params (uniform).
+// Override `accumulate` (0 or 1): 1 adds the product to what c holds
+// (c += A B^T) instead of overwriting it, so gradients of one step sum over
+// its sequences, or over the paths into one input (dX += dH A for LoRA),
+// without a separate add. Each element is owned by one invocation: no races.
+// Bindings: 0 a (read), 1 b (read), 2 c (read_write), 3 params (uniform).
 // Dispatch: (ceil(J / 32), ceil(I / 32), batch).
 
 struct Params {
@@ -27,6 +31,8 @@ struct Params {
   b_depth: u32,
   b_batch: u32,
 }
+
+override accumulate: u32 = 0u;
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -46,7 +52,12 @@ fn store_tile(i0: u32, j0: u32, bt: u32, acc: array<vec4<f32>, 4>) {
   for (var i = 0u; i < TILE; i++) {
     for (var j = 0u; j < TILE; j++) {
       if (i0 + i < params.rows && j0 + j < params.cols) {
-        c[(bt * params.rows + i0 + i) * params.cols + j0 + j] = acc[i][j];
+        let at = (bt * params.rows + i0 + i) * params.cols + j0 + j;
+        if (accumulate == 1u) {
+          c[at] += acc[i][j];
+        } else {
+          c[at] = acc[i][j];
+        }
       }
     }
   }

@@ -129,7 +129,10 @@ export const MATMUL_CASES = {
   matmulF16: [f16Case({ m: 9, k: 36, n: 13, bias: true, epilogue: 'gelu' })],
   // dX sums N products per element; dW sums one per row of X.
   matmulGradInput: [gradCase('matmulGradInput', GRAD.n, [GRAD.n, GRAD.k], [GRAD.m, GRAD.k], 22, (dy, w) => matmulBackwardRef(dy, new Float32Array(GRAD.m * GRAD.k), w, GRAD).dx)],
-  matmulGradWeight: [gradCase('matmulGradWeight', GRAD.m, [GRAD.m, GRAD.k], [GRAD.n, GRAD.k], 23, (dy, x) => matmulBackwardRef(dy, x, new Float32Array(GRAD.n * GRAD.k), GRAD).dw)],
+  matmulGradWeight: [
+    gradCase('matmulGradWeight', GRAD.m, [GRAD.m, GRAD.k], [GRAD.n, GRAD.k], 23, (dy, x) => matmulBackwardRef(dy, x, new Float32Array(GRAD.n * GRAD.k), GRAD).dw),
+    loraAccumulateCase(),
+  ],
   matmulBiasGrad: [
     kernelCase({
       kernel: 'matmulBiasGrad',
@@ -149,3 +152,26 @@ export const MATMUL_CASES = {
   ],
 } satisfies Record<string, CheckCase[]>;
 
+/** LoRA's A gradient (rank 8 rows of K = 96) added onto what the buffer held, as a step accumulates over its sequences. */
+function loraAccumulateCase(): CheckCase {
+  const lora = { m: 21, k: 96, n: 8 };
+  return kernelCase({
+    kernel: 'matmulGradWeight',
+    label: `M=${lora.m} K=${lora.k} N=${lora.n} (LoRA rank), accumulate, selected variant`,
+    tolerance: sumTolerance(lora.m),
+    seed: 24,
+    params: (rt) => ({ ...lora, variant: selectGradVariant(rt.gpu.report), accumulate: true }),
+    build: (rng) => ({
+      inputs: [
+        { data: rng.floats(lora.m * lora.n), shape: [lora.m, lora.n] },
+        { data: rng.floats(lora.m * lora.k), shape: [lora.m, lora.k] },
+      ],
+      outputs: [{ shape: [lora.n, lora.k], initial: rng.floats(lora.n * lora.k) }],
+    }),
+    reference: (ins, _p, outs) => {
+      const dw = matmulBackwardRef(input(ins, 0), input(ins, 1), new Float32Array(lora.n * lora.k), lora).dw;
+      const start = outs[0]?.initial ?? new Float32Array(dw.length);
+      return [dw.map((v, i) => v + (start[i] as number))];
+    },
+  });
+}
