@@ -23,3 +23,5 @@ export type { PopeQuestion, PopeStrategy } from './pope';
 export { decodePng, decodePngRaster, encodeGreyPng, encodePng } from './png';
 export { LlavaFormatError, readLlavaJson, recordImages, serialiseLlava, toLlavaRecord, validateLlava } from './llava';
 export type { LlavaRecord, LlavaTurn } from './llava';
+export { llavaZip, readLlavaFiles } from './llava-files';
+export type { LlavaDataset, LlavaFileProblem, LlavaImageFile, LlavaInputFile } from './llava-files';

@@ -120,17 +120,32 @@ export function checkLlavaRecord(value: unknown): LlavaRecord | string {
   };
 }
 
+/** Every record of a parsed list checked: the good ones with their index, and each bad one's index and reason. */
+export function checkLlavaRecords(
+  values: readonly unknown[],
+  seen: Set<string> = new Set(),
+): { records: { index: number; record: LlavaRecord }[]; problems: { index: number; reason: string }[] } {
+  const records: { index: number; record: LlavaRecord }[] = [];
+  const problems: { index: number; reason: string }[] = [];
+  values.forEach((value, index) => {
+    const r = checkLlavaRecord(value);
+    if (typeof r === 'string') problems.push({ index, reason: r });
+    else if (seen.has(r.id)) problems.push({ index, reason: `duplicate id ${JSON.stringify(r.id)}` });
+    else {
+      seen.add(r.id);
+      records.push({ index, record: r });
+    }
+  });
+  return { records, problems };
+}
+
 /** Validates a parsed dataset; throws LlavaFormatError naming the first bad record and why. */
 export function validateLlava(data: unknown): LlavaRecord[] {
   if (!Array.isArray(data)) throw new LlavaFormatError(-1, 'the top level must be an array of records');
-  const seen = new Set<string>();
-  return data.map((value, index) => {
-    const r = checkLlavaRecord(value);
-    if (typeof r === 'string') throw new LlavaFormatError(index, r);
-    if (seen.has(r.id)) throw new LlavaFormatError(index, `duplicate id ${JSON.stringify(r.id)}`);
-    seen.add(r.id);
-    return r;
-  });
+  const { records, problems } = checkLlavaRecords(data);
+  const first = problems[0];
+  if (first) throw new LlavaFormatError(first.index, first.reason);
+  return records.map((r) => r.record);
 }
 
 export function readLlavaJson(text: string): LlavaRecord[] {
