@@ -6,6 +6,7 @@
  */
 import type { DocumentAnswer, LoadedModel, PageResult } from '../worker/api';
 import { datesTable } from './dates-table';
+import { PAGE_TASKS, pageTasks } from './document-tasks';
 import { h, setChildren } from './dom';
 
 export const PRESET_QUESTIONS = [
@@ -49,6 +50,9 @@ function modelLineText(s: QuestionsState): string {
   if (s.loadError) return s.loadError;
   if (!s.model) {
     return 'Load a model to ask questions: answers come from a vision-language model, and none is loaded yet. "Extract all dates mentioned." also works without one, straight from the text.';
+  }
+  if (s.model.tasks) {
+    return `${s.model.id} answers only its task prompts, not free-form questions: ask it for one of these about the page on screen, or read the page with OCR engine Florence-2.`;
   }
   const how = s.readsText ? 'with the page image and its text' : 'with the page image';
   return `Questions go to ${s.model.id} ${how}, about the page on screen.`;
@@ -121,6 +125,8 @@ export function questionsView() {
   const buttons = PRESET_QUESTIONS.map((q) =>
     h('button', { type: 'button', class: 'question', 'data-testid': q === DATES_QUESTION ? 'extract-dates' : 'preset-question' }, q),
   );
+  const taskButtons = PAGE_TASKS.map((t) => h('button', { type: 'button', class: 'question', 'data-testid': 'doc-task', 'data-task': t.task }, t.label));
+  const tasks = h('div', { class: 'questions', 'data-testid': 'doc-tasks', hidden: '' }, ...taskButtons);
   const input = h('input', { type: 'text', placeholder: 'Ask about this page…', 'aria-label': 'Question', 'data-testid': 'question-input' });
   const askButton = h('button', { type: 'button', 'data-testid': 'ask-button' }, 'Ask');
   const stopButton = h('button', { type: 'button', 'data-testid': 'stop-answer', hidden: '' }, 'Stop');
@@ -131,6 +137,7 @@ export function questionsView() {
     h('h2', {}, 'Ask about the document'),
     modelLine,
     h('div', { class: 'progress-row' }, loadButton, loadProgress),
+    tasks,
     h('div', { class: 'questions' }, ...buttons),
     h('div', { class: 'ask-row' }, input, askButton, stopButton),
     answer.element,
@@ -138,11 +145,18 @@ export function questionsView() {
 
   /** `hasPage`: a page is on screen (questions are about it). */
   function render(s: QuestionsState, hasPage: boolean): void {
-    const canAsk = s.model !== null && hasPage && !s.asking;
+    const offered = pageTasks(s.model?.tasks);
+    // A model with task prompts only (Florence-2) gets its tasks instead of free-form questions.
+    const canAsk = s.model !== null && !s.model.tasks && hasPage && !s.asking;
     buttons.forEach((b, i) => {
       const isDates = PRESET_QUESTIONS[i] === DATES_QUESTION;
       b.disabled = s.asking || (!isDates && !canAsk);
-      b.title = s.model ? (hasPage ? '' : 'Open a document first.') : 'Load a model to ask questions.';
+      b.title = s.model ? (s.model.tasks ? 'This model answers only its task prompts.' : hasPage ? '' : 'Open a document first.') : 'Load a model to ask questions.';
+    });
+    tasks.hidden = offered.length === 0;
+    taskButtons.forEach((b) => {
+      b.hidden = !offered.some((t) => t.task === b.dataset.task);
+      b.disabled = s.asking || !hasPage;
     });
     input.disabled = askButton.disabled = !canAsk;
     stopButton.hidden = !s.asking;
@@ -154,5 +168,5 @@ export function questionsView() {
     answer.render(s.answer);
   }
 
-  return { element, render, controls: { buttons, input, askButton, stopButton, loadButton } };
+  return { element, render, controls: { buttons, taskButtons, input, askButton, stopButton, loadButton } };
 }

@@ -13,6 +13,7 @@ import type { PageResult } from '../worker/api';
 import { VlmError, type VlmClient } from '../worker/client';
 import { describeError, toTurnError } from './chat/error-text';
 import { workerLoader } from './chat/model-picker';
+import { PAGE_TASKS, taskAnswerText } from './document-tasks';
 import { BUNDLED_MODEL, DATES_QUESTION, noAnswer, PRESET_QUESTIONS, questionsView, type AnswerState, type QuestionsState } from './document-questions-view';
 
 export interface PageOnScreen {
@@ -55,28 +56,22 @@ async function pageImage(url: string): Promise<{ bytes: ArrayBuffer; type: strin
 async function refresh({ host, state, render }: Questions): Promise<void> {
   state.loadError = null;
   state.model = await host.api.loadedModel();
-  const id = state.model?.id;
-  const entry = id ? (await host.api.listModels()).find((m) => m.id === id) : undefined;
-  state.readsText = entry?.capabilities.includes('document-text') ?? false;
+  state.readsText = state.model?.readsPageText ?? false;
   render();
 }
 
-/** Sends the question to the worker; the answer streams into `a`. */
-async function askModel(q: Questions, a: AnswerState, page: PageOnScreen, question: string): Promise<void> {
+/** Runs one answer into `a` (streamed through the onText it is given), with its errors and the Stop id handled alike. */
+async function answering(q: Questions, a: AnswerState, question: string, run: (onText: (piece: string) => void, jobId: string) => Promise<void>): Promise<void> {
   const { host, state, render } = q;
   state.asking = true;
   render();
   try {
-    const image = page.imageUrl ? await pageImage(page.imageUrl) : null;
-    const request = { question, lines: page.result.lines.map((l) => l.text), image };
     const onText = Comlink.proxy((piece: string) => {
       a.text += piece;
       render();
     });
     q.jobId = `document-question-${++asked}`;
-    a.reply = await host.api.askDocument(Comlink.transfer(request, image ? [image.bytes] : []), onText, { jobId: q.jobId });
-    a.text = a.reply.text;
-    host.markAnswer(page.result.page, a.reply.found.lines);
+    await run(onText, q.jobId);
   } catch (err) {
     const e = describeError(toTurnError(err));
     a.error = `${e.headline} ${e.detail} ${e.advice}`;
@@ -87,6 +82,31 @@ async function askModel(q: Questions, a: AnswerState, page: PageOnScreen, questi
     state.asking = false;
     render();
   }
+}
+
+/** Sends the question to the worker; the answer streams into `a`. */
+function askModel(q: Questions, a: AnswerState, page: PageOnScreen, question: string): Promise<void> {
+  return answering(q, a, question, async (onText, jobId) => {
+    const image = page.imageUrl ? await pageImage(page.imageUrl) : null;
+    const request = { question, lines: page.result.lines.map((l) => l.text), image };
+    a.reply = await q.host.api.askDocument(Comlink.transfer(request, image ? [image.bytes] : []), onText, { jobId });
+    a.text = a.reply.text;
+    q.host.markAnswer(page.result.page, a.reply.found.lines);
+  });
+}
+
+/** One of a task model's prompts (Florence-2's) about the page image; the answer shown is its post-processed text or labels. */
+async function askTask(q: Questions, task: (typeof PAGE_TASKS)[number]): Promise<void> {
+  const page = q.host.current();
+  if (!q.state.model || !page?.imageUrl) return;
+  const a = (q.state.answer = noAnswer());
+  a.asked = { page: page.result, question: task.label };
+  const url = page.imageUrl;
+  await answering(q, a, task.label, async (onText, jobId) => {
+    const image = await pageImage(url);
+    const request = { messages: [{ role: 'user' as const, content: [{ type: 'image' as const }, { type: 'text' as const, text: task.task }] }], images: [image] };
+    a.text = taskAnswerText(await q.host.api.chat(Comlink.transfer(request, [image.bytes]), onText, { jobId }));
+  });
 }
 
 async function ask(q: Questions, raw: string): Promise<void> {
@@ -129,8 +149,9 @@ export function documentQuestions(host: QuestionHost): DocumentQuestions {
   const view = questionsView();
   const state: QuestionsState = { model: null, readsText: false, asking: false, loading: null, loadError: null, answer: null };
   const q: Questions = { host, state, render: () => view.render(state, host.current() !== null), jobId: null };
-  const { buttons, input, askButton, stopButton, loadButton } = view.controls;
+  const { buttons, taskButtons, input, askButton, stopButton, loadButton } = view.controls;
   buttons.forEach((b, i) => b.addEventListener('click', () => void ask(q, PRESET_QUESTIONS[i] ?? '')));
+  taskButtons.forEach((b, i) => b.addEventListener('click', () => void askTask(q, PAGE_TASKS[i] ?? PAGE_TASKS[0])));
   askButton.addEventListener('click', () => void ask(q, input.value));
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') void ask(q, input.value);

@@ -55,8 +55,8 @@ function searchText(s: DocumentsState, query: string): string {
 
 export type DocumentsView = ReturnType<typeof documentsView>;
 
-/** `questions`: the document questions panel, shown under the page. */
-export function documentsView(questions: HTMLElement) {
+/** `questions`: the document questions panel, shown under the page; `ocrEngine`: the OCR engine choice, beside the drop zone. */
+export function documentsView(questions: HTMLElement, ocrEngine: HTMLElement) {
   const input = h('input', { type: 'file', multiple: '', accept: ACCEPT, 'data-testid': 'doc-file-input' });
   const drop = h('label', { class: 'drop-zone', 'data-testid': 'doc-drop' }, 'Drop PDFs or images (PNG, JPEG, WebP) here, or click to choose.', input);
   const status = h('p', { 'data-testid': 'doc-status' });
@@ -73,7 +73,7 @@ export function documentsView(questions: HTMLElement) {
   const element = h(
     'div',
     { 'data-testid': 'documents-page' },
-    h('section', { class: 'panel' }, h('h2', {}, 'Documents'), drop, h('div', { class: 'progress-row' }, progress, cancel), status, errorBox),
+    h('section', { class: 'panel' }, h('h2', {}, 'Documents'), drop, ocrEngine, h('div', { class: 'progress-row' }, progress, cancel), status, errorBox),
     h('section', { class: 'panel' }, h('div', { class: 'toolbar' }, search, searchCount, exportText, exportJson), strip, more, page),
     questions,
   );

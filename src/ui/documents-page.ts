@@ -13,6 +13,7 @@ import { toExportJson, toPlainText } from './document-export';
 import { documentQuestions, type DocumentQuestions, type PageOnScreen } from './document-questions';
 import { h } from './dom';
 import { documentsView, PAGES_PER_SLICE, thumbnail, type DocumentsState, type DocumentsView, type PageEntry } from './documents-page-view';
+import { ocrEngineChoice, type OcrEngineChoice } from './ocr-engine-choice';
 import { pageViewer } from './page-viewer';
 import { mergeRegion, regionPixels } from './region-ocr';
 
@@ -28,6 +29,7 @@ interface Documents {
   state: DocumentsState;
   view: DocumentsView;
   questions: DocumentQuestions;
+  ocrEngine: OcrEngineChoice;
   /** Files dropped while a job runs, read one after another. */
   queue: File[];
   jobs: number;
@@ -135,7 +137,7 @@ async function run(d: Documents, file: File, firstPage: number): Promise<void> {
   try {
     const bytes = await file.arrayBuffer();
     const handler = Comlink.proxy((e: DocumentEvent) => onEvent(d, file, firstPage, e));
-    const r = await d.api.ocrDocument(Comlink.transfer({ name: file.name, bytes }, [bytes]), { jobId: id, firstPage, maxPages: PAGES_PER_SLICE }, handler);
+    const r = await d.api.ocrDocument(Comlink.transfer({ name: file.name, bytes }, [bytes]), { jobId: id, firstPage, maxPages: PAGES_PER_SLICE, engine: d.ocrEngine.value() }, handler);
     if (s.doc) s.doc.nextPage = r.nextPage;
     const ocr = r.pages.filter((p) => p.source === 'ocr').length;
     s.status = `${file.name}: ${r.pages.length} page${r.pages.length === 1 ? '' : 's'} done in ${(r.ms / 1000).toFixed(1)} s (${ocr} by OCR, ${r.pages.length - ocr} from the text layer).`;
@@ -199,8 +201,13 @@ export function documentsPage(api: VlmClient): DocumentsPage {
       state.shown?.viewer.markAnswer(lines);
     },
   });
-  const d: Documents = { api, state, view: documentsView(questions.element), questions, queue: [], jobs: 0 };
+  const ocrEngine = ocrEngineChoice();
+  const d: Documents = { api, state, view: documentsView(questions.element, ocrEngine.element), questions, ocrEngine, queue: [], jobs: 0 };
   wire(d);
   d.view.render(state);
-  return { element: d.view.element, activate: () => void questions.refresh() };
+  const activate = async () => {
+    await questions.refresh();
+    ocrEngine.refresh(await api.loadedModel());
+  };
+  return { element: d.view.element, activate: () => void activate() };
 }
