@@ -36,6 +36,7 @@ export type { TjsDtype } from '../models/transformers/families';
 export type ModelDType = WeightDType | TjsDtype;
 export type { ChatMessage, ChatPart } from '../models/vlm';
 export type { ApiError, ErrorCode } from './errors';
+import type { FinetuneApi } from './finetune-api';
 import type { EvaluationEvent, EvaluationRequest, EvaluationResult, ReadImage, SavedEvaluation, UnfinishedEvaluation } from './jobs/evaluate-types';
 export type * from './jobs/evaluate-types';
 
@@ -266,7 +267,8 @@ export interface EvalQuestionsReply {
   scores: Record<string, TaskScore>;
 }
 
-export interface VlmApi {
+/** The fine-tune methods (data, training runs, the adapter) are declared in finetune-api.ts. */
+export interface VlmApi extends FinetuneApi {
   /** Acquire the GPU (once) and describe it. */
   info(): Promise<GpuInfo>;
   /** Run one small kernel on seeded data and compare it with its CPU reference. */

@@ -48,6 +48,11 @@ import type {
   SelfTestResult,
   VlmApi,
 } from './api';
+import type { AdapterState, FinetuneDataset, FinetuneEvent, FinetuneRunInfo, FinetuneSettings, LoraGradientCheck, PeftFiles } from './finetune-api';
+import type { LlavaRecord } from '../data/llava';
+import { FINETUNE_DB, FINETUNE_STORE } from './jobs/finetune/checkpoint-store';
+import { FinetuneService } from './jobs/finetune/finetune-service';
+import { nativeFinetuneModel } from './jobs/finetune/native-model';
 import { groundingQuestion, parseGrounding } from '../models/grounding';
 import { askDocument } from './jobs/document-question';
 import type { DocumentJobs, PageReader } from './jobs/documents';
@@ -88,12 +93,15 @@ export class Engine implements VlmApi {
   private pendingLoad: { key: string; done: Promise<LoadedModel> } | null = null;
   private readonly library: ModelLibrary;
   private readonly evaluation: EvaluationJob;
+  /** LoRA runs and the loaded model's adapter (jobs/finetune/). */
+  private readonly finetune: FinetuneService;
 
   /** `weights`: the weight cache (IndexedDB in a browser, a Map in Node unless a test passes one). */
   constructor(
     private readonly getGpu: () => GPU | undefined,
     weights: WeightCache = new WeightCache(),
     evaluations: KvStore = typeof indexedDB === 'undefined' ? memoryKv() : idbKv(EVALUATIONS_DB, EVALUATIONS_STORE),
+    checkpoints: KvStore = typeof indexedDB === 'undefined' ? memoryKv() : idbKv(FINETUNE_DB, FINETUNE_STORE),
   ) {
     this.library = new ModelLibrary(weights, () => this.adapterFeatures(), MODELS_BASE);
     this.evaluation = new EvaluationJob({
@@ -102,6 +110,7 @@ export class Engine implements VlmApi {
       loaded: () => this.model.info(),
       store: evaluations,
     });
+    this.finetune = new FinetuneService({ jobs: this.jobs, model: () => nativeFinetuneModel(this.model.info(), this.model.nativeVlm()), loaded: () => this.model.info(), checkpoints });
   }
 
   private async adapterFeatures(): Promise<ReadonlySet<string>> {
@@ -282,6 +291,62 @@ export class Engine implements VlmApi {
     if (jobId !== undefined) this.jobs.cancel(jobId);
     if (options.engine !== 'florence-2') return this.jobs.submit('ocr', { id: jobId }, (signal) => run(signal));
     return this.jobs.submit('ocr', { id: jobId, needs: ['model', 'gpu'] }, (signal) => run(signal, florenceReader(this.model.info(), (r, s) => this.model.chat(r, undefined, s))));
+  }
+
+  finetuneGenerate(): Promise<FinetuneDataset> {
+    return Promise.reject(new VlmError('internal', 'Generating fine-tune data is not wired in yet.'));
+  }
+
+  teacherWrite(): Promise<LlavaRecord[]> {
+    return Promise.reject(new VlmError('internal', 'Teacher-written data is not wired in yet.'));
+  }
+
+  finetuneStart(dataset: FinetuneDataset, settings: FinetuneSettings, onEvent?: (event: FinetuneEvent) => void): Promise<FinetuneRunInfo> {
+    return this.finetune.start(dataset, settings, onEvent);
+  }
+
+  finetunePause(): Promise<boolean> {
+    return this.finetune.pause();
+  }
+
+  finetuneCancel(): Promise<boolean> {
+    return this.finetune.cancel();
+  }
+
+  finetuneResume(onEvent?: (event: FinetuneEvent) => void): Promise<FinetuneRunInfo> {
+    return this.finetune.resume(onEvent);
+  }
+
+  finetuneSaved(): Promise<FinetuneRunInfo | null> {
+    return this.finetune.saved();
+  }
+
+  finetuneDiscard(): Promise<void> {
+    return this.finetune.discard();
+  }
+
+  adapterState(): Promise<AdapterState | null> {
+    return this.finetune.state();
+  }
+
+  adapterApply(applied: boolean): Promise<AdapterState> {
+    return this.finetune.apply(applied);
+  }
+
+  adapterMerge(): Promise<AdapterState> {
+    return this.finetune.merge();
+  }
+
+  adapterExport(): Promise<PeftFiles> {
+    return this.finetune.export();
+  }
+
+  adapterImport(files: PeftFiles): Promise<AdapterState> {
+    return this.finetune.import(files);
+  }
+
+  loraGradientCheck(): Promise<LoraGradientCheck> {
+    return Promise.reject(new VlmError('internal', 'The LoRA gradient check is not wired in yet.'));
   }
 
   async cancel(jobId: string): Promise<boolean> {

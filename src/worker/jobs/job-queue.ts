@@ -12,19 +12,23 @@
  *   silently behind a long job would look frozen, and one run beside another
  *   would share its KV cache.
  * - evaluation: refused as 'busy' the same way; it runs for minutes.
+ * - finetune (finetuneStart, finetuneResume): refused as 'busy' the same
+ *   way; it trains for minutes or hours. A load that replaces the model
+ *   pauses it (the step under way finishes and a checkpoint is saved).
  * - ocr (ocrDocument, ocrImage): waits its turn. A file dropped while a slice
  *   of pages is read is read after it, in drop order. OCR uses its own models,
  *   so it does not wait for a load.
  * - load (loadModel, unloadModel, goldenCheck): waits for the load before it,
- *   so loads run one after another, and stops the answer or evaluation that
- *   uses the model it replaces (they end as stopped, not failed).
+ *   so loads run one after another, and stops the answer, evaluation or
+ *   training run that uses the model it replaces (they end as stopped or
+ *   paused, not failed).
  * Each job has an id: stop(id) and cancel(id) reach that job only, so one
  * view's Stop never ends another view's work. A waiting job that is cancelled
  * is dropped before it starts.
  */
 import { VlmError } from '../errors';
 
-export type JobKind = 'answer' | 'evaluation' | 'ocr' | 'load';
+export type JobKind = 'answer' | 'evaluation' | 'finetune' | 'ocr' | 'load';
 export type Resource = 'model' | 'gpu';
 
 interface Policy {
@@ -41,8 +45,9 @@ interface Policy {
 const POLICIES: Record<JobKind, Policy> = {
   answer: { needs: ['model', 'gpu'], whenBusy: 'refuse', stops: [], doing: 'An answer is being generated', advice: 'wait for it or press Stop where it was asked, then try again.' },
   evaluation: { needs: ['model', 'gpu'], whenBusy: 'refuse', stops: [], doing: 'An evaluation is running', advice: 'stop it in Evaluate or wait for it to finish, then try again.' },
+  finetune: { needs: ['model', 'gpu'], whenBusy: 'refuse', stops: [], doing: 'A fine-tuning run is training', advice: 'pause or cancel it in Fine-tune, then try again.' },
   ocr: { needs: ['gpu'], whenBusy: 'wait', stops: [], doing: 'A document is being read', advice: 'wait for its pages or press Cancel in Documents, then try again.' },
-  load: { needs: ['model'], whenBusy: 'wait', stops: ['answer', 'evaluation'], doing: 'A model is loading', advice: 'wait for it to finish, then try again.' },
+  load: { needs: ['model'], whenBusy: 'wait', stops: ['answer', 'evaluation', 'finetune'], doing: 'A model is loading', advice: 'wait for it to finish, then try again.' },
 };
 
 export interface JobOptions {
