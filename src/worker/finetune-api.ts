@@ -100,6 +100,8 @@ export interface FinetuneRunInfo {
   validation: CurvePoint[];
   /** Why it stopped when not finished (e.g. "the loss became NaN at step 12; the adapter from step 11 is kept"). */
   message?: string;
+  /** Records left out of training, one sentence each naming the record and why (e.g. every answer token past the maximum length). */
+  skipped?: string[];
 }
 
 export type FinetuneEvent =
