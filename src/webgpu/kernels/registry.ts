@@ -28,6 +28,7 @@ import { matmulVec4 } from './matmul-vec4';
 import { rmsNorm, rmsNormBackward, rmsNormWeightGrad } from './rms-norm';
 import { rope, ropeBackward } from './rope';
 import { softmax, softmaxBackward } from './softmax';
+import { sumSquares } from './sum-squares';
 import { topK } from './top-k';
 import { transpose } from './transpose';
 
@@ -66,6 +67,7 @@ export const kernels = {
   scale,
   softmax,
   softmaxBackward,
+  sumSquares,
   swiglu,
   swigluBackward,
   topK,

@@ -81,3 +81,15 @@ export function tolerance(name: ToleranceName): NamedTolerance {
 export function sumTolerance(terms: number): NamedTolerance {
   return { name: `f32 sum of ${terms}`, value: MATMUL_TOLERANCE.f32(terms) };
 }
+
+/**
+ * sum-squares over n values: every term is >= 0, so nothing cancels and the
+ * error is relative to the total. Each square rounds once, each invocation's
+ * chain of ceil(n / width) adds rounds once per add, and the tree adds
+ * log2(width) more, one more for an accumulate: (chain + depth + 2) u bounds
+ * it (Higham 4.2 on positive terms), far below the K^1.5 u of a signed sum.
+ */
+export function sumSquaresTolerance(n: number, width: number): NamedTolerance {
+  const value = (Math.ceil(n / width) + Math.log2(width) + 2) * F32_UNIT_ROUNDOFF;
+  return { name: `f32 sum of ${n} squares`, value };
+}

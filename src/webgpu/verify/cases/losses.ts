@@ -1,14 +1,16 @@
-/** Check cases of the kernels at the model's head: argmax and top-k sampling, cross-entropy, and the AdamW step. */
+/** Check cases of the kernels at the model's head: argmax and top-k sampling, cross-entropy, the gradient norm and the AdamW step. */
 import type { AdamwParams } from '../../kernels/adamw';
 import { countTargets, IGNORE_INDEX } from '../../kernels/cross-entropy';
+import { SUM_SQUARES_WORKGROUP } from '../../kernels/sum-squares';
 import { adamwRef } from '../../reference/adamw';
 import { argmaxRef } from '../../reference/argmax';
 import { crossEntropyBackwardRef, crossEntropyRef } from '../../reference/cross-entropy';
+import { sumSquaresIntoRef } from '../../reference/sum-squares';
 import { topKRef } from '../../reference/top-k';
 import { input, kernelCase, type CheckCase, type Expected } from '../check-case';
 import type { SeededRandom } from '../random';
 import type { HostArray } from '../run-kernel';
-import { tolerance } from '../tolerance';
+import { sumSquaresTolerance, tolerance } from '../tolerance';
 
 /** Logits in [-6, 6], every third row shifted by +90 so a naive exp would overflow f32. */
 export function shiftedLogits(rng: SeededRandom, n: number, v: number): Float32Array {
@@ -108,6 +110,20 @@ export const LOSS_CASES = {
         const next = adamwRef(input(ins, 0), { param: param ?? [], m: m ?? [], v: v ?? [] }, p);
         return [next.param, next.m, next.v];
       },
+    }),
+  ],
+  sumSquares: [
+    kernelCase({
+      kernel: 'sumSquares',
+      label: 'n=1000 [8,125] added into slot 1 of 3',
+      tolerance: sumSquaresTolerance(1000, SUM_SQUARES_WORKGROUP),
+      seed: 1000,
+      params: { n: 1000, slots: 3, slot: 1, accumulate: true },
+      build: (rng) => ({
+        inputs: [{ data: rng.floats(1000, -2, 2), shape: [8, 125] }],
+        outputs: [{ shape: [3], initial: rng.floats(3, 0, 10) }],
+      }),
+      reference: (ins, p, outs) => [sumSquaresIntoRef(input(ins, 0), outs[0]?.initial ?? [], p.slot ?? 0, true)],
     }),
   ],
 } satisfies Record<string, CheckCase[]>;
