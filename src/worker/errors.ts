@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'worker-crashed'
   /** The GPU ran out of memory for a model or a request; the message says what was being allocated. */
   | 'out-of-memory'
+  /** A teacher's chat-completions endpoint cannot be used (unreachable, blocked by the page's policy, refused the key); the message names the endpoint. */
+  | 'teacher-endpoint'
   | 'internal'
   | OcrErrorCode;
 

@@ -20,6 +20,7 @@ const ADVICE: Record<string, string> = {
   'worker-crashed': 'Your conversation and cached models are kept. Press Load to load the model again.',
   'out-of-memory': 'Close other GPU-heavy tabs, pick int8 or int4 weights or a smaller model, then press Load.',
   'device-limit': 'This GPU is too small for the request; try int8 or int4 weights or a smaller image.',
+  'teacher-endpoint': 'Check the endpoint URL, the model name and the key. An endpoint on another origin must be listed in WEBVLM_CONNECT_SRC when the app is built, or the page may not reach it.',
 };
 
 export function toTurnError(err: unknown): TurnError {
@@ -39,6 +40,7 @@ const HEADLINES: Record<string, string> = {
   'worker-crashed': 'The engine stopped.',
   'out-of-memory': 'The GPU ran out of memory.',
   'device-lost': 'The GPU was reset.',
+  'teacher-endpoint': 'The teacher endpoint could not be used.',
 };
 
 export function describeError(e: TurnError): { headline: string; detail: string; advice: string } {
