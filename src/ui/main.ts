@@ -5,6 +5,7 @@ import { h } from './dom';
 import { documentsPage, type DocumentsPage } from './documents-page';
 import { engineNotice } from './engine-notice';
 import { evaluatePage, type EvaluatePage } from './evaluate-page';
+import { finetunePage, type FinetunePage } from './finetune/finetune-page';
 import { kernelChecksPanel } from './kernel-checks-panel';
 import { noWebGpuNotice } from './no-webgpu';
 import { selfTestPanel } from './self-test-panel';
@@ -12,14 +13,14 @@ import { showAdapter, showEngineRestarted, showEngineStopped, showUnavailable } 
 
 const GPU_CODES = new Set(['no-webgpu', 'no-adapter', 'device-failed']);
 
-type View = 'chat' | 'gpu' | 'documents' | 'evaluate' | 'bench';
+type View = 'chat' | 'gpu' | 'documents' | 'evaluate' | 'finetune' | 'bench';
 
-const VIEWS: readonly View[] = ['chat', 'gpu', 'documents', 'evaluate', 'bench'];
+const VIEWS: readonly View[] = ['chat', 'gpu', 'documents', 'evaluate', 'finetune', 'bench'];
 
 /**
  * Views in one page, switched by the header tabs and the URL hash (#chat,
- * #gpu, #documents, #evaluate, #bench), so a link or a reload lands on the same view;
- * Chat is the default. Chat, Documents, Evaluate and Benchmark are built on first visit
+ * #gpu, #documents, #evaluate, #finetune, #bench), so a link or a reload lands on the same view;
+ * Chat is the default. Chat, Documents, Evaluate, Fine-tune and Benchmark are built on first visit
  * (the Chat view then loads the bundled model); all share the one engine
  * worker. The Benchmark view's code is fetched only when its tab is opened.
  * Notices that concern every view (no WebGPU) go above the views.
@@ -39,12 +40,14 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
   const gpu = h('div', { 'data-testid': 'gpu-view', hidden: '' });
   const docs = h('div', { 'data-testid': 'documents-view', hidden: '' });
   const evaluate = h('div', { 'data-testid': 'evaluate-view', hidden: '' });
+  const finetune = h('div', { 'data-testid': 'finetune-view', hidden: '' });
   const bench = h('div', { 'data-testid': 'bench-view', hidden: '' });
-  root.replaceChildren(notices, chat, gpu, docs, evaluate, bench);
+  root.replaceChildren(notices, chat, gpu, docs, evaluate, finetune, bench);
   const tabs = document.querySelectorAll<HTMLAnchorElement>('[data-view]');
   let chatView: ChatPage | null = null;
   let docsView: DocumentsPage | null = null;
   let evalView: EvaluatePage | null = null;
+  let finetuneView: FinetunePage | null = null;
   let benchStarted = false;
   const show = (view: View) => {
     if (view === 'documents' && !docsView) {
@@ -59,6 +62,10 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
       evalView = evaluatePage(api);
       evaluate.append(evalView.element);
     }
+    if (view === 'finetune' && !finetuneView) {
+      finetuneView = finetunePage(api);
+      finetune.append(finetuneView.element);
+    }
     if (view === 'bench' && !benchStarted) {
       benchStarted = true;
       void mountBenchView(bench, api);
@@ -67,10 +74,12 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
     gpu.hidden = view !== 'gpu';
     docs.hidden = view !== 'documents';
     evaluate.hidden = view !== 'evaluate';
+    finetune.hidden = view !== 'finetune';
     bench.hidden = view !== 'bench';
     if (view === 'chat') chatView?.activate();
     if (view === 'documents') docsView?.activate();
     if (view === 'evaluate') evalView?.activate();
+    if (view === 'finetune') finetuneView?.activate();
     for (const t of tabs) t.setAttribute('aria-current', t.dataset.view === view ? 'page' : 'false');
   };
   const fromHash = (): View => VIEWS.find((v) => location.hash === `#${v}`) ?? 'chat';
@@ -85,6 +94,7 @@ function setUpViews(root: HTMLElement, api: ReturnType<typeof startEngine>['api'
       // Documents and Evaluate read the loaded model again (none, now) as when they are shown.
       docsView?.activate();
       evalView?.activate();
+      finetuneView?.activate();
     },
     reloadModel() {
       if (chatView) chatView.reloadModel();

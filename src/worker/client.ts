@@ -22,6 +22,7 @@ export { DEFAULT_FINETUNE_SETTINGS } from './finetune-api';
 export type * from './finetune-api';
 export { LORA_TARGETS, type LoraTarget } from '../models/lora/types';
 export { serialiseLlava, type LlavaRecord } from '../data/llava';
+export { datasetFileStem, readLlavaFiles, type LlavaFileProblem, type LlavaInputFile } from '../data/llava-files';
 
 export type VlmClient = Comlink.Remote<VlmApi>;
 export type { CrashKind, CrashReport, EngineSupervisor } from './supervisor';

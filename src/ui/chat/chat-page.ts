@@ -9,9 +9,10 @@ import * as Comlink from 'comlink';
 import type { ChatReply } from '../../worker/api';
 import type { VlmClient } from '../../worker/client';
 import { h } from '../dom';
+import { adapterControls } from './adapter-controls';
 import { attachments, type Attachments } from './attachments';
 import { composer, type Composer } from './composer';
-import { buildRequest, emptyConversation, newId, type AssistantTurn, type UserTurn } from './conversation';
+import { buildRequest, emptyConversation, newId, type AssistantTurn, type Conversation, type UserTurn } from './conversation';
 import { conversationView, type ChatState, type ConversationView } from './conversation-view';
 import { toTurnError } from './error-text';
 import { HistoryStore, type HistoryChange } from './history-store';
@@ -189,6 +190,23 @@ function acceptImages(element: HTMLElement, images: Attachments): void {
   });
 }
 
+/** Compare's question: the one typed (with the images waiting to go, which stay), else the last one asked, each after the conversation before it. */
+function compareRequest(c: Chat): ReturnType<typeof buildRequest> | string {
+  const conv = c.state.conversation;
+  const text = c.input.text().trim();
+  if (text) {
+    const files = c.images.take();
+    c.images.restore(files);
+    const turn: UserTurn = { role: 'user', id: 'compare', text, imageIds: files.map((f) => f.id) };
+    const images = new Map([...conv.images, ...files.map((f) => [f.id, f] as const)]);
+    return buildRequest({ turns: [...conv.turns, turn], images });
+  }
+  const at = conv.turns.findLastIndex((t) => t.role === 'user' && !t.error);
+  if (at < 0) return 'Type a question (and attach an image) first: Compare answers it with and without the adapter.';
+  const before: Conversation = { turns: conv.turns.slice(0, at + 1), images: conv.images };
+  return buildRequest(before);
+}
+
 export function chatPage(api: VlmClient): ChatPage {
   const images = attachments((m) => input.notice(m));
   const input = composer(images, {
@@ -202,8 +220,22 @@ export function chatPage(api: VlmClient): ChatPage {
     groundingQuestion: (p) => api.groundingQuestion(p),
   });
   const state: ChatState = { conversation: emptyConversation(), generating: false, stopRequested: false, showBoxes: true };
-  const c: Chat = { api, state, view: conversationView(api), picker: modelPicker(api, undefined, (m) => input.setTasks(m?.tasks ?? [])), input, images, store: new HistoryStore(), history: Promise.resolve() };
-  const element = h('div', { class: 'chat-page', 'data-testid': 'chat-page' }, c.picker.element, c.view.element, input.element);
+  const adapter = adapterControls(api, {
+    request: () => compareRequest(c),
+    busy: () => state.generating,
+    setBusy: (on) => {
+      state.generating = on;
+      render(c);
+    },
+    notice: (m) => input.notice(m),
+  });
+  const loaded = (tasks: readonly string[]) => {
+    input.setTasks(tasks);
+    // An adapter belongs to the model it was trained or imported for: a load may have dropped it.
+    void adapter.refresh();
+  };
+  const c: Chat = { api, state, view: conversationView(api), picker: modelPicker(api, undefined, (m) => loaded(m?.tasks ?? [])), input, images, store: new HistoryStore(), history: Promise.resolve() };
+  const element = h('div', { class: 'chat-page', 'data-testid': 'chat-page' }, c.picker.element, c.view.element, adapter.element, input.element);
   acceptImages(element, images);
   c.history = c.store
     .load()
@@ -220,6 +252,7 @@ export function chatPage(api: VlmClient): ChatPage {
     element,
     activate() {
       input.focus();
+      void adapter.refresh();
       if (activated && !state.generating) void c.picker.resync();
       if (activated) return;
       activated = true;
