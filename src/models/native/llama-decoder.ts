@@ -12,10 +12,12 @@ import type { GpuRuntime } from '../../webgpu/runtime';
 import { view, type Tensor } from '../../webgpu/tensor';
 import type { TextConfig } from '../config';
 import { throwIfStopped } from '../engine';
+import type { LoraTarget } from '../lora/types';
+import { loraLinear, type DecoderLora } from './lora-linear';
 import { linear, rmsNormOp, swigluOp, type Scope } from './ops';
 import type { Linear, Weights } from './weights';
 
-interface DecoderLayerWeights {
+export interface DecoderLayerWeights {
   inputNorm: Tensor;
   postNorm: Tensor;
   q: Linear;
@@ -27,17 +29,36 @@ interface DecoderLayerWeights {
   down: Linear;
 }
 
+/** The linear layer a PEFT target name wraps. */
+export const TARGET_FIELD: Record<LoraTarget, 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down'> = {
+  q_proj: 'q',
+  k_proj: 'k',
+  v_proj: 'v',
+  o_proj: 'o',
+  gate_proj: 'gate',
+  up_proj: 'up',
+  down_proj: 'down',
+};
+
+/** HF module path of a target inside decoder layer i (without the decoder's prefix). */
+export function targetModulePath(i: number, target: LoraTarget): string {
+  const block = target === 'gate_proj' || target === 'up_proj' || target === 'down_proj' ? 'mlp' : 'self_attn';
+  return `model.layers.${i}.${block}.${target}`;
+}
+
 export class LlamaDecoder {
   readonly embedTokens: Tensor;
-  private readonly layers: DecoderLayerWeights[] = [];
-  private readonly norm: Tensor;
-  private readonly lmHead: Linear;
+  readonly layers: DecoderLayerWeights[] = [];
+  readonly norm: Tensor;
+  readonly lmHead: Linear;
   private readonly noMask: Tensor;
+  /** An attached adapter, applied unmerged in every step (null: the base model). */
+  lora: DecoderLora | null = null;
 
   constructor(
     w: Weights,
     readonly config: TextConfig,
-    prefix = 'language_model',
+    readonly prefix = 'language_model',
   ) {
     const c = config;
     const d = c.hiddenSize;
@@ -78,10 +99,18 @@ export class LlamaDecoder {
   private layer(s: Scope, x: Tensor, l: DecoderLayerWeights, i: number, cache: KvCache, positions: Tensor): Tensor {
     const c = this.config;
     const t = x.shape[0] as number;
+    const lora = this.lora?.layers[i];
+    const scale = this.lora?.scale ?? 0;
+    const proj = (input: Tensor, target: LoraTarget, opts: { residual?: Tensor } = {}): Tensor => {
+      const lin = l[TARGET_FIELD[target]];
+      const label = `decoder.${i}.${TARGET_FIELD[target]}`;
+      const o = opts.residual ? { epilogue: 'residual' as const, residual: opts.residual } : {};
+      return lora ? loraLinear(s, input, lin, lora[target], scale, label, o).y : linear(s, input, lin, label, o);
+    };
     const h = rmsNormOp(s, x, l.inputNorm, c.rmsNormEps, `decoder.${i}.input-norm`);
-    const q = linear(s, h, l.q, `decoder.${i}.q`);
-    const k = linear(s, h, l.k, `decoder.${i}.k`);
-    const v = linear(s, h, l.v, `decoder.${i}.v`);
+    const q = proj(h, 'q_proj');
+    const k = proj(h, 'k_proj');
+    const v = proj(h, 'v_proj');
     const qShape = [1, t, c.numHeads, c.headDim];
     const kShape = [1, t, c.numKvHeads, c.headDim];
     const qr = s.empty(qShape, `decoder.${i}.q-rope`);
@@ -105,10 +134,10 @@ export class LlamaDecoder {
       causal: true,
       hasMask: false,
     });
-    const afterAttn = linear(s, o, l.o, `decoder.${i}.o`, { epilogue: 'residual', residual: x });
+    const afterAttn = proj(o, 'o_proj', { residual: x });
     const h2 = rmsNormOp(s, afterAttn, l.postNorm, c.rmsNormEps, `decoder.${i}.post-norm`);
-    const act = swigluOp(s, linear(s, h2, l.gate, `decoder.${i}.gate`), linear(s, h2, l.up, `decoder.${i}.up`), `decoder.${i}.swiglu`);
-    return linear(s, act, l.down, `decoder.${i}.down`, { epilogue: 'residual', residual: afterAttn });
+    const act = swigluOp(s, proj(h2, 'gate_proj'), proj(h2, 'up_proj'), `decoder.${i}.swiglu`);
+    return proj(act, 'down_proj', { residual: afterAttn });
   }
 
   /**

@@ -27,7 +27,8 @@ export class NativeLlava {
   readonly weights: Weights;
   readonly vision: ClipVisionTower;
   readonly decoder: LlamaDecoder;
-  private readonly projector: [Linear, Linear];
+  /** multi_modal_projector.linear_1 and linear_2 (an adapter that trains the projector swaps them). */
+  projector: [Linear, Linear];
 
   constructor(
     readonly rt: GpuRuntime,
@@ -48,6 +49,11 @@ export class NativeLlava {
 
   /** pixel_values of one image [3, S, S] -> image features [imageSeqLength, D]. */
   imageFeatures(s: Scope, pixels: Tensor): Tensor {
+    return this.project(s, this.visionFeatures(s, pixels));
+  }
+
+  /** The frozen part of imageFeatures: the vision tower's selected (and pooled) features, before the projector. */
+  visionFeatures(s: Scope, pixels: Tensor): Tensor {
     const c = this.config;
     const hidden = this.vision.forward(s, pixels);
     const n = this.vision.numPatches;
@@ -64,6 +70,12 @@ export class NativeLlava {
       s.rt.run(avgPool, [view(feats, [1, side, side, width])], [view(pooled, [1, side / k, side / k, width])], { batch: 1, gridH: side, gridW: side, channels: width, k });
       feats = pooled;
     }
+    return feats;
+  }
+
+  /** The projector: linear_1, activation, linear_2. */
+  project(s: Scope, feats: Tensor): Tensor {
+    const c = this.config;
     const mid = activationOp(s, linear(s, feats, this.projector[0], 'projector.linear_1'), activationFor(c.projectorHiddenAct), 'projector.act');
     return linear(s, mid, this.projector[1], 'projector.linear_2');
   }

@@ -1,0 +1,307 @@
+/**
+ * One training sequence through the decoder with LoRA, forward and backward.
+ * No KV cache: full causal attention over the sequence's T tokens (one
+ * unpadded sequence, so HF's attention_mask is all ones). The forward keeps
+ * what the backward reads; the LM head runs only on the supervised rows
+ * (label != -100 after the shift). Everything is recorded into one step.
+ */
+import { attention } from '../../webgpu/kernels/attention';
+import { attentionBackwardKv, attentionBackwardQ } from '../../webgpu/kernels/attention-backward';
+import { crossEntropy, crossEntropyBackward, IGNORE_INDEX } from '../../webgpu/kernels/cross-entropy';
+import { rope, ropeBackward } from '../../webgpu/kernels/rope';
+import { view, type Tensor } from '../../webgpu/tensor';
+import { TARGET_FIELD, type DecoderLayerWeights } from '../native/llama-decoder';
+import { asLinear, loraLinear, type LoraRecord } from '../native/lora-linear';
+import { activationOp, linear, rmsNormOp, swigluOp, type Scope } from '../native/ops';
+import type { Linear } from '../native/weights';
+import {
+  accumulateBiasGrad,
+  accumulateWeightGrad,
+  activationGrad,
+  add,
+  f32Weight,
+  gradInput,
+  mul,
+  rmsNormGrad,
+  scaled,
+  swigluGrad,
+} from './grad-ops';
+import type { LoraHost } from './host';
+import type { LoraModule, TrainedParams } from './params';
+import type { LoraTarget } from './types';
+
+/** Dropout masks of the LoRA inputs (0 or 1 / (1 - p)), by layer and target; absent: no dropout. */
+export type DropoutMasks = (layer: number, target: LoraTarget, rows: number, cols: number) => Tensor | null;
+
+interface LayerRecord {
+  x: Tensor;
+  h: Tensor;
+  qr: Tensor;
+  kr: Tensor;
+  v: Tensor;
+  attn: Tensor;
+  afterAttn: Tensor;
+  h2: Tensor;
+  gate: Tensor;
+  up: Tensor;
+  act: Tensor;
+  lora: Map<LoraTarget, LoraRecord>;
+}
+
+interface ProjectorRecord {
+  /** Input of each projector linear, and the pre-activation output of each but the last. */
+  inputs: Tensor[];
+  preActs: Tensor[];
+}
+
+export interface SequenceRun {
+  /** Per-token losses of the supervised rows [n] (read after submit). */
+  losses: Tensor | null;
+  tokens: number;
+}
+
+export interface SequenceInput {
+  ids: Int32Array;
+  labels: Int32Array;
+  pixels: readonly Float32Array[];
+}
+
+/** Rows p whose next label is supervised, and those labels. */
+export function supervisedRows(labels: Int32Array): { rows: number[]; targets: Int32Array } {
+  const rows: number[] = [];
+  for (let p = 0; p + 1 < labels.length; p++) if (labels[p + 1] !== IGNORE_INDEX) rows.push(p);
+  return { rows, targets: Int32Array.from(rows, (p) => labels[p + 1] as number) };
+}
+
+/** Contiguous runs of sorted positions, as [start, length]. */
+function runs(positions: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const p of positions) {
+    const last = out[out.length - 1];
+    if (last && last[0] + last[1] === p) last[1]++;
+    else out.push([p, 1]);
+  }
+  return out;
+}
+
+export class SequenceTrainer {
+  constructor(
+    private readonly host: LoraHost,
+    private readonly params: TrainedParams,
+    private readonly scale: number,
+  ) {}
+
+  private get trainsProjector(): boolean {
+    return this.params.projector.length > 0;
+  }
+
+  /**
+   * Records the forward (and with `gradScale`, the backward adding
+   * gradScale * d(loss sum)/d(param) into the gradient buffers) into the
+   * current step. The caller submits and reads `losses`.
+   */
+  record(s: Scope, input: SequenceInput, masks: DropoutMasks, gradScale: number | null, features: (s: Scope, px: Float32Array, i: number) => Tensor): SequenceRun {
+    const { ids, labels } = input;
+    const t = ids.length;
+    const dec = this.host.decoder;
+    const d = dec.config.hiddenSize;
+    const { rows, targets } = supervisedRows(labels);
+    const projRecords: ProjectorRecord[] = [];
+    const imageFeats = input.pixels.map((px, i) => {
+      const frozen = features(s, px, i);
+      return this.trainsProjector ? this.projectRecorded(s, frozen, projRecords) : frozen;
+    });
+    let x = this.embed(s, ids, imageFeats);
+    const positions = s.upload(Int32Array.from({ length: t }, (_, j) => j), [1, t], 'train.positions');
+    const noMask = s.upload(new Int32Array([1]), [1], 'train.no-mask');
+    const records: LayerRecord[] = [];
+    dec.layers.forEach((l, i) => {
+      const rec = this.layerForward(s, x, l, i, positions, noMask, masks);
+      records.push(rec);
+      x = rec.out;
+    });
+    if (rows.length === 0) return { losses: null, tokens: 0 };
+    const n = rows.length;
+    const xs = s.empty([n, d], 'train.head-rows');
+    for (const [start, len] of runs(rows)) s.rt.copy(x, start * d, xs, (rows.indexOf(start)) * d, len * d);
+    const eps = dec.config.rmsNormEps;
+    const normed = rmsNormOp(s, xs, dec.norm, eps, 'train.norm');
+    const logits = linear(s, normed, dec.lmHead, 'train.logits');
+    const vocab = dec.lmHead.n;
+    const targetT = s.upload(targets, [n], 'train.targets');
+    const losses = s.empty([n], 'train.losses');
+    s.rt.run(crossEntropy, [logits, targetT], [losses], { rows: n, vocab });
+    if (gradScale === null) return { losses, tokens: n };
+
+    const dlogits = s.empty([n, vocab], 'train.dlogits');
+    s.rt.run(crossEntropyBackward, [logits, targetT], [dlogits], { rows: n, vocab, scale: gradScale });
+    const dnormed = gradInput(s, dlogits, f32Weight(dec.lmHead, 'the LM head'), 'train.dnormed');
+    const dxs = rmsNormGrad(s, xs, dec.norm, dnormed, eps, 'train.dhead-rows');
+    let dx = s.upload(new Float32Array(t * d), [t, d], 'train.dx');
+    for (const [start, len] of runs(rows)) s.rt.copy(dxs, rows.indexOf(start) * d, dx, start * d, len * d);
+    for (let i = records.length - 1; i >= 0; i--) {
+      const needInput = i > 0 || this.trainsProjector;
+      dx = this.layerBackward(s, dx, dec.layers[i] as DecoderLayerWeights, i, records[i] as LayerRecord & { out: Tensor }, positions, noMask, needInput);
+    }
+    if (this.trainsProjector) this.projectorBackward(s, ids, dx, projRecords);
+    return { losses, tokens: n };
+  }
+
+  private embed(s: Scope, ids: Int32Array, feats: readonly Tensor[]): Tensor {
+    const d = this.host.decoder.config.hiddenSize;
+    const embeds = this.host.decoder.embed(s, s.upload(ids, [ids.length], 'train.ids'));
+    this.imageRuns(ids, feats.length).forEach((imageRuns, img) => {
+      let row = 0;
+      for (const [start, len] of imageRuns) {
+        s.rt.copy(feats[img] as Tensor, row * d, embeds, start * d, len * d);
+        row += len;
+      }
+    });
+    return embeds;
+  }
+
+  /** Per image, the runs of its image-token positions (the i-th imageSeqLength image tokens belong to image i). */
+  private imageRuns(ids: Int32Array, images: number): [number, number][][] {
+    const n = this.host.imageSeqLength;
+    const positions: number[] = [];
+    ids.forEach((id, i) => {
+      if (id === this.host.imageTokenId) positions.push(i);
+    });
+    if (positions.length !== images * n) throw new Error(`the sequence has ${positions.length} image tokens but ${images} image(s) need ${images * n}`);
+    return Array.from({ length: images }, (_, img) => runs(positions.slice(img * n, (img + 1) * n)));
+  }
+
+  private projectRecorded(s: Scope, frozen: Tensor, out: ProjectorRecord[]): Tensor {
+    const rec: ProjectorRecord = { inputs: [], preActs: [] };
+    let x = frozen;
+    this.params.projector.forEach((p, i) => {
+      rec.inputs.push(x);
+      const lin: Linear = { ...asLinear(p.weight.value), bias: p.bias?.value ?? null };
+      const y = linear(s, x, lin, `train.projector.${i}`);
+      if (i < this.params.projector.length - 1) {
+        rec.preActs.push(y);
+        x = activationOp(s, y, this.host.projectorAct, `train.projector.${i}.act`);
+      } else x = y;
+    });
+    out.push(rec);
+    return x;
+  }
+
+  private projectorBackward(s: Scope, ids: Int32Array, dEmbeds: Tensor, recs: readonly ProjectorRecord[]): void {
+    const d = this.host.decoder.config.hiddenSize;
+    const n = this.host.imageSeqLength;
+    this.imageRuns(ids, recs.length).forEach((imageRuns, img) => {
+      const rec = recs[img] as ProjectorRecord;
+      let dy = s.empty([n, d], `train.dfeatures.${img}`);
+      let row = 0;
+      for (const [start, len] of imageRuns) {
+        s.rt.copy(dEmbeds, start * d, dy, row * d, len * d);
+        row += len;
+      }
+      for (let i = this.params.projector.length - 1; i >= 0; i--) {
+        const p = this.params.projector[i] as TrainedParams['projector'][number];
+        accumulateWeightGrad(s, p.weight.grad, dy, rec.inputs[i] as Tensor);
+        if (p.bias) accumulateBiasGrad(s, p.bias.grad, dy);
+        if (i === 0) break;
+        const dAct = gradInput(s, dy, p.weight.value, `train.projector.${i}.dx`);
+        dy = activationGrad(s, rec.preActs[i - 1] as Tensor, dAct, this.host.projectorAct, `train.projector.${i - 1}.dy`);
+      }
+    });
+  }
+
+  private proj(s: Scope, x: Tensor, l: DecoderLayerWeights, i: number, target: LoraTarget, masks: DropoutMasks, rec: Map<LoraTarget, LoraRecord>, residual?: Tensor): Tensor {
+    const lin = l[TARGET_FIELD[target]];
+    const mod = this.params.byLayer[i]?.get(target);
+    const label = `train.${i}.${TARGET_FIELD[target]}`;
+    const rows = x.shape[0] as number;
+    const mask = mod ? masks(i, target, rows, lin.k) : null;
+    const pair = mod ? { a: mod.a.value, b: mod.b.value } : undefined;
+    const { y, record } = loraLinear(s, x, lin, pair, this.scale, label, { ...(residual ? { epilogue: 'residual', residual } : {}), mask });
+    if (record) rec.set(target, record);
+    return y;
+  }
+
+  private layerForward(s: Scope, x: Tensor, l: DecoderLayerWeights, i: number, positions: Tensor, noMask: Tensor, masks: DropoutMasks): LayerRecord & { out: Tensor } {
+    const c = this.host.decoder.config;
+    const t = x.shape[0] as number;
+    const lora = new Map<LoraTarget, LoraRecord>();
+    const h = rmsNormOp(s, x, l.inputNorm, c.rmsNormEps, `train.${i}.input-norm`);
+    const q = this.proj(s, h, l, i, 'q_proj', masks, lora);
+    const k = this.proj(s, h, l, i, 'k_proj', masks, lora);
+    const v = this.proj(s, h, l, i, 'v_proj', masks, lora);
+    const qShape = [1, t, c.numHeads, c.headDim];
+    const kShape = [1, t, c.numKvHeads, c.headDim];
+    const qr = s.empty(qShape, `train.${i}.q-rope`);
+    const kr = s.empty(kShape, `train.${i}.k-rope`);
+    const ropeParams = { batch: 1, seq: t, headDim: c.headDim, theta: c.ropeTheta };
+    s.rt.run(rope, [view(q, qShape), positions], [qr], { ...ropeParams, heads: c.numHeads });
+    s.rt.run(rope, [view(k, kShape), positions], [kr], { ...ropeParams, heads: c.numKvHeads });
+    const vv = view(v, kShape);
+    const attn = s.empty(qShape, `train.${i}.attn`);
+    s.rt.run(attention, [qr, kr, vv, noMask], [attn], this.attentionParams(t));
+    const afterAttn = this.proj(s, view(attn, [t, c.numHeads * c.headDim]), l, i, 'o_proj', masks, lora, x);
+    const h2 = rmsNormOp(s, afterAttn, l.postNorm, c.rmsNormEps, `train.${i}.post-norm`);
+    const gate = this.proj(s, h2, l, i, 'gate_proj', masks, lora);
+    const up = this.proj(s, h2, l, i, 'up_proj', masks, lora);
+    const act = swigluOp(s, gate, up, `train.${i}.swiglu`);
+    const out = this.proj(s, act, l, i, 'down_proj', masks, lora, afterAttn);
+    return { x, h, qr, kr, v: vv, attn, afterAttn, h2, gate, up, act, lora, out };
+  }
+
+  private attentionParams(t: number) {
+    const c = this.host.decoder.config;
+    return { batch: 1, tLen: t, sLen: t, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim, causal: true, hasMask: false };
+  }
+
+  /** dx of y = linear(x) + LoRA, adding the LoRA gradients; null when dx is not wanted. */
+  private projBackward(s: Scope, dy: Tensor, l: DecoderLayerWeights, i: number, target: LoraTarget, rec: LayerRecord, needInput: boolean): Tensor | null {
+    const lin = l[TARGET_FIELD[target]];
+    const mod: LoraModule | undefined = this.params.byLayer[i]?.get(target);
+    const r = rec.lora.get(target);
+    const label = `train.${i}.${TARGET_FIELD[target]}`;
+    let dx = needInput ? gradInput(s, dy, f32Weight(lin, label), `${label}.dx`) : null;
+    if (mod && r) {
+      accumulateWeightGrad(s, mod.b.grad, dy, r.zs);
+      const dz = scaled(s, gradInput(s, dy, mod.b.value, `${label}.dzs`), this.scale, `${label}.dz`);
+      accumulateWeightGrad(s, mod.a.grad, dz, r.u);
+      if (dx) {
+        let du = gradInput(s, dz, mod.a.value, `${label}.du`);
+        if (r.mask) du = mul(s, du, r.mask, `${label}.du-masked`);
+        dx = add(s, dx, du, `${label}.dx-total`);
+      }
+    }
+    return dx;
+  }
+
+  private layerBackward(s: Scope, dOut: Tensor, l: DecoderLayerWeights, i: number, rec: LayerRecord, positions: Tensor, noMask: Tensor, needInput: boolean): Tensor {
+    const c = this.host.decoder.config;
+    const t = dOut.shape[0] as number;
+    const eps = c.rmsNormEps;
+    const dAct = this.projBackward(s, dOut, l, i, 'down_proj', rec, true) as Tensor;
+    const [dGate, dUp] = swigluGrad(s, rec.gate, rec.up, dAct, `train.${i}.swiglu`);
+    const dH2 = add(s, this.projBackward(s, dGate, l, i, 'gate_proj', rec, true) as Tensor, this.projBackward(s, dUp, l, i, 'up_proj', rec, true) as Tensor, `train.${i}.dh2`);
+    const dAfter = add(s, dOut, rmsNormGrad(s, rec.afterAttn, l.postNorm, dH2, eps, `train.${i}.post-norm.dx`), `train.${i}.dafter`);
+    const dAttn = this.projBackward(s, dAfter, l, i, 'o_proj', rec, true) as Tensor;
+    const qShape = [1, t, c.numHeads, c.headDim];
+    const kShape = [1, t, c.numKvHeads, c.headDim];
+    const dOutHeads = view(dAttn, qShape);
+    const dqr = s.empty(qShape, `train.${i}.dq-rope`);
+    const stats = s.empty([1, t, c.numHeads, 2], `train.${i}.attn-stats`);
+    const p = this.attentionParams(t);
+    s.rt.run(attentionBackwardQ, [rec.qr, rec.kr, rec.v, noMask, dOutHeads], [dqr, stats], p);
+    const dkr = s.empty(kShape, `train.${i}.dk-rope`);
+    const dv = s.empty(kShape, `train.${i}.dv`);
+    s.rt.run(attentionBackwardKv, [rec.qr, rec.kr, rec.v, noMask, dOutHeads, stats], [dkr, dv], p);
+    const ropeParams = { batch: 1, seq: t, headDim: c.headDim, theta: c.ropeTheta };
+    const dq = s.empty(qShape, `train.${i}.dq`);
+    const dk = s.empty(kShape, `train.${i}.dk`);
+    s.rt.run(ropeBackward, [dqr, positions], [dq], { ...ropeParams, heads: c.numHeads });
+    s.rt.run(ropeBackward, [dkr, positions], [dk], { ...ropeParams, heads: c.numKvHeads });
+    const dhq = this.projBackward(s, view(dq, [t, c.numHeads * c.headDim]), l, i, 'q_proj', rec, needInput);
+    const dhk = this.projBackward(s, view(dk, [t, c.numKvHeads * c.headDim]), l, i, 'k_proj', rec, needInput);
+    const dhv = this.projBackward(s, view(dv, [t, c.numKvHeads * c.headDim]), l, i, 'v_proj', rec, needInput);
+    if (!needInput || !dhq || !dhk || !dhv) return dAfter;
+    const dH = add(s, add(s, dhq, dhk, `train.${i}.dh-qk`), dhv, `train.${i}.dh`);
+    return add(s, dAfter, rmsNormGrad(s, rec.x, l.inputNorm, dH, eps, `train.${i}.input-norm.dx`), `train.${i}.dx`);
+  }
+}

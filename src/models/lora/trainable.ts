@@ -1,0 +1,211 @@
+/**
+ * LoraTrainable on the native engine: the adapter's tensors, gradients and
+ * AdamW state on the GPU, one sequence at a time through SequenceTrainer.
+ * createLoraTrainable takes a NativeLlava; createTrainableFor takes any
+ * LoraHost (another family's decoder and image step).
+ */
+import { Rng } from '../../data/random';
+import { adamw } from '../../webgpu/kernels/adamw';
+import { numel, type Tensor } from '../../webgpu/tensor';
+import type { NativeLlava } from '../native/llava';
+import { activationOp, linear, Scope } from '../native/ops';
+import { scaled } from './grad-ops';
+import { llavaHost, type LoraHost } from './host';
+import { createParams, releaseParams, type Param, type TrainedParams } from './params';
+import { SequenceTrainer, type DropoutMasks } from './sequence';
+import { LORA_TARGETS, type AdamwSettings, type LoraAdapterData, type LoraConfig, type LoraTrainable, type NamedTensor, type OptimizerState, type SequenceLoss, type TrainExample } from './types';
+
+export interface TrainableOptions {
+  /** Seed of A's kaiming-uniform init (PEFT's default init). */
+  seed?: number;
+}
+
+/** A 32-bit mix of the dropout seed, the layer and the target, so every wrapped layer draws its own mask. */
+function maskSeed(seed: number, layer: number, target: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  h = Math.imul(h ^ (layer + 1), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (target + 1), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export class NativeLoraTrainable implements LoraTrainable {
+  readonly parameters: readonly { name: string; shape: readonly number[] }[];
+  private readonly trainer: SequenceTrainer;
+  private step = 0;
+  /** The last image's frozen features, kept while the next sequence shows the same pixels (batches repeat images). */
+  private cached: { pixels: Float32Array; features: Tensor } | null = null;
+
+  constructor(
+    private readonly host: LoraHost,
+    readonly config: LoraConfig,
+    private readonly params: TrainedParams,
+  ) {
+    this.parameters = params.all.map((p) => ({ name: p.name, shape: p.shape }));
+    this.trainer = new SequenceTrainer(host, params, config.alpha / config.rank);
+  }
+
+  private get rt() {
+    return this.host.rt;
+  }
+
+  /** The projector's input when it is trained (its output changes every step), else the finished image features. */
+  private features(s: Scope, px: Float32Array, i: number): Tensor {
+    if (this.cached?.pixels === px) return this.cached.features;
+    const frozen = this.host.visionFeatures(s, px, `train.image.${i}`);
+    let feats = frozen;
+    if (this.params.projector.length === 0) {
+      // Without a trained projector the whole image step is frozen.
+      let x = frozen;
+      this.host.projector.forEach((p, j) => {
+        x = linear(s, x, p.lin, `train.frozen-projector.${j}`);
+        if (j < this.host.projector.length - 1) x = activationOp(s, x, this.host.projectorAct, `train.frozen-projector.${j}.act`);
+      });
+      feats = x;
+    }
+    const kept = this.rt.empty(feats.shape, 'f32', 'train.cached-features');
+    this.rt.copy(feats, 0, kept, 0, numel(feats.shape));
+    if (this.cached) this.rt.release(this.cached.features);
+    this.cached = { pixels: px, features: kept };
+    return kept;
+  }
+
+  private masks(seed: number | undefined): DropoutMasks {
+    const p = this.config.dropout;
+    if (seed === undefined || p <= 0) return () => null;
+    return (layer, target, rows, cols) => {
+      const rng = new Rng(maskSeed(seed, layer, LORA_TARGETS.indexOf(target)));
+      const keep = 1 / (1 - p);
+      const data = new Float32Array(rows * cols);
+      for (let i = 0; i < data.length; i++) data[i] = rng.next() < p ? 0 : keep;
+      return this.rt.upload(data, [rows, cols], `train.dropout.${layer}.${target}`);
+    };
+  }
+
+  private async run(example: TrainExample, gradScale: number | null, dropoutSeed: number | undefined, signal?: AbortSignal): Promise<SequenceLoss> {
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('stopped');
+    if (example.ids.length !== example.labels.length) throw new Error(`example ${example.id}: ${example.ids.length} ids but ${example.labels.length} labels`);
+    const s = new Scope(this.rt);
+    const masks = this.masks(dropoutSeed);
+    const made: Tensor[] = [];
+    const tracked: DropoutMasks = (...a) => {
+      const m = masks(...a);
+      if (m) made.push(m);
+      return m;
+    };
+    try {
+      const out = this.trainer.record(s, example, tracked, gradScale, (sc, px, i) => this.features(sc, px, i));
+      this.rt.submit();
+      if (!out.losses) return { lossSum: 0, tokens: 0 };
+      const losses = await this.rt.readF32(out.losses);
+      let sum = 0;
+      for (const v of losses) sum += v;
+      return { lossSum: sum, tokens: out.tokens };
+    } finally {
+      this.rt.discardStep();
+      for (const m of made) this.rt.release(m);
+      s.release();
+    }
+  }
+
+  accumulate(example: TrainExample, scale: number, options: { dropoutSeed?: number; signal?: AbortSignal } = {}): Promise<SequenceLoss> {
+    return this.run(example, scale, options.dropoutSeed, options.signal);
+  }
+
+  evaluate(example: TrainExample): Promise<SequenceLoss> {
+    return this.run(example, null, undefined);
+  }
+
+  async gradNorms(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const p of this.params.all) {
+      const g = await this.rt.readF32(p.grad);
+      let sq = 0;
+      for (const v of g) sq += v * v;
+      out[p.name] = Math.sqrt(sq);
+    }
+    return out;
+  }
+
+  /** Every accumulated gradient by parameter name (tests; gradNorms is what the trainer needs). */
+  async gradients(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const p of this.params.all) out.set(p.name, await this.rt.readF32(p.grad));
+    return out;
+  }
+
+  optimizerStep(settings: AdamwSettings & { step: number; gradScale: number }): void {
+    const s = new Scope(this.rt);
+    try {
+      for (const p of this.params.all) {
+        const grad = settings.gradScale === 1 ? p.grad : scaled(s, p.grad, settings.gradScale, `${p.name}.clipped`);
+        const { lr, beta1, beta2, eps, weightDecay, step } = settings;
+        this.rt.run(adamw, [grad], [p.value, p.m, p.v], { shape: p.shape, lr, beta1, beta2, eps, weightDecay, step });
+      }
+      this.rt.submit();
+    } finally {
+      this.rt.discardStep();
+      s.release();
+    }
+    this.step = settings.step;
+    this.zeroGrads();
+  }
+
+  zeroGrads(): void {
+    for (const p of this.params.all) this.rt.write(p.grad, new Float32Array(numel(p.shape)));
+  }
+
+  private async named(pick: (p: Param) => Tensor, suffix = ''): Promise<NamedTensor[]> {
+    const out: NamedTensor[] = [];
+    for (const p of this.params.all) out.push({ name: `${p.name}${suffix}`, shape: [...p.shape], data: await this.rt.readF32(pick(p)) });
+    return out;
+  }
+
+  async exportAdapter(): Promise<LoraAdapterData> {
+    return { config: { ...this.config, targetModules: [...this.config.targetModules] }, tensors: await this.named((p) => p.value) };
+  }
+
+  importAdapter(adapter: LoraAdapterData): void {
+    const byName = new Map(adapter.tensors.map((t) => [t.name, t]));
+    for (const p of this.params.all) this.rt.write(p.value, tensorFor(byName, p.name, p.shape));
+  }
+
+  async exportOptimizer(): Promise<OptimizerState> {
+    return { step: this.step, tensors: [...(await this.named((p) => p.m, '.exp_avg')), ...(await this.named((p) => p.v, '.exp_avg_sq'))] };
+  }
+
+  importOptimizer(state: OptimizerState): void {
+    const byName = new Map(state.tensors.map((t) => [t.name, t]));
+    for (const p of this.params.all) {
+      this.rt.write(p.m, tensorFor(byName, `${p.name}.exp_avg`, p.shape));
+      this.rt.write(p.v, tensorFor(byName, `${p.name}.exp_avg_sq`, p.shape));
+    }
+    this.step = state.step;
+  }
+
+  release(): void {
+    if (this.cached) this.rt.release(this.cached.features);
+    this.cached = null;
+    releaseParams(this.rt, this.params);
+  }
+}
+
+function tensorFor(byName: ReadonlyMap<string, NamedTensor>, name: string, shape: readonly number[]): Float32Array {
+  const t = byName.get(name);
+  if (!t) throw new Error(`the adapter has no tensor ${name}`);
+  if (t.data.length !== numel(shape)) throw new Error(`tensor ${name} is [${t.shape.join(',')}] but the model needs [${shape.join(',')}]`);
+  return t.data;
+}
+
+/** A trainable adapter on any native model that provides a LoraHost. */
+export async function createTrainableFor(host: LoraHost, config: LoraConfig, init?: LoraAdapterData, options: TrainableOptions = {}): Promise<NativeLoraTrainable> {
+  if (!Number.isInteger(config.rank) || config.rank < 1) throw new Error(`LoRA rank must be a positive integer, got ${config.rank}`);
+  if (!(config.dropout >= 0 && config.dropout < 1)) throw new Error(`LoRA dropout must lie in [0, 1), got ${config.dropout}`);
+  const initial = init ? new Map(init.tensors.map((t) => [t.name, t.data])) : undefined;
+  const params = await createParams(host, config, options.seed ?? 0, initial);
+  return new NativeLoraTrainable(host, config, params);
+}
+
+/** A trainable adapter on a native LLaVA. */
+export function createLoraTrainable(model: NativeLlava, config: LoraConfig, init?: LoraAdapterData, options: TrainableOptions = {}): Promise<LoraTrainable> {
+  return createTrainableFor(llavaHost(model), config, init, options);
+}
