@@ -5,7 +5,7 @@ test('every registry kernel matches its CPU reference inside the worker', async 
   await page.getByTestId('run-kernel-checks').click();
   await expect(page.getByTestId('kernel-checks-status')).toHaveText(/checks passed|checks failed|could not run/, { timeout: 100_000 });
   const kernels = await page.getByTestId('kernel-check-kernel').allTextContents();
-  for (const name of ['matmul', 'matmulQuant', 'attention', 'attentionBackwardQ', 'attentionBackwardKv', 'rmsNorm', 'topK', 'adamw']) {
+  for (const name of ['matmul', 'matmulQuant', 'attention', 'attentionBackwardQ', 'attentionBackwardKv', 'rmsNorm', 'topK', 'adamw', 'sumSquares']) {
     expect(kernels, `a row for ${name}`).toContain(name);
   }
   const verdicts = await page.getByTestId('kernel-check-verdict').allTextContents();
