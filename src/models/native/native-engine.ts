@@ -30,6 +30,16 @@ export class NativeEngine implements VlmEngine {
     this.prompt = new PromptCache(config.imageTokenIndex);
   }
 
+  /** The model itself, for LoRA: a run trains an adapter on its weights, and an adapter is attached to it for answers. */
+  get llava(): NativeLlava {
+    return this.model;
+  }
+
+  /** Forgets the prompt in the KV cache: it was computed with weights that changed (an adapter attached, removed or merged). */
+  forgetPrompt(): void {
+    this.cache.truncate(0);
+  }
+
   get reusedPositions(): number {
     return this.reused;
   }
