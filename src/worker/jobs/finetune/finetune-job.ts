@@ -129,7 +129,7 @@ export class FinetuneJob {
     try {
       // The run trains its own adapter on the base weights: one applied in Chat comes off first.
       this.deps.adapters.detach();
-      const trainable = await model.createTrainable(loraConfigFor(run.settings, model.id));
+      const trainable = await model.createTrainable(loraConfigFor(run.settings, model.id), run.settings.seed);
       restore?.(trainable);
       return await this.train(trainable, data, run, progress, active, emit, signal);
     } finally {

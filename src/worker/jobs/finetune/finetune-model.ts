@@ -21,8 +21,8 @@ export interface FinetuneModel {
   encode(conversations: readonly LlavaTurn[]): EncodedConversation;
   /** pixel_values of one decoded image, as chat processes it. */
   pixels(image: ImagePixels): Float32Array;
-  /** The model with a freshly initialised adapter, its gradients and AdamW state. */
-  createTrainable(config: LoraConfig): Promise<LoraTrainable>;
+  /** The model with a freshly initialised adapter (A drawn from `seed`, B zero, as PEFT does), its gradients and AdamW state. */
+  createTrainable(config: LoraConfig, seed: number): Promise<LoraTrainable>;
   /** Adds the adapter to the model's forward pass (null removes it); the next answer reads the prompt again. */
   setAdapter(adapter: LoraAdapterData | null): void;
   /** Adds the adapter's update into the base weights for good. */
