@@ -48,7 +48,8 @@ import type {
   SelfTestResult,
   VlmApi,
 } from './api';
-import type { AdapterState, FinetuneDataset, FinetuneEvent, FinetuneRunInfo, FinetuneSettings, LoraGradientCheck, PeftFiles } from './finetune-api';
+import type { AdapterState, FinetuneDataset, FinetuneEvent, FinetuneRunInfo, FinetuneSettings, GenerateRequest, LoraGradientCheck, PeftFiles } from './finetune-api';
+import { finetuneGenerate } from './jobs/finetune-generate';
 import type { LlavaRecord } from '../data/llava';
 import { FINETUNE_DB, FINETUNE_STORE } from './jobs/finetune/checkpoint-store';
 import { FinetuneService } from './jobs/finetune/finetune-service';
@@ -293,8 +294,9 @@ export class Engine implements VlmApi {
     return this.jobs.submit('ocr', { id: jobId, needs: ['model', 'gpu'] }, (signal) => run(signal, florenceReader(this.model.info(), (r, s) => this.model.chat(r, undefined, s))));
   }
 
-  finetuneGenerate(): Promise<FinetuneDataset> {
-    return Promise.reject(new VlmError('internal', 'Generating fine-tune data is not wired in yet.'));
+  finetuneGenerate(request: GenerateRequest, onProgress?: (done: number, total: number) => void): Promise<FinetuneDataset> {
+    // CPU work on the generator alone: no model, no GPU, nothing to queue behind.
+    return finetuneGenerate(request, onProgress && ((done, total) => void onProgress(done, total)));
   }
 
   teacherWrite(): Promise<LlavaRecord[]> {
