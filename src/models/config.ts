@@ -80,10 +80,10 @@ function oneOf<T extends string>(obj: Json, key: string, allowed: readonly T[], 
   return v as T;
 }
 
-function parseVision(v: Json): VisionConfig {
+function parseVision(v: Json, modelTypes: readonly string[] = ['clip_vision_model']): VisionConfig {
   const w = 'config.json vision_config';
-  if (v.model_type !== undefined && v.model_type !== 'clip_vision_model') {
-    throw new ConfigError(`${w}.model_type is ${JSON.stringify(v.model_type)}; supported: clip_vision_model`);
+  if (v.model_type !== undefined && !modelTypes.includes(v.model_type as string)) {
+    throw new ConfigError(`${w}.model_type is ${JSON.stringify(v.model_type)}; supported: ${modelTypes.join(', ')}`);
   }
   return Object.freeze({
     imageSize: num(v, 'image_size', w),
@@ -98,7 +98,7 @@ function parseVision(v: Json): VisionConfig {
   });
 }
 
-function parseText(t: Json): TextConfig {
+function parseText(t: Json, tieFallback = false): TextConfig {
   const w = 'config.json text_config';
   if (t.model_type !== undefined && t.model_type !== 'llama') throw new ConfigError(`${w}.model_type is ${JSON.stringify(t.model_type)}; supported: llama`);
   const heads = num(t, 'num_attention_heads', w);
@@ -118,7 +118,7 @@ function parseText(t: Json): TextConfig {
     ropeTheta: num(t, 'rope_theta', w, 10000),
     attentionBias: bool(t, 'attention_bias', false),
     mlpBias: bool(t, 'mlp_bias', false),
-    tieWordEmbeddings: bool(t, 'tie_word_embeddings', false),
+    tieWordEmbeddings: bool(t, 'tie_word_embeddings', tieFallback),
     bosTokenId: typeof t.bos_token_id === 'number' ? t.bos_token_id : null,
     eosTokenIds: Object.freeze(eosTokenIds) as number[],
     padTokenId: typeof t.pad_token_id === 'number' ? t.pad_token_id : null,
@@ -155,5 +155,56 @@ export function parseLlavaConfig(raw: unknown): LlavaConfig {
     imagePooling: pooling,
     imageSeqLength: (side / pooling) ** 2 + (select === 'full' ? 1 : 0),
     gridPinpoints: pinpoints,
+  });
+}
+
+/** Idefics3ForConditionalGeneration (SmolVLM): a SigLIP tower, the pixel-shuffle connector and a Llama decoder. */
+export interface Idefics3Config {
+  architecture: 'idefics3';
+  vision: VisionConfig;
+  text: TextConfig;
+  imageTokenId: number;
+  /** Pixel shuffle factor r: r x r patches become one token of r^2 times the width. */
+  scaleFactor: number;
+  /** Image tokens per tile: (patches per side / r)^2, processor_config.json's image_seq_len. */
+  imageSeqLength: number;
+}
+
+/** config.json's model_type, which picks the family's parser. */
+export function modelTypeOf(raw: unknown): unknown {
+  return typeof raw === 'object' && raw !== null ? (raw as Json).model_type : undefined;
+}
+
+/** config.json (and processor_config.json, when the repo has one) of an Idefics3 / SmolVLM repo. */
+export function parseIdefics3Config(raw: unknown, processor?: unknown): Idefics3Config {
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError('config.json is not a JSON object');
+  const c = raw as Json;
+  if (c.model_type !== 'idefics3') throw new ConfigError(`config.json model_type ${JSON.stringify(c.model_type)} is not idefics3`);
+  if (typeof c.vision_config !== 'object' || c.vision_config === null) throw new ConfigError('config.json has no vision_config');
+  if (typeof c.text_config !== 'object' || c.text_config === null) throw new ConfigError('config.json has no text_config');
+  const vision = parseVision(c.vision_config as Json, ['idefics3_vision', 'siglip_vision_model']);
+  const text = parseText(c.text_config as Json, bool(c, 'tie_word_embeddings', false));
+  if (text.numHeads % text.numKvHeads !== 0) throw new ConfigError(`config.json text_config: ${text.numHeads} heads do not split into ${text.numKvHeads} key/value heads`);
+  if (vision.imageSize % vision.patchSize !== 0) throw new ConfigError(`config.json vision_config: image_size ${vision.imageSize} is not a multiple of patch_size ${vision.patchSize}`);
+  if (vision.hiddenSize % vision.numHeads !== 0) throw new ConfigError(`config.json vision_config: hidden_size ${vision.hiddenSize} does not split into ${vision.numHeads} heads`);
+  const scaleFactor = num(c, 'scale_factor', 'config.json', 2);
+  const side = vision.imageSize / vision.patchSize;
+  if (!Number.isInteger(scaleFactor) || scaleFactor < 1 || side % scaleFactor !== 0) {
+    throw new ConfigError(`config.json scale_factor ${scaleFactor} does not divide the ${side}x${side} patch grid`);
+  }
+  const imageSeqLength = (side / scaleFactor) ** 2;
+  if (typeof processor === 'object' && processor !== null && (processor as Json).image_seq_len !== undefined) {
+    const declared = num(processor as Json, 'image_seq_len', 'processor_config.json');
+    if (declared !== imageSeqLength) {
+      throw new ConfigError(`processor_config.json image_seq_len is ${declared} but config.json gives (${side} / ${scaleFactor})^2 = ${imageSeqLength} tokens per tile`);
+    }
+  }
+  return Object.freeze({
+    architecture: 'idefics3' as const,
+    vision,
+    text,
+    imageTokenId: num(c, 'image_token_id', 'config.json'),
+    scaleFactor,
+    imageSeqLength,
   });
 }
