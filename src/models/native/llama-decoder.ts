@@ -59,12 +59,16 @@ export class LlamaDecoder {
     w: Weights,
     readonly config: TextConfig,
     readonly prefix = 'language_model',
+    /** Where LlamaModel and lm_head sit when they are not under `prefix` (Idefics3: model.text_model, lm_head). */
+    paths: { model?: string; lmHead?: string } = {},
   ) {
     const c = config;
     const d = c.hiddenSize;
-    this.embedTokens = w.tensor(`${prefix}.model.embed_tokens.weight`, [c.vocabSize, d]);
+    const model = paths.model ?? `${prefix}.model`;
+    const lmHead = paths.lmHead ?? `${prefix}.lm_head`;
+    this.embedTokens = w.tensor(`${model}.embed_tokens.weight`, [c.vocabSize, d]);
     for (let i = 0; i < c.numLayers; i++) {
-      const p = `${prefix}.model.layers.${i}`;
+      const p = `${model}.layers.${i}`;
       this.layers.push({
         inputNorm: w.tensor(`${p}.input_layernorm.weight`, [d]),
         postNorm: w.tensor(`${p}.post_attention_layernorm.weight`, [d]),
@@ -77,8 +81,8 @@ export class LlamaDecoder {
         down: w.linear(`${p}.mlp.down_proj`, d, c.intermediateSize, c.mlpBias),
       });
     }
-    this.norm = w.tensor(`${prefix}.model.norm.weight`, [d]);
-    const headName = c.tieWordEmbeddings || !w.has(`${prefix}.lm_head.weight`) ? null : `${prefix}.lm_head`;
+    this.norm = w.tensor(`${model}.norm.weight`, [d]);
+    const headName = c.tieWordEmbeddings || !w.has(`${lmHead}.weight`) ? null : lmHead;
     this.lmHead = headName ? w.linear(headName, c.vocabSize, d, false) : { n: c.vocabSize, k: d, bias: null, weight: { kind: 'f32', w: this.embedTokens } };
     this.noMask = w.constant(new Int32Array([1]), [1], 'decoder.no-mask');
   }
