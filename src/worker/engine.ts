@@ -48,8 +48,9 @@ import type {
   SelfTestResult,
   VlmApi,
 } from './api';
-import type { AdapterState, FinetuneDataset, FinetuneEvent, FinetuneRunInfo, FinetuneSettings, GenerateRequest, LoraGradientCheck, PeftFiles } from './finetune-api';
+import type { AdapterState, FinetuneDataset, FinetuneEvent, FinetuneRunInfo, FinetuneSettings, GenerateRequest, LoraGradientCheck, PeftFiles, TeacherEvent, TeacherRequest } from './finetune-api';
 import { finetuneGenerate } from './jobs/finetune-generate';
+import { teacherWrite } from './jobs/teacher';
 import type { LlavaRecord } from '../data/llava';
 import { FINETUNE_DB, FINETUNE_STORE } from './jobs/finetune/checkpoint-store';
 import { FinetuneService } from './jobs/finetune/finetune-service';
@@ -299,8 +300,11 @@ export class Engine implements VlmApi {
     return finetuneGenerate(request, onProgress && ((done, total) => void onProgress(done, total)));
   }
 
-  teacherWrite(): Promise<LlavaRecord[]> {
-    return Promise.reject(new VlmError('internal', 'Teacher-written data is not wired in yet.'));
+  teacherWrite(request: TeacherRequest, onEvent?: (event: TeacherEvent) => void): Promise<LlavaRecord[]> {
+    const events = onEvent && ((e: TeacherEvent) => void onEvent(e));
+    // An endpoint needs no model and no GPU; the loaded model answers as a chat job, in turn with the others.
+    if (request.source.kind === 'endpoint') return teacherWrite(request, events);
+    return this.jobs.submit('answer', {}, (signal) => teacherWrite(request, events, { session: this.model, signal }));
   }
 
   finetuneStart(dataset: FinetuneDataset, settings: FinetuneSettings, onEvent?: (event: FinetuneEvent) => void): Promise<FinetuneRunInfo> {
