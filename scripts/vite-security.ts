@@ -13,6 +13,14 @@
  * and its CDNs. A build meant to download from another hub lists that origin
  * in WEBVLM_CONNECT_SRC (space-separated) at build time; the dev server also
  * allows any local origin, where test and mirror hubs run.
+ *
+ * The Fine-tune view's teacher endpoint (an OpenAI-compatible server the
+ * person names) is no exception: its origin must be in WEBVLM_CONNECT_SRC
+ * for a build (the dev server already lets 127.0.0.1 and localhost through).
+ * connect-src is not widened to every http(s) origin for it: that list is
+ * what stops an injected script from sending images or a key anywhere, and a
+ * URL typed into the page cannot change a policy fixed when it was served.
+ * The teacher's error names WEBVLM_CONNECT_SRC when a request cannot leave.
  */
 import type { Plugin } from 'vite';
 
