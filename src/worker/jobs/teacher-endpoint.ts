@@ -80,8 +80,10 @@ function contentText(body: unknown): string | null {
 }
 
 const unreachable = (endpoint: string, err: unknown) =>
-  `could not reach ${endpoint} (${err instanceof Error ? err.message : String(err)}). If the server is running, the page's ` +
-  "Content-Security-Policy may not allow it: the app only connects to the origins its connect-src lists, so a deployment must add the endpoint's origin to WEBVLM_CONNECT_SRC when it is built (the dev server allows 127.0.0.1 and localhost)";
+  `could not reach ${endpoint} (${err instanceof Error ? err.message : String(err)}). If the server is running, either it does not ` +
+  "allow this page's origin (it must answer CORS requests: Access-Control-Allow-Origin, and Authorization among the allowed headers), or the page's " +
+  "Content-Security-Policy does not allow it: the app connects only to the origins its connect-src lists, so a deployment must add the endpoint's " +
+  'origin to WEBVLM_CONNECT_SRC when it is built (the dev server allows 127.0.0.1 and localhost)';
 
 export function endpointAnswerer(source: Extract<TeacherSource, { kind: 'endpoint' }>, fetchImpl: typeof fetch = fetch): TeacherAnswerer {
   const endpoint = completionsUrl(source.url);
