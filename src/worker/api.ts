@@ -255,6 +255,12 @@ export interface EvalQuestionsRequest {
   count: number;
   /** Task names of src/data (default: the four single-answer VQA tasks). */
   tasks?: string[];
+  /**
+   * Only questions about the held-out concept (the star shape, the colour
+   * purple: named in the question or the answer), drawn from scenes that all
+   * hold one: what a LoRA taught from `--held-out focus` data is scored on.
+   */
+  concept?: boolean;
 }
 
 export interface EvalQuestionsReply {

@@ -11,6 +11,7 @@ import type { Sample } from '../../data/tasks/types';
 import type { ChatImage, ChatMessage, ChatReply, ChatRequest, EvalQuestionsReply, EvalQuestionsRequest } from '../api';
 import { VlmError } from '../errors';
 import { RecordScorer } from '../../eval/score-records';
+import { HELD_OUT_COLOURS, HELD_OUT_SHAPES } from '../../data/vocabulary';
 
 const IMAGE_LINE = /<image>\n?/g;
 
@@ -43,12 +44,31 @@ export function firstQuestion(sample: Sample): { messages: ChatMessage[]; expect
   };
 }
 
+const CONCEPT_WORDS: readonly string[] = [...HELD_OUT_SHAPES, ...HELD_OUT_COLOURS];
+
+/** Whether a sample's first question or answer names a held-out shape or colour (as words: "star", "stars", "purple"). */
+export function namesConcept(sample: Sample): boolean {
+  const text = sample.conversations.slice(0, 2).map((t) => t.value.toLowerCase()).join(' ');
+  return CONCEPT_WORDS.some((w) => new RegExp(`\\b${w}s?\\b`).test(text));
+}
+
+/** `count` questions about the held-out concept from scenes that each hold one ('focus'), in the split's order. */
+function conceptSamples(seed: number, count: number, tasks: TaskName[]): Sample[] {
+  const out: Sample[] = [];
+  // Roughly a third of focus questions name the concept; draw a pool large enough and stop once there are enough.
+  for (const sample of generateSplit({ ...DEFAULT_TASK_OPTIONS, heldOut: 'focus', seed, count: count * 12, tasks })) {
+    if (namesConcept(sample)) out.push(sample);
+    if (out.length === count) return out;
+  }
+  throw new VlmError('bad-input', `only ${out.length} of ${count} questions about the held-out concept come from tasks ${tasks.join(', ')}; add vqa-colour or vqa-shape`);
+}
+
 export async function evalQuestions(api: { chat(request: ChatRequest): Promise<ChatReply> }, request: EvalQuestionsRequest, onProgress?: (done: number, total: number) => void): Promise<EvalQuestionsReply> {
   const tasks = request.tasks ?? ['vqa-colour', 'vqa-shape', 'vqa-count', 'vqa-position'];
   const bad = tasks.filter((t) => !isTaskName(t));
   if (bad.length > 0) throw new VlmError('bad-input', `unknown task(s): ${bad.join(', ')}`);
   if (!Number.isInteger(request.count) || request.count < 1) throw new VlmError('bad-input', `count must be a positive integer, got ${request.count}`);
-  const samples = [...generateSplit({ ...DEFAULT_TASK_OPTIONS, seed: request.seed, count: request.count, tasks: tasks as TaskName[] })];
+  const samples = request.concept ? conceptSamples(request.seed, request.count, tasks as TaskName[]) : [...generateSplit({ ...DEFAULT_TASK_OPTIONS, seed: request.seed, count: request.count, tasks: tasks as TaskName[] })];
   const results: EvalQuestionsReply['results'] = [];
   const scorer = new RecordScorer();
   for (const sample of samples) {
