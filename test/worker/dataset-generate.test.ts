@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodePngRaster, recordImages } from '../../src/data';
+import { decodePngRaster, llavaZip, readLlavaFiles, recordImages } from '../../src/data';
 import { finetuneGenerate } from '../../src/worker/jobs/finetune-generate';
 
 describe('finetuneGenerate', () => {
@@ -35,6 +35,13 @@ describe('finetuneGenerate', () => {
     expect(b).toEqual(a);
     const c = await finetuneGenerate({ ...request, seed: 43 });
     expect(c.records).not.toEqual(a.records);
+  });
+
+  it('downloads as a zip the LLaVA loader reads back unchanged', async () => {
+    const set = await finetuneGenerate({ counts: { compare: 2, 'pope-adversarial': 3 }, heldOut: 'focus', seed: 3 });
+    const { dataset, problems } = readLlavaFiles([{ path: `${set.name}.zip`, bytes: llavaZip(set) }]);
+    expect(problems).toEqual([]);
+    expect(dataset).toEqual(set);
   });
 
   it('refuses an unknown task, a negative count and an empty request', async () => {
