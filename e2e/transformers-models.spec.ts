@@ -26,6 +26,8 @@ const SMOL: Fixture = { dir: 'HuggingFaceTB-tiny-smolvlm', repo: 'HuggingFaceTB/
 
 /** Not a zoo entry: the zoo's Qwen2-VL is the ONNX export, offered without fp32 (its fp32 files pass 2 GB); this one is typed by id. */
 const QWEN: Fixture = { dir: 'Qwen-tiny-qwen2-vl', repo: 'Qwen/Qwen2-VL-2B-Instruct', question: 'Describe this image.' };
+/** The same tiny Qwen2-VL with its decoder trained to answer one grounding question with a box (tools/families/qwen2_vl_grounding.py). */
+const QWEN_GROUNDING: Fixture = { dir: 'Qwen-tiny-qwen2-vl-grounding', repo: 'Qwen/Qwen2-VL-2B-Instruct', question: 'Find the red square and give its bounding box.' };
 const FLORENCE: Fixture = { dir: 'microsoft-tiny-florence2', repo: 'onnx-community/Florence-2-base', question: '<CAPTION>' };
 
 function fixtureTokenizer(f: Fixture) {
@@ -90,6 +92,19 @@ async function loadFromPicker(page: Page, hub: HubServer, repo: string): Promise
   await page.getByTestId('load-model').click();
 }
 
+/** Types a repo id on the transformers engine in fp32, points the picker at the local hub, presses Load and waits for the model. */
+async function loadById(page: Page, hub: HubServer, repo: string): Promise<void> {
+  await page.goto('/');
+  await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await page.getByTestId('engine-select').selectOption('transformers');
+  await page.getByTestId('dtype-select').selectOption('fp32');
+  await page.getByTestId('hub-source').locator('summary').click();
+  await page.getByTestId('hub-url').fill(hub.url);
+  await page.getByTestId('hub-model-id').fill(repo);
+  await page.getByTestId('load-model').click();
+  await expect(status(page)).toContainText(`${repo} · transformers.js · fp32 on wasm`, { timeout: 60_000 });
+}
+
 async function send(page: Page, f: Fixture, question: string): Promise<void> {
   const png = readFileSync(join(HUB_DIR, f.dir, 'golden.png'));
   await page.getByTestId('chat-file-input').setInputFiles([{ name: 'golden.png', mimeType: 'image/png', buffer: png }]);
@@ -115,20 +130,33 @@ test.describe('hub models on the transformers engine', () => {
     const want = await goldenText(QWEN);
     const qwen = await startHubServer(join(HUB_DIR, QWEN.dir), QWEN.repo);
     try {
-      await page.goto('/');
-      await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
-      await page.getByTestId('engine-select').selectOption('transformers');
-      await page.getByTestId('dtype-select').selectOption('fp32');
-      await page.getByTestId('hub-source').locator('summary').click();
-      await page.getByTestId('hub-url').fill(qwen.url);
-      await page.getByTestId('hub-model-id').fill(QWEN.repo);
-      await page.getByTestId('load-model').click();
-      await expect(status(page)).toContainText(`${QWEN.repo} · transformers.js · fp32 on wasm`, { timeout: 60_000 });
+      await loadById(page, qwen, QWEN.repo);
       await send(page, QWEN, QWEN.question);
       const answer = page.getByTestId('msg-assistant').first();
       await expect(answer).toHaveAttribute('data-finish', /^(stop|length)$/, { timeout: 60_000 });
       const text = (await answer.getByTestId('answer-text').textContent()) ?? '';
       expect(text.startsWith(want), `${JSON.stringify(text)} starts with ${JSON.stringify(want)}`).toBe(true);
+      expect(blocked).toEqual([]);
+    } finally {
+      await qwen.close();
+    }
+  });
+
+  test("Qwen2-VL's box answer is drawn: the grounding fixture's answer names the red square, and its box sits at the parsed pixels", async ({ page }) => {
+    const blocked = await offline(page);
+    const golden = JSON.parse(readFileSync(join(HUB_DIR, QWEN_GROUNDING.dir, 'golden.json'), 'utf8')) as { box: { pixels: number[]; label: string } };
+    const qwen = await startHubServer(join(HUB_DIR, QWEN_GROUNDING.dir), QWEN_GROUNDING.repo);
+    try {
+      await loadById(page, qwen, QWEN_GROUNDING.repo);
+      await send(page, QWEN_GROUNDING, QWEN_GROUNDING.question);
+      const answer = page.getByTestId('msg-assistant').first();
+      await expect(answer).toHaveAttribute('data-finish', 'stop', { timeout: 60_000 });
+      await expect(answer.getByTestId('ground-figure')).toBeVisible();
+      const boxes = await drawnBoxes(answer);
+      expect(boxes).toHaveLength(1);
+      // Qwen2-VL's 0..1000 corners scaled to the 168 x 84 image, as the parser gives them (two decimals in data-*).
+      golden.box.pixels.forEach((v, k) => expect(boxes[0]?.[k]).toBeCloseTo(v, 2));
+      await expect(answer.getByTestId('ground-box')).toHaveAttribute('data-label', golden.box.label);
       expect(blocked).toEqual([]);
     } finally {
       await qwen.close();

@@ -52,7 +52,7 @@ def inputs_for(files, messages, tok, pre):
     return chat, pixels, grids, prompt, tok.encode(prompt)
 
 
-def run_case(model, cfg, tok, pre, files, messages):
+def run_case(model, cfg, tok, pre, files, messages, steps=GREEDY_STEPS):
     chat, pixels, grids, prompt, ids = inputs_for(files, messages, tok, pre)
     pv = torch.from_numpy(np.concatenate(pixels)) if pixels else None
     grid = torch.tensor(grids) if grids else None
@@ -67,7 +67,7 @@ def run_case(model, cfg, tok, pre, files, messages):
             raise SystemExit(f"the vision tower's export form differs from HF's by {loop_vs_export} (scale {scale})")
     pos, deltas = model.get_rope_index(input_ids, grid)
     eos = (tok.vocab["<|im_end|>"], tok.vocab["<|endoftext|>"])     # generation_config.json's eos_token_id
-    first, greedy, gap = model.greedy(input_ids, pv, grid, GREEDY_STEPS, eos)
+    first, greedy, gap = model.greedy(input_ids, pv, grid, steps, eos)
     case = {
         "images": [{"file": f, "height": IMAGES[f]().shape[0], "width": IMAGES[f]().shape[1]} for f in files],
         "messages": messages,
@@ -77,7 +77,7 @@ def run_case(model, cfg, tok, pre, files, messages):
         "position_ids": pos[:, 0].tolist(),
         "rope_delta": int(deltas[0, 0]),
         "first_logits": logits_entry(first),
-        "max_new_tokens": GREEDY_STEPS,
+        "max_new_tokens": steps,
         "greedy_ids": greedy,
         "greedy_min_top2_gap": gap,
         "greedy_text": tok.decode(greedy),
