@@ -6,7 +6,7 @@
 import { Rng } from '../../src/data/random';
 import type { TextConfig } from '../../src/models/config';
 import type { LoraHost } from '../../src/models/lora/host';
-import { loraTensorName } from '../../src/models/lora/params';
+import { loraTensorName } from '../../src/models/lora/names';
 import { createTrainableFor, type NativeLoraTrainable } from '../../src/models/lora/trainable';
 import { LORA_TARGETS, type LoraAdapterData, type LoraConfig, type TrainExample } from '../../src/models/lora/types';
 import { LlamaDecoder, TARGET_FIELD } from '../../src/models/native/llama-decoder';

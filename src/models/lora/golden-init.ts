@@ -6,8 +6,7 @@
  * m = 2 * (targets * layer + target) for A (scale 0.2), m + 1 for B (scale 0.05).
  * Exact in f64, so PyTorch and JS start from the same bits.
  */
-import { targetModulePath } from '../native/llama-decoder';
-import { PEFT_PREFIX } from './params';
+import { loraTensorName } from './names';
 import type { LoraAdapterData, LoraConfig, NamedTensor } from './types';
 
 export function hashInit(matrixIndex: number, rows: number, cols: number, scale: number): Float32Array {
@@ -29,9 +28,8 @@ export function goldenAdapter(config: LoraConfig, layers: number, decoderPrefix:
   for (let i = 0; i < layers; i++) {
     for (const target of config.targetModules) {
       const [out, inF] = shape(i, target);
-      const base = `${PEFT_PREFIX}${decoderPrefix}.${targetModulePath(i, target)}`;
-      tensors.push({ name: `${base}.lora_A.weight`, shape: [config.rank, inF], data: hashInit(m, config.rank, inF, 0.2) });
-      tensors.push({ name: `${base}.lora_B.weight`, shape: [out, config.rank], data: hashInit(m + 1, out, config.rank, 0.05) });
+      tensors.push({ name: loraTensorName(decoderPrefix, i, target, 'A'), shape: [config.rank, inF], data: hashInit(m, config.rank, inF, 0.2) });
+      tensors.push({ name: loraTensorName(decoderPrefix, i, target, 'B'), shape: [out, config.rank], data: hashInit(m + 1, out, config.rank, 0.05) });
       m += 2;
     }
   }

@@ -5,12 +5,11 @@
 import { Rng } from '../../data/random';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import { numel, type Tensor } from '../../webgpu/tensor';
-import { TARGET_FIELD, targetModulePath } from '../native/llama-decoder';
+import { TARGET_FIELD } from '../native/llama-decoder';
 import type { LoraPair } from '../native/lora-linear';
 import type { LoraHost } from './host';
+import { loraTensorName, moduleTensorName } from './names';
 import type { LoraConfig, LoraTarget } from './types';
-
-export const PEFT_PREFIX = 'base_model.model.';
 
 export interface Param {
   name: string;
@@ -41,11 +40,6 @@ export interface TrainedParams {
   /** One per projector linear when the projector is trained, else empty. */
   projector: ProjectorParams[];
   all: Param[];
-}
-
-/** PEFT's name of a LoRA matrix: base_model.model.<decoder prefix>.model.layers.<i>.<block>.<target>.lora_A.weight. */
-export function loraTensorName(decoderPrefix: string, layer: number, target: LoraTarget, which: 'A' | 'B'): string {
-  return `${PEFT_PREFIX}${decoderPrefix}.${targetModulePath(layer, target)}.lora_${which}.weight`;
 }
 
 /** PEFT's default init of A (nn.init.kaiming_uniform_ with a = sqrt(5)): uniform in +-1/sqrt(in_features). */
@@ -98,11 +92,11 @@ export async function createParams(host: LoraHost, config: LoraConfig, seed: num
     for (const p of host.projector) {
       if (p.lin.weight.kind !== 'f32') throw new Error(`training the projector needs f32 weights, but ${p.path} is quantized`);
       const w = p.lin.weight.w;
-      const weightName = `${PEFT_PREFIX}${p.path}.weight`;
+      const weightName = moduleTensorName(p.path, 'weight');
       const weight = makeParam(rt, weightName, [p.lin.n, p.lin.k], initial?.get(weightName) ?? (await rt.readF32(w)));
       let bias: Param | null = null;
       if (p.lin.bias) {
-        const biasName = `${PEFT_PREFIX}${p.path}.bias`;
+        const biasName = moduleTensorName(p.path, 'bias');
         bias = makeParam(rt, biasName, [p.lin.n], initial?.get(biasName) ?? (await rt.readF32(p.lin.bias)));
       }
       projector.push({ weight, bias });

@@ -40,12 +40,6 @@ export const TARGET_FIELD: Record<LoraTarget, 'q' | 'k' | 'v' | 'o' | 'gate' | '
   down_proj: 'down',
 };
 
-/** HF module path of a target inside decoder layer i (without the decoder's prefix). */
-export function targetModulePath(i: number, target: LoraTarget): string {
-  const block = target === 'gate_proj' || target === 'up_proj' || target === 'down_proj' ? 'mlp' : 'self_attn';
-  return `model.layers.${i}.${block}.${target}`;
-}
-
 export class LlamaDecoder {
   readonly embedTokens: Tensor;
   readonly layers: DecoderLayerWeights[] = [];

@@ -12,7 +12,9 @@ import type { LlavaConfig } from '../config';
 import { throwIfStopped } from '../engine';
 import type { SafetensorsFile } from '../safetensors';
 import { ClipVisionTower } from './clip-vision';
+import type { LoraAdapterData } from '../lora/types';
 import { LlamaDecoder } from './llama-decoder';
+import { mergeLora, uploadLora, uploadProjector } from './lora-adapter';
 import { activationFor, activationOp, linear, Scope } from './ops';
 import { Weights, type Linear, type WeightOptions } from './weights';
 
@@ -29,6 +31,11 @@ export class NativeLlava {
   readonly decoder: LlamaDecoder;
   /** multi_modal_projector.linear_1 and linear_2 (an adapter that trains the projector swaps them). */
   projector: [Linear, Linear];
+  private baseProjector: [Linear, Linear];
+  /** GPU tensors of the attached adapter, released when it is detached. */
+  private adapterTensors: Tensor[] = [];
+  /** Merged adapters' weights and projectors, released with the model. */
+  private readonly mergedTensors: Tensor[] = [];
 
   constructor(
     readonly rt: GpuRuntime,
@@ -45,6 +52,57 @@ export class NativeLlava {
       this.weights.linear('multi_modal_projector.linear_1', d, v.hiddenSize, config.projectorBias),
       this.weights.linear('multi_modal_projector.linear_2', d, d, config.projectorBias),
     ];
+    this.baseProjector = this.projector;
+  }
+
+  private projectorPaths(): { path: string; lin: Linear }[] {
+    return this.projector.map((lin, i) => ({ path: `multi_modal_projector.linear_${i + 1}`, lin }));
+  }
+
+  /**
+   * Attach an adapter unmerged (the decoder adds scale * B (A x) on its
+   * wrapped layers; a trained projector replaces the model's), or detach it
+   * with null. Throws, naming the tensor, when the adapter does not fit.
+   */
+  setAdapter(adapter: LoraAdapterData | null): void {
+    let next: { lora: NonNullable<LlamaDecoder['lora']>; owned: Tensor[]; projector: Linear[] | null } | null = null;
+    if (adapter) {
+      const { lora, owned } = uploadLora(this.rt, this.decoder, adapter);
+      try {
+        next = { lora, owned, projector: uploadProjector(this.rt, adapter, this.projectorPaths(), owned) };
+      } catch (error) {
+        for (const t of owned) this.rt.release(t);
+        throw error;
+      }
+    }
+    for (const t of this.adapterTensors) this.rt.release(t);
+    this.adapterTensors = next?.owned ?? [];
+    this.decoder.lora = next?.lora ?? null;
+    this.projector = (next?.projector as [Linear, Linear] | null) ?? this.baseProjector;
+  }
+
+  get hasAdapter(): boolean {
+    return this.decoder.lora !== null;
+  }
+
+  /**
+   * Fold an adapter into f32 weights (W + scale * B A; quantized layers
+   * become f32) and keep its projector; the attached adapter, if any, is
+   * detached. It cannot be taken out again short of reloading the model.
+   */
+  async mergeAdapter(adapter: LoraAdapterData): Promise<void> {
+    const keep = (data: Float32Array, shape: number[], label: string): Tensor => {
+      const t = this.rt.upload(data, shape, label);
+      this.mergedTensors.push(t);
+      return t;
+    };
+    const projector = uploadProjector(this.rt, adapter, this.projectorPaths(), this.mergedTensors);
+    this.setAdapter(null);
+    await mergeLora(this.decoder, adapter, (lin, name) => (lin.weight.kind === 'f32' ? this.rt.readF32(lin.weight.w) : Promise.resolve(this.weights.hostF32(name))), keep);
+    if (projector) {
+      this.projector = projector as [Linear, Linear];
+      this.baseProjector = this.projector;
+    }
   }
 
   /** pixel_values of one image [3, S, S] -> image features [imageSeqLength, D]. */
@@ -163,6 +221,9 @@ export class NativeLlava {
 
   /** Gives every GPU buffer the model holds back to the runtime; the model must not be used again. */
   release(): void {
+    this.setAdapter(null);
+    for (const t of this.mergedTensors) this.rt.release(t);
+    this.mergedTensors.length = 0;
     this.weights.release();
   }
 }

@@ -2,6 +2,7 @@
 import type { KvCache } from '../../webgpu/kv-cache';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import type { LlavaConfig } from '../config';
+import type { LoraAdapterData } from '../lora/types';
 import type { EngineStats, ImageInput, VlmEngine } from '../engine';
 import { PromptCache } from '../prompt-cache';
 import type { SafetensorsFile } from '../safetensors';
@@ -38,6 +39,21 @@ export class NativeEngine implements VlmEngine {
   /** Forgets the prompt in the KV cache: it was computed with weights that changed (an adapter attached, removed or merged). */
   forgetPrompt(): void {
     this.cache.truncate(0);
+  }
+
+  /** Attach an adapter unmerged, or detach it with null; the cached prompt no longer matches, so it is dropped. */
+  setAdapter(adapter: LoraAdapterData | null): void {
+    this.model.setAdapter(adapter);
+    this.forgetPrompt();
+  }
+
+  /** Fold an adapter into the weights (it stays until the model is reloaded); the cached prompt is dropped. */
+  async mergeAdapter(adapter: LoraAdapterData): Promise<void> {
+    try {
+      await this.model.mergeAdapter(adapter);
+    } finally {
+      this.forgetPrompt();
+    }
   }
 
   get reusedPositions(): number {

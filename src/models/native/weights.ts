@@ -53,6 +53,11 @@ export class Weights {
     return this.file.has(name);
   }
 
+  /** A checkpoint tensor's values on the host, as f32 (merging an adapter into a quantized layer). */
+  hostF32(name: string): Float32Array {
+    return this.file.float32(name);
+  }
+
   /** An f32 tensor with the expected shape, uploaded on first use. */
   tensor(name: string, shape: readonly number[]): Tensor {
     const cached = this.uploaded.get(name);

@@ -7,7 +7,7 @@
  */
 import type { LoraGradientCheck } from '../finetune-api';
 import { goldenAdapter } from '../../models/lora/golden-init';
-import { PEFT_PREFIX } from '../../models/lora/params';
+import { PEFT_PREFIX } from '../../models/lora/names';
 import { supervisedRows } from '../../models/lora/sequence';
 import { createLoraTrainable } from '../../models/lora/trainable';
 import type { LoraConfig, LoraTarget, TrainExample } from '../../models/lora/types';
