@@ -80,9 +80,43 @@ export function jsonErrorAt(text: string, message: string): { line: number; colu
   return null;
 }
 
+/**
+ * The line (1-based) each element of a top-level JSON array starts on, for
+ * text that JSON.parse has accepted: strings are skipped whole (escapes
+ * included), and an element ends at a comma at depth zero.
+ */
+export function arrayElementLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expectValue = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line++;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') continue;
+    if (depth === 1 && expectValue && c !== ']') {
+      lines.push(line);
+      expectValue = false;
+    }
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      depth++;
+      if (depth === 1) expectValue = true;
+    } else if (c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 1) expectValue = true;
+  }
+  return lines;
+}
+
 interface Parsed {
   values: unknown[];
-  /** Line of each value (JSON lines only). */
+  /** The line each value starts on. */
   lines?: number[];
 }
 
@@ -139,7 +173,7 @@ function parseDatasetFile(file: LlavaInputFile, problems: LlavaFileProblem[]): P
     problems.push({ file: file.path, reason: NOT_A_LIST });
     return null;
   }
-  return { values: data };
+  return { values: data, lines: arrayElementLines(text) };
 }
 
 function tryParse(text: string): unknown {

@@ -1,7 +1,7 @@
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { serialiseLlava, type LlavaRecord } from '../../src/data/llava';
-import { llavaZip, readLlavaFiles, type LlavaInputFile } from '../../src/data/llava-files';
+import { arrayElementLines, llavaZip, readLlavaFiles, type LlavaInputFile } from '../../src/data/llava-files';
 import { encodePng } from '../../src/data/png';
 import { createRaster } from '../../src/data/raster';
 import type { FinetuneDataset } from '../../src/worker/finetune-api';
@@ -18,7 +18,8 @@ function record(id: string, image?: string | string[], answer = 'A red circle.')
   return { id, ...(image !== undefined ? { image } : {}), conversations: [{ from: 'human', value: `${'<image>\n'.repeat(n)}Describe it.` }, { from: 'gpt', value: answer }] };
 }
 
-const json = (records: readonly unknown[]) => enc(JSON.stringify(records, null, 1));
+/** One record per line, as serialiseLlava writes: record i is on line i + 2. */
+const json = (records: readonly unknown[]) => enc(`[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]`);
 
 describe('readLlavaFiles', () => {
   it('reads a folder: records, their images typed by their bytes, paths relative to the JSON, side files ignored', () => {
@@ -80,11 +81,19 @@ describe('readLlavaFiles', () => {
     ]);
     expect(dataset.records.map((r) => r.id)).toEqual(['ok-1', 'tokens', 'ok-2']);
     expect(problems).toEqual([
-      { file: 'd.json', record: 1, reason: 'missing conversations' },
-      { file: 'd.json', record: 2, reason: 'conversations[0].from must be "human", got "gpt"' },
-      { file: 'd.json', record: 3, reason: 'duplicate id "ok-1"' },
-      { file: 'd.json', record: 5, reason: '2 <image> token(s) for 1 image(s)' },
+      { file: 'd.json', line: 3, record: 1, reason: 'missing conversations' },
+      { file: 'd.json', line: 4, record: 2, reason: 'conversations[0].from must be "human", got "gpt"' },
+      { file: 'd.json', line: 5, record: 3, reason: 'duplicate id "ok-1"' },
+      { file: 'd.json', line: 7, record: 5, reason: '2 <image> token(s) for 1 image(s)' },
     ]);
+  });
+
+  it('finds the line each record of an array starts on, whatever the layout', () => {
+    const text = '[ {"id": "a", "x": "],{\\"["},\n\n  {\n "id": "b"\n },\n  [1, 2], "s,t", 3\n]';
+    expect(JSON.parse(text)).toHaveLength(5);
+    expect(arrayElementLines(text)).toEqual([1, 3, 6, 6, 6]);
+    expect(arrayElementLines('[]')).toEqual([]);
+    expect(arrayElementLines(serialiseLlava([record('a'), record('b')]))).toEqual([2, 3]);
   });
 
   it('reads JSON lines: a line that does not parse is named by its line, a bad record by line and index', () => {
@@ -103,7 +112,7 @@ describe('readLlavaFiles', () => {
       { path: 'd/images/a.png', bytes: png },
     ]);
     expect(dataset.records.map((r) => r.id)).toEqual(['a']);
-    expect(problems).toEqual([{ file: 'd/data.json', record: 1, reason: 'image "images/gone.png" was not found' }]);
+    expect(problems).toEqual([{ file: 'd/data.json', line: 3, record: 1, reason: 'image "images/gone.png" was not found' }]);
   });
 
   it('refuses an SVG, a GIF and a file that is no image, by their bytes whatever their names', () => {
@@ -118,12 +127,12 @@ describe('readLlavaFiles', () => {
     expect(dataset.images.map((i) => i.path)).toEqual(['p.png']);
     expect(problems).toEqual([
       { file: 'x.png', reason: 'an SVG drawing, which can carry script (export it as PNG)' },
-      { file: 'data.json', record: 0, reason: 'image "x.png" is an SVG drawing, which can carry script (export it as PNG)' },
+      { file: 'data.json', line: 2, record: 0, reason: 'image "x.png" is an SVG drawing, which can carry script (export it as PNG)' },
       { file: 'y.png', reason: 'a GIF image (convert it to PNG, JPEG or WebP)' },
-      { file: 'data.json', record: 1, reason: 'image "y.png" is a GIF image (convert it to PNG, JPEG or WebP)' },
+      { file: 'data.json', line: 3, record: 1, reason: 'image "y.png" is a GIF image (convert it to PNG, JPEG or WebP)' },
       { file: 'z.jpg', reason: 'not a PNG, JPEG or WebP image' },
-      { file: 'data.json', record: 2, reason: 'image "z.jpg" is not a PNG, JPEG or WebP image' },
-      { file: 'data.json', record: 4, reason: 'image "x.png" is an SVG drawing, which can carry script (export it as PNG)' },
+      { file: 'data.json', line: 4, record: 2, reason: 'image "z.jpg" is not a PNG, JPEG or WebP image' },
+      { file: 'data.json', line: 6, record: 4, reason: 'image "x.png" is an SVG drawing, which can carry script (export it as PNG)' },
     ]);
   });
 
