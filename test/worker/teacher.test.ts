@@ -3,7 +3,8 @@ import { DEFAULT_TASK_OPTIONS, encodePng, taskSamples } from '../../src/data';
 import { checkLlavaRecord } from '../../src/data/llava';
 import { VlmError } from '../../src/worker/errors';
 import type { FinetuneImage, TeacherEvent, TeacherRequest } from '../../src/worker/finetune-api';
-import { teacherWrite } from '../../src/worker/jobs/teacher';
+import { objectName, teacherWrite } from '../../src/worker/jobs/teacher';
+import { completionsUrl, retryAfterMs } from '../../src/worker/jobs/teacher-endpoint';
 import { cannedAnswer, startOpenAiServer, type OpenAiServer } from '../helpers/openai-server';
 
 /** A folder of three scene pictures. */
@@ -119,5 +120,28 @@ describe('teacherWrite against an OpenAI-compatible endpoint', () => {
     const err = await run(request({ source: { kind: 'endpoint', url: closed.baseUrl, model: 'm' }, maxRetries: 1 })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VlmError);
     expect((err as VlmError).message).toMatch(/could not reach .*WEBVLM_CONNECT_SRC/);
+  });
+});
+
+describe('teacher helpers', () => {
+  it('takes the endpoint as a base URL or the full chat-completions path, http(s) only', () => {
+    expect(completionsUrl('http://127.0.0.1:8080/v1/')).toBe('http://127.0.0.1:8080/v1/chat/completions');
+    expect(completionsUrl(' https://api.example.com/v1/chat/completions ')).toBe('https://api.example.com/v1/chat/completions');
+    expect(() => completionsUrl('file:///etc/passwd')).toThrow(/http or https/);
+    expect(() => completionsUrl('localhost:8080')).toThrow(/http or https|not a URL/);
+  });
+
+  it('reads Retry-After as seconds or a date, capped', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(retryAfterMs('2', now)).toBe(2000);
+    expect(retryAfterMs('Thu, 01 Jan 2026 00:00:05 GMT', now)).toBe(5000);
+    expect(retryAfterMs('86400', now)).toBe(120_000);
+    expect(retryAfterMs(null, now)).toBeUndefined();
+    expect(retryAfterMs('soon', now)).toBeUndefined();
+  });
+
+  it("takes the object's name from the teacher's answer to ask where it is", () => {
+    expect(objectName('The red circle.')).toBe('red circle');
+    expect(objectName('"A large wooden table near the window"\nIt is brown.')).toBe('large wooden table near the');
   });
 });
