@@ -8,7 +8,7 @@
 
 export interface PreprocessorConfig {
   size: { height: number; width: number };
-  /** PIL codes: 2 bilinear, 3 bicubic (others fall back to bilinear). */
+  /** PIL codes: 1 Lanczos, 2 bilinear, 3 bicubic (others fall back to bilinear). */
   resample: number;
   doResize: boolean;
   doCenterCrop: boolean;
@@ -73,6 +73,12 @@ function bicubicKernel(x: number): number {
   return 0;
 }
 
+function lanczosKernel(x: number): number {
+  // PIL's LANCZOS: sinc(x) sinc(x / 3) on |x| < 3.
+  const sinc = (v: number): number => (v === 0 ? 1 : Math.sin(Math.PI * v) / (Math.PI * v));
+  return Math.abs(x) < 3 ? sinc(x) * sinc(x / 3) : 0;
+}
+
 /** Per output index: the first input index and normalised weights (PIL-style, support grows when shrinking). */
 function filterTaps(inSize: number, outSize: number, kernel: (x: number) => number, support: number): { start: number; weights: Float64Array }[] {
   const scale = inSize / outSize;
@@ -98,7 +104,7 @@ function filterTaps(inSize: number, outSize: number, kernel: (x: number) => numb
 
 /** Resize to RGB float [H, W, 3] in 0..255 (no rounding between the two passes). */
 export function resizeRgb(img: ImagePixels, width: number, height: number, resample: number): Float32Array {
-  const [kernel, support] = resample === 3 ? [bicubicKernel, 2] : [bilinearKernel, 1];
+  const [kernel, support] = resample === 3 ? [bicubicKernel, 2] : resample === 1 ? [lanczosKernel, 3] : [bilinearKernel, 1];
   const xTaps = filterTaps(img.width, width, kernel, support);
   const yTaps = filterTaps(img.height, height, kernel, support);
   const horiz = new Float32Array(img.height * width * 3);
