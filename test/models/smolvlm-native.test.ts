@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PreTrainedTokenizer } from '@huggingface/transformers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseIdefics3Config } from '../../src/models/config';
+import { argmax } from '../../src/models/generation';
+import { expandImagePrompt, parseIdefics3Preprocessor, preprocessIdefics3, type Idefics3Image } from '../../src/models/idefics3-processing';
+import { NativeIdefics3 } from '../../src/models/native/idefics3';
+import { Scope } from '../../src/models/native/ops';
+import { SafetensorsFile } from '../../src/models/safetensors';
+import type { GpuRuntime } from '../../src/webgpu/runtime';
+import { logitsRelError } from '../../src/webgpu/verify/golden';
+import { expectPixelCheck, HUB_DIR, readGolden, readPixels, worst, type Logits, type PixelCheck, type Summary } from '../helpers/family-golden';
+import { testRuntime } from '../helpers/gpu';
+
+// The native engine on the tiny random SmolVLM (Idefics3) fixture, in Node
+// through Dawn, against PyTorch's golden.json: our processor's prompt ids and
+// pixel values per tile, then the SigLIP tower, connector and Llama decoder.
+const REPO = 'HuggingFaceTB-tiny-smolvlm';
+const dir = join(HUB_DIR, REPO);
+const json = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), 'utf8'));
+
+interface GoldenCase {
+  images: { file: string }[];
+  messages: { role: string; content: { type: string; text?: string }[] }[];
+  chat_text: string;
+  rows: number[];
+  cols: number[];
+  prompt: string;
+  input_ids: number[];
+  pixel_values: { shape: number[]; sample_stride: number; tiles: PixelCheck[] };
+  image_features: Summary;
+  first_logits: Logits;
+  max_new_tokens: number;
+  greedy_ids: number[];
+}
+const golden = readGolden<GoldenCase & { two_images: GoldenCase }>(REPO);
+const CASES: [string, GoldenCase][] = [
+  ['one image (2 x 4 tiles + global)', golden],
+  ['two images (2 x 4 and 4 x 2 tiles, each + global)', golden.two_images],
+];
+
+/** Tiles are exact crops; the global view is one bilinear resize in f32 (PyTorch) against f64 rounded to f32 (ours). */
+const PIXEL_TOL = 1e-5;
+/** Sums over 12,288 values per tile, each within PIXEL_TOL. */
+const SUM_TOL = 1e-3;
+/** max |ours - torch| over the first-step logits, relative to max |torch| (f32 weights). */
+const LOGITS_REL_TOL = 1e-4;
+
+const config = parseIdefics3Config(json('config.json'), json('processor_config.json'));
+const pre = parseIdefics3Preprocessor(json('preprocessor_config.json'), config.vision.imageSize);
+const tokenizer = new PreTrainedTokenizer(json('tokenizer.json') as object, json('tokenizer_config.json') as object);
+const stops = new Set((json('generation_config.json') as { eos_token_id: number[] }).eos_token_id);
+const file = new SafetensorsFile(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))).buffer, 'model.safetensors');
+
+/** The chat through the template, every <image> expanded, tokenized as the processor does. */
+function promptOf(want: GoldenCase, images: Idefics3Image[]): { chat: string; prompt: string; ids: number[] } {
+  const chat = tokenizer.apply_chat_template(want.messages as never, { tokenize: false, add_generation_prompt: true }) as string;
+  const prompt = expandImagePrompt(chat, images, config.imageSeqLength);
+  return { chat, prompt, ids: tokenizer.encode(prompt, { add_special_tokens: false }) };
+}
+
+/** Greedy decoding as HF's generate: up to max_new_tokens, the end id kept. */
+async function greedy(model: NativeIdefics3, ids: number[], tiles: Float32Array[], maxNew: number): Promise<{ first: Float32Array; ids: number[] }> {
+  const cache = model.decoder.newCache(model.rt, ids.length + maxNew + 1);
+  try {
+    const { logits: first } = await model.prefill(cache, Int32Array.from(ids), tiles);
+    const out: number[] = [];
+    let logits = first;
+    while (out.length < maxNew) {
+      const id = argmax(logits);
+      out.push(id);
+      if (stops.has(id)) break;
+      logits = await model.decodeStep(cache, id);
+    }
+    return { first, ids: out };
+  } finally {
+    cache.release();
+  }
+}
+
+let rt: GpuRuntime;
+let f32: NativeIdefics3;
+
+beforeAll(async () => {
+  rt = await testRuntime();
+  f32 = new NativeIdefics3(rt, config, file);
+});
+
+describe.each(CASES)('native SmolVLM on the tiny fixture: %s', (_name, want) => {
+  const images = want.images.map((i) => preprocessIdefics3(readPixels(REPO, i.file), pre));
+  const tiles = images.flatMap((i) => i.tiles);
+
+  it('renders the chat, expands each image into tiles and gives the prompt ids PyTorch gave', () => {
+    const { chat, prompt, ids } = promptOf(want, images);
+    expect(chat).toBe(want.chat_text);
+    expect(images.map((i) => i.rows)).toEqual(want.rows);
+    expect(images.map((i) => i.cols)).toEqual(want.cols);
+    expect(prompt).toBe(want.prompt);
+    expect(ids).toEqual(want.input_ids);
+  });
+
+  it(`gives PyTorch's pixel values per tile (within ${PIXEL_TOL})`, () => {
+    expect(tiles.length).toBe(want.pixel_values.shape[1]);
+    want.pixel_values.tiles.forEach((check, t) => {
+      expectPixelCheck(tiles[t] as Float32Array, want.pixel_values.sample_stride, check, { pixel: PIXEL_TOL, sum: SUM_TOL }, `tile ${t}`);
+    });
+  });
+
+  it('gives the image features after the connector', async () => {
+    const s = new Scope(rt);
+    try {
+      const feats = await f32.encodeTiles(s, tiles);
+      const all = new Float32Array(feats.length * config.imageSeqLength * config.text.hiddenSize);
+      for (const [i, f] of feats.entries()) all.set(await rt.readF32(f), i * config.imageSeqLength * config.text.hiddenSize);
+      let sum = 0;
+      for (const v of all) sum += v;
+      expect(Math.abs(sum - want.image_features.sum)).toBeLessThanOrEqual(1e-2);
+      expect(worst(all.subarray(0, 8), want.image_features.first).diff).toBeLessThanOrEqual(1e-4);
+      expect(worst(all.subarray(all.length - 8), want.image_features.last).diff).toBeLessThanOrEqual(1e-4);
+    } finally {
+      rt.discardStep();
+      s.release();
+    }
+  });
+
+  it(`f32: first-step logits within ${LOGITS_REL_TOL} of the max logit and the same greedy ids`, async () => {
+    const { first, ids } = await greedy(f32, want.input_ids, tiles, want.max_new_tokens);
+    const rel = logitsRelError(first, want.first_logits.values);
+    console.log(`native SmolVLM f32: first-step logits relative error ${rel.toExponential(2)}`);
+    expect(rel).toBeLessThanOrEqual(LOGITS_REL_TOL);
+    expect(ids).toEqual(want.greedy_ids);
+  });
+});
+
+describe('native SmolVLM int8', () => {
+  // Random weights drawn wide (the tower's conv at 0.3) are hard on per-group int8: the
+  // first-step logits move by ~7e-2 of the max logit, more than the 0.02 top-1/top-2 gaps
+  // along the greedy path, so the ids part after a few tokens. Checked: the first id.
+  it('gives the same first greedy id of both cases (logits error reported)', async () => {
+    const model = new NativeIdefics3(rt, config, file, { dtype: 'int8', groupSize: 32 });
+    try {
+      for (const [, want] of CASES) {
+        const tiles = want.images.flatMap((i) => preprocessIdefics3(readPixels(REPO, i.file), pre).tiles);
+        const { first, ids } = await greedy(model, want.input_ids, tiles, want.max_new_tokens);
+        const rel = logitsRelError(first, want.first_logits.values);
+        const same = ids.findIndex((id, i) => id !== want.greedy_ids[i]);
+        console.log(`native SmolVLM int8: first-step logits relative error ${rel.toExponential(2)}, greedy ids equal for ${same < 0 ? ids.length : same} of ${want.greedy_ids.length}`);
+        expect(argmax(first)).toBe(want.greedy_ids[0]);
+      }
+    } finally {
+      model.release();
+    }
+  });
+});
