@@ -294,7 +294,7 @@ export const datasetFileStem = (name: string): string => name.replace(/\.(jsonl?
  * images under the paths the records name, as readLlavaFiles reads it back.
  * Images are stored, not compressed (PNG, JPEG and WebP already are).
  */
-export function llavaZip(dataset: LlavaDataset): Uint8Array {
+export function llavaZip(dataset: { name: string; records: readonly LlavaRecord[]; images: readonly { path: string; bytes: Uint8Array }[] }): Uint8Array {
   const entries: Record<string, Uint8Array | [Uint8Array, { level: 0 }]> = {
     [`${datasetFileStem(dataset.name)}.json`]: new TextEncoder().encode(serialiseLlava(dataset.records)),
   };
