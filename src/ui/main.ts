@@ -1,3 +1,4 @@
+import * as Comlink from 'comlink';
 import { startEngine } from '../worker/client';
 import { VlmError } from '../worker/client';
 import { chatPage, type ChatPage } from './chat/chat-page';
@@ -164,6 +165,8 @@ function boot(): void {
   const engine = startEngine();
   // The worker API on window, and the worker alive now: for the devtools console, scripts and the e2e specs.
   (window as unknown as { vlm: typeof engine.api }).vlm = engine.api;
+  // Callbacks handed to window.vlm from a script (progress, training events) must be wrapped by this.
+  (window as unknown as { vlmProxy: typeof Comlink.proxy }).vlmProxy = Comlink.proxy;
   Object.defineProperty(window, 'vlmWorker', { configurable: true, get: () => engine.supervisor.worker });
   superviseEngine(engine, bar, setUpViews(root, engine.api));
 }
