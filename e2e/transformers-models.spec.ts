@@ -92,17 +92,17 @@ async function loadFromPicker(page: Page, hub: HubServer, repo: string): Promise
   await page.getByTestId('load-model').click();
 }
 
-/** Types a repo id on the transformers engine in fp32, points the picker at the local hub, presses Load and waits for the model. */
-async function loadById(page: Page, hub: HubServer, repo: string): Promise<void> {
+/** Types a repo id on the transformers engine in a dtype, points the picker at the local hub, presses Load and waits for the model. */
+async function loadById(page: Page, hub: HubServer, repo: string, dtype = 'fp32'): Promise<void> {
   await page.goto('/');
   await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   await page.getByTestId('engine-select').selectOption('transformers');
-  await page.getByTestId('dtype-select').selectOption('fp32');
+  await page.getByTestId('dtype-select').selectOption(dtype);
   await page.getByTestId('hub-source').locator('summary').click();
   await page.getByTestId('hub-url').fill(hub.url);
   await page.getByTestId('hub-model-id').fill(repo);
   await page.getByTestId('load-model').click();
-  await expect(status(page)).toContainText(`${repo} · transformers.js · fp32 on wasm`, { timeout: 60_000 });
+  await expect(status(page)).toContainText(`${repo} · transformers.js · ${dtype} on wasm`, { timeout: 60_000 });
 }
 
 async function send(page: Page, f: Fixture, question: string): Promise<void> {
@@ -142,18 +142,22 @@ test.describe('hub models on the transformers engine', () => {
     }
   });
 
-  test("Qwen2-VL's box answer is drawn: the grounding fixture's answer names the red square, and its box sits at the parsed pixels", async ({ page }) => {
+  test("Qwen2-VL's box answer is drawn, from the q8 files: the grounding fixture's answer names the red square, and its box sits at the parsed pixels", async ({ page }) => {
     const blocked = await offline(page);
     const golden = JSON.parse(readFileSync(join(HUB_DIR, QWEN_GROUNDING.dir, 'golden.json'), 'utf8')) as { box: { pixels: number[]; label: string } };
     const qwen = await startHubServer(join(HUB_DIR, QWEN_GROUNDING.dir), QWEN_GROUNDING.repo);
     try {
-      await loadById(page, qwen, QWEN_GROUNDING.repo);
+      // The repo has fp32, q8 and q4 files; q8 is chosen, and only its session files are fetched.
+      await loadById(page, qwen, QWEN_GROUNDING.repo, 'q8');
+      const onnx = qwen.gets().map((r) => r.file).filter((f) => f.endsWith('.onnx'));
+      expect(onnx.sort()).toEqual(['onnx/decoder_model_merged_quantized.onnx', 'onnx/embed_tokens_quantized.onnx', 'onnx/vision_encoder_quantized.onnx']);
       await send(page, QWEN_GROUNDING, QWEN_GROUNDING.question);
       const answer = page.getByTestId('msg-assistant').first();
       await expect(answer).toHaveAttribute('data-finish', 'stop', { timeout: 60_000 });
       await expect(answer.getByTestId('ground-figure')).toBeVisible();
       const boxes = await drawnBoxes(answer);
       expect(boxes).toHaveLength(1);
+      // The q8 answer is the fp32 golden's (its logits are within 5% of fp32's, the top-2 gaps 8 or more);
       // Qwen2-VL's 0..1000 corners scaled to the 168 x 84 image, as the parser gives them (two decimals in data-*).
       golden.box.pixels.forEach((v, k) => expect(boxes[0]?.[k]).toBeCloseTo(v, 2));
       await expect(answer.getByTestId('ground-box')).toHaveAttribute('data-label', golden.box.label);

@@ -14,7 +14,7 @@ with the red square's true corners in Qwen2-VL's 0..1000 per-axis scale. Trainin
 full-batch Adam on CPU with one thread and a fixed seed (a few seconds), so the bytes
 repeat. The weights are rounded to bf16 afterwards, as in the random fixture, and the
 rounded model must still give the target. It writes the ONNX export's layout (configs,
-tokenizer, onnx/*.onnx in fp32) but no model.safetensors: only ONNX engines read this
+tokenizer, onnx/*.onnx in fp32, q8 and q4: quantize_onnx.py) but no model.safetensors: only ONNX engines read this
 fixture, and the vision and embedding files are byte-identical to the random fixture's.
 """
 import os
@@ -31,6 +31,7 @@ from golden_stats import check_replay, write_images  # noqa: E402
 from qwen2_vl_golden import IMAGES, inputs_for, run_case, wide_image  # noqa: E402
 from qwen2_vl_model import Qwen2VLForConditionalGeneration  # noqa: E402
 from qwen2_vl_onnx import export_onnx  # noqa: E402
+from quantize_onnx import write_quantized  # noqa: E402
 
 GROUNDING_PROMPT = "Find the red square and give its bounding box."
 MESSAGES = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": GROUNDING_PROMPT}]}]
@@ -112,6 +113,7 @@ def main():
     hub_files.write_json(os.path.join(args.out, "preprocessor_config.json"), pre)
     qwen2_vl.write_tokenizer_files(tok, args.out)
     export_onnx(model, os.path.join(args.out, "onnx"))
+    write_quantized(os.path.join(args.out, "onnx"))           # q8 and q4 files, as the hub repo has them
     write_images(args.out, {"golden.png": IMAGES["golden.png"]})
 
     case = run_case(model, cfg, tok, pre, ["golden.png"], MESSAGES, MAX_NEW_TOKENS)
