@@ -13,7 +13,7 @@ const adapter: LoraAdapterData = {
 };
 
 describe('fine-tune adapter session', () => {
-  it('applies, removes and merges the adapter in the model, and drops it when another model is loaded', () => {
+  it('applies, removes and merges the adapter in the model, and drops it when another model is loaded', async () => {
     const model = new FakeModel();
     let load: object = {};
     const session = new AdapterSession(() => load, () => model);
@@ -26,7 +26,7 @@ describe('fine-tune adapter session', () => {
     expect(session.apply(false).applied).toBe(false);
     expect(model.attached).toBeNull();
     session.apply(true);
-    const merged = session.merge();
+    const merged = await session.merge();
     expect(merged).toMatchObject({ applied: false, merged: true });
     expect(model.attached).toBeNull();
     expect(model.merged).toEqual([adapter]);

@@ -158,7 +158,7 @@ export class FakeModel implements FinetuneModel {
     this.attached = adapter;
   }
 
-  mergeAdapter(adapter: LoraAdapterData): void {
+  async mergeAdapter(adapter: LoraAdapterData): Promise<void> {
     this.merged.push(adapter);
   }
 }

@@ -84,12 +84,13 @@ export class AdapterSession {
     return { ...held.state };
   }
 
-  merge(): AdapterState {
+  async merge(): Promise<AdapterState> {
     const held = this.need();
     if (held.state.merged) return { ...held.state };
     const model = this.model();
     if (held.state.applied) model.setAdapter(null);
-    model.mergeAdapter(held.adapter);
+    held.state.applied = false;
+    await model.mergeAdapter(held.adapter);
     held.state.applied = false;
     held.state.merged = true;
     return { ...held.state };

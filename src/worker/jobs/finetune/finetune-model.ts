@@ -26,5 +26,5 @@ export interface FinetuneModel {
   /** Adds the adapter to the model's forward pass (null removes it); the next answer reads the prompt again. */
   setAdapter(adapter: LoraAdapterData | null): void;
   /** Adds the adapter's update into the base weights for good. */
-  mergeAdapter(adapter: LoraAdapterData): void;
+  mergeAdapter(adapter: LoraAdapterData): Promise<void>;
 }

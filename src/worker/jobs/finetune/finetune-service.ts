@@ -69,7 +69,7 @@ export class FinetuneService {
   }
 
   merge(): Promise<AdapterState> {
-    return this.deps.jobs.submit('answer', {}, async () => this.adapters.merge());
+    return this.deps.jobs.submit('answer', {}, () => this.adapters.merge());
   }
 
   async export(): Promise<PeftFiles> {
