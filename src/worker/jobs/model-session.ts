@@ -13,7 +13,9 @@ import { ModelFileError, readJsonFile, urlModelFiles, type ModelFiles } from '..
 import { NativeEngine } from '../../models/native/native-engine';
 import { SafetensorsError, SafetensorsFile } from '../../models/safetensors';
 import { ContextLengthError, loadModelAssets, Vlm } from '../../models/vlm';
-import { ConfigError } from '../../models/config';
+import { ConfigError, modelTypeOf } from '../../models/config';
+import { NativeIdefics3Engine } from '../../models/native/idefics3-engine';
+import { loadSmolVlmAssets, SmolVlmChatModel } from '../../models/smolvlm';
 import { MissingDtypeFileError, UnsupportedModelError } from '../../models/transformers/families';
 import { TransformersVlm, type TjsDevice } from '../../models/transformers/transformers-vlm';
 import { GpuUnavailableError } from '../../webgpu/device';
@@ -69,6 +71,7 @@ export class ModelSession {
     await this.unload();
     try {
       const t0 = performance.now();
+      if (modelTypeOf(await readJsonFile(files, 'config.json')) === 'idefics3') return await this.loadSmolVlm(id, options, files, t0);
       const assets = await loadModelAssets(files);
       const engine = await this.createEngine(files, assets.config, options);
       const dtype: WeightDType = options.engine === 'native' ? ((options.dtype as WeightDType | undefined) ?? 'f32') : 'f32';
@@ -89,6 +92,26 @@ export class ModelSession {
     } catch (err) {
       throw asVlmError(err);
     }
+  }
+
+  /** SmolVLM (Idefics3) on the native engine: its own processor and prompt, our SigLIP tower, connector and decoder. */
+  private async loadSmolVlm(id: string, options: LoadModelOptions, files: ModelFiles, t0: number): Promise<LoadedModel> {
+    if (options.engine !== 'native') throw new VlmError('unsupported-model', `${id} (idefics3) runs on the native and transformers engines, not on ${options.engine}.`);
+    const assets = await loadSmolVlmAssets(files);
+    const dtype: WeightDType = (options.dtype as WeightDType | undefined) ?? 'f32';
+    const rt = await this.runtime();
+    const file = new SafetensorsFile(await files.bytes('model.safetensors'), `${files.id}/model.safetensors`);
+    const made: { engine?: NativeIdefics3Engine } = {};
+    let engine: NativeIdefics3Engine;
+    try {
+      engine = await rt.allocating(`the weights of ${files.id}`, () => (made.engine = new NativeIdefics3Engine(rt, assets.config, file, { dtype })));
+    } catch (err) {
+      await made.engine?.dispose();
+      throw err;
+    }
+    this.model = new SmolVlmChatModel(assets, engine, dtype);
+    this.loaded = { id, engine: 'native', dtype, device: 'native', contextLength: engine.contextLength, imageSize: assets.config.vision.imageSize, loadMs: performance.now() - t0, readsPageText: false };
+    return this.loaded;
   }
 
   /**
