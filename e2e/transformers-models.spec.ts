@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutoTokenizer, env } from '@huggingface/transformers';
 import { startHubServer, type HubServer } from '../test/helpers/hub-server';
@@ -161,6 +161,35 @@ test.describe('hub models on the transformers engine', () => {
       // Qwen2-VL's 0..1000 corners scaled to the 168 x 84 image, as the parser gives them (two decimals in data-*).
       golden.box.pixels.forEach((v, k) => expect(boxes[0]?.[k]).toBeCloseTo(v, 2));
       await expect(answer.getByTestId('ground-box')).toHaveAttribute('data-label', golden.box.label);
+      expect(blocked).toEqual([]);
+    } finally {
+      await qwen.close();
+    }
+  });
+
+  test('a hub model too big for the storage quota is refused before any ONNX byte, naming the size needed and the space free', async ({ page }) => {
+    // The worker's estimate is where the check runs (init scripts do not reach workers); 300 KB free, the q8 files need more.
+    const fake = () => {
+      StorageManager.prototype.estimate = () => Promise.resolve({ usage: 200_000, quota: 500_000 });
+    };
+    const engine = new Promise<Worker>((resolve) => page.on('worker', (w) => w.url().includes('engine.worker') && resolve(w)));
+    const blocked = await offline(page);
+    const qwen = await startHubServer(join(HUB_DIR, QWEN_GROUNDING.dir), QWEN_GROUNDING.repo);
+    try {
+      await page.goto('/');
+      await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+      await (await engine).evaluate(fake);
+      const needed = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'].reduce((sum, p) => sum + statSync(join(HUB_DIR, QWEN_GROUNDING.dir, `onnx/${p}_quantized.onnx`)).size, 0);
+      await page.getByTestId('engine-select').selectOption('transformers');
+      await page.getByTestId('dtype-select').selectOption('q8');
+      await page.getByTestId('hub-source').locator('summary').click();
+      await page.getByTestId('hub-url').fill(qwen.url);
+      await page.getByTestId('hub-model-id').fill(QWEN_GROUNDING.repo);
+      await page.getByTestId('load-model').click();
+      await expect(status(page)).toHaveAttribute('data-code', 'storage-quota', { timeout: 60_000 });
+      await expect(status(page)).toContainText('Not enough storage for this model.');
+      await expect(status(page)).toContainText(`needs ${(needed / 1000).toFixed(1)} KB more storage but only 300.0 KB is available`);
+      expect(qwen.gets().filter((r) => r.file.endsWith('.onnx'))).toEqual([]);
       expect(blocked).toEqual([]);
     } finally {
       await qwen.close();
