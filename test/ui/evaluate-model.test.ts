@@ -14,4 +14,10 @@ describe("the Evaluate view's model choice", () => {
     expect(parseChoice('webvlm-tiny|cuda')).toBeNull();
     expect(parseChoice('|native')).toBeNull();
   });
+
+  it('reads a hub model on the transformers engine with its file variant, and refuses one without a variant or with a native one', () => {
+    expect(parseChoice('HuggingFaceTB/SmolVLM-256M-Instruct|transformers|q4')).toEqual({ id: 'HuggingFaceTB/SmolVLM-256M-Instruct', engine: 'transformers', dtype: 'q4' });
+    expect(parseChoice('HuggingFaceTB/SmolVLM-256M-Instruct|transformers')).toBeNull();
+    expect(parseChoice('HuggingFaceTB/SmolVLM-256M-Instruct|transformers|int8')).toBeNull();
+  });
 });
