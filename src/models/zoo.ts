@@ -2,11 +2,12 @@
  * The models the app offers, as data: where their files live, roughly how big
  * a download is, what each can do, and which engine can run it.
  *
- * Our engines (native WGSL and our ONNX driver) run the llava family only
- * (CLIP vision tower + projector + Llama decoder, config model_type llava /
- * llava_next), which is what the bundled model is. The hub models below run
- * on the transformers engine (@huggingface/transformers' own model classes),
- * their files fetched through the same weight cache.
+ * Our engines (native WGSL and our ONNX driver) run the llava family (CLIP
+ * vision tower + projector + Llama decoder, config model_type llava /
+ * llava_next), which is what the bundled model is; the native engine also
+ * runs SmolVLM (idefics3) from the hub's model.safetensors. The hub models
+ * below run on the transformers engine (@huggingface/transformers' own model
+ * classes), their files fetched through the same weight cache.
  * Hub sizes are estimates from parameter counts and per-dtype widths; the
  * exact bytes come from the hub (HEAD) before a download starts.
  */
@@ -86,9 +87,11 @@ interface TjsHubModel extends Pick<ZooEntry, 'id' | 'label' | 'modelType' | 'par
   dtypes?: { dtype: ZooDtype; requires?: GpuFeature[] }[];
   onnxParts?: string[];
   note?: string;
+  /** The native engine runs it too, from model.safetensors (bf16 on the hub, 2 bytes a parameter to download). */
+  native?: boolean;
 }
 
-/** A hub model that the transformers engine runs (our own engines do not). */
+/** A hub model that the transformers engine runs (and the native engine when `native`). */
 function tjsHubModel(m: TjsHubModel): ZooEntry {
   return {
     id: m.id,
@@ -98,11 +101,14 @@ function tjsHubModel(m: TjsHubModel): ZooEntry {
     modelType: m.modelType,
     params: m.params,
     capabilities: m.capabilities,
-    engines: [{ engine: 'transformers.js', runsHere: true, dtypes: tjsDtypes(m.params, m.dtypes ?? SMALL_DTYPES) }],
+    engines: [
+      { engine: 'transformers.js', runsHere: true, dtypes: tjsDtypes(m.params, m.dtypes ?? SMALL_DTYPES) },
+      ...(m.native ? [{ engine: 'native' as const, runsHere: true, dtypes: (['f32', 'int8', 'int4'] as const).map((dtype) => ({ dtype, requires: [], approxBytes: Math.round(m.params * 2) })) }] : []),
+    ],
     onnxParts: m.onnxParts ?? IMAGE_TEXT_PARTS,
     isDefault: false,
     license: m.license,
-    note: m.note ?? TJS_NOTE,
+    note: m.note ?? (m.native ? `${TJS_NOTE} The native engine runs it too, from the repo's model.safetensors.` : TJS_NOTE),
   };
 }
 
@@ -126,8 +132,8 @@ export const ZOO: readonly ZooEntry[] = [
     license: 'trained here on synthetic data',
     note: 'Served with the app and works offline. Trained on synthetic scenes: colours, shapes, counts, positions, short words.',
   },
-  tjsHubModel({ id: 'HuggingFaceTB/SmolVLM-256M-Instruct', label: 'SmolVLM 256M Instruct', modelType: 'idefics3', params: 256e6, capabilities: ['chat', 'ocr'], license: 'apache-2.0' }),
-  tjsHubModel({ id: 'HuggingFaceTB/SmolVLM-500M-Instruct', label: 'SmolVLM 500M Instruct', modelType: 'idefics3', params: 507e6, capabilities: ['chat', 'ocr'], license: 'apache-2.0' }),
+  tjsHubModel({ id: 'HuggingFaceTB/SmolVLM-256M-Instruct', label: 'SmolVLM 256M Instruct', modelType: 'idefics3', params: 256e6, capabilities: ['chat', 'ocr'], license: 'apache-2.0', native: true }),
+  tjsHubModel({ id: 'HuggingFaceTB/SmolVLM-500M-Instruct', label: 'SmolVLM 500M Instruct', modelType: 'idefics3', params: 507e6, capabilities: ['chat', 'ocr'], license: 'apache-2.0', native: true }),
   tjsHubModel({ id: 'HuggingFaceTB/SmolVLM2-256M-Video-Instruct', label: 'SmolVLM2 256M', modelType: 'smolvlm', params: 256e6, capabilities: ['chat', 'ocr'], license: 'apache-2.0' }),
   tjsHubModel({
     id: 'onnx-community/Qwen2-VL-2B-Instruct',
@@ -222,7 +228,8 @@ export const TJS_FILE_SUFFIX: Partial<Record<ZooDtype, string>> = { fp32: '', fp
 
 /** The files a model needs on an engine and dtype: what a download fetches and "cached" means. */
 export function zooFiles(entry: ZooEntry, engine: ZooEngine, dtype?: ZooDtype): ZooFile[] {
-  if (engine === 'native') return [...LLAVA_CONFIGS, { name: 'model.safetensors' }];
+  // SmolVLM reads processor_config.json (image_seq_len) and may keep its chat template in chat_template.json.
+  if (engine === 'native') return [...(entry.modelType === 'idefics3' ? TJS_CONFIGS : LLAVA_CONFIGS), { name: 'model.safetensors' }];
   if (engine === 'onnx') return [...LLAVA_CONFIGS, ...ONNX_ENGINE_FILES.map((name) => ({ name }))];
   const suffix = TJS_FILE_SUFFIX[dtype ?? 'fp32'];
   if (suffix === undefined) throw new RangeError(`${entry.id} has no ${dtype} variant for transformers.js`);

@@ -15,10 +15,11 @@ describe('model zoo', () => {
     }
   });
 
-  it('says honestly which engine runs what: ours run the llava family only', () => {
+  it('says honestly which engine runs what: ours run the llava family, the native one SmolVLM (idefics3) too', () => {
     for (const e of ZOO) {
       const ours = e.engines.filter((c) => c.engine !== 'transformers.js' && c.runsHere);
-      expect(ours.length > 0, e.id).toBe(e.modelType === 'llava');
+      expect(ours.length > 0, e.id).toBe(e.modelType === 'llava' || e.modelType === 'idefics3');
+      if (e.modelType === 'idefics3') expect(ours.map((c) => c.engine), e.id).toEqual(['native']);
     }
     const hub = ZOO.filter((e) => e.source === 'hub');
     expect(hub.map((e) => e.id)).toEqual(
@@ -53,5 +54,6 @@ describe('model zoo', () => {
     const florence = zooEntry('onnx-community/Florence-2-base') as ZooEntry;
     expect(zooFiles(florence, 'transformers.js', 'fp32').map((f) => f.name)).toContain('onnx/encoder_model.onnx');
     expect(zooFiles(llavaRepoEntry('me/tiny'), 'native').map((f) => f.name)).toContain('model.safetensors');
+    expect(zooFiles(smol, 'native').map((f) => f.name)).toEqual(expect.arrayContaining(['config.json', 'processor_config.json', 'chat_template.json', 'model.safetensors']));
   });
 });

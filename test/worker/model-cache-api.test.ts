@@ -80,7 +80,7 @@ describe('model zoo and weight cache through the worker API', () => {
   });
 
   it('refuses a model our engines cannot run before any request', async () => {
-    const err = await rejection(client.loadModel('HuggingFaceTB/SmolVLM-256M-Instruct', { engine: 'native', hubUrl: hub().url }));
+    const err = await rejection(client.loadModel('onnx-community/Florence-2-base', { engine: 'native', hubUrl: hub().url }));
     expect(err.code).toBe('unsupported-model');
     expect(err.message).toMatch(/llava/);
     expect(hub().log).toEqual([]);

@@ -3,14 +3,22 @@
  * native engine from its hub files, as it loads any repo, and answers the
  * golden chat with PyTorch's greedy answer; a repeated turn reuses the tiles'
  * cached positions. The engine the session picks comes from config.json.
+ * Through the worker API, the zoo's SmolVLM-256M-Instruct loads natively from
+ * a hub-like server on 127.0.0.1 serving the fixture under the real repo id.
  */
 import { join } from 'node:path';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
-import { describe, expect, it } from 'vitest';
+import * as Comlink from 'comlink';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../src/worker/api';
+import { memoryKv } from '../../src/worker/cache/kv';
+import { WeightCache } from '../../src/worker/cache/weight-cache';
+import { wrapEndpoint } from '../../src/worker/client';
+import { Engine } from '../../src/worker/engine';
 import { ModelSession } from '../../src/worker/jobs/model-session';
 import { HUB_DIR, readGolden, readPixels } from '../helpers/family-golden';
-import { testRuntime } from '../helpers/gpu';
+import { nodeGpuEntry, testRuntime } from '../helpers/gpu';
+import { startHubServer } from '../helpers/hub-server';
 import { bundledModelFiles } from '../models/fs-files';
 
 const REPO = 'HuggingFaceTB-tiny-smolvlm';
@@ -54,6 +62,34 @@ describe('SmolVLM through the model session (native engine)', () => {
   it('refuses the ONNX engine for an Idefics3 repo, saying which engines run it', async () => {
     await expect(session.load(REPO, { engine: 'onnx' }, files)).rejects.toMatchObject({ code: 'unsupported-model', message: expect.stringMatching(/idefics3.*native and transformers/) });
   });
+});
+
+describe('the zoo\'s SmolVLM-256M-Instruct on the native engine through the worker API and the weight cache', () => {
+  const channel = new MessageChannel();
+  afterAll(() => {
+    channel.port1.close();
+    channel.port2.close();
+  });
+
+  it('fetches the safetensors and processor files (no ONNX) and answers the golden chat', async () => {
+    const hub = await startHubServer(join(HUB_DIR, REPO), 'HuggingFaceTB/SmolVLM-256M-Instruct');
+    try {
+      const weights = new WeightCache({ kv: memoryKv(), storage: { estimate: async () => ({ usage: 0, quota: 1e9 }) }, retryDelayMs: 0, progressIntervalMs: 0 });
+      Comlink.expose(new Engine(() => nodeGpuEntry(), weights), channel.port1);
+      const client = wrapEndpoint(channel.port2);
+      const loaded = await client.loadModel(hub.repo, { engine: 'native', dtype: 'f32', hubUrl: hub.url });
+      expect(loaded).toMatchObject({ id: hub.repo, engine: 'native', imageSize: 64 });
+      const fetched = hub.log.filter((r) => r.method === 'GET').map((r) => r.file);
+      expect(fetched).toEqual(expect.arrayContaining(['config.json', 'processor_config.json', 'preprocessor_config.json', 'chat_template.json', 'model.safetensors']));
+      expect(fetched.some((f) => f.endsWith('.onnx'))).toBe(false);
+      const tokenizer = new PreTrainedTokenizer(JSON.parse(await readText('tokenizer.json')), JSON.parse(await readText('tokenizer_config.json')));
+      const reply = await client.chat({ messages: golden.messages, images: golden.images.map((i) => rgba(i.file)), options: { maxNewTokens: golden.max_new_tokens } });
+      expect(reply.text).toBe(tokenizer.decode(golden.greedy_ids, { skip_special_tokens: true }));
+      await client.unloadModel();
+    } finally {
+      await hub.close();
+    }
+  }, 120_000);
 });
 
 async function readText(name: string): Promise<string> {

@@ -169,7 +169,7 @@ export class ModelLibrary {
       const runs = entry.engines.filter((e) => e.runsHere || e.engine === 'transformers.js').map((e) => e.engine);
       throw new VlmError(
         'unsupported-model',
-        `${entry.label} (${entry.modelType}) cannot run on the ${engine} engine: our engines run llava-family models; it is made for ${runs.join(', ')}.`,
+        `${entry.label} (${entry.modelType}) cannot run on the ${engine} engine: our engines run llava-family models (the native one SmolVLM too); it is made for ${runs.join(', ')}.`,
       );
     }
     const plan = await this.plan(entry, engine, undefined, hubUrl);
