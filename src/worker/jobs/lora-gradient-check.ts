@@ -5,6 +5,12 @@
  * the batch), which is HF's mean loss over the batch; padding on the right
  * is cut off, since a causal model's real tokens never see it.
  */
+import { decodePngRaster } from '../../data/png';
+import { readJsonFile, urlModelFiles } from '../../models/model-files';
+import { NativeEngine } from '../../models/native/native-engine';
+import type { Vlm } from '../../models/vlm';
+import type { LoadedModel } from '../api';
+import { VlmError } from '../errors';
 import type { LoraGradientCheck } from '../finetune-api';
 import { goldenAdapter } from '../../models/lora/golden-init';
 import { PEFT_PREFIX } from '../../models/lora/names';
@@ -61,4 +67,21 @@ export async function loraGradientCheck(model: NativeLlava, golden: { lora: Gold
   } finally {
     trainable.release();
   }
+}
+
+/**
+ * The check on the loaded model (FinetuneApi.loraGradientCheck): its
+ * golden.json and golden image from its folder under modelsBase, on the native engine
+ * with f32 weights.
+ */
+export async function loadedLoraGradientCheck(loaded: LoadedModel | null, vlm: Vlm | null, modelsBase: string): Promise<LoraGradientCheck> {
+  if (!loaded) throw new VlmError('no-model', 'No model is loaded: load the bundled model on the native engine to check LoRA gradients.');
+  if (!vlm || !(vlm.engine instanceof NativeEngine)) throw new VlmError('bad-input', `The LoRA gradient check runs on the native engine, but ${loaded.id} is loaded on the ${loaded.engine} engine.`);
+  if (loaded.dtype !== 'f32') throw new VlmError('bad-input', `The LoRA gradient check needs f32 weights, but ${loaded.id} is loaded as ${loaded.dtype}.`);
+  const files = urlModelFiles(loaded.id, `${modelsBase}${loaded.id}/`);
+  const golden = await readJsonFile<{ image: string; lora?: GoldenLora }>(files, 'golden.json');
+  if (!golden.lora) throw new VlmError('bad-input', `${loaded.id}'s golden.json has no lora block to check against.`);
+  const raster = decodePngRaster(new Uint8Array(await files.bytes(golden.image)));
+  const pixels = vlm.preprocess({ ...raster, channels: 3 }).pixels;
+  return loraGradientCheck(vlm.engine.llava, { lora: golden.lora, pixels });
 }
