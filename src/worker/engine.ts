@@ -55,6 +55,7 @@ import type { LlavaRecord } from '../data/llava';
 import { FINETUNE_DB, FINETUNE_STORE } from './jobs/finetune/checkpoint-store';
 import { FinetuneService } from './jobs/finetune/finetune-service';
 import { nativeFinetuneModel } from './jobs/finetune/native-model';
+import { loadedLoraGradientCheck } from './jobs/lora-gradient-check';
 import { groundingQuestion, parseGrounding } from '../models/grounding';
 import { askDocument } from './jobs/document-question';
 import type { DocumentJobs, PageReader } from './jobs/documents';
@@ -352,7 +353,7 @@ export class Engine implements VlmApi {
   }
 
   loraGradientCheck(): Promise<LoraGradientCheck> {
-    return Promise.reject(new VlmError('internal', 'The LoRA gradient check is not wired in yet.'));
+    return this.jobs.submit('evaluation', {}, () => loadedLoraGradientCheck(this.model.info(), this.model.nativeVlm(), MODELS_BASE));
   }
 
   async cancel(jobId: string): Promise<boolean> {
