@@ -48,6 +48,9 @@ export function trainingChart(canvas: HTMLCanvasElement): TrainingChart {
     requestAnimationFrame(() => {
       pending = false;
       chart.update('none');
+      // The point counts on the canvas, for a reader of the page that cannot see the drawing (and the e2e).
+      canvas.dataset.trainPoints = String(train.data.length);
+      canvas.dataset.validationPoints = String(validation.data.length);
     });
   };
   return {

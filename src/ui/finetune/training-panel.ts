@@ -9,7 +9,7 @@
 import * as Comlink from 'comlink';
 import { VlmError, type FinetuneDataset, type FinetuneEvent, type FinetuneRunInfo, type FinetuneSettings, type VlmClient } from '../../worker/client';
 import { describeError, toTurnError } from '../chat/error-text';
-import { emptyTrainingState, trainingView, type TrainingState } from './training-view';
+import { canTrain, emptyTrainingState, trainingView, type TrainingState } from './training-view';
 
 export interface TrainingHost {
   /** The data to train on, or what is missing. */
@@ -92,21 +92,14 @@ export function trainingPanel(api: VlmClient, host: TrainingHost): TrainingPanel
   };
 
   const start = () => {
-    state.error = null;
-    if (!state.model || state.model.engine !== 'native') {
-      state.error = describeError({ code: 'no-model', message: 'Training needs a model on the native engine.' });
-      state.error.advice = 'Press "Load the bundled model" above, or load a native model in Chat, then Start again.';
-      render();
-      return;
-    }
+    // Settings and data first: their problems are worth fixing while the model loads.
     const settings = host.settings();
     const dataset = host.dataset();
-    if (typeof dataset === 'string') {
-      state.error = { headline: 'No training data.', detail: dataset, advice: 'Load LLaVA JSON, generate records or have a teacher write them under Data, then Start again.' };
-    } else if (!settings) {
-      state.error = { headline: 'The settings need fixing.', detail: 'The problems are listed under Settings.', advice: 'Correct the marked fields, then Start again.' };
-    }
-    if (typeof dataset === 'string' || !settings) {
+    if (!settings) state.error = { headline: 'The settings need fixing.', detail: 'The problems are listed under Settings.', advice: 'Correct the marked fields, then Start again.' };
+    else if (typeof dataset === 'string') state.error = { headline: 'No training data.', detail: dataset, advice: 'Load LLaVA JSON, generate records or have a teacher write them under Data, then Start again.' };
+    else if (!canTrain(state.model)) state.error = { headline: 'No model to train.', detail: 'Training needs a model on the native engine with f32 weights.', advice: 'Press "Load the bundled model" above, or load a native model in Chat, then Start again.' };
+    else state.error = null;
+    if (state.error || !settings || typeof dataset === 'string') {
       render();
       return;
     }

@@ -80,7 +80,7 @@ export function trainingView() {
   const preparing = h('p', { class: 'muted', 'data-testid': 'ft-preparing', hidden: '' });
   const outcome = h('p', { class: 'status', role: 'status', 'data-testid': 'ft-outcome', hidden: '' });
   const error = h('div', { class: 'chat-error', role: 'alert', 'data-testid': 'ft-train-error', hidden: '' });
-  const canvas = h('canvas', { 'aria-label': 'Training and validation loss by step' });
+  const canvas = h('canvas', { 'aria-label': 'Training and validation loss by step', 'data-testid': 'ft-chart-canvas' });
   const chartBox = h('div', { class: 'ft-chart', 'data-testid': 'ft-chart' }, canvas);
   const element = h(
     'section',
