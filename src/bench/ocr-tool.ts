@@ -8,6 +8,7 @@ import { startEngine } from '../worker/client';
 import type { DocumentResult, OcrDocumentOptions } from '../worker/api';
 import { characterErrorRate } from '../eval/cer';
 import { type PageStyle, canvasPng, corruptPdf, drawPage, encryptedPdf, formLines, imagePdf, PAGE_STYLES, pageLines, repeatedImagePdf, textPdf } from './test-documents';
+import { SCAN_PAGES, scanPage } from './scan-pages';
 
 const { api } = startEngine();
 
@@ -101,10 +102,66 @@ async function bench(seed = 100, options: OcrDocumentOptions = {}, layout: Bench
   });
 }
 
+export interface ScanBenchRow {
+  page: number;
+  name: string;
+  degradation: string;
+  font: string;
+  xHeight: number;
+  cer: number;
+  errors: number;
+  length: number;
+  /** Reference lines read with at most half their characters wrong, of `lines`. */
+  linesFound: number;
+  lines: number;
+  ms: number;
+  worst: string;
+}
+
+/** A line counts as found when some OCR line reads it with a CER of at most this (a missed line scores 1). */
+const FOUND_CER = 0.5;
+
+function scoreScan(reference: readonly string[], got: readonly string[]): { found: number; worst: string } {
+  let found = 0;
+  let worst = { e: 0, s: '' };
+  for (const r of reference) {
+    const best = got.map((g) => ({ g, c: characterErrorRate(r, g) })).sort((a, b) => a.c.errors - b.c.errors)[0];
+    const c = best?.c.cer ?? 1;
+    if (c <= FOUND_CER) found++;
+    const e = best?.c.errors ?? r.length;
+    if (e > worst.e) worst = { e, s: `${r} => ${c <= FOUND_CER ? (best?.g ?? '') : '(not found)'}` };
+  }
+  return { found, worst: worst.s };
+}
+
+/** The scan layout: generated photographed/scanned pages, each OCR'd as the image file a person would drop. */
+async function benchScan(seed = 100, options: OcrDocumentOptions = {}, pages = SCAN_PAGES): Promise<ScanBenchRow[]> {
+  const first = await scanPage(seed, 0);
+  await ocrFile(first.name, toBase64(first.bytes), options);
+  const rows: ScanBenchRow[] = [];
+  for (let i = 0; i < pages; i++) {
+    const p = await scanPage(seed, i);
+    const result = await ocrFile(p.name, toBase64(p.bytes), options);
+    const got = result.pages[0]?.lines.map((l) => l.text) ?? [];
+    const c = characterErrorRate(p.lines.join('\n'), got.join('\n'));
+    const { found, worst } = scoreScan(p.lines, got);
+    rows.push({ page: i + 1, name: p.name, degradation: p.degradation, font: p.font, xHeight: p.xHeight, ...c, linesFound: found, lines: p.lines.length, ms: result.pages[0]?.ms ?? 0, worst });
+  }
+  return rows;
+}
+
+/** One scan page as its file and as PNG pixels (what a reader of the file sees), with its text. */
+async function scanPageFiles(seed: number, index: number): Promise<{ name: string; file: string; png: string; text: string[]; width: number; height: number }> {
+  const p = await scanPage(seed, index);
+  const canvas = new OffscreenCanvas(p.image.width, p.image.height);
+  (canvas.getContext('2d') as OffscreenCanvasRenderingContext2D).putImageData(new ImageData(new Uint8ClampedArray(p.image.data), p.image.width, p.image.height), 0, 0);
+  return { name: p.name, file: toBase64(p.bytes), png: toBase64(await canvasPng(canvas)), text: p.lines, width: p.image.width, height: p.image.height };
+}
+
 declare global {
   interface Window {
-    ocrTool?: { makeDocument: typeof makeDocument; ocrFile: typeof ocrFile; bench: typeof bench };
+    ocrTool?: { makeDocument: typeof makeDocument; ocrFile: typeof ocrFile; bench: typeof bench; benchScan: typeof benchScan; scanPageFiles: typeof scanPageFiles };
   }
 }
 
-window.ocrTool = { makeDocument, ocrFile, bench };
+window.ocrTool = { makeDocument, ocrFile, bench, benchScan, scanPageFiles };
