@@ -139,6 +139,27 @@ describe('fine-tune job', () => {
     expect(resumed.curve).toEqual(straight.run.curve);
   });
 
+  it('a full disk before the first step refuses the run with storage-quota', async () => {
+    const { kv } = loggingKv((k) => k.startsWith('dataset:'));
+    const t = setup(kv);
+    const err = await t.job.start(fakeDataset(20), settings()).catch((e: unknown) => e);
+    expect((err as VlmError).code).toBe('storage-quota');
+    expect((err as VlmError).message).toContain('the run was not started');
+    expect(t.model.trainables).toHaveLength(0);
+    expect(await t.job.saved()).toBeNull();
+  });
+
+  it('a learning rate that makes the loss NaN ends the run as diverged with the last good adapter held', async () => {
+    const t = setup();
+    const run = await t.job.start(fakeDataset(20), settings({ learningRate: 1e4, warmupSteps: 0, schedule: 'constant' }));
+    expect(run.state).toBe('diverged');
+    expect(run.step).toBe(1);
+    expect(run.message).toMatch(/loss became NaN at step 2 \(learning rate 1\.00e\+4\)/);
+    expect(t.adapters.state()?.name).toBe('squares, step 1');
+    expect(weights(t.adapters).every(Number.isFinite)).toBe(true);
+    expect(await t.job.saved()).toBeNull();
+  });
+
   it('cancel keeps the adapter of the last finished step and forgets the run', async () => {
     const t = setup();
     let atThree: number[] = [];
