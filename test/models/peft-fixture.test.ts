@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodePngRaster } from '../../src/data/png';
 import { parseLlavaConfig } from '../../src/models/config';
+import { generate } from '../../src/models/generation';
+import { parsePreprocessorConfig, preprocessImage } from '../../src/models/image-processing';
 import { fromPeftFiles, toPeftFiles } from '../../src/models/lora/peft';
+import { NativeLlava } from '../../src/models/native/llava';
+import { SafetensorsFile } from '../../src/models/safetensors';
+import { testRuntime } from '../helpers/gpu';
+import { MODEL_DIR, readJson, type Golden } from './golden';
 
 const dir = 'test/fixtures/lora/pytorch-adapter';
 const model = parseLlavaConfig(JSON.parse(readFileSync('public/models/webvlm-tiny/config.json', 'utf8')));
@@ -25,5 +33,43 @@ describe('a PEFT adapter written by the PyTorch reference', () => {
     const again = fromPeftFiles(toPeftFiles(a), { modelId: 'webvlm-tiny', config: model });
     expect(again).toEqual(a);
     expect(JSON.parse(toPeftFiles(a).adapterConfig)).toEqual(JSON.parse(files().adapterConfig));
+  });
+});
+
+interface AdapterLogits {
+  with_adapter: { logits: number[]; greedy_ids: number[] };
+  base_greedy_ids: number[];
+}
+
+describe('the PyTorch-made adapter on the native engine', () => {
+  it("gives PyTorch's first-step logits within 1e-4 and its greedy ids; removing it gives the base model's", async () => {
+    const rt = await testRuntime();
+    const golden = readJson<Golden>('golden.json');
+    const expected = JSON.parse(readFileSync('test/fixtures/lora/pytorch-adapter-logits.json', 'utf8')) as AdapterLogits;
+    const file = new SafetensorsFile(new Uint8Array(readFileSync(join(MODEL_DIR, 'model.safetensors'))).buffer, 'model.safetensors');
+    const pre = parsePreprocessorConfig(readJson('preprocessor_config.json'), model.vision.imageSize);
+    const raster = decodePngRaster(new Uint8Array(readFileSync(join(MODEL_DIR, golden.image))));
+    const pixels = preprocessImage({ ...raster, channels: 3 }, pre).pixels;
+    const native = new NativeLlava(rt, model, file);
+    const run = async () => {
+      const ids = Int32Array.from(golden.inputs.expanded_input_ids);
+      const cache = native.decoder.newCache(rt, ids.length + 25);
+      const { logits } = await native.prefill(cache, ids, [pixels]);
+      const out = await generate(logits, (id) => native.decodeStep(cache, id), { maxNewTokens: 24 }, [], () => undefined);
+      cache.release();
+      return { logits, ids: out.ids };
+    };
+    native.setAdapter(fromPeftFiles(files(), { modelId: 'webvlm-tiny', config: model }));
+    const adapted = await run();
+    const want = expected.with_adapter;
+    let maxAbs = 0;
+    want.logits.forEach((v, i) => (maxAbs = Math.max(maxAbs, Math.abs(v - (adapted.logits[i] as number)))));
+    console.log(`PyTorch adapter on the native engine: first-step logits max abs error ${maxAbs.toExponential(2)}`);
+    expect(adapted.logits).toHaveLength(want.logits.length);
+    expect(maxAbs).toBeLessThan(1e-4);
+    expect(adapted.ids).toEqual(want.greedy_ids);
+    native.setAdapter(null);
+    expect((await run()).ids).toEqual(expected.base_greedy_ids);
+    native.release();
   });
 });
