@@ -53,6 +53,8 @@ export interface ChatModel {
     onText?: (piece: string) => void,
     signal?: AbortSignal,
   ): Promise<ChatModelResult>;
+  /** Forgets what the model kept from earlier turns (a KV cache), so the next answer is a fresh load's; absent where nothing is kept. */
+  reset?(): Promise<void>;
   stats(): EngineStats;
   dispose(): Promise<void>;
 }

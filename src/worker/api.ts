@@ -164,6 +164,11 @@ export interface ChatRequest {
   /** One per image part of the messages, in order. */
   images: ChatImage[];
   options?: SamplingRequest;
+  /**
+   * A new conversation (the Chat view's first turn, as after Clear): the model forgets what it kept
+   * from earlier turns (the transformers engine's KV cache), so the answer and its stats are a fresh load's.
+   */
+  fresh?: boolean;
 }
 
 /** Who started an answer: stopChat(jobId) and cancel(jobId) reach this job only, so one view's Stop leaves another's answer alone. */

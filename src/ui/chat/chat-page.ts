@@ -112,7 +112,9 @@ async function generate(c: Chat, user: UserTurn, answer: AssistantTurn, request:
       if (state.stopRequested) void api.stopChat(answer.id);
     });
     const transfer = request.images.map((i) => i.bytes);
-    finishTurn(answer, await api.chat(Comlink.transfer({ ...request, options: { maxNewTokens: MAX_NEW_TOKENS } }, transfer), onText, { jobId: answer.id }));
+    // A first turn (a new chat, or after Clear) starts from nothing the model kept from an earlier conversation.
+    const fresh = !request.messages.some((m) => m.role === 'assistant');
+    finishTurn(answer, await api.chat(Comlink.transfer({ ...request, fresh, options: { maxNewTokens: MAX_NEW_TOKENS } }, transfer), onText, { jobId: answer.id }));
   } catch (err) {
     failTurn(c, user, answer, err);
   } finally {

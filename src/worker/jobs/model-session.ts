@@ -188,6 +188,7 @@ export class ModelSession {
     const images = await this.decodePixels(request.images).catch((err: unknown) => {
       throw asVlmError(err);
     });
+    if (request.fresh) await model.reset?.();
     return this.answer(model, request, images, onText, signal);
   }
 
