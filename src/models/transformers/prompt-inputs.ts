@@ -244,7 +244,8 @@ class Florence2Prompt implements PromptBuilder {
   constructor(private readonly processor: Processor) {}
 
   async build(messages: readonly ChatMessage[], images: readonly RawImage[]): Promise<PromptInputs> {
-    if (images.length !== 1) throw new RangeError(`Florence-2 reads one image per task; ${images.length} were given`);
+    if (images.length > 1) throw new RangeError(`Florence-2 takes one image per task, and this conversation holds ${images.length}: press Clear and send the new image with its task alone`);
+    if (images.length === 0) throw new RangeError('Florence-2 takes one image per task: attach an image to ask about');
     const out = (await this.processor(images[0], florenceTaskText(messages))) as Record<string, unknown> & { input_ids: Tensor };
     return { ids: tensorIds(out.input_ids), inputs: pick(out, ['input_ids', 'attention_mask', 'pixel_values']), imageRuns: [1] };
   }
