@@ -5,6 +5,7 @@
  * functions over plain data, so the rules are tested in Node without a
  * database.
  */
+import type { GroundedObject, TaskRegions } from '../../worker/api';
 import type { AnswerStats, AssistantTurn, ImageFile, Turn, TurnError, UserTurn } from './conversation';
 
 /**
@@ -80,6 +81,28 @@ function readStats(v: unknown): AnswerStats | null {
   return { promptTokens: v.promptTokens as number, newTokens: v.newTokens as number, reusedPositions: v.reusedPositions as number, tokensPerSecond: v.tokensPerSecond as number, ttftMs: v.ttftMs as number, ...recomputed };
 }
 
+function readObject(v: unknown): GroundedObject | null {
+  if (!isObject(v) || typeof v.label !== 'string' || typeof v.partial !== 'boolean' || !isObject(v.box)) return null;
+  const b = v.box;
+  if (![b.x1, b.y1, b.x2, b.y2].every(isNumber)) return null;
+  const obj: GroundedObject = { label: v.label, box: { x1: b.x1 as number, y1: b.y1 as number, x2: b.x2 as number, y2: b.y2 as number }, partial: v.partial };
+  if (v.polygon === undefined) return obj;
+  const points = Array.isArray(v.polygon) ? v.polygon : [];
+  if (points.length === 0 || !points.every((p) => Array.isArray(p) && p.length === 2 && p.every(isNumber))) return null;
+  return { ...obj, polygon: points.map((p) => [p[0], p[1]] as [number, number]) };
+}
+
+/** A task answer's post-processed regions (Florence-2), so its boxes and quads are drawn again after a reload; null if unreadable. */
+function readRegions(v: unknown): TaskRegions | null {
+  if (!isObject(v) || typeof v.task !== 'string' || !isObject(v.imageSize) || !Array.isArray(v.objects)) return null;
+  const { width, height } = v.imageSize;
+  if (!isNumber(width) || !isNumber(height)) return null;
+  const objects = v.objects.map(readObject);
+  if (objects.some((o) => o === null)) return null;
+  if (v.text !== undefined && typeof v.text !== 'string') return null;
+  return { task: v.task, imageSize: { width, height }, objects: objects as GroundedObject[], ...(typeof v.text === 'string' ? { text: v.text } : {}) };
+}
+
 function readAnswer(o: Fields): ReadTurn | null {
   if (typeof o.id !== 'string' || typeof o.text !== 'string') return null;
   const known = FINISHES.includes(o.finish as AssistantTurn['finish']);
@@ -89,6 +112,12 @@ function readAnswer(o: Fields): ReadTurn | null {
   if (o.stats !== undefined) {
     const stats = readStats(o.stats);
     if (stats) turn.stats = stats;
+    else repaired = true;
+  }
+  if (o.regions !== undefined) {
+    // Unreadable regions are dropped: the answer's text is still shown, and the boxes its text names are parsed from it.
+    const regions = readRegions(o.regions);
+    if (regions) turn.regions = regions;
     else repaired = true;
   }
   return { turn, repaired };
