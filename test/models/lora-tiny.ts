@@ -98,10 +98,12 @@ export function tinyExample(c: TextConfig, length: number, prompt: number, seed:
   return { id: 'tiny', ids, labels, pixels: [] };
 }
 
-export async function tinyLoraCase(rt: GpuRuntime) {
+export const DROPOUT_SEED = 17;
+
+export async function tinyLoraCase(rt: GpuRuntime, dropout = 0) {
   const weights = new Weights(rt, tinyDecoderFile(TINY_TEXT, 7));
   const decoder = new LlamaDecoder(weights, TINY_TEXT);
-  const config: LoraConfig = { rank: 2, alpha: 4, dropout: 0, targetModules: [...LORA_TARGETS], trainProjector: false, baseModel: 'tiny' };
+  const config: LoraConfig = { rank: 2, alpha: 4, dropout, targetModules: [...LORA_TARGETS], trainProjector: false, baseModel: 'tiny' };
   const adapter = randomAdapter(decoder, config, 11);
   const trainable = (await createTrainableFor(textOnlyHost(rt, decoder), config, adapter)) as NativeLoraTrainable;
   const example = tinyExample(TINY_TEXT, 12, 4, 3);
@@ -135,7 +137,8 @@ export async function tinyLoraCase(rt: GpuRuntime) {
       if (!t) throw new Error(`no tensor ${name}`);
       t.data[index] = (t.data[index] as number) + delta;
       trainable.importAdapter({ config, tensors });
-      return trainable.evaluate(example);
+      // With dropout the loss is the one accumulate sees under the same masks (scale 0 adds nothing).
+      return dropout > 0 ? trainable.accumulate(example, 0, { dropoutSeed: DROPOUT_SEED }) : trainable.evaluate(example);
     };
     const up = (await at(h)).lossSum;
     const down = (await at(-h)).lossSum;

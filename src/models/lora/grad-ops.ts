@@ -9,8 +9,10 @@ import { elementwise, scale as scaleSpec } from '../../webgpu/kernels/elementwis
 import { matmulBiasGrad } from '../../webgpu/kernels/matmul-bias-grad';
 import { matmulGradInput, matmulGradWeight } from '../../webgpu/kernels/matmul-grad';
 import { rmsNormBackward } from '../../webgpu/kernels/rms-norm';
+import { transpose } from '../../webgpu/kernels/transpose';
 import { numel, type Tensor } from '../../webgpu/tensor';
-import type { Scope } from '../native/ops';
+import { asLinear } from '../native/lora-linear';
+import { linear, type Scope } from '../native/ops';
 import type { Linear } from '../native/weights';
 
 function gradVariant(s: Scope): 'blocked' | 'tiled' {
@@ -68,10 +70,50 @@ export function accumulateInto(s: Scope, grad: Tensor, delta: Tensor): void {
   s.rt.copy(sum, 0, grad, 0, n);
 }
 
-/** grad [n, k] += dY^T X. */
+/** grad [n, k] += dY^T X, added in the kernel. */
 export function accumulateWeightGrad(s: Scope, grad: Tensor, dy: Tensor, x: Tensor): void {
   const [n, k] = grad.shape as [number, number];
-  accumulateInto(s, grad, gradWeight(s, dy, x, n, k, `${grad.label}.delta`));
+  const rows = numel(dy.shape) / n;
+  s.rt.run(matmulGradWeight, [{ ...dy, shape: [rows, n] }, { ...x, shape: [rows, k] }], [grad], { variant: gradVariant(s), m: rows, k, n, accumulate: true });
+}
+
+/** dx [rows, k] += dY W, added in the kernel. */
+export function accumulateInputGrad(s: Scope, dx: Tensor, dy: Tensor, w: Tensor): void {
+  const [n, k] = w.shape as [number, number];
+  const rows = numel(dy.shape) / n;
+  s.rt.run(matmulGradInput, [{ ...dy, shape: [rows, n] }, w], [{ ...dx, shape: [rows, k] }], { variant: gradVariant(s), m: rows, k, n, accumulate: true });
+}
+
+/**
+ * dX = dY W through the forward matmul on W^T [k, n], made once per frozen
+ * weight and kept by the caller: on CPU-emulated adapters the forward
+ * kernels run several times faster than the strided gradient kernel.
+ */
+export class TransposedWeights {
+  private readonly made = new Map<GPUBuffer, Tensor>();
+
+  constructor(readonly enabled: boolean) {}
+
+  static for(rt: Scope['rt']): TransposedWeights {
+    return new TransposedWeights(isCpuEmulated(rt.gpu.report));
+  }
+
+  gradInput(s: Scope, dy: Tensor, w: Tensor, label: string): Tensor {
+    if (!this.enabled) return gradInput(s, dy, w, label);
+    const [n, k] = w.shape as [number, number];
+    let wt = this.made.get(w.buffer);
+    if (!wt) {
+      wt = s.rt.empty([k, n], 'f32', `${w.label}.transposed`);
+      s.rt.run(transpose, [{ ...w, shape: [1, n, k, 1] }], [{ ...wt, shape: [1, k, n, 1] }], { shape: [1, n, k, 1] });
+      this.made.set(w.buffer, wt);
+    }
+    return linear(s, dy, asLinear(wt), label);
+  }
+
+  release(rt: Scope['rt']): void {
+    for (const t of this.made.values()) rt.release(t);
+    this.made.clear();
+  }
 }
 
 /** grad [n] += column sums of dY [rows, n]. */

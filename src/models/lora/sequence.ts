@@ -16,6 +16,7 @@ import { activationOp, linear, rmsNormOp, swigluOp, type Scope } from '../native
 import type { Linear } from '../native/weights';
 import {
   accumulateBiasGrad,
+  accumulateInputGrad,
   accumulateWeightGrad,
   activationGrad,
   add,
@@ -25,6 +26,7 @@ import {
   rmsNormGrad,
   scaled,
   swigluGrad,
+  type TransposedWeights,
 } from './grad-ops';
 import type { LoraHost } from './host';
 import type { LoraModule, TrainedParams } from './params';
@@ -89,6 +91,8 @@ export class SequenceTrainer {
     private readonly host: LoraHost,
     private readonly params: TrainedParams,
     private readonly scale: number,
+    /** Frozen weights' transposes for dX (kept by the owner across sequences). */
+    private readonly frozen: TransposedWeights,
   ) {}
 
   private get trainsProjector(): boolean {
@@ -135,7 +139,7 @@ export class SequenceTrainer {
 
     const dlogits = s.empty([n, vocab], 'train.dlogits');
     s.rt.run(crossEntropyBackward, [logits, targetT], [dlogits], { rows: n, vocab, scale: gradScale });
-    const dnormed = gradInput(s, dlogits, f32Weight(dec.lmHead, 'the LM head'), 'train.dnormed');
+    const dnormed = this.frozen.gradInput(s, dlogits, f32Weight(dec.lmHead, 'the LM head'), 'train.dnormed');
     const dxs = rmsNormGrad(s, xs, dec.norm, dnormed, eps, 'train.dhead-rows');
     let dx = s.upload(new Float32Array(t * d), [t, d], 'train.dx');
     for (const [start, len] of runs(rows)) s.rt.copy(dxs, rows.indexOf(start) * d, dx, start * d, len * d);
@@ -259,16 +263,13 @@ export class SequenceTrainer {
     const mod: LoraModule | undefined = this.params.byLayer[i]?.get(target);
     const r = rec.lora.get(target);
     const label = `train.${i}.${TARGET_FIELD[target]}`;
-    let dx = needInput ? gradInput(s, dy, f32Weight(lin, label), `${label}.dx`) : null;
+    let dx = needInput ? this.frozen.gradInput(s, dy, f32Weight(lin, label), `${label}.dx`) : null;
     if (mod && r) {
       accumulateWeightGrad(s, mod.b.grad, dy, r.zs);
       const dz = scaled(s, gradInput(s, dy, mod.b.value, `${label}.dzs`), this.scale, `${label}.dz`);
       accumulateWeightGrad(s, mod.a.grad, dz, r.u);
-      if (dx) {
-        let du = gradInput(s, dz, mod.a.value, `${label}.du`);
-        if (r.mask) du = mul(s, du, r.mask, `${label}.du-masked`);
-        dx = add(s, dx, du, `${label}.dx-total`);
-      }
+      if (dx && r.mask) dx = add(s, dx, mul(s, gradInput(s, dz, mod.a.value, `${label}.du`), r.mask, `${label}.du-masked`), `${label}.dx-total`);
+      else if (dx) accumulateInputGrad(s, dx, dz, mod.a.value);
     }
     return dx;
   }

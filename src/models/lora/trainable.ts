@@ -9,7 +9,7 @@ import { adamw } from '../../webgpu/kernels/adamw';
 import { numel, type Tensor } from '../../webgpu/tensor';
 import type { NativeLlava } from '../native/llava';
 import { activationOp, linear, Scope } from '../native/ops';
-import { scaled } from './grad-ops';
+import { scaled, TransposedWeights } from './grad-ops';
 import { llavaHost, type LoraHost } from './host';
 import { createParams, releaseParams, type Param, type TrainedParams } from './params';
 import { SequenceTrainer, type DropoutMasks } from './sequence';
@@ -31,6 +31,7 @@ function maskSeed(seed: number, layer: number, target: number): number {
 export class NativeLoraTrainable implements LoraTrainable {
   readonly parameters: readonly { name: string; shape: readonly number[] }[];
   private readonly trainer: SequenceTrainer;
+  private readonly frozen: TransposedWeights;
   private step = 0;
   /** The last image's frozen features, kept while the next sequence shows the same pixels (batches repeat images). */
   private cached: { pixels: Float32Array; features: Tensor } | null = null;
@@ -41,7 +42,8 @@ export class NativeLoraTrainable implements LoraTrainable {
     private readonly params: TrainedParams,
   ) {
     this.parameters = params.all.map((p) => ({ name: p.name, shape: p.shape }));
-    this.trainer = new SequenceTrainer(host, params, config.alpha / config.rank);
+    this.frozen = TransposedWeights.for(host.rt);
+    this.trainer = new SequenceTrainer(host, params, config.alpha / config.rank, this.frozen);
   }
 
   private get rt() {
@@ -185,6 +187,7 @@ export class NativeLoraTrainable implements LoraTrainable {
   release(): void {
     if (this.cached) this.rt.release(this.cached.features);
     this.cached = null;
+    this.frozen.release(this.rt);
     releaseParams(this.rt, this.params);
   }
 }
