@@ -42,13 +42,17 @@ describe('LoRA gradients on the native decoder', () => {
     model.release();
   }, 300_000);
 
-  it.each([0, 0.3])('tiny random decoder, dropout %s: LoRA gradients agree with central differences of the loss', async (dropout) => {
-    const c = await tinyLoraCase(rt, dropout);
+  it.each([
+    { dropout: 0, projector: false, probes: 7 },
+    { dropout: 0.3, projector: false, probes: 4 },
+    { dropout: 0, projector: true, probes: 6 },
+  ])('tiny random decoder, dropout $dropout, projector trained $projector: gradients agree with central differences of the loss', async ({ dropout, projector, probes: count }) => {
+    const c = await tinyLoraCase(rt, dropout, projector);
     try {
       await c.trainable.accumulate(c.example, 1, { dropoutSeed: DROPOUT_SEED });
       const analytic = await c.grads();
       const probes = await c.probes();
-      for (const probe of dropout > 0 ? probes.slice(0, 4) : probes) {
+      for (const probe of probes.slice(0, count)) {
         const numeric = await c.numericGradient(probe.name, probe.index, 1e-2);
         const exact = analytic.get(probe.name)?.[probe.index] ?? Number.NaN;
         expect(Math.abs(exact - numeric), `${probe.name}[${probe.index}]: analytic ${exact}, numeric ${numeric}`).toBeLessThanOrEqual(2e-3 + 2e-2 * Math.abs(numeric));

@@ -62,6 +62,35 @@ export function tinyDecoderFile(c: TextConfig, seed: number): SafetensorsFile {
   return new SafetensorsFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, 'tiny.safetensors');
 }
 
+/** Image tokens of the tiny host's one image, and the width of its (made-up) frozen features. */
+export const TINY_IMAGE = { token: 3, tokens: 4, width: 6 };
+
+/**
+ * A host whose frozen image features are the pixel values themselves
+ * ([tokens, width]) and whose projector is linear (bias) -> gelu -> linear (bias).
+ */
+export function tinyImageHost(rt: GpuRuntime, decoder: LlamaDecoder, seed: number): LoraHost {
+  const rng = new Rng(seed);
+  const d = decoder.config.hiddenSize;
+  const lin = (n: number, k: number, label: string) => ({
+    n,
+    k,
+    bias: rt.upload(rng.floats(n, -0.2, 0.2), [n], `${label}.bias`),
+    weight: { kind: 'f32' as const, w: rt.upload(rng.floats(n * k, -0.5, 0.5), [n, k], `${label}.weight`) },
+  });
+  return {
+    ...textOnlyHost(rt, decoder),
+    imageTokenId: TINY_IMAGE.token,
+    imageSeqLength: TINY_IMAGE.tokens,
+    visionFeatures: (s, pixels, label) => s.upload(pixels, [TINY_IMAGE.tokens, TINY_IMAGE.width], label),
+    projector: [
+      { path: 'multi_modal_projector.linear_1', lin: lin(d, TINY_IMAGE.width, 'p1') },
+      { path: 'multi_modal_projector.linear_2', lin: lin(d, d, 'p2') },
+    ],
+    projectorAct: 'gelu_erf',
+  };
+}
+
 export function textOnlyHost(rt: GpuRuntime, decoder: LlamaDecoder): LoraHost {
   return {
     rt,
@@ -91,23 +120,30 @@ export function randomAdapter(decoder: LlamaDecoder, config: LoraConfig, seed: n
   return { config, tensors };
 }
 
-export function tinyExample(c: TextConfig, length: number, prompt: number, seed: number): TrainExample {
+/** Random ids (with one image's tokens at positions 1.. when `image`), the first `prompt` unsupervised. */
+export function tinyExample(c: TextConfig, length: number, prompt: number, seed: number, image = false): TrainExample {
   const rng = new Rng(seed);
-  const ids = Int32Array.from({ length }, () => rng.int(3, c.vocabSize - 1));
+  const ids = Int32Array.from({ length }, (_, i) => (image && i >= 1 && i <= TINY_IMAGE.tokens ? TINY_IMAGE.token : rng.int(4, c.vocabSize - 1)));
   const labels = Int32Array.from(ids, (id, i) => (i < prompt ? -100 : id));
-  return { id: 'tiny', ids, labels, pixels: [] };
+  const pixels = image ? [rng.floats(TINY_IMAGE.tokens * TINY_IMAGE.width)] : [];
+  return { id: 'tiny', ids, labels, pixels };
 }
 
 export const DROPOUT_SEED = 17;
 
-export async function tinyLoraCase(rt: GpuRuntime, dropout = 0) {
+export async function tinyLoraCase(rt: GpuRuntime, dropout = 0, trainProjector = false) {
   const weights = new Weights(rt, tinyDecoderFile(TINY_TEXT, 7));
   const decoder = new LlamaDecoder(weights, TINY_TEXT);
-  const config: LoraConfig = { rank: 2, alpha: 4, dropout, targetModules: [...LORA_TARGETS], trainProjector: false, baseModel: 'tiny' };
-  const adapter = randomAdapter(decoder, config, 11);
-  const trainable = (await createTrainableFor(textOnlyHost(rt, decoder), config, adapter)) as NativeLoraTrainable;
-  const example = tinyExample(TINY_TEXT, 12, 4, 3);
+  const config: LoraConfig = { rank: 2, alpha: 4, dropout, targetModules: [...LORA_TARGETS], trainProjector, baseModel: 'tiny' };
+  const host = trainProjector ? tinyImageHost(rt, decoder, 19) : textOnlyHost(rt, decoder);
+  const trainable = (await createTrainableFor(host, config, randomAdapter(decoder, config, 11))) as NativeLoraTrainable;
+  const adapter = await trainable.exportAdapter();
+  const example = tinyExample(TINY_TEXT, 12, trainProjector ? 6 : 4, 3, trainProjector);
+  const projectorNames = trainProjector
+    ? ['base_model.model.multi_modal_projector.linear_1.weight', 'base_model.model.multi_modal_projector.linear_1.bias', 'base_model.model.multi_modal_projector.linear_2.weight', 'base_model.model.multi_modal_projector.linear_2.bias']
+    : [];
   const names = [
+    ...projectorNames,
     loraTensorName('language_model', 0, 'q_proj', 'A'),
     loraTensorName('language_model', 0, 'k_proj', 'B'),
     loraTensorName('language_model', 0, 'v_proj', 'A'),
@@ -156,6 +192,7 @@ export async function tinyLoraCase(rt: GpuRuntime, dropout = 0) {
     numericGradient,
     release: () => {
       trainable.release();
+      for (const p of host.projector) for (const t of [p.lin.bias, p.lin.weight.kind === 'f32' ? p.lin.weight.w : null]) if (t) rt.release(t);
       weights.release();
     },
   };
