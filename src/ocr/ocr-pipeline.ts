@@ -1,15 +1,18 @@
 /**
  * One page image -> text lines: detect text regions, cut each out straight,
- * recognise the crops in batches of similar width, decode, and order the lines
- * as they are read. Inference is behind TensorRunner so the same code runs on
+ * turn upside-down ones (when the angle classifier is loaded), recognise the
+ * crops in batches of similar width, decode, and order the lines as they are
+ * read (in the frame of the page's own slant). Inference is behind TensorRunner so the same code runs on
  * onnxruntime-web's WebGPU or wasm backend, in the browser or in Node.
  */
 import { checkCharset } from './charset';
 import { ctcGreedy } from './ctc';
-import { toDetInput } from './det-input';
+import { DEFAULT_DET_RESIZE, toDetInput, type DetResizePolicy } from './det-input';
 import { DEFAULT_DET_POST, detectBoxes, type DetPostOptions } from './det-postprocess';
 import { throwIfCancelled } from './errors';
-import { readingOrder } from './reading-order';
+import { fixUpsideDown } from './orientation';
+import { latinPunctuation } from './text-normalize';
+import { readingOrderOfQuads } from './reading-order';
 import { batchCrops, cropQuad, REC_HEIGHT } from './rec-input';
 import { quadBounds, type OcrLine, type Quad, type RgbaImage } from './types';
 
@@ -26,13 +29,15 @@ export interface TensorRunner {
 export interface OcrModels {
   det: TensorRunner;
   rec: TensorRunner;
+  /** The text angle classifier (0 or 180 degrees); without it lines are read as they stand. */
+  cls?: TensorRunner;
   /** Class index -> string; index 0 is the CTC blank. */
   charset: readonly string[];
 }
 
 export interface OcrOptions {
-  /** Longest side of the detector input; documents want more than PP-OCR's 960. */
-  maxSide: number;
+  /** How the page is scaled for the detector (small photos up, huge pages down). */
+  resize: DetResizePolicy;
   det: DetPostOptions;
   /** Lines below this confidence are dropped (PP-OCR's drop_score). */
   minConfidence: number;
@@ -42,11 +47,11 @@ export interface OcrOptions {
   onProgress?: (linesDone: number, linesTotal: number) => void;
 }
 
-export const DEFAULT_OCR: OcrOptions = { maxSide: 1536, det: DEFAULT_DET_POST, minConfidence: 0.5, recBatch: 8 };
+export const DEFAULT_OCR: OcrOptions = { resize: DEFAULT_DET_RESIZE, det: DEFAULT_DET_POST, minConfidence: 0.5, recBatch: 8 };
 
 /** Text regions of the page, as quads in page pixels. */
 export async function detectText(models: OcrModels, img: RgbaImage, opts: OcrOptions): Promise<Quad[]> {
-  const input = toDetInput(img, opts.maxSide);
+  const input = toDetInput(img, opts.resize);
   const out = await models.det.run(input.data, [1, 3, input.height, input.width]);
   const [, , h, w] = out.dims;
   if (h !== input.height || w !== input.width) throw new Error(`detector output ${out.dims.join('x')} does not match its input ${input.height}x${input.width}`);
@@ -56,6 +61,7 @@ export async function detectText(models: OcrModels, img: RgbaImage, opts: OcrOpt
 /** Text and confidence of each quad, in the order given. */
 export async function recognizeQuads(models: OcrModels, img: RgbaImage, quads: readonly Quad[], opts: OcrOptions): Promise<{ text: string; confidence: number }[]> {
   const crops = quads.map((q) => cropQuad(img, q));
+  if (models.cls && crops.length > 0) await fixUpsideDown(models.cls, crops);
   // Similar widths share a batch so little of it is padding.
   const order = crops.map((_, i) => i).sort((a, b) => (crops[a]?.width ?? 0) - (crops[b]?.width ?? 0));
   const results: { text: string; confidence: number }[] = new Array(quads.length);
@@ -68,7 +74,8 @@ export async function recognizeQuads(models: OcrModels, img: RgbaImage, quads: r
     if (n !== ids.length) throw new Error(`recognizer returned ${n} rows for ${ids.length} crops`);
     checkCharset(models.charset, classes);
     ids.forEach((id, k) => {
-      results[id] = ctcGreedy(out.data.subarray(k * steps * classes, (k + 1) * steps * classes), steps, classes, models.charset);
+      const r = ctcGreedy(out.data.subarray(k * steps * classes, (k + 1) * steps * classes), steps, classes, models.charset);
+      results[id] = { ...r, text: latinPunctuation(r.text) };
     });
     opts.onProgress?.(Math.min(order.length, start + ids.length), order.length);
   }
@@ -88,5 +95,5 @@ export async function ocrPage(models: OcrModels, img: RgbaImage, options: Partia
     if (!r || r.text === '' || r.confidence < opts.minConfidence) return;
     lines.push({ text: r.text, confidence: r.confidence, quad, box: quadBounds(quad) });
   });
-  return readingOrder(lines);
+  return readingOrderOfQuads(lines);
 }

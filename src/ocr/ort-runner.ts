@@ -35,6 +35,8 @@ export async function createOrtRunner(ort: OrtModule, model: Uint8Array, provide
 export interface OcrModelFiles {
   det: Uint8Array;
   rec: Uint8Array;
+  /** The text angle classifier; optional, lines are then read as they stand. */
+  cls?: Uint8Array;
   dictionary: string;
 }
 
@@ -47,14 +49,17 @@ export interface LoadedOcrModels extends OcrModels {
 export async function createOcrModels(ort: OrtModule, files: OcrModelFiles, providers: readonly string[]): Promise<LoadedOcrModels> {
   const det = await createOrtRunner(ort, files.det, providers);
   const rec = await createOrtRunner(ort, files.rec, providers);
+  const cls = files.cls ? await createOrtRunner(ort, files.cls, providers) : undefined;
   return {
     det,
     rec,
+    ...(cls ? { cls } : {}),
     charset: parseCharset(files.dictionary),
     providers,
     release: async () => {
       await det.release();
       await rec.release();
+      await cls?.release();
     },
   };
 }

@@ -4,7 +4,7 @@
  * overlap by at least half of the shorter one, so a slightly taller word or a
  * small baseline drift does not start a new row, but stacked lines never merge.
  */
-import type { Box } from './types';
+import type { Box, Quad } from './types';
 
 const ROW_OVERLAP = 0.5;
 
@@ -31,4 +31,30 @@ export function groupRows<T extends { box: Box }>(items: readonly T[]): T[][] {
 
 export function readingOrder<T extends { box: Box }>(items: readonly T[]): T[] {
   return groupRows(items).flat();
+}
+
+/** Direction of a quad's top edge, radians (y down). */
+const quadAngle = (q: Quad) => Math.atan2(q[1][1] - q[0][1], q[1][0] - q[0][0]);
+
+/**
+ * Reading order of lines on a page that may be rotated a little (a skewed
+ * scan, a photo taken at an angle): the lines are ordered by their boxes in a
+ * frame turned back by the median angle of their quads, where rows are level
+ * again; on a skewed page the axis-aligned boxes of neighbouring lines overlap
+ * and would be taken for one row.
+ */
+export function readingOrderOfQuads<T extends { box: Box; quad: Quad }>(items: readonly T[]): T[] {
+  const angles = items.map((i) => quadAngle(i.quad)).sort((a, b) => a - b);
+  const angle = angles[Math.floor(angles.length / 2)] ?? 0;
+  if (Math.abs(angle) < 0.2 * (Math.PI / 180)) return readingOrder(items);
+  const [c, s] = [Math.cos(-angle), Math.sin(-angle)];
+  const level = items.map((item) => {
+    const pts = item.quad.map(([x, y]) => [x * c - y * s, x * s + y * c] as const);
+    const xs = pts.map((p) => p[0]);
+    const ys = pts.map((p) => p[1]);
+    const x = Math.min(...xs);
+    const y = Math.min(...ys);
+    return { item, box: { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y } };
+  });
+  return readingOrder(level).map((l) => l.item);
 }

@@ -1,5 +1,5 @@
 /**
- * The real PP-OCRv4 models from the npm package, on onnxruntime-web's wasm
+ * The real PP-OCRv4 models from the npm package (with the text angle classifier), on onnxruntime-web's wasm
  * backend in Node, and a reader for the grey PNG fixtures
  * scripts/make-ocr-fixture.mjs writes.
  */
@@ -18,6 +18,7 @@ export async function nodeOcrModels(): Promise<LoadedOcrModels> {
     {
       det: readFileSync(`${ASSETS}ch_PP-OCRv4_det_infer.onnx`),
       rec: readFileSync(`${ASSETS}ch_PP-OCRv4_rec_infer.onnx`),
+      cls: readFileSync(`${ASSETS}ch_ppocr_mobile_v2.0_cls_infer.onnx`),
       dictionary: readFileSync(`${ASSETS}ppocr_keys_v1.txt`, 'utf8'),
     },
     ['wasm'],

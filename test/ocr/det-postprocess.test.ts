@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DET_POST, detectBoxes, regionOutlines, type DetectedBox } from '../../src/ocr/det-postprocess';
+import { DEFAULT_DET_POST, detectBoxes, dilate2x2, regionOutlines, type DetectedBox } from '../../src/ocr/det-postprocess';
 import { expandRect, minAreaRect, rectCorners } from '../../src/ocr/geometry';
 import { quadBounds, type FloatMap, type Point } from '../../src/ocr/types';
 
@@ -101,5 +101,16 @@ describe('box geometry', () => {
     const d = (100 * 10 * 2) / 220;
     expect(grown.width).toBeCloseTo(100 + 2 * d, 9);
     expect(grown.height).toBeCloseTo(10 + 2 * d, 9);
+  });
+
+  it('dilation (use_dilation) joins kernels a one-pixel gap apart, and grows a pixel right and down', () => {
+    const map = emptyMap(64, 32);
+    paintRect(map, 15, 16, 20, 6, 0, 0.9);
+    paintRect(map, 36, 16, 20, 6, 0, 0.9); // ink x 5..24 and 26..45: column 25 is the gap
+    expect(detectBoxes(map, 64, 32)).toHaveLength(2);
+    expect(detectBoxes(map, 64, 32, { ...DEFAULT_DET_POST, dilate: true })).toHaveLength(1);
+    const dot = new Uint8Array(9);
+    dot[4] = 1;
+    expect([...dilate2x2(dot, 3, 3)]).toEqual([0, 0, 0, 0, 1, 1, 0, 1, 1]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { groupRows, readingOrder } from '../../src/ocr/reading-order';
+import { groupRows, readingOrder, readingOrderOfQuads } from '../../src/ocr/reading-order';
+import { quadBounds, type Point, type Quad } from '../../src/ocr/types';
 
 const item = (text: string, x: number, y: number, width = 50, height = 20) => ({ text, box: { x, y, width, height } });
 
@@ -22,5 +23,20 @@ describe('reading order', () => {
 
   it('leaves an empty page empty', () => {
     expect(readingOrder([])).toEqual([]);
+  });
+
+  it('orders the lines of a page skewed by 5 degrees in the page\'s own frame, where their boxes overlap', () => {
+    // Eight 400 px lines 24 px apart, turned 5 degrees about the origin; the right half of each line is read as its own box.
+    const a = (5 * Math.PI) / 180;
+    const turn = ([x, y]: Point): Point => [x * Math.cos(a) - y * Math.sin(a), x * Math.sin(a) + y * Math.cos(a)];
+    const line = (text: string, x: number, y: number, w: number) => {
+      const quad = [turn([x, y]), turn([x + w, y]), turn([x + w, y + 16]), turn([x, y + 16])] as unknown as Quad;
+      return { text, quad, box: quadBounds(quad) };
+    };
+    const items = Array.from({ length: 8 }, (_, i) => [line(`${i}a`, 100, 100 + 24 * i, 190), line(`${i}b`, 310, 100 + 24 * i, 190)]).flat();
+    const want = items.map((i) => i.text);
+    // Their axis-aligned boxes overlap (each spans 16 + 400 * sin 5deg = 51 px across rows 24 px apart).
+    expect(readingOrder([...items].reverse()).map((i) => i.text)).not.toEqual(want);
+    expect(readingOrderOfQuads([...items].reverse()).map((i) => i.text)).toEqual(want);
   });
 });

@@ -36,4 +36,18 @@ describe('OCR with the real models', () => {
     const blank = { width: 320, height: 96, data: new Uint8ClampedArray(320 * 96 * 4).fill(255) };
     expect(await ocrPage(models, blank)).toEqual([]);
   });
+
+  it('turns an upside-down line the right way up before reading it (the angle classifier)', async () => {
+    models ??= await nodeOcrModels();
+    const image = readGreyPng('test/fixtures/ocr-line.png');
+    const expected = readFileSync('test/fixtures/ocr-line.txt', 'utf8').trim();
+    // A half turn: pixel i becomes pixel n - 1 - i.
+    const n = image.width * image.height;
+    const turned = new Uint8ClampedArray(image.data.length);
+    for (let i = 0; i < n; i++) turned.set(image.data.subarray(i * 4, i * 4 + 4), (n - 1 - i) * 4);
+    const lines = await ocrPage(models, { ...image, data: turned });
+    expect(lines.map((l) => l.text)).toEqual([expected]);
+    const withoutCls = await ocrPage({ det: models.det, rec: models.rec, charset: models.charset }, { ...image, data: turned });
+    expect(withoutCls.map((l) => l.text)).not.toEqual([expected]);
+  });
 });
