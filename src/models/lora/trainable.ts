@@ -6,10 +6,11 @@
  */
 import { Rng } from '../../data/random';
 import { adamw } from '../../webgpu/kernels/adamw';
+import { sumSquares } from '../../webgpu/kernels/sum-squares';
 import { numel, type Tensor } from '../../webgpu/tensor';
 import type { NativeLlava } from '../native/llava';
 import { activationOp, linear, Scope } from '../native/ops';
-import { scaled, TransposedWeights } from './grad-ops';
+import { TransposedWeights } from './grad-ops';
 import { llavaHost, type LoraHost } from './host';
 import { createParams, releaseParams, type Param, type TrainedParams } from './params';
 import { SequenceTrainer, type DropoutMasks } from './sequence';
@@ -117,15 +118,19 @@ export class NativeLoraTrainable implements LoraTrainable {
     return this.run(example, null, undefined);
   }
 
+  /** Every gradient's sum of squares on the GPU (sum-squares, one slot each), read back once. */
   async gradNorms(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    for (const p of this.params.all) {
-      const g = await this.rt.readF32(p.grad);
-      let sq = 0;
-      for (const v of g) sq += v * v;
-      out[p.name] = Math.sqrt(sq);
+    const all = this.params.all;
+    const sums = this.rt.empty([all.length], 'f32', 'train.grad-sums');
+    try {
+      all.forEach((p, slot) => this.rt.run(sumSquares, [p.grad], [sums], { n: numel(p.shape), slots: all.length, slot }));
+      this.rt.submit();
+      const squares = await this.rt.readF32(sums);
+      return Object.fromEntries(all.map((p, i) => [p.name, Math.sqrt(squares[i] as number)]));
+    } finally {
+      this.rt.discardStep();
+      this.rt.release(sums);
     }
-    return out;
   }
 
   /** Every accumulated gradient by parameter name (tests; gradNorms is what the trainer needs). */
@@ -136,19 +141,14 @@ export class NativeLoraTrainable implements LoraTrainable {
   }
 
   optimizerStep(settings: AdamwSettings & { step: number; gradScale: number }): void {
-    const s = new Scope(this.rt);
+    const { lr, beta1, beta2, eps, weightDecay, step, gradScale } = settings;
     try {
-      for (const p of this.params.all) {
-        const grad = settings.gradScale === 1 ? p.grad : scaled(s, p.grad, settings.gradScale, `${p.name}.clipped`);
-        const { lr, beta1, beta2, eps, weightDecay, step } = settings;
-        this.rt.run(adamw, [grad], [p.value, p.m, p.v], { shape: p.shape, lr, beta1, beta2, eps, weightDecay, step });
-      }
+      for (const p of this.params.all) this.rt.run(adamw, [p.grad], [p.value, p.m, p.v], { shape: p.shape, lr, beta1, beta2, eps, weightDecay, step, gradScale });
       this.rt.submit();
     } finally {
       this.rt.discardStep();
-      s.release();
     }
-    this.step = settings.step;
+    this.step = step;
     this.zeroGrads();
   }
 
