@@ -43,11 +43,12 @@ describe('LoRA gradients on the native decoder', () => {
   }, 300_000);
 
   it.each([
-    { dropout: 0, projector: false, probes: 7 },
-    { dropout: 0.3, projector: false, probes: 4 },
-    { dropout: 0, projector: true, probes: 6 },
-  ])('tiny random decoder, dropout $dropout, projector trained $projector: gradients agree with central differences of the loss', async ({ dropout, projector, probes: count }) => {
-    const c = await tinyLoraCase(rt, dropout, projector);
+    { dropout: 0, projector: false, probes: 7, transposed: undefined },
+    // The gradient kernel's own dX (what real GPUs use) rather than the forward matmul on transposes.
+    { dropout: 0.3, projector: false, probes: 4, transposed: false },
+    { dropout: 0, projector: true, probes: 6, transposed: undefined },
+  ])('tiny random decoder, dropout $dropout, projector trained $projector, transposed frozen weights $transposed: gradients agree with central differences', async ({ dropout, projector, probes: count, transposed }) => {
+    const c = await tinyLoraCase(rt, dropout, projector, transposed);
     try {
       await c.trainable.accumulate(c.example, 1, { dropoutSeed: DROPOUT_SEED });
       const analytic = await c.grads();

@@ -7,7 +7,7 @@ import { Rng } from '../../src/data/random';
 import type { TextConfig } from '../../src/models/config';
 import type { LoraHost } from '../../src/models/lora/host';
 import { loraTensorName } from '../../src/models/lora/names';
-import { createTrainableFor, type NativeLoraTrainable } from '../../src/models/lora/trainable';
+import { createTrainableFor } from '../../src/models/lora/trainable';
 import { LORA_TARGETS, type LoraAdapterData, type LoraConfig, type TrainExample } from '../../src/models/lora/types';
 import { LlamaDecoder, TARGET_FIELD } from '../../src/models/native/llama-decoder';
 import { Weights } from '../../src/models/native/weights';
@@ -131,12 +131,12 @@ export function tinyExample(c: TextConfig, length: number, prompt: number, seed:
 
 export const DROPOUT_SEED = 17;
 
-export async function tinyLoraCase(rt: GpuRuntime, dropout = 0, trainProjector = false) {
+export async function tinyLoraCase(rt: GpuRuntime, dropout = 0, trainProjector = false, transposeFrozen?: boolean) {
   const weights = new Weights(rt, tinyDecoderFile(TINY_TEXT, 7));
   const decoder = new LlamaDecoder(weights, TINY_TEXT);
   const config: LoraConfig = { rank: 2, alpha: 4, dropout, targetModules: [...LORA_TARGETS], trainProjector, baseModel: 'tiny' };
   const host = trainProjector ? tinyImageHost(rt, decoder, 19) : textOnlyHost(rt, decoder);
-  const trainable = (await createTrainableFor(host, config, randomAdapter(decoder, config, 11))) as NativeLoraTrainable;
+  const trainable = await createTrainableFor(host, config, randomAdapter(decoder, config, 11), transposeFrozen === undefined ? {} : { transposeFrozen });
   const adapter = await trainable.exportAdapter();
   const example = tinyExample(TINY_TEXT, 12, trainProjector ? 6 : 4, 3, trainProjector);
   const projectorNames = trainProjector

@@ -19,6 +19,8 @@ import { LORA_TARGETS, type AdamwSettings, type LoraAdapterData, type LoraConfig
 export interface TrainableOptions {
   /** Seed of A's kaiming-uniform init (PEFT's default init). */
   seed?: number;
+  /** dX of frozen weights through their transposes and the forward matmul (default: on CPU-emulated adapters only). */
+  transposeFrozen?: boolean;
 }
 
 /** A 32-bit mix of the dropout seed, the layer and the target, so every wrapped layer draws its own mask. */
@@ -41,9 +43,10 @@ export class NativeLoraTrainable implements LoraTrainable {
     private readonly host: LoraHost,
     readonly config: LoraConfig,
     private readonly params: TrainedParams,
+    transposeFrozen?: boolean,
   ) {
     this.parameters = params.all.map((p) => ({ name: p.name, shape: p.shape }));
-    this.frozen = TransposedWeights.for(host.rt);
+    this.frozen = transposeFrozen === undefined ? TransposedWeights.for(host.rt) : new TransposedWeights(transposeFrozen);
     this.trainer = new SequenceTrainer(host, params, config.alpha / config.rank, this.frozen);
   }
 
@@ -205,7 +208,7 @@ export async function createTrainableFor(host: LoraHost, config: LoraConfig, ini
   if (!(config.dropout >= 0 && config.dropout < 1)) throw new Error(`LoRA dropout must lie in [0, 1), got ${config.dropout}`);
   const initial = init ? new Map(init.tensors.map((t) => [t.name, t.data])) : undefined;
   const params = await createParams(host, config, options.seed ?? 0, initial);
-  return new NativeLoraTrainable(host, config, params);
+  return new NativeLoraTrainable(host, config, params, options.transposeFrozen);
 }
 
 /** A trainable adapter on a native LLaVA. */
