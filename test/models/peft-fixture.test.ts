@@ -42,7 +42,7 @@ interface AdapterLogits {
 }
 
 describe('the PyTorch-made adapter on the native engine', () => {
-  it("gives PyTorch's first-step logits within 1e-4 and its greedy ids; removing it gives the base model's", async () => {
+  it("gives PyTorch's first-step logits within 1e-4 and its greedy ids; removing it gives the base model's; a browser-trained adapter likewise", async () => {
     const rt = await testRuntime();
     const golden = readJson<Golden>('golden.json');
     const expected = JSON.parse(readFileSync('test/fixtures/lora/pytorch-adapter-logits.json', 'utf8')) as AdapterLogits;
@@ -70,6 +70,21 @@ describe('the PyTorch-made adapter on the native engine', () => {
     expect(adapted.ids).toEqual(want.greedy_ids);
     native.setAdapter(null);
     expect((await run()).ids).toEqual(expected.base_greedy_ids);
+
+    // The other way: an adapter trained in Chromium (npm run finetune:demo --peft), read by PyTorch.
+    const browser = JSON.parse(readFileSync('test/fixtures/lora/browser-adapter-logits.json', 'utf8')) as AdapterLogits;
+    const dirB = 'test/fixtures/lora/browser-adapter';
+    const filesB = { adapterConfig: readFileSync(`${dirB}/adapter_config.json`, 'utf8'), safetensors: new Uint8Array(readFileSync(`${dirB}/adapter_model.safetensors`)) };
+    const fromBrowser = fromPeftFiles(filesB, { modelId: 'webvlm-tiny', config: model });
+    // Our writer gives back the very bytes the browser wrote.
+    expect(toPeftFiles(fromBrowser)).toEqual(filesB);
+    native.setAdapter(fromBrowser);
+    const b = await run();
+    let maxB = 0;
+    browser.with_adapter.logits.forEach((v, i) => (maxB = Math.max(maxB, Math.abs(v - (b.logits[i] as number)))));
+    console.log(`browser-trained adapter: native vs PyTorch first-step logits max abs error ${maxB.toExponential(2)}`);
+    expect(maxB).toBeLessThan(1e-4);
+    expect(b.ids).toEqual(browser.with_adapter.greedy_ids);
     native.release();
   });
 });
