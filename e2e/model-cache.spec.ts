@@ -204,11 +204,12 @@ test.describe('the model cache', () => {
     console.log(`404: ${await status(page).textContent()}`);
     expect(hub.gets(WEIGHTS)).toEqual([]);
 
-    await page.getByTestId('hub-model-id').fill('HuggingFaceTB/SmolVLM-256M-Instruct');
+    // SmolVLM runs natively now; Florence-2 runs on the transformers engine only.
+    await page.getByTestId('hub-model-id').fill('onnx-community/Florence-2-base');
     await page.getByTestId('load-model').click();
     await expect(status(page)).toHaveAttribute('data-code', 'unsupported-model', { timeout: 30_000 });
     await expect(status(page)).toContainText('This app cannot run that model yet.');
-    await expect(status(page)).toContainText('idefics3');
+    await expect(status(page)).toContainText('florence2');
     expect(blocked).toEqual([]);
   });
 
