@@ -16,6 +16,8 @@ import { WeightCache } from '../../src/worker/cache/weight-cache';
 import { wrapEndpoint } from '../../src/worker/client';
 import { Engine } from '../../src/worker/engine';
 import { ModelSession } from '../../src/worker/jobs/model-session';
+import { SafetensorsFile, writeSafetensors } from '../../src/models/safetensors';
+import type { ModelFiles } from '../../src/models/model-files';
 import { HUB_DIR, readGolden, readPixels } from '../helpers/family-golden';
 import { nodeGpuEntry, testRuntime } from '../helpers/gpu';
 import { startHubServer } from '../helpers/hub-server';
@@ -61,6 +63,35 @@ describe('SmolVLM through the model session (native engine)', () => {
 
   it('refuses the ONNX engine for an Idefics3 repo, saying which engines run it', async () => {
     await expect(session.load(REPO, { engine: 'onnx' }, files)).rejects.toMatchObject({ code: 'unsupported-model', message: expect.stringMatching(/idefics3.*native and transformers/) });
+  });
+});
+
+/** The fixture with its model.safetensors rewritten (f32) by `edit`, which may drop or reshape tensors. */
+async function damaged(edit: (tensors: Record<string, { shape: number[]; data: Float32Array }>) => void): Promise<ModelFiles> {
+  const file = new SafetensorsFile(await files.bytes('model.safetensors'));
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [name, info] of file.tensors) tensors[name] = { shape: [...info.shape], data: file.float32(name) };
+  edit(tensors);
+  const bytes = writeSafetensors(tensors);
+  return { id: REPO, bytes: (name) => (name === 'model.safetensors' ? Promise.resolve(bytes.slice().buffer) : files.bytes(name)) };
+}
+
+describe('a SmolVLM repo with a bad model.safetensors', () => {
+  it('is refused naming the missing tensor and the file', async () => {
+    const name = 'model.connector.modality_projection.proj.weight';
+    const broken = await damaged((t) => delete t[name]);
+    await expect(session.load(REPO, { engine: 'native' }, broken)).rejects.toMatchObject({ code: 'model-file', message: `${REPO}/model.safetensors: has no tensor named ${name}` });
+  });
+
+  it('is refused naming the tensor of the wrong shape, its shape and the one the config implies', async () => {
+    const name = 'model.vision_model.embeddings.position_embedding.weight';
+    const broken = await damaged((t) => {
+      t[name] = { shape: [32, 32], data: new Float32Array(32 * 32) };
+    });
+    await expect(session.load(REPO, { engine: 'native' }, broken)).rejects.toMatchObject({
+      code: 'model-file',
+      message: `${REPO}/model.safetensors: tensor ${name} is [32,32] but the config implies [64,32]`,
+    });
   });
 });
 
