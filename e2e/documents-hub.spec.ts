@@ -39,7 +39,8 @@ async function loadThenDocuments(page: Page, hub: HubServer): Promise<void> {
   await page.goto('/');
   await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   await page.getByTestId('model-select').selectOption(hub.repo);
-  await expect(page.getByTestId('engine-select')).toHaveValue('transformers');
+  // SmolVLM runs on the native engine too; these are the transformers engine's checks.
+  await page.getByTestId('engine-select').selectOption('transformers');
   await page.getByTestId('dtype-select').selectOption('fp32');
   await page.getByTestId('hub-source').locator('summary').click();
   await page.getByTestId('hub-url').fill(hub.url);
@@ -140,7 +141,7 @@ test.describe('Documents with hub models on the transformers engine', () => {
     }
   });
 
-  test('SmolVLM answers a question about a page with its image and text, the same answer each time', async ({ page }) => {
+  test('SmolVLM answers a question about a page with its image and text, the same answer each time; Evaluate offers it', async ({ page }) => {
     const blocked = await offline(page);
     const hub = await startHubServer(join(HUB_DIR, SMOL.dir), SMOL.repo);
     try {
@@ -161,6 +162,10 @@ test.describe('Documents with hub models on the transformers engine', () => {
       expect(first.length).toBeGreaterThan(0);
       await expect(page.getByTestId('answer-error')).toHaveCount(0);
       expect(await ask()).toBe(first);
+
+      // Evaluate offers the hub model on the transformers engine too, in the file variant now cached.
+      await page.evaluate(() => (location.hash = '#evaluate'));
+      await expect(page.getByTestId('eval-model-choice').locator(`option[value="${SMOL.repo}|transformers|fp32"]`)).toHaveText(`${SMOL.repo} · transformers.js · fp32`);
       expect(blocked).toEqual([]);
     } finally {
       await hub.close();

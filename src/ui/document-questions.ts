@@ -60,19 +60,28 @@ async function refresh({ host, state, render }: Questions): Promise<void> {
   render();
 }
 
-/** Runs one answer into `a` (streamed through the onText it is given), with its errors and the Stop id handled alike. */
-async function answering(q: Questions, a: AnswerState, question: string, run: (onText: (piece: string) => void, jobId: string) => Promise<void>): Promise<void> {
+/**
+ * Runs one answer into `a`: streamed through the onText it is given, then the
+ * final text `run` returns. Pieces and the result cross on different ports, so
+ * a piece that arrives after the result is dropped rather than appended to it.
+ */
+async function answering(q: Questions, a: AnswerState, question: string, run: (onText: (piece: string) => void, jobId: string) => Promise<string>): Promise<void> {
   const { host, state, render } = q;
   state.asking = true;
   render();
+  let finished = false;
   try {
     const onText = Comlink.proxy((piece: string) => {
+      if (finished) return;
       a.text += piece;
       render();
     });
     q.jobId = `document-question-${++asked}`;
-    await run(onText, q.jobId);
+    const text = await run(onText, q.jobId);
+    finished = true;
+    a.text = text;
   } catch (err) {
+    finished = true;
     const e = describeError(toTurnError(err));
     a.error = `${e.headline} ${e.detail} ${e.advice}`;
     if (err instanceof VlmError && err.code === 'no-model') await refresh(q);
@@ -90,8 +99,8 @@ function askModel(q: Questions, a: AnswerState, page: PageOnScreen, question: st
     const image = page.imageUrl ? await pageImage(page.imageUrl) : null;
     const request = { question, lines: page.result.lines.map((l) => l.text), image };
     a.reply = await q.host.api.askDocument(Comlink.transfer(request, image ? [image.bytes] : []), onText, { jobId });
-    a.text = a.reply.text;
     q.host.markAnswer(page.result.page, a.reply.found.lines);
+    return a.reply.text;
   });
 }
 
@@ -105,7 +114,7 @@ async function askTask(q: Questions, task: (typeof PAGE_TASKS)[number]): Promise
   await answering(q, a, task.label, async (onText, jobId) => {
     const image = await pageImage(url);
     const request = { messages: [{ role: 'user' as const, content: [{ type: 'image' as const }, { type: 'text' as const, text: task.task }] }], images: [image] };
-    a.text = taskAnswerText(await q.host.api.chat(Comlink.transfer(request, [image.bytes]), onText, { jobId }));
+    return taskAnswerText(await q.host.api.chat(Comlink.transfer(request, [image.bytes]), onText, { jobId }));
   });
 }
 
