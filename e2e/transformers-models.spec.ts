@@ -161,6 +161,16 @@ test.describe('hub models on the transformers engine', () => {
       // Qwen2-VL's 0..1000 corners scaled to the 168 x 84 image, as the parser gives them (two decimals in data-*).
       golden.box.pixels.forEach((v, k) => expect(boxes[0]?.[k]).toBeCloseTo(v, 2));
       await expect(answer.getByTestId('ground-box')).toHaveAttribute('data-label', golden.box.label);
+
+      // Clear, and the same question again: answered from nothing, as after a fresh load (no position from the cleared cache).
+      await page.getByTestId('chat-clear').click();
+      await send(page, QWEN_GROUNDING, QWEN_GROUNDING.question);
+      const again = page.getByTestId('msg-assistant').first();
+      await expect(again).toHaveAttribute('data-finish', 'stop', { timeout: 60_000 });
+      await expect(again.getByTestId('answer-stats')).toContainText('prompt');
+      await expect(again.getByTestId('answer-stats')).not.toContainText('from the cache');
+      await expect(again.getByTestId('answer-stats')).not.toContainText('recomputed');
+      expect(await drawnBoxes(again)).toEqual(boxes);
       expect(blocked).toEqual([]);
     } finally {
       await qwen.close();
@@ -261,6 +271,14 @@ test.describe('hub models on the transformers engine', () => {
     const quads = await drawnBoxes(ocr);
     [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)].forEach((v, k) => expect(quads[0]?.[k]).toBeCloseTo(v, 1));
     await expect(ocr.locator('.ground-box.quad')).toHaveCount(quads.length);
+
+    // After a reload the history draws both answers' regions again, from the stored post-processed numbers.
+    const drawnOd = boxes;
+    await page.reload();
+    await expect(page.getByTestId('msg-assistant')).toHaveCount(4, { timeout: 30_000 });
+    expect(await drawnBoxes(page.getByTestId('msg-assistant').nth(2))).toEqual(drawnOd);
+    expect(await drawnBoxes(page.getByTestId('msg-assistant').nth(3))).toEqual(quads);
+    await expect(page.getByTestId('msg-assistant').nth(3).locator('.ground-box.quad')).toHaveCount(quads.length);
     expect(blocked).toEqual([]);
   });
 
