@@ -112,7 +112,7 @@ describe('LoRA at inference', () => {
     const engine = new NativeEngine(rt, config, file, {}, 256);
     const loraConfig: LoraConfig = { rank: 8, alpha: 16, dropout: 0, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'], trainProjector: false, baseModel: 'webvlm-tiny' };
     const dec = engine.llava.decoder;
-    const adapter = goldenAdapter(loraConfig, dec.layers.length, dec.prefix, (i, t) => {
+    const adapter = goldenAdapter(loraConfig, dec.layers.length, dec.modelPath, (i, t) => {
       const lin = (dec.layers[i] ?? dec.layers[0])?.[TARGET_FIELD[t]];
       return [lin?.n ?? 0, lin?.k ?? 0];
     });

@@ -112,8 +112,8 @@ export function randomAdapter(decoder: LlamaDecoder, config: LoraConfig, seed: n
     config.targetModules.flatMap((target) => {
       const lin = l[TARGET_FIELD[target]];
       return [
-        { name: loraTensorName(decoder.prefix, i, target, 'A'), shape: [config.rank, lin.k], data: rng.floats(config.rank * lin.k, -0.4, 0.4) },
-        { name: loraTensorName(decoder.prefix, i, target, 'B'), shape: [lin.n, config.rank], data: rng.floats(lin.n * config.rank, -0.4, 0.4) },
+        { name: loraTensorName(decoder.modelPath, i, target, 'A'), shape: [config.rank, lin.k], data: rng.floats(config.rank * lin.k, -0.4, 0.4) },
+        { name: loraTensorName(decoder.modelPath, i, target, 'B'), shape: [lin.n, config.rank], data: rng.floats(lin.n * config.rank, -0.4, 0.4) },
       ];
     }),
   );
@@ -144,13 +144,13 @@ export async function tinyLoraCase(rt: GpuRuntime, dropout = 0, trainProjector =
     : [];
   const names = [
     ...projectorNames,
-    loraTensorName('language_model', 0, 'q_proj', 'A'),
-    loraTensorName('language_model', 0, 'k_proj', 'B'),
-    loraTensorName('language_model', 0, 'v_proj', 'A'),
-    loraTensorName('language_model', 1, 'o_proj', 'A'),
-    loraTensorName('language_model', 1, 'gate_proj', 'B'),
-    loraTensorName('language_model', 0, 'up_proj', 'A'),
-    loraTensorName('language_model', 1, 'down_proj', 'A'),
+    loraTensorName('language_model.model', 0, 'q_proj', 'A'),
+    loraTensorName('language_model.model', 0, 'k_proj', 'B'),
+    loraTensorName('language_model.model', 0, 'v_proj', 'A'),
+    loraTensorName('language_model.model', 1, 'o_proj', 'A'),
+    loraTensorName('language_model.model', 1, 'gate_proj', 'B'),
+    loraTensorName('language_model.model', 0, 'up_proj', 'A'),
+    loraTensorName('language_model.model', 1, 'down_proj', 'A'),
   ];
   const grads = async () => trainable.gradients();
   /** The largest-magnitude entry of each named gradient: where a finite difference is least swamped by f32 rounding. */

@@ -21,15 +21,15 @@ export function hashInit(matrixIndex: number, rows: number, cols: number, scale:
 /** Shapes of each target's weight, [out, in], for decoder layer i. */
 export type TargetShape = (layer: number, target: LoraConfig['targetModules'][number]) => [number, number];
 
-/** The golden init as a PEFT adapter for a decoder under `decoderPrefix` (e.g. language_model). */
-export function goldenAdapter(config: LoraConfig, layers: number, decoderPrefix: string, shape: TargetShape): LoraAdapterData {
+/** The golden init as a PEFT adapter for a decoder whose LlamaModel sits at `modelPath` (e.g. language_model.model). */
+export function goldenAdapter(config: LoraConfig, layers: number, modelPath: string, shape: TargetShape): LoraAdapterData {
   const tensors: NamedTensor[] = [];
   let m = 0;
   for (let i = 0; i < layers; i++) {
     for (const target of config.targetModules) {
       const [out, inF] = shape(i, target);
-      tensors.push({ name: loraTensorName(decoderPrefix, i, target, 'A'), shape: [config.rank, inF], data: hashInit(m, config.rank, inF, 0.2) });
-      tensors.push({ name: loraTensorName(decoderPrefix, i, target, 'B'), shape: [out, config.rank], data: hashInit(m + 1, out, config.rank, 0.05) });
+      tensors.push({ name: loraTensorName(modelPath, i, target, 'A'), shape: [config.rank, inF], data: hashInit(m, config.rank, inF, 0.2) });
+      tensors.push({ name: loraTensorName(modelPath, i, target, 'B'), shape: [out, config.rank], data: hashInit(m + 1, out, config.rank, 0.05) });
       m += 2;
     }
   }

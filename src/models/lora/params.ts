@@ -77,8 +77,8 @@ export async function createParams(host: LoraHost, config: LoraConfig, seed: num
     const mine = new Map<LoraTarget, LoraModule>();
     for (const target of config.targetModules) {
       const lin = l[TARGET_FIELD[target]];
-      const nameA = loraTensorName(host.decoder.prefix, i, target, 'A');
-      const nameB = loraTensorName(host.decoder.prefix, i, target, 'B');
+      const nameA = loraTensorName(host.decoder.modelPath, i, target, 'A');
+      const nameB = loraTensorName(host.decoder.modelPath, i, target, 'B');
       const a = makeParam(rt, nameA, [config.rank, lin.k], pick(nameA, () => kaimingUniformA(rng, config.rank, lin.k)));
       const b = makeParam(rt, nameB, [lin.n, config.rank], pick(nameB, () => new Float32Array(lin.n * config.rank)));
       const mod = { layer: i, target, a, b };

@@ -48,6 +48,8 @@ export class LlamaDecoder {
   private readonly noMask: Tensor;
   /** An attached adapter, applied unmerged in every step (null: the base model). */
   lora: DecoderLora | null = null;
+  /** HF path of the LlamaModel (language_model.model, model.text_model): where PEFT names its layers. */
+  readonly modelPath: string;
 
   constructor(
     w: Weights,
@@ -59,6 +61,7 @@ export class LlamaDecoder {
     const c = config;
     const d = c.hiddenSize;
     const model = paths.model ?? `${prefix}.model`;
+    this.modelPath = model;
     const lmHead = paths.lmHead ?? `${prefix}.lm_head`;
     this.embedTokens = w.tensor(`${model}.embed_tokens.weight`, [c.vocabSize, d]);
     for (let i = 0; i < c.numLayers; i++) {

@@ -28,8 +28,8 @@ export function adapterMatrices(decoder: LlamaDecoder, adapter: LoraAdapterData)
   return decoder.layers.flatMap((l, i) =>
     adapter.config.targetModules.map((target) => {
       const lin = l[TARGET_FIELD[target]];
-      const a = find(adapter, byName, loraTensorName(decoder.prefix, i, target, 'A'), [r, lin.k]);
-      const b = find(adapter, byName, loraTensorName(decoder.prefix, i, target, 'B'), [lin.n, r]);
+      const a = find(adapter, byName, loraTensorName(decoder.modelPath, i, target, 'A'), [r, lin.k]);
+      const b = find(adapter, byName, loraTensorName(decoder.modelPath, i, target, 'B'), [lin.n, r]);
       return { layer: i, target, a, b, lin };
     }),
   );
@@ -91,7 +91,7 @@ export async function mergeLora(
   const scale = adapter.config.alpha / adapter.config.rank;
   for (const m of adapterMatrices(decoder, adapter)) {
     const field = TARGET_FIELD[m.target];
-    const path = `${decoder.prefix}.${targetModulePath(m.layer, m.target)}`;
+    const path = `${decoder.modelPath}.${targetModulePath(m.layer, m.target)}`;
     const w = await baseWeight(m.lin, `${path}.weight`);
     const merged = mergedWeight(w, m.a, m.b, m.lin.n, m.lin.k, adapter.config.rank, scale);
     const layer = decoder.layers[m.layer];

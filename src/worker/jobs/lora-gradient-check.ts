@@ -48,7 +48,7 @@ export async function loraGradientCheck(model: NativeLlava, golden: { lora: Gold
   const { lora } = golden;
   const config: LoraConfig = { rank: lora.rank, alpha: lora.alpha, dropout: lora.dropout, targetModules: lora.targets, trainProjector: false, baseModel: 'golden' };
   const dec = model.decoder;
-  const init = goldenAdapter(config, dec.layers.length, dec.prefix, (i, t) => {
+  const init = goldenAdapter(config, dec.layers.length, dec.modelPath, (i, t) => {
     const lin = (dec.layers[i] ?? dec.layers[0])?.[TARGET_FIELD[t]];
     if (!lin) throw new Error('the model has no decoder layers');
     return [lin.n, lin.k];
