@@ -73,7 +73,7 @@ function safetensorsKeys(bytes: Buffer): string[] {
 
 const stepOf = async (page: Page) => Number((await page.getByTestId('ft-fig-step').textContent())?.split(' / ')[0] ?? 0);
 
-test('generate 12 records, train with live curves, pause and resume, export PEFT, then the LoRA toggle in Chat', async ({ page }) => {
+test('generate 12 records, train with live curves, pause, reload and resume, export PEFT, then the LoRA toggle in Chat', async ({ page }) => {
   test.setTimeout(240_000);
   await openFinetune(page);
   await page.getByTestId('ft-load-model').click();
@@ -85,10 +85,10 @@ test('generate 12 records, train with live curves, pause and resume, export PEFT
   await expect(page.getByTestId('ft-data-summary')).toHaveAttribute('data-records', '12', { timeout: 30_000 });
   await expect(page.getByTestId('ft-record')).toHaveCount(12);
 
-  const settings = { rank: '4', alpha: '8', steps: '8', warmupSteps: '1', batchSize: '2', validationFraction: '0.2', validateEvery: '2', checkpointEvery: '2', learningRate: '0.001' };
+  const settings = { rank: '4', alpha: '8', steps: '5', warmupSteps: '1', batchSize: '1', validationFraction: '0.1', validateEvery: '2', checkpointEvery: '1', learningRate: '0.001' };
   for (const [field, value] of Object.entries(settings)) await page.getByTestId(`ft-set-${field}`).fill(value);
   await page.getByTestId('ft-start').click();
-  await expect(page.getByTestId('ft-fig-step')).toHaveText(/^[1-9]\d* \/ 8$/, { timeout: 60_000 });
+  await expect(page.getByTestId('ft-fig-step')).toHaveText(/^[1-9] \/ 5$/, { timeout: 60_000 });
   const first = await stepOf(page);
   await expect.poll(() => stepOf(page), { timeout: 60_000 }).toBeGreaterThan(first);
   await expect(page.getByTestId('ft-fig-loss')).toHaveText(/^\d+\.\d{4}$/);
@@ -97,14 +97,21 @@ test('generate 12 records, train with live curves, pause and resume, export PEFT
   await page.getByTestId('ft-pause').click();
   await expect(page.getByTestId('ft-outcome')).toContainText('Paused at step', { timeout: 60_000 });
   const paused = await stepOf(page);
-  expect(paused).toBeLessThan(8);
+  expect(paused).toBeLessThan(5);
   await expect(page.getByTestId('ft-checkpoint')).toContainText(`Checkpoint saved at step ${paused}`);
-  await expect(page.getByTestId('ft-resume')).toHaveText(`Resume from step ${paused}`);
+
+  // A reload offers the saved run with its curve so far; it continues once the base model is loaded again.
+  await page.reload();
+  await expect(page.getByTestId('ft-resume')).toHaveText(`Resume from step ${paused}`, { timeout: 30_000 });
+  await expect(page.getByTestId('ft-saved')).toContainText(`stopped at step ${paused} of 5`);
+  await expect(page.getByTestId('ft-chart-canvas')).toHaveAttribute('data-train-points', String(paused));
+  await page.getByTestId('ft-load-model').click();
+  await expect(page.getByTestId('ft-model')).toContainText('Training on webvlm-tiny', { timeout: 60_000 });
   await page.getByTestId('ft-resume').click();
-  await expect(page.getByTestId('ft-outcome')).toContainText('Finished: 8 steps', { timeout: 120_000 });
-  await expect(page.getByTestId('ft-fig-step')).toHaveText('8 / 8');
+  await expect(page.getByTestId('ft-outcome')).toContainText('Finished: 5 steps', { timeout: 90_000 });
+  await expect(page.getByTestId('ft-fig-step')).toHaveText('5 / 5');
   const canvas = page.getByTestId('ft-chart-canvas');
-  await expect(canvas).toHaveAttribute('data-train-points', '8');
+  await expect(canvas).toHaveAttribute('data-train-points', '5');
   expect(Number(await canvas.getAttribute('data-validation-points'))).toBeGreaterThan(0);
   const shot = test.info().outputPath('finetune-curves.png');
   await page.getByTestId('ft-training').screenshot({ path: shot });
@@ -122,6 +129,19 @@ test('generate 12 records, train with live curves, pause and resume, export PEFT
   expect(config.r).toBe(4);
   const keys = safetensorsKeys(files.get('adapter_model.safetensors') ?? Buffer.alloc(16));
   expect(keys.some((k) => k.endsWith('q_proj.lora_A.weight'))).toBe(true);
+
+  // The same files back in: refused when they name another base, taken as they are.
+  const weights = files.get('adapter_model.safetensors') ?? Buffer.alloc(0);
+  const peft = (cfg: object) => [
+    { name: 'adapter_config.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(cfg)) },
+    { name: 'adapter_model.safetensors', mimeType: 'application/octet-stream', buffer: weights },
+  ];
+  await page.getByTestId('ft-adapter-import').setInputFiles(peft({ ...config, base_model_name_or_path: 'another/model' }));
+  await expect(page.getByTestId('ft-adapter-error')).toContainText('another/model');
+  await expect(page.getByTestId('ft-adapter-message')).toContainText('Import an adapter made for the loaded model');
+  await page.getByTestId('ft-adapter-import').setInputFiles(peft(config));
+  await expect(page.getByTestId('ft-adapter-message')).toContainText('Imported');
+  await expect(page.getByTestId('ft-adapter-state')).toContainText('Imported:');
 
   await page.goto('/#chat');
   await expect(page.getByTestId('chat-adapter')).toBeVisible({ timeout: 60_000 });

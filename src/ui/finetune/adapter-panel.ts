@@ -56,8 +56,11 @@ export function adapterPanel(api: VlmClient, changed: (a: AdapterState | null) =
     message.className = tone === 'bad' ? 'chat-error' : 'status ok';
     message.replaceChildren(...parts);
   };
-  const fail = (err: unknown) => {
-    const d = describeError(toTurnError(err));
+  /** The worker's refusal, with what to do about this action when its code alone says nothing useful. */
+  const fail = (err: unknown, advice?: string) => {
+    const e = toTurnError(err);
+    const d = describeError(e);
+    if (advice && (e.code === 'bad-input' || e.code === 'internal')) d.advice = advice;
     say('bad', h('strong', {}, d.headline), ' ', h('span', { 'data-testid': 'ft-adapter-error' }, d.detail), h('p', { class: 'advice' }, d.advice));
   };
   const show = (a: AdapterState | null) => {
@@ -69,13 +72,13 @@ export function adapterPanel(api: VlmClient, changed: (a: AdapterState | null) =
     exportPeft.disabled = !a;
     changed(a);
   };
-  const act = async (go: () => Promise<AdapterState | null>, done?: string) => {
+  const act = async (go: () => Promise<AdapterState | null>, done?: string, advice?: string) => {
     try {
       const a = await go();
       if (a) show(a);
       if (done) say('ok', done);
     } catch (err) {
-      fail(err);
+      fail(err, advice);
       await refresh();
     }
   };
@@ -99,7 +102,11 @@ export function adapterPanel(api: VlmClient, changed: (a: AdapterState | null) =
       say('bad', h('span', { 'data-testid': 'ft-adapter-error' }, peft));
       return;
     }
-    await act(() => api.adapterImport(peft), 'Imported: apply it to use it in Chat.');
+    await act(
+      () => api.adapterImport(peft),
+      'Imported: apply it to use it in Chat.',
+      'Import an adapter made for the loaded model (its base_model_name_or_path and tensor shapes must match), or load that adapter’s base model on the native engine first.',
+    );
   };
   importInput.addEventListener('change', () => {
     void importFiles([...(importInput.files ?? [])]);
