@@ -9,6 +9,7 @@ import type { ActivationOp } from '../../webgpu/kernels/activations';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import type { Tensor } from '../../webgpu/tensor';
 import type { LlamaDecoder } from '../native/llama-decoder';
+import type { NativeIdefics3 } from '../native/idefics3';
 import type { NativeLlava } from '../native/llava';
 import { activationFor, type Scope } from '../native/ops';
 import type { Linear } from '../native/weights';
@@ -43,5 +44,23 @@ export function llavaHost(model: NativeLlava): LoraHost {
     visionFeatures: (s, pixels, label) => model.visionFeatures(s, s.upload(pixels, [c.vision.numChannels, size, size], label)),
     projector: model.projector.map((lin, i) => ({ path: `multi_modal_projector.linear_${i + 1}`, lin })),
     projectorAct: activationFor(c.projectorHiddenAct),
+  };
+}
+
+/**
+ * Idefics3 (SmolVLM): the SigLIP tower and the connector's pixel shuffle are
+ * frozen; its one linear projection is the projector. Each tile is an image
+ * of imageSeqLength tokens (TrainExample.pixels lists the tiles in order).
+ */
+export function idefics3Host(model: NativeIdefics3): LoraHost {
+  const v = model.config.vision;
+  return {
+    rt: model.rt,
+    decoder: model.decoder,
+    imageTokenId: model.config.imageTokenId,
+    imageSeqLength: model.config.imageSeqLength,
+    visionFeatures: (s, pixels, label) => model.pixelShuffle(s, model.vision.forward(s, s.upload(pixels, [v.numChannels, v.imageSize, v.imageSize], label))),
+    projector: [{ path: 'model.connector.modality_projection.proj', lin: model.projection }],
+    projectorAct: 'gelu_erf',
   };
 }
