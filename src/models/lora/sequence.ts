@@ -75,14 +75,14 @@ export function supervisedRows(labels: Int32Array): { rows: number[]; targets: I
   return { rows, targets: Int32Array.from(rows, (p) => labels[p + 1] as number) };
 }
 
-/** Contiguous runs of sorted positions, as [start, length]. */
-function runs(positions: readonly number[]): [number, number][] {
-  const out: [number, number][] = [];
-  for (const p of positions) {
+/** Contiguous runs of sorted positions, as [start, length, index of start in positions]. */
+function runs(positions: readonly number[]): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  positions.forEach((p, i) => {
     const last = out[out.length - 1];
     if (last && last[0] + last[1] === p) last[1]++;
-    else out.push([p, 1]);
-  }
+    else out.push([p, 1, i]);
+  });
   return out;
 }
 
@@ -127,7 +127,7 @@ export class SequenceTrainer {
     if (rows.length === 0) return { losses: null, tokens: 0 };
     const n = rows.length;
     const xs = s.empty([n, d], 'train.head-rows');
-    for (const [start, len] of runs(rows)) s.rt.copy(x, start * d, xs, (rows.indexOf(start)) * d, len * d);
+    for (const [start, len, at] of runs(rows)) s.rt.copy(x, start * d, xs, at * d, len * d);
     const eps = dec.config.rmsNormEps;
     const normed = rmsNormOp(s, xs, dec.norm, eps, 'train.norm');
     const logits = linear(s, normed, dec.lmHead, 'train.logits');
@@ -142,7 +142,7 @@ export class SequenceTrainer {
     const dnormed = this.frozen.gradInput(s, dlogits, f32Weight(dec.lmHead, 'the LM head'), 'train.dnormed');
     const dxs = rmsNormGrad(s, xs, dec.norm, dnormed, eps, 'train.dhead-rows');
     let dx = s.upload(new Float32Array(t * d), [t, d], 'train.dx');
-    for (const [start, len] of runs(rows)) s.rt.copy(dxs, rows.indexOf(start) * d, dx, start * d, len * d);
+    for (const [start, len, at] of runs(rows)) s.rt.copy(dxs, at * d, dx, start * d, len * d);
     for (let i = records.length - 1; i >= 0; i--) {
       const needInput = i > 0 || this.trainsProjector;
       dx = this.layerBackward(s, dx, dec.layers[i] as DecoderLayerWeights, i, records[i] as LayerRecord & { out: Tensor }, positions, noMask, needInput);
@@ -155,17 +155,13 @@ export class SequenceTrainer {
     const d = this.host.decoder.config.hiddenSize;
     const embeds = this.host.decoder.embed(s, s.upload(ids, [ids.length], 'train.ids'));
     this.imageRuns(ids, feats.length).forEach((imageRuns, img) => {
-      let row = 0;
-      for (const [start, len] of imageRuns) {
-        s.rt.copy(feats[img] as Tensor, row * d, embeds, start * d, len * d);
-        row += len;
-      }
+      for (const [start, len, row] of imageRuns) s.rt.copy(feats[img] as Tensor, row * d, embeds, start * d, len * d);
     });
     return embeds;
   }
 
   /** Per image, the runs of its image-token positions (the i-th imageSeqLength image tokens belong to image i). */
-  private imageRuns(ids: Int32Array, images: number): [number, number][][] {
+  private imageRuns(ids: Int32Array, images: number): [number, number, number][][] {
     const n = this.host.imageSeqLength;
     const positions: number[] = [];
     ids.forEach((id, i) => {
@@ -197,11 +193,7 @@ export class SequenceTrainer {
     this.imageRuns(ids, recs.length).forEach((imageRuns, img) => {
       const rec = recs[img] as ProjectorRecord;
       let dy = s.empty([n, d], `train.dfeatures.${img}`);
-      let row = 0;
-      for (const [start, len] of imageRuns) {
-        s.rt.copy(dEmbeds, start * d, dy, row * d, len * d);
-        row += len;
-      }
+      for (const [start, len, row] of imageRuns) s.rt.copy(dEmbeds, start * d, dy, row * d, len * d);
       for (let i = this.params.projector.length - 1; i >= 0; i--) {
         const p = this.params.projector[i] as TrainedParams['projector'][number];
         accumulateWeightGrad(s, p.weight.grad, dy, rec.inputs[i] as Tensor);
