@@ -176,6 +176,25 @@ describe('fine-tune job', () => {
     expect(await t.job.saved()).toBeNull();
   });
 
+  it('Pause while the examples are prepared saves the run at step 0; Cancel then ends without training', async () => {
+    const t = setup();
+    const run = await t.job.start(fakeDataset(20), settings(), (e) => {
+      if (e.kind === 'preparing' && e.done === 5) t.job.pause();
+    });
+    expect(run).toMatchObject({ state: 'paused', step: 0, checkpointStep: 0 });
+    expect((await t.job.saved())?.state).toBe('paused');
+    const resumed = await setup(t.kv).job.resume();
+    expect(resumed.curve.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const c = setup();
+    const err = await c.job
+      .start(fakeDataset(20), settings(), (e) => {
+        if (e.kind === 'preparing' && e.done === 5) c.job.cancel();
+      })
+      .catch((e: unknown) => e);
+    expect((err as VlmError).code).toBe('cancelled');
+    expect(c.model.trainables).toHaveLength(0);
+  });
+
   it('leaves out records whose answers fall past the maximum length, naming them', async () => {
     const t = setup();
     const data = fakeDataset(12);

@@ -8,7 +8,9 @@ import { learningRateAt } from '../../src/worker/jobs/finetune/schedule';
 import { FakeModel, FakeTrainable, fakeDataset, fakeDecode, settings } from './finetune-fakes';
 
 async function data(s: FinetuneSettings, n = 20) {
-  return prepareData(fakeDataset(n), new FakeModel(), s, fakeDecode);
+  const d = await prepareData(fakeDataset(n), new FakeModel(), s, fakeDecode);
+  if (!d) throw new Error('prepareData was not cancelled, yet returned nothing');
+  return d;
 }
 
 async function train(s: FinetuneSettings, trainable: LoraTrainable = new FakeTrainable({ rank: 1, alpha: 1, dropout: 0, targetModules: ['q_proj'], trainProjector: false, baseModel: 'fake' })) {
@@ -26,11 +28,11 @@ describe('fine-tune training loop', () => {
     const set = fakeDataset(10);
     const missing = { id: 'lost', image: 'images/none.png', conversations: [{ from: 'human' as const, value: '<image>\nwhat?' }, { from: 'gpt' as const, value: 'x' }] };
     const d = await prepareData({ ...set, records: [...set.records, missing] }, new FakeModel(), settings(), fakeDecode);
-    const all = [...d.train, ...d.validation];
+    const all = [...(d?.train ?? []), ...(d?.validation ?? [])];
     expect(all.length).toBe(10);
     expect(all.find((ex) => ex.id === 'r5')?.pixels).toEqual([Float32Array.of(3, 2)]);
     expect(all.find((ex) => ex.id === 'r6')?.pixels).toEqual([]);
-    expect(d.skipped).toEqual(['record 10 (lost): its image images/none.png is not in the data set']);
+    expect(d?.skipped).toEqual(['record 10 (lost): its image images/none.png is not in the data set']);
   });
 
   it('scales each sequence by 1 / (supervised tokens of the whole step), so micro-batches and accumulation give the same update', async () => {

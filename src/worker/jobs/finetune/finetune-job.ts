@@ -52,7 +52,11 @@ export class FinetuneJob {
   async start(dataset: FinetuneDataset, settings: FinetuneSettings, onEvent: Emit = () => undefined, signal?: AbortSignal): Promise<FinetuneRunInfo> {
     checkSettings(settings);
     const model = this.deps.model();
-    const data = await this.prepare(dataset, model, settings, onEvent);
+    return this.claim((active) => this.startClaimed(active, model, dataset, settings, onEvent, signal));
+  }
+
+  private async startClaimed(active: Active, model: FinetuneModel, dataset: FinetuneDataset, settings: FinetuneSettings, onEvent: Emit, signal?: AbortSignal): Promise<FinetuneRunInfo> {
+    const data = await this.prepare(dataset, model, settings, onEvent, active.cancel.signal);
     const run: FinetuneRunInfo = {
       id: `run-${Date.now().toString(36)}-${++runCounter}`,
       baseModel: model.id,
@@ -70,7 +74,7 @@ export class FinetuneJob {
     };
     await this.deps.store.begin(run, dataset);
     const progress: LoopProgress = { step: 0, order: epochOrder(settings.seed, 0, data.train.length), curve: [], validation: [] };
-    return this.drive(model, data, run, progress, null, onEvent, signal);
+    return this.drive(active, model, data, run, progress, null, onEvent, signal);
   }
 
   /** Continues the saved run from its last checkpoint (from step 0 when it had none). */
@@ -84,11 +88,26 @@ export class FinetuneJob {
     const { checkpoint } = saved;
     const run: FinetuneRunInfo = { ...(checkpoint?.run ?? saved.run), state: 'running' };
     delete run.message;
-    const data = await this.prepare(saved.dataset, model, run.settings, onEvent);
-    const progress: LoopProgress = checkpoint
-      ? { step: checkpoint.run.step, order: checkpoint.order, curve: [...checkpoint.run.curve], validation: [...checkpoint.run.validation] }
-      : { step: 0, order: epochOrder(run.settings.seed, 0, data.train.length), curve: [], validation: [] };
-    return this.drive(model, data, run, progress, checkpoint ? (t) => (t.importAdapter(checkpoint.adapter), t.importOptimizer(checkpoint.optimizer)) : null, onEvent, signal);
+    return this.claim(async (active) => {
+      const data = await this.prepare(saved.dataset, model, run.settings, onEvent, active.cancel.signal);
+      const progress: LoopProgress = checkpoint
+        ? { step: checkpoint.run.step, order: checkpoint.order, curve: [...checkpoint.run.curve], validation: [...checkpoint.run.validation] }
+        : { step: 0, order: epochOrder(run.settings.seed, 0, data.train.length), curve: [], validation: [] };
+      const restore = checkpoint ? (t: LoraTrainable) => (t.importAdapter(checkpoint.adapter), t.importOptimizer(checkpoint.optimizer)) : null;
+      return this.drive(active, model, data, run, progress, restore, onEvent, signal);
+    });
+  }
+
+  /** One run at a time; Pause and Cancel reach it from here on, also while its examples are prepared. */
+  private async claim<T>(fn: (active: Active) => Promise<T>): Promise<T> {
+    if (this.active) throw new VlmError('busy', 'A fine-tuning run is training: pause or cancel it first.');
+    const active: Active = { pause: false, cancel: new AbortController() };
+    this.active = active;
+    try {
+      return await fn(active);
+    } finally {
+      this.active = null;
+    }
   }
 
   /** Pause: the step under way finishes and a checkpoint is saved. */
@@ -118,23 +137,18 @@ export class FinetuneJob {
     await this.deps.store.discard();
   }
 
-  private async prepare(dataset: FinetuneDataset, model: FinetuneModel, settings: FinetuneSettings, emit: Emit): Promise<PreparedData> {
-    return prepareData(dataset, model, settings, this.deps.decode, (done, total) => emit({ kind: 'preparing', done, total }));
+  private async prepare(dataset: FinetuneDataset, model: FinetuneModel, settings: FinetuneSettings, emit: Emit, cancel: AbortSignal): Promise<PreparedData> {
+    const data = await prepareData(dataset, model, settings, this.deps.decode, (done, total) => emit({ kind: 'preparing', done, total }), cancel);
+    if (!data) throw new VlmError('cancelled', 'Cancelled while the examples were being prepared; nothing was trained.');
+    return data;
   }
 
-  private async drive(model: FinetuneModel, data: PreparedData, run: FinetuneRunInfo, progress: LoopProgress, restore: ((t: LoraTrainable) => void) | null, emit: Emit, signal?: AbortSignal): Promise<FinetuneRunInfo> {
-    if (this.active) throw new VlmError('busy', 'A fine-tuning run is training: pause or cancel it first.');
-    const active: Active = { pause: false, cancel: new AbortController() };
-    this.active = active;
-    try {
-      // The run trains its own adapter on the base weights: one applied in Chat comes off first.
-      this.deps.adapters.detach();
-      const trainable = await model.createTrainable(loraConfigFor(run.settings, model.id), run.settings.seed);
-      restore?.(trainable);
-      return await this.train(trainable, data, run, progress, active, emit, signal);
-    } finally {
-      this.active = null;
-    }
+  private async drive(active: Active, model: FinetuneModel, data: PreparedData, run: FinetuneRunInfo, progress: LoopProgress, restore: ((t: LoraTrainable) => void) | null, emit: Emit, signal?: AbortSignal): Promise<FinetuneRunInfo> {
+    // The run trains its own adapter on the base weights: one applied in Chat comes off first.
+    this.deps.adapters.detach();
+    const trainable = await model.createTrainable(loraConfigFor(run.settings, model.id), run.settings.seed);
+    restore?.(trainable);
+    return this.train(trainable, data, run, progress, active, emit, signal);
   }
 
   private async train(trainable: LoraTrainable, data: PreparedData, run: FinetuneRunInfo, progress: LoopProgress, active: Active, emit: Emit, signal?: AbortSignal): Promise<FinetuneRunInfo> {

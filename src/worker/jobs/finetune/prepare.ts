@@ -93,19 +93,21 @@ async function prepareRecord(record: LlavaRecord, index: number, model: Encoder,
   return example;
 }
 
-/** Decodes, encodes and splits `dataset`; `onProgress` hears each record. */
+/** Decodes, encodes and splits `dataset`; `onProgress` hears each record; null once `cancel` is aborted. */
 export async function prepareData(
   dataset: FinetuneDataset,
   model: Encoder,
   settings: Pick<FinetuneSettings, 'maxSeqLength' | 'seed' | 'validationFraction'>,
   decode: ImageDecoder,
   onProgress: (done: number, total: number) => void = () => undefined,
-): Promise<PreparedData> {
+  cancel?: AbortSignal,
+): Promise<PreparedData | null> {
   const cache = new PixelCache(dataset.images, decode, model);
   const examples: TrainExample[] = [];
   const skipped: string[] = [];
   const total = dataset.records.length;
   for (const [i, record] of dataset.records.entries()) {
+    if (cancel?.aborted) return null;
     const r = await prepareRecord(record, i, model, cache, settings.maxSeqLength);
     if (typeof r === 'string') skipped.push(r);
     else examples.push(r);
