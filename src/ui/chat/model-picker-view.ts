@@ -166,13 +166,16 @@ export function pickerView(cachedModels: HTMLElement) {
     renderDtypes(drawnListings);
     dtype.el.value = m.dtype;
   };
-  /** A model the chosen engine cannot run switches to one that can (the hub models run on transformers.js only). */
+  /**
+   * A model the chosen engine cannot run switches to one that can; a hub model
+   * starts on its first engine (transformers.js; SmolVLM offers native too).
+   */
   const followModel = () => {
     const listing = drawnListings?.find((m) => m.id === model.el.value);
     if (!listing) return;
     const runs = listing.engines.filter((c) => c.runsHere).map((c) => (c.engine === 'transformers.js' ? 'transformers' : c.engine));
     const first = runs[0];
-    if (first && !runs.includes(engine.el.value as EngineKind)) engine.el.value = first;
+    if (first && (listing.source === 'hub' || !runs.includes(engine.el.value as EngineKind))) engine.el.value = first;
   };
 
   return { element, render, listed, target, chosen, adopt, followModel, controls: { engine: engine.el, model: model.el, load, download } };
