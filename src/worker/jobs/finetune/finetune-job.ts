@@ -177,6 +177,12 @@ export class FinetuneJob {
     }
     try {
       if (progress.step > 0) this.deps.adapters.set(await trainable.exportAdapter(), 'trained', `${run.datasetName}, step ${progress.step}`);
+    } catch (err) {
+      // A device lost mid-run fails the read-back too: the first failure is the one to report.
+      if (!failure) {
+        failure = err;
+        end = { state: 'failed', message: err instanceof Error ? err.message : String(err) };
+      }
     } finally {
       trainable.release();
     }
