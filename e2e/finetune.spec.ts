@@ -63,6 +63,7 @@ test('LLaVA JSON: a malformed record is named by index and reason, a missing ima
   await expect(page.getByTestId('ft-settings-problems')).toBeHidden();
   await expect(page.getByTestId('ft-train-error')).toContainText('No model to train.');
   await expect(page.getByTestId('ft-load-model')).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('finetune-view.png'), fullPage: true });
 });
 
 /** The header of a safetensors file: an 8-byte little-endian length, then JSON. */

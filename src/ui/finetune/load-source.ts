@@ -59,7 +59,10 @@ export function loadSource(loaded: (dataset: FinetuneDataset, note: string) => v
       missing.textContent = `${missed.length} image(s) named by the records were not given: ${missed.slice(0, 20).join(', ')}${missed.length > 20 ? ', …' : ''}. Records that need them are left out.`;
       const n = result.dataset.records.length;
       status.className = n > 0 ? 'ok' : 'bad';
-      status.textContent = `${result.dataset.name}: ${n} record(s) ready, ${result.dataset.images.length} image(s)${bad.length ? `, ${bad.length} problem(s) listed below (those records are left out)` : ''}.`;
+      status.textContent =
+        n > 0
+          ? `${result.dataset.name}: ${n} record(s) ready, ${result.dataset.images.length} image(s)${bad.length ? `, ${bad.length} problem(s) listed below (those records are left out)` : ''}.`
+          : `No usable record in ${given.map((g) => g.path).join(', ')}: the problems are listed below; the data set below is unchanged.`;
       if (n > 0) loaded(result.dataset, `Loaded from ${result.dataset.name}`);
     } catch (err) {
       status.className = 'bad';

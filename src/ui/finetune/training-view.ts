@@ -134,6 +134,8 @@ export function trainingView() {
     outcome.hidden = !s.outcome;
     outcome.textContent = s.outcome?.text ?? '';
     outcome.className = `status ${s.outcome?.tone ?? ''}`;
+    // An empty chart is a blank box: it appears with the first run (or the saved one).
+    chartBox.hidden = !s.run && !s.running;
     error.hidden = !s.error;
     if (s.error) error.replaceChildren(h('strong', {}, s.error.headline), ' ', h('span', { 'data-testid': 'ft-train-error-detail' }, s.error.detail), h('p', { class: 'advice' }, s.error.advice));
   }
