@@ -159,3 +159,30 @@ test('generate 12 records, train with live curves, pause, reload and resume, exp
   await expect(page.getByTestId('compare-without-text')).not.toBeEmpty({ timeout: 60_000 });
   await expect(page.getByTestId('chat-adapter-toggle')).toBeChecked();
 });
+
+test('Teacher: the loaded model writes records for the person’s own images; an endpoint is opt-in with a plain warning', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openFinetune(page);
+  await page.getByTestId('ft-load-model').click();
+  await expect(page.getByTestId('ft-model')).toContainText('Training on webvlm-tiny', { timeout: 60_000 });
+  await page.getByTestId('ft-source-teacher-tab').click();
+  await page.getByTestId('ft-teacher-source').selectOption('endpoint');
+  await expect(page.getByTestId('ft-teacher-warning')).toContainText('Your images leave the browser');
+  await page.getByTestId('ft-teacher-write').click();
+  await expect(page.getByTestId('ft-teacher-status')).toHaveText('Give the endpoint URL, starting with http:// or https://.');
+  await page.getByTestId('ft-teacher-source').selectOption('loaded-model');
+  await expect(page.getByTestId('ft-teacher-warning')).toBeHidden();
+
+  await page.getByTestId('ft-teacher-images').setInputFiles([
+    { name: 'mine-1.png', mimeType: 'image/png', buffer: png(30) },
+    { name: 'mine-2.png', mimeType: 'image/png', buffer: png(220) },
+  ]);
+  await page.getByTestId('ft-teacher-task-detailed-description').uncheck();
+  await page.getByTestId('ft-teacher-task-count').check();
+  await page.getByTestId('ft-teacher-write').click();
+  await expect(page.getByTestId('ft-teacher-status')).toContainText('Wrote 2 record(s) for 2 image(s)', { timeout: 90_000 });
+  await expect(page.getByTestId('ft-data-summary')).toHaveAttribute('data-records', '2');
+  await expect(page.getByTestId('ft-record')).toHaveCount(2);
+  await expect(page.getByTestId('ft-record').first().locator('img')).toBeVisible();
+  await expect(page.getByTestId('ft-answer').first()).not.toHaveValue('');
+});
