@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { characterErrorRate } from '../../src/eval/cer';
 import { ocrPage } from '../../src/ocr/ocr-pipeline';
 import type { OcrLine } from '../../src/ocr/types';
 import type { LoadedOcrModels } from '../../src/ocr/ort-runner';
@@ -45,9 +46,12 @@ describe('OCR with the real models', () => {
     const n = image.width * image.height;
     const turned = new Uint8ClampedArray(image.data.length);
     for (let i = 0; i < n; i++) turned.set(image.data.subarray(i * 4, i * 4 + 4), (n - 1 - i) * 4);
+    // Read the right way up: at most one character off (the turned crop's edges fall a pixel differently).
     const lines = await ocrPage(models, { ...image, data: turned });
-    expect(lines.map((l) => l.text)).toEqual([expected]);
+    expect(lines).toHaveLength(1);
+    expect(characterErrorRate(expected, lines[0]?.text ?? '').errors).toBeLessThanOrEqual(1);
+    // Without the classifier the line is read upside down: nothing like the text, or dropped as unsure.
     const withoutCls = await ocrPage({ det: models.det, rec: models.rec, charset: models.charset }, { ...image, data: turned });
-    expect(withoutCls.map((l) => l.text)).not.toEqual([expected]);
+    expect(characterErrorRate(expected, withoutCls.map((l) => l.text).join(' ')).cer).toBeGreaterThan(0.5);
   });
 });
