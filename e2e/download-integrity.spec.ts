@@ -157,12 +157,12 @@ test('the OCR models are kept in the weight cache: listed with the models, delet
     );
   });
   expect(outcome).toBe('no-text');
-  expect(await storedKeys(page, `${ocr}/`)).toEqual(expect.arrayContaining([`m:${ocr}/ch_PP-OCRv4_det_infer.onnx`, `m:${ocr}/ch_PP-OCRv4_rec_infer.onnx`, `m:${ocr}/ppocr_keys_v1.txt`]));
+  expect(await storedKeys(page, `${ocr}/`)).toEqual(expect.arrayContaining([`m:${ocr}/ch_PP-OCRv4_det_infer.onnx`, `m:${ocr}/ch_PP-OCRv4_rec_infer.onnx`, `m:${ocr}/ppocr_keys_v1.txt`, `m:${ocr}/ch_ppocr_mobile_v2.0_cls_infer.onnx`]));
   await page.reload();
   await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   await page.getByTestId('cached-models').locator('summary').click();
   const row = page.getByTestId('cached-model').filter({ hasText: ocr });
-  await expect(row).toContainText(/1[0-9]\.\d MB in 3 files/);
+  await expect(row).toContainText(/1[0-9]\.\d MB in 4 files/);
   await expectNotOffered(page, ocr);
   await row.getByTestId('cached-delete').click();
   await expect(page.getByTestId('cached-models-note')).toContainText(new RegExp(`Deleted ${ocr.replace(/[()]/g, '\\$&')}: 1[0-9]\\.\\d MB freed`));
