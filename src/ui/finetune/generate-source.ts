@@ -70,7 +70,8 @@ export function generateSource(api: VlmClient, loaded: (dataset: FinetuneDataset
     api
       .finetuneGenerate({ counts: request, heldOut: mode, seed: seedValue }, onProgress)
       .then((dataset) => {
-        status.textContent = `Generated ${dataset.records.length} records with ${dataset.images.length} images.`;
+        // The data summary below says what was made; this line only clears the progress.
+        status.textContent = '';
         loaded(dataset, `Generated (${mode}, seed ${seedValue})`);
       })
       .catch((err: unknown) => {
