@@ -110,7 +110,7 @@ describe.each(CASES)('native SmolVLM on the tiny fixture: %s', (_name, want) => 
   it('gives the image features after the connector', async () => {
     const s = new Scope(rt);
     try {
-      const feats = await f32.encodeTiles(s, tiles);
+      const feats = await f32.encodeImages(s, tiles);
       const all = new Float32Array(feats.length * config.imageSeqLength * config.text.hiddenSize);
       for (const [i, f] of feats.entries()) all.set(await rt.readF32(f), i * config.imageSeqLength * config.text.hiddenSize);
       let sum = 0;

@@ -2,21 +2,21 @@
  * LlavaForConditionalGeneration (HF modeling_llava.py) on the native engine:
  * CLIP features of the chosen layer, class token dropped, optional k x k
  * pooling (our extension, config image_pooling), the MLP projector, and the
- * features written over the image-token embeddings before the decoder runs.
+ * features written over the image-token embeddings before the decoder runs
+ * (the merge, prefill and decode steps are NativeVlm's, shared with Idefics3).
  */
 import { avgPool } from '../../webgpu/kernels/avg-pool';
-import type { KvCache } from '../../webgpu/kv-cache';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import { view, type Tensor } from '../../webgpu/tensor';
 import type { LlavaConfig } from '../config';
-import { throwIfStopped } from '../engine';
 import type { SafetensorsFile } from '../safetensors';
 import { ClipVisionTower } from './clip-vision';
 import type { LoraAdapterData } from '../lora/types';
 import { LlamaDecoder } from './llama-decoder';
 import { mergeLora, uploadLora, uploadProjector } from './lora-adapter';
-import { activationFor, activationOp, linear, Scope } from './ops';
-import { Weights, type Linear, type WeightOptions } from './weights';
+import { activationFor, activationOp, linear, type Scope } from './ops';
+import { NativeVlm } from './vlm-generation';
+import type { Linear, WeightOptions } from './weights';
 
 /** Encoder layers to run so that hidden_states[featureLayer] is the last one computed. */
 export function layersForFeature(featureLayer: number, numLayers: number): number {
@@ -25,8 +25,7 @@ export function layersForFeature(featureLayer: number, numLayers: number): numbe
   return index;
 }
 
-export class NativeLlava {
-  readonly weights: Weights;
+export class NativeLlava extends NativeVlm {
   readonly vision: ClipVisionTower;
   readonly decoder: LlamaDecoder;
   /** multi_modal_projector.linear_1 and linear_2 (an adapter that trains the projector swaps them). */
@@ -38,12 +37,12 @@ export class NativeLlava {
   private readonly mergedTensors: Tensor[] = [];
 
   constructor(
-    readonly rt: GpuRuntime,
+    rt: GpuRuntime,
     readonly config: LlavaConfig,
     file: SafetensorsFile,
     options: WeightOptions = {},
   ) {
-    this.weights = new Weights(rt, file, options);
+    super(rt, file, options);
     const v = config.vision;
     this.vision = new ClipVisionTower(this.weights, v, layersForFeature(config.visionFeatureLayer, v.numLayers));
     this.decoder = new LlamaDecoder(this.weights, config.text);
@@ -53,6 +52,16 @@ export class NativeLlava {
       this.weights.linear('multi_modal_projector.linear_2', d, d, config.projectorBias),
     ];
     this.baseProjector = this.projector;
+  }
+
+  /** <image>: each run of image_seq_length of them takes one image's features. */
+  get imageTokenId(): number {
+    return this.config.imageTokenIndex;
+  }
+
+  protected get pixelShape(): readonly [number, number, number] {
+    const v = this.config.vision;
+    return [v.numChannels, v.imageSize, v.imageSize];
   }
 
   private projectorPaths(): { path: string; lin: Linear }[] {
@@ -138,92 +147,11 @@ export class NativeLlava {
     return linear(s, mid, this.projector[1], 'projector.linear_2');
   }
 
-  /**
-   * Image features of each image, computed and finished as a step of their
-   * own so the time spent encoding can be measured apart from the decoder.
-   */
-  async encodeImages(s: Scope, pixels: readonly Float32Array[], signal?: AbortSignal): Promise<Tensor[]> {
-    const c = this.config;
-    const size = c.vision.imageSize;
-    const feats: Tensor[] = [];
-    for (const [i, px] of pixels.entries()) {
-      throwIfStopped(signal);
-      feats.push(this.imageFeatures(s, s.upload(px, [c.vision.numChannels, size, size], `image.${i}`)));
-      // Without a signal the images go in one submit, as before; with one, each is a point to stop at.
-      if (signal || i === pixels.length - 1) {
-        this.rt.submit();
-        await this.rt.device.queue.onSubmittedWorkDone();
-      }
-    }
-    throwIfStopped(signal);
-    return feats;
-  }
-
-  /**
-   * Embeddings of a prompt with image features written over its image tokens,
-   * in order: the i-th run of image tokens takes the i-th image's features.
-   */
-  mergedEmbeddings(s: Scope, ids: Int32Array, features: readonly Tensor[]): Tensor {
-    const c = this.config;
-    const d = c.text.hiddenSize;
-    const embeds = this.decoder.embed(s, s.upload(ids, [ids.length], 'prompt.ids'));
-    const positions: number[] = [];
-    ids.forEach((id, i) => {
-      if (id === c.imageTokenIndex) positions.push(i);
-    });
-    if (positions.length !== features.length * c.imageSeqLength) {
-      throw new Error(`the prompt has ${positions.length} image tokens but ${features.length} image(s) need ${features.length * c.imageSeqLength}`);
-    }
-    features.forEach((feats, img) => {
-      // Image tokens of one image are contiguous in LLaVA prompts; copy each contiguous run at once.
-      const mine = positions.slice(img * c.imageSeqLength, (img + 1) * c.imageSeqLength);
-      let start = 0;
-      for (let j = 1; j <= mine.length; j++) {
-        if (j === mine.length || (mine[j] as number) !== (mine[j - 1] as number) + 1) {
-          s.rt.copy(feats, start * d, embeds, (mine[start] as number) * d, (j - start) * d);
-          start = j;
-        }
-      }
-    });
-    return embeds;
-  }
-
-  /**
-   * Prefill a prompt (with images) into the cache; returns the last position's
-   * logits and the encode time. With a signal the work is submitted image by
-   * image and layer by layer, and a Stop ends it at the next boundary.
-   */
-  async prefill(cache: KvCache, ids: Int32Array, pixels: readonly Float32Array[], signal?: AbortSignal): Promise<{ logits: Float32Array; encodeMs: number }> {
-    const s = new Scope(this.rt);
-    try {
-      const t0 = performance.now();
-      const features = pixels.length > 0 ? await this.encodeImages(s, pixels, signal) : [];
-      const encodeMs = performance.now() - t0;
-      const logits = await this.decoder.stepInChunks(s, this.mergedEmbeddings(s, ids, features), cache, signal);
-      return { logits: await this.rt.readF32(logits), encodeMs };
-    } finally {
-      this.rt.discardStep();
-      s.release();
-    }
-  }
-
-  /** One decode step for a single new token. */
-  async decodeStep(cache: KvCache, id: number): Promise<Float32Array> {
-    const s = new Scope(this.rt);
-    try {
-      const embeds = this.decoder.embed(s, s.upload(new Int32Array([id]), [1], 'token.id'));
-      return await this.rt.readF32(this.decoder.step(s, embeds, cache));
-    } finally {
-      this.rt.discardStep();
-      s.release();
-    }
-  }
-
   /** Gives every GPU buffer the model holds back to the runtime; the model must not be used again. */
-  release(): void {
+  override release(): void {
     this.setAdapter(null);
     for (const t of this.mergedTensors) this.rt.release(t);
     this.mergedTensors.length = 0;
-    this.weights.release();
+    super.release();
   }
 }

@@ -1,34 +1,15 @@
-/** The native WGSL engine behind the VlmEngine interface: one KV cache, reused across turns; dispose frees all it holds. */
-import type { KvCache } from '../../webgpu/kv-cache';
+/** The native WGSL engine for LLaVA behind the VlmEngine interface, with LoRA adapters attached, detached or merged. */
 import type { GpuRuntime } from '../../webgpu/runtime';
 import type { LlavaConfig } from '../config';
 import type { LoraAdapterData } from '../lora/types';
-import type { EngineStats, ImageInput, VlmEngine } from '../engine';
-import { PromptCache } from '../prompt-cache';
 import type { SafetensorsFile } from '../safetensors';
 import { NativeLlava } from './llava';
+import { NativeVlmEngine } from './vlm-engine';
 import type { WeightOptions } from './weights';
 
-export class NativeEngine implements VlmEngine {
-  readonly kind = 'native';
-  readonly contextLength: number;
-  private readonly model: NativeLlava;
-  private readonly cache: KvCache;
-  private readonly prompt: PromptCache;
-  private reused = 0;
-  private encodeMs = 0;
-
-  constructor(
-    private readonly rt: GpuRuntime,
-    config: LlavaConfig,
-    file: SafetensorsFile,
-    options: WeightOptions = {},
-    contextLength = config.text.maxPositions,
-  ) {
-    this.model = new NativeLlava(rt, config, file, options);
-    this.contextLength = contextLength;
-    this.cache = this.model.decoder.newCache(rt, contextLength);
-    this.prompt = new PromptCache(config.imageTokenIndex);
+export class NativeEngine extends NativeVlmEngine<NativeLlava> {
+  constructor(rt: GpuRuntime, config: LlavaConfig, file: SafetensorsFile, options: WeightOptions = {}, contextLength = config.text.maxPositions) {
+    super(rt, new NativeLlava(rt, config, file, options), contextLength);
   }
 
   /** The model itself, for LoRA: a run trains an adapter on its weights, and an adapter is attached to it for answers. */
@@ -54,42 +35,5 @@ export class NativeEngine implements VlmEngine {
     } finally {
       this.forgetPrompt();
     }
-  }
-
-  get reusedPositions(): number {
-    return this.reused;
-  }
-
-  async prefill(ids: Int32Array, images: readonly ImageInput[], signal?: AbortSignal): Promise<Float32Array> {
-    const keys = images.map((i) => i.key);
-    this.cache.truncate(Math.min(this.prompt.reusable(ids, keys), this.cache.length));
-    this.reused = this.cache.length;
-    const skipImages = this.prompt.imagesBefore(ids, this.reused);
-    const { logits, encodeMs } = await this.model.prefill(this.cache, ids.subarray(this.reused), images.slice(skipImages).map((i) => i.pixels), signal);
-    this.encodeMs = encodeMs;
-    this.prompt.filled(ids, keys);
-    return logits;
-  }
-
-  async decode(id: number): Promise<Float32Array> {
-    const logits = await this.model.decodeStep(this.cache, id);
-    this.prompt.appended(id);
-    return logits;
-  }
-
-  stats(): EngineStats {
-    return { encodeMs: this.encodeMs, peakGpuBytes: this.model.weights.gpuBytes + this.rt.memory().peakBytes };
-  }
-
-  /**
-   * Gives back every GPU buffer the model owned (weights, constants, KV cache)
-   * and destroys the pool's free ones, so GPU bytes held fall back to what
-   * they were before the load.
-   */
-  async dispose(): Promise<void> {
-    this.rt.discardStep();
-    this.cache.release();
-    this.model.release();
-    this.rt.trim();
   }
 }

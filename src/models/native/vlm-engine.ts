@@ -1,0 +1,65 @@
+/**
+ * A native model behind the VlmEngine interface: one KV cache reused across
+ * turns, the prompt cache deciding how much of it a new prompt keeps (each
+ * image input's run of image tokens is keyed by the input), and dispose
+ * giving back every GPU buffer the model owned.
+ */
+import type { KvCache } from '../../webgpu/kv-cache';
+import type { GpuRuntime } from '../../webgpu/runtime';
+import type { EngineStats, ImageInput, VlmEngine } from '../engine';
+import { PromptCache } from '../prompt-cache';
+import type { NativeVlm } from './vlm-generation';
+
+export class NativeVlmEngine<M extends NativeVlm> implements VlmEngine {
+  readonly kind = 'native';
+  protected readonly cache: KvCache;
+  private readonly prompt: PromptCache;
+  private reused = 0;
+  private encodeMs = 0;
+
+  constructor(
+    protected readonly rt: GpuRuntime,
+    readonly model: M,
+    readonly contextLength: number,
+  ) {
+    this.cache = model.decoder.newCache(rt, contextLength);
+    this.prompt = new PromptCache(model.imageTokenId);
+  }
+
+  get reusedPositions(): number {
+    return this.reused;
+  }
+
+  async prefill(ids: Int32Array, images: readonly ImageInput[], signal?: AbortSignal): Promise<Float32Array> {
+    const keys = images.map((i) => i.key);
+    this.cache.truncate(Math.min(this.prompt.reusable(ids, keys), this.cache.length));
+    this.reused = this.cache.length;
+    const skip = this.prompt.imagesBefore(ids, this.reused);
+    const { logits, encodeMs } = await this.model.prefill(this.cache, ids.subarray(this.reused), images.slice(skip).map((i) => i.pixels), signal);
+    this.encodeMs = encodeMs;
+    this.prompt.filled(ids, keys);
+    return logits;
+  }
+
+  async decode(id: number): Promise<Float32Array> {
+    const logits = await this.model.decodeStep(this.cache, id);
+    this.prompt.appended(id);
+    return logits;
+  }
+
+  stats(): EngineStats {
+    return { encodeMs: this.encodeMs, peakGpuBytes: this.model.weights.gpuBytes + this.rt.memory().peakBytes };
+  }
+
+  /**
+   * Gives back every GPU buffer the model owned (weights, constants, KV cache)
+   * and destroys the pool's free ones, so GPU bytes held fall back to what
+   * they were before the load.
+   */
+  async dispose(): Promise<void> {
+    this.rt.discardStep();
+    this.cache.release();
+    this.model.release();
+    this.rt.trim();
+  }
+}
