@@ -77,7 +77,13 @@ export class NativeLlavaNext {
     // HF's pack_image_features checks that a view gives side^2 tokens: no class token.
     if (config.visionFeatureSelect !== 'default') throw new Error(`llava_next needs vision_feature_select_strategy 'default', not '${config.visionFeatureSelect}'`);
     this.llava = new NativeLlava(rt, config, file, options);
-    this.newline = this.llava.weights.tensor('image_newline', [config.text.hiddenSize]);
+    try {
+      this.newline = this.llava.weights.tensor('image_newline', [config.text.hiddenSize]);
+    } catch (err) {
+      // The tower and decoder are on the GPU already: give them back before the refusal.
+      this.llava.release();
+      throw err;
+    }
     this.side = config.vision.imageSize / config.vision.patchSize / config.imagePooling;
   }
 

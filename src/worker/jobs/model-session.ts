@@ -16,6 +16,8 @@ import { ContextLengthError, loadModelAssets, Vlm } from '../../models/vlm';
 import { ConfigError, modelTypeOf } from '../../models/config';
 import { NativeIdefics3Engine } from '../../models/native/idefics3-engine';
 import { loadSmolVlmAssets, SmolVlmChatModel } from '../../models/smolvlm';
+import { LlavaNextChatModel, loadLlavaNextAssets } from '../../models/llava-next';
+import { NativeLlavaNextEngine } from '../../models/native/llava-next-engine';
 import { MissingDtypeFileError, UnsupportedModelError } from '../../models/transformers/families';
 import { TransformersVlm, type TjsDevice } from '../../models/transformers/transformers-vlm';
 import { GpuUnavailableError } from '../../webgpu/device';
@@ -71,7 +73,9 @@ export class ModelSession {
     await this.unload();
     try {
       const t0 = performance.now();
-      if (modelTypeOf(await readJsonFile(files, 'config.json')) === 'idefics3') return await this.loadSmolVlm(id, options, files, t0);
+      const modelType = modelTypeOf(await readJsonFile(files, 'config.json'));
+      if (modelType === 'idefics3') return await this.loadSmolVlm(id, options, files, t0);
+      if (modelType === 'llava_next') return await this.loadLlavaNext(id, options, files, t0);
       const assets = await loadModelAssets(files);
       const engine = await this.createEngine(files, assets.config, options);
       const dtype: WeightDType = options.engine === 'native' ? ((options.dtype as WeightDType | undefined) ?? 'f32') : 'f32';
@@ -110,6 +114,26 @@ export class ModelSession {
       throw err;
     }
     this.model = new SmolVlmChatModel(assets, engine, dtype);
+    this.loaded = { id, engine: 'native', dtype, device: 'native', contextLength: engine.contextLength, imageSize: assets.config.vision.imageSize, loadMs: performance.now() - t0, readsPageText: false };
+    return this.loaded;
+  }
+
+  /** LLaVA-NeXT on the native engine: the AnyRes processor and prompt, LLaVA's tower, projector and decoder, image_newline packing. */
+  private async loadLlavaNext(id: string, options: LoadModelOptions, files: ModelFiles, t0: number): Promise<LoadedModel> {
+    if (options.engine !== 'native') throw new VlmError('unsupported-model', `${id} (llava_next) runs on the native engine, not on ${options.engine}.`);
+    const assets = await loadLlavaNextAssets(files);
+    const dtype: WeightDType = (options.dtype as WeightDType | undefined) ?? 'f32';
+    const rt = await this.runtime();
+    const file = new SafetensorsFile(await files.bytes('model.safetensors'), `${files.id}/model.safetensors`);
+    const made: { engine?: NativeLlavaNextEngine } = {};
+    let engine: NativeLlavaNextEngine;
+    try {
+      engine = await rt.allocating(`the weights of ${files.id}`, () => (made.engine = new NativeLlavaNextEngine(rt, assets.config, file, { dtype })));
+    } catch (err) {
+      await made.engine?.dispose();
+      throw err;
+    }
+    this.model = new LlavaNextChatModel(assets, engine, dtype);
     this.loaded = { id, engine: 'native', dtype, device: 'native', contextLength: engine.contextLength, imageSize: assets.config.vision.imageSize, loadMs: performance.now() - t0, readsPageText: false };
     return this.loaded;
   }
