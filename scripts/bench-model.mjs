@@ -1,16 +1,84 @@
-// npm run bench:model [-- --json FILE] [--runs N]
+// npm run bench:model [-- --json FILE] [--runs N] [--model ID|FOLDER [--layers N] [--tjs-device webgpu|wasm]]
 // Every engine (native, onnx, transformers) on the bundled model (the runner the app's Benchmark view uses) in headless Chromium through the app's worker:
 // encode ms, time to first token, decode tokens/s, GPU memory, native/onnx and native/transformers ratios.
-import { writeFileSync } from 'node:fs';
-import { integer, readArgs } from './lib/args.mjs';
+// --model HuggingFaceTB/SmolVLM-256M-Instruct writes a random-weight checkpoint at that repo's exact config
+// (tools/families/smolvlm_real_size.py, under .cache/hub/, once per depth) and serves it from a local hub on
+// 127.0.0.1 under the repo's id, so both engines load it through the weight cache as a user's download:
+// native vs transformers side by side, with load seconds and encode ms per 512 x 512 tile. --layers N keeps
+// N layers of each tower (same per-layer shapes) so a software adapter finishes in minutes; the JSON says so.
+// --model FOLDER serves a folder in the hub's layout (its real_size.json, or --repo, names the repo).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { runnerImport } from 'vite';
+import { integer, oneOf, readArgs } from './lib/args.mjs';
 import { runBenchPage } from './lib/browser-page.mjs';
 
-const { values: args } = readArgs('usage: npm run bench:model [-- --json FILE] [--runs N]', {
+const USAGE = 'usage: npm run bench:model [-- --json FILE] [--runs N] [--model ID|FOLDER [--repo ID] [--layers N] [--tjs-device webgpu|wasm]] [--port N]';
+const { values: args } = readArgs(USAGE, {
   json: { type: 'string' },
   runs: { type: 'string', default: '5' },
+  model: { type: 'string' },
+  repo: { type: 'string' },
+  layers: { type: 'string' },
+  'tjs-device': { type: 'string' },
+  port: { type: 'string', default: '5310' },
 });
 const runs = integer('runs', args.runs, 1);
-const result = await runBenchPage({ suite: 'model', runs: String(runs) });
+const port = integer('port', args.port, 1);
+/** The repos the real-size tool can stand in for. */
+const GENERATED = new Set(['HuggingFaceTB/SmolVLM-256M-Instruct']);
+
+/** The folder holding `repo` at `layers` depth, written by the tool unless it is already there at that depth. */
+function generatedCheckpoint(repo, layers) {
+  const out = join('.cache', 'hub', `${repo.replace('/', '-')}${layers === null ? '' : `-layers${layers}`}`);
+  const infoPath = join(out, 'real_size.json');
+  const info = existsSync(infoPath) ? JSON.parse(readFileSync(infoPath, 'utf8')) : null;
+  const want = (real) => (layers === null ? real : Math.min(layers, real));
+  const ready = info && ['vision', 'text'].every((t) => info.layers[t] === want(info.real_layers[t])) && existsSync(join(out, 'onnx', 'decoder_model_merged.onnx'));
+  if (!ready) {
+    console.error(`writing ${repo} at its real config with random weights to ${out}...`);
+    const tool = ['scripts/python.mjs', 'tools/families/smolvlm_real_size.py', '--out', out, ...(layers === null ? [] : ['--layers', String(layers)])];
+    const run = spawnSync(process.execPath, tool, { stdio: 'inherit' });
+    if (run.status !== 0) process.exit(run.status ?? 1);
+  }
+  return out;
+}
+
+/** The folder to serve and the repo id the app loads it as. */
+function checkpoint(model) {
+  const layers = args.layers === undefined ? null : integer('layers', args.layers, 1);
+  if (existsSync(model) && statSync(model).isDirectory()) {
+    if (layers !== null) console.error('--layers cuts a checkpoint the tool writes; a folder is served as it is');
+    const infoPath = join(model, 'real_size.json');
+    const repo = args.repo ?? (existsSync(infoPath) ? JSON.parse(readFileSync(infoPath, 'utf8')).stands_in_for : undefined);
+    if (!repo) {
+      console.error(`${model} has no real_size.json: name the hub repo it holds with --repo org/name`);
+      process.exit(2);
+    }
+    return { folder: resolve(model), repo };
+  }
+  if (!GENERATED.has(model)) {
+    console.error(`--model must be a folder in the hub's layout or one of ${[...GENERATED].join(', ')} (written with random weights), not ${model}`);
+    process.exit(2);
+  }
+  return { folder: resolve(generatedCheckpoint(model, layers)), repo: model };
+}
+
+async function runHub(model) {
+  const { folder, repo } = checkpoint(model);
+  const { module } = await runnerImport(resolve('test/helpers/hub-server.ts'), { configFile: false, logLevel: 'error' });
+  const hub = await module.startHubServer(folder, repo);
+  console.error(`serving ${basename(folder)} as ${repo} from ${hub.url}`);
+  try {
+    const device = args['tjs-device'] === undefined ? {} : { tjsDevice: oneOf('tjs-device', args['tjs-device'], ['webgpu', 'wasm']) };
+    return await runBenchPage({ suite: 'model', runs: String(runs), model: repo, hub: hub.url, ...device }, { port });
+  } finally {
+    await hub.close();
+  }
+}
+
+const result = args.model === undefined ? await runBenchPage({ suite: 'model', runs: String(runs) }, { port }) : await runHub(args.model);
 console.log(result.table);
 const jsonPath = args.json;
 if (jsonPath) {

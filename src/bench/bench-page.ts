@@ -40,14 +40,10 @@ async function kernels(params: URLSearchParams, show: Show): Promise<KernelBench
   return result;
 }
 
-/** ?runs=N timed runs (default 5) of ?model=ID (default the bundled model). */
+/** ?runs=N timed runs (default 5) of ?model=ID (default the bundled model), from ?hub=URL when given (model-suite.ts). */
 async function model(params: URLSearchParams, show: Show): Promise<ModelBenchResult> {
-  const [{ startEngine }, { runModelSuite }, { modelTable }] = await Promise.all([import('../worker/client'), import('./model-suite'), import('./model-bench')]);
-  const result = await runModelSuite(startEngine().api, {
-    model: params.get('model') ?? undefined,
-    runs: Number(params.get('runs') ?? 5),
-    onStatus: (s) => show(s, null),
-  });
+  const [{ startEngine }, { runModelSuite, modelSuiteQuery }, { modelTable }] = await Promise.all([import('../worker/client'), import('./model-suite'), import('./model-bench')]);
+  const result = await runModelSuite(startEngine().api, { ...modelSuiteQuery(params), onStatus: (s) => show(s, null) });
   show('Done.', modelTable(result));
   return result;
 }

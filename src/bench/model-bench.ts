@@ -7,6 +7,7 @@ import { Rng } from '../data/random';
 import { generateScene } from '../data/scenes';
 import type { ChatImage, ChatReply, EngineKind, VlmApi } from '../worker/api';
 import { formatBenchTable, type BenchTable } from './bench-table';
+import type { HubCheckpoint, HubRun } from './model-hub';
 
 export interface EngineFigures {
   encodeMs: number;
@@ -18,6 +19,10 @@ export interface EngineFigures {
   newTokens: number;
   /** Where it ran, as the load reported: 'native', 'webgpu', or 'wasm' (transformers on a software adapter). */
   device: string;
+  /** Hub runs: seconds from loadModel to ready, the files fetched from the hub into the weight cache included. */
+  loadSeconds?: number;
+  /** Hub runs: encodeMs over the tiles the image becomes (SmolVLM's 512 x 512 crops plus the global view). */
+  encodeMsPerTile?: number;
 }
 
 /** native against another engine: above 1 means native is faster. */
@@ -40,6 +45,8 @@ export interface ModelBenchResult {
   /** native against transformers.js, as the three above are against onnx; NaN where either was not measured. */
   transformersRatios: EngineRatios;
   cancelled: boolean;
+  /** Hub runs: where the files came from, the tiles per image and the checkpoint's real_size.json (null for a real repo). */
+  hub?: { hubUrl: string; tiles: number; transformersDevice: string; checkpoint: HubCheckpoint | null };
 }
 
 /** Thrown between runs when the signal aborts; caught by runModelBench, which keeps the engines done. */
@@ -63,13 +70,20 @@ export interface ModelBenchOptions {
   onStatus?: (s: string) => void;
   /** Checked between runs: an abort unloads the model and returns the engines measured so far. */
   signal?: AbortSignal;
+  /** A hub repo (SmolVLM) instead of the bundled model: its engines, hub, image and tile count. */
+  hub?: HubRun;
 }
 
 export const MODEL_ENGINES: readonly EngineKind[] = ['native', 'onnx', 'transformers'];
 
 async function runEngine(api: Api, model: string, engine: EngineKind, runs: number, opts: ModelBenchOptions): Promise<EngineFigures> {
-  // The transformers engine runs where the app would run it: WebGPU, or wasm on a software adapter.
-  const { device } = await api.loadModel(model, { engine });
+  // The transformers engine runs where the app would run it (WebGPU, or wasm on a software adapter) unless the hub run names a device;
+  // on a hub repo it reads the fp32 ONNX files, the same numbers the native engine reads from model.safetensors.
+  const hub = opts.hub;
+  const tjs = engine === 'transformers' && hub ? { dtype: 'fp32' as const, ...(hub.transformersDevice ? { device: hub.transformersDevice } : {}) } : {};
+  const loadStart = performance.now();
+  const { device } = await api.loadModel(model, { engine, ...(hub ? { hubUrl: hub.hubUrl } : {}), ...tjs });
+  const loadSeconds = (performance.now() - loadStart) / 1000;
   const replies: ChatReply[] = [];
   // Run 0 warms pipelines and shader caches; a new image each run keeps the KV cache from serving the prompt.
   for (let i = 0; i <= runs; i++) {
@@ -80,21 +94,23 @@ async function runEngine(api: Api, model: string, engine: EngineKind, runs: numb
     opts.onStatus?.(`${engine}: run ${i} of ${runs}${i === 0 ? ' (warm-up)' : ''}`);
     const reply = await api.chat({
       messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe this image in detail.' }, { type: 'image' }] }],
-      images: [sceneImage(1000 + i)],
+      images: [hub ? hub.image(i) : sceneImage(1000 + i)],
       // Up to 24 tokens; decode speed is per token, so an early stop does not skew it.
       options: { maxNewTokens: 24 },
     });
     if (i > 0) replies.push(reply);
   }
   await api.unloadModel();
+  const encodeMs = median(replies.map((r) => r.encodeMs));
   return {
-    encodeMs: median(replies.map((r) => r.encodeMs)),
+    encodeMs,
     ttftMs: median(replies.map((r) => r.ttftMs)),
     decodeTokensPerSecond: median(replies.map((r) => r.tokensPerSecond)),
     peakGpuBytes: engine === 'transformers' ? null : Math.max(...replies.map((r) => r.peakGpuBytes)),
     runs,
     newTokens: median(replies.map((r) => r.newTokens)),
     device,
+    ...(hub ? { loadSeconds, encodeMsPerTile: encodeMs / hub.tiles } : {}),
   };
 }
 
@@ -102,7 +118,7 @@ export async function runModelBench(api: Api, model: string, runs: number, opts:
   const engines: Partial<Record<EngineKind, EngineFigures>> = {};
   let cancelled = false;
   try {
-    for (const engine of MODEL_ENGINES) engines[engine] = await runEngine(api, model, engine, runs, opts);
+    for (const engine of opts.hub?.engines ?? MODEL_ENGINES) engines[engine] = await runEngine(api, model, engine, runs, opts);
   } catch (err) {
     if (!(err instanceof Cancelled)) throw err;
     cancelled = true;
@@ -116,7 +132,12 @@ export async function runModelBench(api: Api, model: string, runs: number, opts:
     decodeRatio: onnx.decode,
     transformersRatios: ratios(engines.native, engines.transformers),
     cancelled,
+    ...(opts.hub ? { hub: hubSummary(opts.hub, engines.transformers?.device) } : {}),
   };
+}
+
+function hubSummary(hub: HubRun, tjsDevice: string | undefined): NonNullable<ModelBenchResult['hub']> {
+  return { hubUrl: hub.hubUrl, tiles: hub.tiles, transformersDevice: tjsDevice ?? hub.transformersDevice ?? 'not run', checkpoint: hub.checkpoint };
 }
 
 function ratios(native: EngineFigures | undefined, other: EngineFigures | undefined): EngineRatios {
@@ -127,25 +148,48 @@ function ratios(native: EngineFigures | undefined, other: EngineFigures | undefi
 const ratioNote = (other: string, r: EngineRatios) =>
   `native/${other}: encode ${r.encode.toFixed(2)}x, TTFT ${r.ttft.toFixed(2)}x, decode ${r.decode.toFixed(2)}x (above 1: native faster)`;
 
-/** The model table: one row per engine measured, native's ratios to the others beneath. */
+/** Hub runs: what was loaded (the depth cut said plainly), the tiles per image, load times and native's peak against its weights. */
+function hubNotes(r: ModelBenchResult): string[] {
+  const hub = r.hub;
+  if (!hub) return [];
+  const c = hub.checkpoint;
+  const notes = [
+    c
+      ? `random weights at ${c.standsInFor}'s config, ${(c.parameters / 1e6).toFixed(1)}M parameters; layers vision ${c.layers.vision}/${c.realLayers.vision}, text ${c.layers.text}/${c.realLayers.text}${c.depthCut ? ' (depth cut: same per-layer shapes, times scale with depth)' : ''}`
+      : `${r.model} as the hub serves it`,
+    `one image of ${hub.tiles} tiles (512 x 512 crops plus the global view) per run; files from ${hub.hubUrl} through the weight cache`,
+  ];
+  const native = r.engines.native;
+  const tjs = r.engines.transformers;
+  if (native?.loadSeconds !== undefined && tjs?.loadSeconds !== undefined) notes.push(`load: transformers/native ${(tjs.loadSeconds / native.loadSeconds).toFixed(2)}x (above 1: native faster)`);
+  if (native?.peakGpuBytes && c) notes.push(`native peak GPU memory ${(native.peakGpuBytes / c.f32WeightBytes).toFixed(2)}x its f32 weights (${(c.f32WeightBytes / 2 ** 20).toFixed(1)} MiB)`);
+  return notes;
+}
+
+/** The model table: one row per engine measured, native's ratios to the others beneath (hub runs add load time and encode per tile). */
 export function modelTable(r: ModelBenchResult): BenchTable {
   const measured = MODEL_ENGINES.flatMap((e) => {
     const f = r.engines[e];
     return f ? [[e, f] as const] : [];
   });
+  const hub = r.hub !== undefined;
   const body = measured.map(([name, f]) => [
     name === 'transformers' ? `${name} (${f.device})` : name,
+    ...(hub ? [(f.loadSeconds ?? NaN).toFixed(1)] : []),
     f.encodeMs.toFixed(1),
+    ...(hub ? [(f.encodeMsPerTile ?? NaN).toFixed(1)] : []),
     f.ttftMs.toFixed(1),
     f.decodeTokensPerSecond.toFixed(2),
     f.peakGpuBytes === null ? 'n/a' : (f.peakGpuBytes / 2 ** 20).toFixed(1),
   ]);
   const first = measured[0]?.[1];
   const notes = [first ? `model ${r.model}, median of ${first.runs} runs, ${first.newTokens} new tokens each` : `model ${r.model}: no engine finished`];
+  notes.push(...hubNotes(r));
   if (!Number.isNaN(r.encodeRatio)) notes.push(ratioNote('onnx', { encode: r.encodeRatio, ttft: r.ttftRatio, decode: r.decodeRatio }));
   if (!Number.isNaN(r.transformersRatios.encode)) notes.push(ratioNote('transformers', r.transformersRatios));
   if (r.engines.transformers) notes.push('transformers.js does not report its GPU memory (n/a)');
-  return { head: ['engine', 'encode ms', 'TTFT ms', 'decode tok/s', 'GPU MiB'], body, notes, textColumns: 1 };
+  const head = hub ? ['engine', 'load s', 'encode ms', 'ms/tile', 'TTFT ms', 'decode tok/s', 'GPU MiB'] : ['engine', 'encode ms', 'TTFT ms', 'decode tok/s', 'GPU MiB'];
+  return { head, body, notes, textColumns: 1 };
 }
 
 export function formatModelBench(r: ModelBenchResult): string {
