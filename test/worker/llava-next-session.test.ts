@@ -3,16 +3,24 @@
  * engine from its hub files (picked by config.json's model_type llava_next),
  * answers the golden chat with PyTorch's greedy answer for the wide and the
  * tall image, and a repeated turn reuses the image's cached positions.
+ * Through the worker API, a repo loaded by id from a hub-like server on
+ * 127.0.0.1 goes through the weight cache like any hub model.
  */
 import { join } from 'node:path';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
-import { describe, expect, it } from 'vitest';
+import * as Comlink from 'comlink';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../src/worker/api';
+import { memoryKv } from '../../src/worker/cache/kv';
+import { WeightCache } from '../../src/worker/cache/weight-cache';
+import { wrapEndpoint } from '../../src/worker/client';
+import { Engine } from '../../src/worker/engine';
 import { ModelSession } from '../../src/worker/jobs/model-session';
 import { readText } from '../../src/models/model-files';
 import { SafetensorsFile, writeSafetensors } from '../../src/models/safetensors';
 import { HUB_DIR, readGolden, readPixels } from '../helpers/family-golden';
-import { testRuntime } from '../helpers/gpu';
+import { nodeGpuEntry, testRuntime } from '../helpers/gpu';
+import { startHubServer } from '../helpers/hub-server';
 import { bundledModelFiles } from '../models/fs-files';
 
 const REPO = 'llava-hf-tiny-llava-next';
@@ -66,4 +74,33 @@ describe('LLaVA-NeXT through the model session (native engine)', () => {
     const broken = { id: REPO, bytes: (name: string) => (name === 'model.safetensors' ? Promise.resolve(bytes.slice().buffer) : files.bytes(name)) };
     await expect(session.load(REPO, { engine: 'native' }, broken)).rejects.toMatchObject({ code: 'model-file', message: expect.stringMatching(/model\.safetensors.*image_newline/) });
   });
+});
+
+describe('a llava_next repo loaded by id through the worker API and the weight cache', () => {
+  const channel = new MessageChannel();
+  afterAll(() => {
+    channel.port1.close();
+    channel.port2.close();
+  });
+
+  it('fetches the safetensors and the configs (no ONNX), loads natively by model_type and answers the golden chat', async () => {
+    const hub = await startHubServer(join(HUB_DIR, REPO), 'llava-hf/tiny-llava-next');
+    try {
+      const weights = new WeightCache({ kv: memoryKv(), storage: { estimate: async () => ({ usage: 0, quota: 1e9 }) }, retryDelayMs: 0, progressIntervalMs: 0 });
+      Comlink.expose(new Engine(() => nodeGpuEntry(), weights), channel.port1);
+      const client = wrapEndpoint(channel.port2);
+      const loaded = await client.loadModel(hub.repo, { engine: 'native', dtype: 'f32', hubUrl: hub.url });
+      expect(loaded).toMatchObject({ id: hub.repo, engine: 'native', imageSize: 32 });
+      const fetched = hub.log.filter((r) => r.method === 'GET').map((r) => r.file);
+      expect(fetched).toEqual(expect.arrayContaining(['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors']));
+      expect(fetched.some((f) => f.endsWith('.onnx'))).toBe(false);
+      const tokenizer = new PreTrainedTokenizer(JSON.parse(await readText(files, 'tokenizer.json')), JSON.parse(await readText(files, 'tokenizer_config.json')));
+      const want = golden.tall;
+      const reply = await client.chat({ messages: want.messages, images: want.images.map((i) => rgba(i.file)), options: { maxNewTokens: want.max_new_tokens } });
+      expect(reply.text).toBe(tokenizer.decode(want.greedy_ids, { skip_special_tokens: true }));
+      await client.unloadModel();
+    } finally {
+      await hub.close();
+    }
+  }, 120_000);
 });
