@@ -6,19 +6,16 @@
  * stitch the tile features into one grid, cut the padding off and end every
  * grid row with image_newline.
  *
- * The engine does not use this yet (the bundled model has no pinpoints). A
- * llava_next checkpoint needs from it:
- * - preprocessing: the image normalised at its own size (preprocessImage with
- *   doResize off), then anyresTiles with tile = vision image_size;
- * - one vision tower + projector run per view (1 + rows * cols of them), each
- *   giving [patchesPerSide^2, D] with patchesPerSide = image_size / patch_size
- *   / image_pooling ('default' feature select: no class token);
- * - the checkpoint's `image_newline` parameter [D], loaded beside the projector;
- * - packFeatures to merge the views, and the prompt builder expanding each
- *   image token to imageTokenCount(...) copies instead of image_seq_length.
+ * The native engine runs llava_next checkpoints with it: llava-next-processing.ts
+ * calls anyresTiles on the 0-255 image (padding 0 is HF's black canvas) and
+ * normalises the views after; native/llava-next.ts packs the views' features
+ * on the GPU from gridShape and unpadShape, and packFeatures is the CPU twin
+ * its test compares with. The grid cut itself is tiling.ts's, shared with
+ * Idefics3's image splitting.
  *
  * Sizes are [height, width] throughout, as HF's image_grid_pinpoints are.
  */
+import { gridTiles } from './tiling';
 
 export type Size = [number, number];
 
@@ -146,18 +143,6 @@ export function resizeChw(pixels: Float32Array, height: number, width: number, o
   return x === pixels ? pixels.slice() : x;
 }
 
-/** Copies the [3, h, w] block at (top, left) of a [3, H, W] image into a new [3, h, w] array. */
-function crop(src: Float32Array, height: number, width: number, top: number, left: number, h: number, w: number): Float32Array {
-  const out = new Float32Array(3 * h * w);
-  for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < h; y++) {
-      const from = (c * height + top + y) * width + left;
-      out.set(src.subarray(from, from + w), (c * h + y) * w);
-    }
-  }
-  return out;
-}
-
 /**
  * Normalised pixels [3, H, W] -> views of [3, tile, tile]: the whole image
  * resized to one tile first, then the tiles of the padded pinpoint canvas
@@ -178,13 +163,7 @@ export function anyresTiles(pixels: Float32Array, height: number, width: number,
       canvas.set(resized.subarray(from, from + nw), (c * bh + top + y) * bw + left);
     }
   }
-  const views = [resizeChw(pixels, height, width, tile, tile)];
-  const rows = Math.floor(bh / tile);
-  const cols = Math.floor(bw / tile);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) views.push(crop(canvas, bh, bw, r * tile, c * tile, tile, tile));
-  }
-  return views;
+  return [resizeChw(pixels, height, width, tile, tile), ...gridTiles(canvas, bh, bw, Math.floor(bh / tile), Math.floor(bw / tile), tile, tile)];
 }
 
 /**

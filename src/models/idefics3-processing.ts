@@ -18,6 +18,7 @@
  * Lanczos there too: the two differ on every image that needs a resize).
  */
 import { resizeRgb, type ImagePixels } from './image-processing';
+import { gridTiles } from './tiling';
 
 export interface Idefics3Preprocessor {
   longestEdge: number;
@@ -127,18 +128,6 @@ function normalise(img: ImagePixels, cfg: Idefics3Preprocessor): Float32Array {
   return out;
 }
 
-/** A window [y0, y0 + h) x [x0, x0 + w) of a [3, H, W] image. */
-function crop(x: Float32Array, height: number, width: number, y0: number, x0: number, h: number, w: number): Float32Array {
-  const out = new Float32Array(3 * h * w);
-  for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < h; y++) {
-      const from = c * height * width + (y0 + y) * width + x0;
-      out.set(x.subarray(from, from + w), c * h * w + y * w);
-    }
-  }
-  return out;
-}
-
 /** Bilinear resize of [3, H, W] floats to [3, m, m]: half-pixel centres, edges clamped, no antialias (torch/ONNX Resize). */
 export function bilinearResize(x: Float32Array, height: number, width: number, outH: number, outW: number): Float32Array {
   const taps = (inSize: number, outSize: number): { i0: number; i1: number; t: number }[] =>
@@ -180,9 +169,7 @@ export function preprocessIdefics3(img: ImagePixels, cfg: Idefics3Preprocessor):
   const cols = Math.ceil(w / m);
   const th = Math.ceil(h / rows);
   const tw = Math.ceil(w / cols);
-  const tiles: Float32Array[] = [];
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) tiles.push(crop(x, h, w, r * th, c * tw, th, tw));
-  tiles.push(bilinearResize(x, h, w, m, m));
+  const tiles = [...gridTiles(x, h, w, rows, cols, th, tw), bilinearResize(x, h, w, m, m)];
   return { tiles, rows, cols };
 }
 
