@@ -8,45 +8,21 @@ import {
   expectPixelCheck,
   expectSummary,
   ids,
-  readGolden,
   readReposFromFixtures,
   readRawImage,
-  type Logits,
-  type PixelCheck,
-  type Summary,
 } from '../helpers/family-golden';
+import { readSmolGolden, SMOL_DIR, type SmolGoldenCase } from '../helpers/smolvlm-golden';
 
 // The tiny random SmolVLM (Idefics3) fixture in the hub's layout, written by
 // tools/families/idefics3.py with PyTorch's outputs in golden.json, read by
 // @huggingface/transformers as it reads the real repo: its own processor (image
 // splitting, prompt expansion, chat template) and the onnx-community sessions.
-const REPO = 'HuggingFaceTB-tiny-smolvlm';
+const REPO = SMOL_DIR;
 
 readReposFromFixtures();
 
-interface GoldenCase {
-  images: { file: string; width: number; height: number }[];
-  messages: { role: string; content: { type: string; text?: string }[] }[];
-  chat_text: string;
-  rows: number[];
-  cols: number[];
-  prompt: string;
-  input_ids: number[];
-  pixel_values: { shape: number[]; sample_stride: number; tiles: PixelCheck[] };
-  image_features: Summary;
-  first_logits: Logits;
-  max_new_tokens: number;
-  greedy_ids: number[];
-  greedy_min_top2_gap: number;
-}
-interface SmolGolden extends GoldenCase {
-  format: number;
-  two_images: GoldenCase;
-  tokenizer: { text: string; ids: number[] }[];
-}
-
-const golden = readGolden<SmolGolden>(REPO);
-const CASES: [string, GoldenCase][] = [
+const golden = readSmolGolden();
+const CASES: [string, SmolGoldenCase][] = [
   ['one image (2 x 4 tiles)', golden],
   ['two images (2 x 4 and 4 x 2 tiles)', golden.two_images],
 ];

@@ -10,67 +10,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
-import { env } from '@huggingface/transformers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng } from '../../src/data/png';
+import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../src/worker/api';
 import { documentContextPrompt } from '../../src/data/tasks/document-context';
-import { memoryKv } from '../../src/worker/cache/kv';
-import { installTransformersCache, transformersCache, type TransformersCacheEnv } from '../../src/worker/cache/transformers-hook';
-import { WeightCache } from '../../src/worker/cache/weight-cache';
-import { wrapEndpoint, type VlmClient } from '../../src/worker/client';
-import { Engine } from '../../src/worker/engine';
 import { answerBudget } from '../../src/worker/jobs/document-question';
 import { florenceLines, florenceReader } from '../../src/worker/jobs/florence-ocr';
-import { VlmError } from '../../src/worker/errors';
 import { HUB_DIR } from '../helpers/family-golden';
-import { startHubServer, type HubServer } from '../helpers/hub-server';
+import { fixtureRgba, rejection, useHubClient } from '../helpers/hub-client';
 
 ort.env.wasm.numThreads = 1;
 
 const FLORENCE = { dir: 'microsoft-tiny-florence2', repo: 'onnx-community/Florence-2-base' };
 const SMOL = { dir: 'HuggingFaceTB-tiny-smolvlm', repo: 'HuggingFaceTB/SmolVLM-256M-Instruct' };
 
-const tjsEnv = env as unknown as TransformersCacheEnv;
-const saved = { useCustomCache: tjsEnv.useCustomCache, customCache: tjsEnv.customCache, useBrowserCache: tjsEnv.useBrowserCache };
-const channel = new MessageChannel();
-let hubs: HubServer[] = [];
-let client: VlmClient;
-
-beforeAll(async () => {
-  hubs = [await startHubServer(join(HUB_DIR, FLORENCE.dir), FLORENCE.repo), await startHubServer(join(HUB_DIR, SMOL.dir), SMOL.repo)];
-  const weights = new WeightCache({ kv: memoryKv(), storage: { estimate: async () => ({ usage: 0, quota: 1e9 }) }, retryDelayMs: 0, progressIntervalMs: 0 });
-  installTransformersCache(tjsEnv, transformersCache(weights));
-  Comlink.expose(new Engine(() => undefined, weights), channel.port1);
-  client = wrapEndpoint(channel.port2);
-}, 60_000);
-
-afterAll(async () => {
-  Object.assign(tjsEnv, saved);
-  channel.port1.close();
-  channel.port2.close();
-  await Promise.all(hubs.map((h) => h.close()));
-});
-
-/** A fixture's golden.png as the RGBA pixels a page sends. */
-function rgba(dir: string) {
-  const png = decodePng(new Uint8Array(readFileSync(join(HUB_DIR, dir, 'golden.png'))));
-  const data = new Uint8ClampedArray(png.width * png.height * 4);
-  for (let i = 0, j = 0; i < data.length; i += 4, j += png.channels) {
-    data.set(png.data.subarray(j, j + 3), i);
-    data[i + 3] = 255;
-  }
-  return { width: png.width, height: png.height, data };
-}
-
-const rejection = async (p: Promise<unknown>): Promise<VlmError> => {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(VlmError);
-  return err as VlmError;
-};
+const { client, hub } = useHubClient([FLORENCE, SMOL]);
 
 /** PyTorch's post-processed <OCR_WITH_REGION> result for the fixture's 96x96 image. */
 function goldenOcr(): { labels: string[]; quad_boxes: number[][] } {
@@ -113,10 +66,10 @@ describe('Florence-2 as the OCR engine', () => {
     expect(refused).toMatchObject({ code: 'no-model' });
     expect(String(refused)).toContain('choose PP-OCR');
 
-    const loaded = await client.loadModel(FLORENCE.repo, { engine: 'transformers', dtype: 'fp32', hubUrl: hubs[0]?.url ?? '' });
+    const loaded = await client.loadModel(FLORENCE.repo, { engine: 'transformers', dtype: 'fp32', hubUrl: hub(FLORENCE).url });
     const reader = florenceReader(loaded, chat);
     expect(reader.engine).toBe('florence-2');
-    const page = { lines: await reader.read(rgba(FLORENCE.dir), new AbortController().signal) };
+    const page = { lines: await reader.read(fixtureRgba(FLORENCE.dir), new AbortController().signal) };
     // The golden stops after 24 tokens; the OCR reads on, so its lines start with the golden's (here, one).
     const want = goldenOcr();
     const first = want.quad_boxes.map((q, i) => {
@@ -132,7 +85,7 @@ describe('Florence-2 as the OCR engine', () => {
     expect(page.lines.every((l) => l.confidence === null)).toBe(true);
     console.log(`Florence-2 fixture OCR lines: ${JSON.stringify(got)}`);
 
-    const question = await rejection(client.askDocument({ question: 'What is the title?', lines: page.lines.map((l) => l.text), image: rgba(FLORENCE.dir) }));
+    const question = await rejection(client.askDocument({ question: 'What is the title?', lines: page.lines.map((l) => l.text), image: fixtureRgba(FLORENCE.dir) }));
     expect(question.code).toBe('bad-input');
     expect(question.message).toContain('<OCR_WITH_REGION>');
   }, 120_000);
@@ -140,18 +93,18 @@ describe('Florence-2 as the OCR engine', () => {
 
 describe('a question about a page on a hub chat model', () => {
   it('goes to SmolVLM with the page text before the question and the page image, and answers as the same chat does', async () => {
-    await client.loadModel(SMOL.repo, { engine: 'transformers', dtype: 'fp32', hubUrl: hubs[1]?.url ?? '' });
+    await client.loadModel(SMOL.repo, { engine: 'transformers', dtype: 'fp32', hubUrl: hub(SMOL).url });
     const lines = ['Invoice 2024-17', 'Date: 3 March 2024', 'Total: 41.50'];
     const question = 'What is the total?';
     let streamed = '';
-    const answer = await client.askDocument({ question, lines, image: rgba(SMOL.dir) }, Comlink.proxy((p: string) => void (streamed += p)));
+    const answer = await client.askDocument({ question, lines, image: fixtureRgba(SMOL.dir) }, Comlink.proxy((p: string) => void (streamed += p)));
     expect(answer.context).toEqual({ given: 3, total: 3, limit: 40 });
     expect(answer.text.length).toBeGreaterThan(0);
     // Streamed (the random model's byte tokens are pieced together differently while streaming, so only its presence is compared).
     await expect.poll(() => streamed.length).toBeGreaterThan(0);
     const same = await client.chat({
       messages: [{ role: 'user', content: [{ type: 'text', text: documentContextPrompt(lines, question) }, { type: 'image' }] }],
-      images: [rgba(SMOL.dir)],
+      images: [fixtureRgba(SMOL.dir)],
       options: { maxNewTokens: answerBudget(8192) },
     });
     expect(answer.text).toBe(same.text);

@@ -13,18 +13,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
-import { AutoTokenizer, env } from '@huggingface/transformers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng } from '../../src/data/png';
+import { AutoTokenizer } from '@huggingface/transformers';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { withModelSource } from '../../src/models/transformers/model-source';
 import type { ChatMessage, DownloadProgress } from '../../src/worker/api';
-import { memoryKv } from '../../src/worker/cache/kv';
-import { installTransformersCache, transformersCache, type TransformersCacheEnv } from '../../src/worker/cache/transformers-hook';
-import { WeightCache } from '../../src/worker/cache/weight-cache';
-import { wrapEndpoint, type VlmClient } from '../../src/worker/client';
-import { Engine } from '../../src/worker/engine';
-import { VlmError } from '../../src/worker/errors';
-import { startHubServer, type HubServer } from '../helpers/hub-server';
+import { fixtureRgba, rejection, useHubClient } from '../helpers/hub-client';
+import { startHubServer } from '../helpers/hub-server';
 
 ort.env.wasm.numThreads = 1;
 
@@ -34,85 +28,49 @@ const REPO = 'HuggingFaceTB/SmolVLM-256M-Instruct';
 const golden = JSON.parse(readFileSync(join(HUB_DIR, SMOL, 'golden.json'), 'utf8')) as { messages: ChatMessage[]; greedy_ids: number[]; max_new_tokens: number };
 const WEIGHTS = ['onnx/vision_encoder.onnx', 'onnx/embed_tokens.onnx', 'onnx/decoder_model_merged.onnx'];
 
-const tjsEnv = env as unknown as TransformersCacheEnv;
-const saved = { useCustomCache: tjsEnv.useCustomCache, customCache: tjsEnv.customCache, useBrowserCache: tjsEnv.useBrowserCache };
-const channel = new MessageChannel();
-let hub: HubServer;
-let client: VlmClient;
+const SMOL_FIXTURE = { dir: SMOL, repo: REPO };
+const { client, hub: hubOf } = useHubClient([SMOL_FIXTURE]);
+const hub = () => hubOf(SMOL_FIXTURE);
 let expectedText = '';
 
 beforeAll(async () => {
-  hub = await startHubServer(join(HUB_DIR, SMOL), REPO);
-  const weights = new WeightCache({ kv: memoryKv(), storage: { estimate: async () => ({ usage: 0, quota: 1e9 }) }, retryDelayMs: 0, progressIntervalMs: 0 });
-  // As the worker does: whatever transformers.js reads comes through the weight cache.
-  installTransformersCache(tjsEnv, transformersCache(weights));
-  Comlink.expose(new Engine(() => undefined, weights), channel.port1);
-  client = wrapEndpoint(channel.port2);
   const tokenizer = await withModelSource({ kind: 'local', path: HUB_DIR }, () => AutoTokenizer.from_pretrained(SMOL));
   expectedText = tokenizer.decode(golden.greedy_ids, { skip_special_tokens: true });
 }, 60_000);
 
-afterAll(async () => {
-  Object.assign(tjsEnv, saved);
-  channel.port1.close();
-  channel.port2.close();
-  await hub?.close();
-});
-
-const rejection = async (p: Promise<unknown>): Promise<VlmError> => {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(VlmError);
-  return err as VlmError;
-};
-
-/** golden.png as the RGBA pixels a page sends (Node has no image decoder for encoded bytes). */
-const goldenImage = () => {
-  const png = decodePng(new Uint8Array(readFileSync(join(HUB_DIR, SMOL, 'golden.png'))));
-  const data = new Uint8Array(png.width * png.height * 4);
-  // The fixture is RGB: alpha is opaque.
-  for (let i = 0, j = 0; i < data.length; i += 4, j += png.channels) {
-    data.set(png.data.subarray(j, j + 3), i);
-    data[i + 3] = 255;
-  }
-  return { width: png.width, height: png.height, data };
-};
-
 describe('the transformers engine in the worker', () => {
   it('loads the SmolVLM fixture from the hub through the cache with progress, answers the golden, reloads without the network, unloads', async () => {
     const events: DownloadProgress[] = [];
-    const loaded = await client.loadModel(REPO, { engine: 'transformers', dtype: 'fp32', hubUrl: hub.url }, Comlink.proxy((p: DownloadProgress) => void events.push(p)));
+    const loaded = await client.loadModel(REPO, { engine: 'transformers', dtype: 'fp32', hubUrl: hub().url }, Comlink.proxy((p: DownloadProgress) => void events.push(p)));
     expect(loaded).toMatchObject({ id: REPO, engine: 'transformers', dtype: 'fp32', device: 'cpu' });
-    expect(hub.gets().map((r) => r.file)).toEqual(expect.arrayContaining(['config.json', 'tokenizer.json', ...WEIGHTS]));
+    expect(hub().gets().map((r) => r.file)).toEqual(expect.arrayContaining(['config.json', 'tokenizer.json', ...WEIGHTS]));
     await expect.poll(() => events.some((e) => e.file === 'onnx/decoder_model_merged.onnx' && e.fileDone)).toBe(true);
 
     let streamed = '';
-    const reply = await client.chat({ messages: golden.messages, images: [goldenImage()], options: { maxNewTokens: golden.max_new_tokens } }, Comlink.proxy((p: string) => void (streamed += p)));
+    const reply = await client.chat({ messages: golden.messages, images: [fixtureRgba(SMOL)], options: { maxNewTokens: golden.max_new_tokens } }, Comlink.proxy((p: string) => void (streamed += p)));
     expect(reply.newTokens).toBe(golden.greedy_ids.length);
     expect(reply.text).toBe(expectedText);
     await expect.poll(() => streamed).toBe(expectedText);
     expect(reply.promptRecomputed).toBe(false);
 
-    hub.log.length = 0;
+    hub().log.length = 0;
     await client.unloadModel();
     expect(await client.loadedModel()).toBeNull();
-    await rejection(client.chat({ messages: golden.messages, images: [goldenImage()] }));
-    const again = await client.loadModel(REPO, { engine: 'transformers', dtype: 'fp32', hubUrl: hub.url });
+    await rejection(client.chat({ messages: golden.messages, images: [fixtureRgba(SMOL)] }));
+    const again = await client.loadModel(REPO, { engine: 'transformers', dtype: 'fp32', hubUrl: hub().url });
     expect(again.engine).toBe('transformers');
     // Only the hub's API is asked whether the commit moved; no file is fetched again.
-    expect(hub.gets()).toEqual([]);
+    expect(hub().gets()).toEqual([]);
     await client.unloadModel();
   }, 120_000);
 
   it('names a missing dtype file and the dtypes present, before any weight is fetched', async () => {
-    hub.log.length = 0;
-    const err = await rejection(client.loadModel(REPO, { engine: 'transformers', dtype: 'q4', hubUrl: hub.url }));
+    hub().log.length = 0;
+    const err = await rejection(client.loadModel(REPO, { engine: 'transformers', dtype: 'q4', hubUrl: hub().url }));
     expect(err.code).toBe('model-file');
     expect(err.message).toContain('onnx/vision_encoder_q4.onnx');
     expect(err.message).toContain('fp32');
-    expect(hub.gets().filter((r) => r.file.endsWith('.onnx'))).toEqual([]);
+    expect(hub().gets().filter((r) => r.file.endsWith('.onnx'))).toEqual([]);
   });
 
   it("refuses a repo whose config names a family it does not run, naming its model_type and the supported list, before any weight", async () => {
