@@ -10,32 +10,19 @@ import { Scope } from '../../src/models/native/ops';
 import { SafetensorsFile } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { logitsRelError } from '../../src/webgpu/verify/golden';
-import { expectPixelCheck, HUB_DIR, readGolden, readPixels, worst, type Logits, type PixelCheck, type Summary } from '../helpers/family-golden';
+import { expectPixelCheck, HUB_DIR, readPixels, worst } from '../helpers/family-golden';
+import { readSmolGolden, SMOL_DIR, type SmolGoldenCase } from '../helpers/smolvlm-golden';
 import { testRuntime } from '../helpers/gpu';
 
 // The native engine on the tiny random SmolVLM (Idefics3) fixture, in Node
 // through Dawn, against PyTorch's golden.json: our processor's prompt ids and
 // pixel values per tile, then the SigLIP tower, connector and Llama decoder.
-const REPO = 'HuggingFaceTB-tiny-smolvlm';
+const REPO = SMOL_DIR;
 const dir = join(HUB_DIR, REPO);
 const json = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), 'utf8'));
 
-interface GoldenCase {
-  images: { file: string }[];
-  messages: { role: string; content: { type: string; text?: string }[] }[];
-  chat_text: string;
-  rows: number[];
-  cols: number[];
-  prompt: string;
-  input_ids: number[];
-  pixel_values: { shape: number[]; sample_stride: number; tiles: PixelCheck[] };
-  image_features: Summary;
-  first_logits: Logits;
-  max_new_tokens: number;
-  greedy_ids: number[];
-}
-const golden = readGolden<GoldenCase & { two_images: GoldenCase }>(REPO);
-const CASES: [string, GoldenCase][] = [
+const golden = readSmolGolden();
+const CASES: [string, SmolGoldenCase][] = [
   ['one image (2 x 4 tiles + global)', golden],
   ['two images (2 x 4 and 4 x 2 tiles, each + global)', golden.two_images],
 ];
@@ -54,7 +41,7 @@ const stops = new Set((json('generation_config.json') as { eos_token_id: number[
 const file = new SafetensorsFile(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))).buffer, 'model.safetensors');
 
 /** The chat through the template, every <image> expanded, tokenized as the processor does. */
-function promptOf(want: GoldenCase, images: Idefics3Image[]): { chat: string; prompt: string; ids: number[] } {
+function promptOf(want: SmolGoldenCase, images: Idefics3Image[]): { chat: string; prompt: string; ids: number[] } {
   const chat = tokenizer.apply_chat_template(want.messages as never, { tokenize: false, add_generation_prompt: true }) as string;
   const prompt = expandImagePrompt(chat, images, config.imageSeqLength);
   return { chat, prompt, ids: tokenizer.encode(prompt, { add_special_tokens: false }) };
@@ -133,23 +120,66 @@ describe.each(CASES)('native SmolVLM on the tiny fixture: %s', (_name, want) => 
   });
 });
 
-describe('native SmolVLM int8', () => {
-  // Random weights drawn wide (the tower's conv at 0.3) are hard on per-group int8: the
-  // first-step logits move by ~7e-2 of the max logit, more than the 0.02 top-1/top-2 gaps
-  // along the greedy path, so the ids part after a few tokens. Checked: the first id.
-  it('gives the same first greedy id of both cases (logits error reported)', async () => {
-    const model = new NativeIdefics3(rt, config, file, { dtype: 'int8', groupSize: 32 });
+/** Logits at every step of PyTorch's greedy path, PyTorch's ids fed back (teacher forcing): step i predicts greedy_ids[i]. */
+async function alongGolden(model: NativeIdefics3, want: SmolGoldenCase, tiles: Float32Array[]): Promise<Float32Array[]> {
+  const cache = model.decoder.newCache(model.rt, want.input_ids.length + want.greedy_ids.length + 1);
+  try {
+    const steps = [(await model.prefill(cache, Int32Array.from(want.input_ids), tiles)).logits];
+    for (const id of want.greedy_ids.slice(0, -1)) steps.push(await model.decodeStep(cache, id));
+    return steps;
+  } finally {
+    cache.release();
+  }
+}
+
+/** Top-1 minus top-2 logit. */
+function top2Margin(logits: Float32Array): number {
+  let a = -Infinity;
+  let b = -Infinity;
+  for (const v of logits) {
+    if (v > a) [a, b] = [v, a];
+    else if (v > b) b = v;
+  }
+  return a - b;
+}
+
+describe('native SmolVLM int8 and int4', () => {
+  // The fixture's random weights are drawn wide (std 0.3, so attention scores have a std
+  // of ~6 and softmax is near one-hot): int8's 0.54% weight noise (group 32; the tied
+  // embedding / lm_head and the patch embedding stay f32) moves single logits by up to
+  // 0.74 and a top-1/top-2 gap by up to 0.23 (measured over both cases). Smaller groups
+  // do not save it (simulated group 8: still one step wrong; per-channel: worse), while
+  // 9 of PyTorch's 28 greedy steps have a margin under 0.1. So int8 is held to PyTorch's
+  // id at every step whose margin clears MARGIN, along PyTorch's path.
+  const MARGIN = 0.25;
+
+  it(`int8 picks PyTorch's id at every greedy step with a top-2 margin >= ${MARGIN} (logits error, margins and int4 reported)`, async () => {
+    const int8 = new NativeIdefics3(rt, config, file, { dtype: 'int8', groupSize: 32 });
+    const int4 = new NativeIdefics3(rt, config, file, { dtype: 'int4', groupSize: 32 });
     try {
-      for (const [, want] of CASES) {
+      for (const [name, want] of CASES) {
         const tiles = want.images.flatMap((i) => preprocessIdefics3(readPixels(REPO, i.file), pre).tiles);
-        const { first, ids } = await greedy(model, want.input_ids, tiles, want.max_new_tokens);
-        const rel = logitsRelError(first, want.first_logits.values);
-        const same = ids.findIndex((id, i) => id !== want.greedy_ids[i]);
-        console.log(`native SmolVLM int8: first-step logits relative error ${rel.toExponential(2)}, greedy ids equal for ${same < 0 ? ids.length : same} of ${want.greedy_ids.length}`);
-        expect(argmax(first)).toBe(want.greedy_ids[0]);
+        // The f32 path gives PyTorch's ids and first logits (above); its margins are PyTorch's to ~1e-5.
+        const margins = (await alongGolden(f32, want, tiles)).map(top2Margin);
+        expect(Math.abs(Math.min(...margins) - want.greedy_min_top2_gap)).toBeLessThanOrEqual(1e-4);
+        console.log(`${name}: PyTorch's top-2 margins along its greedy path ${margins.map((m) => m.toFixed(3)).join(' ')}`);
+        for (const [dtype, model] of [['int8', int8], ['int4', int4]] as const) {
+          const steps = await alongGolden(model, want, tiles);
+          const agree = steps.map((l, i) => argmax(l) === want.greedy_ids[i]);
+          const wide = agree.filter((_, i) => (margins[i] as number) >= MARGIN);
+          const free = (await greedy(model, want.input_ids, tiles, want.max_new_tokens)).ids;
+          const prefix = free.findIndex((id, i) => id !== want.greedy_ids[i]);
+          console.log(
+            `native SmolVLM ${dtype} (${name}): first-step logits relative error ${logitsRelError(steps[0] as Float32Array, want.first_logits.values).toExponential(2)}; ` +
+              `PyTorch's id at ${agree.filter(Boolean).length} of ${agree.length} steps (${wide.filter(Boolean).length} of the ${wide.length} with margin >= ${MARGIN}); ` +
+              `free-running greedy ids equal for ${prefix < 0 ? free.length : prefix} of ${want.greedy_ids.length}`,
+          );
+          if (dtype === 'int8') expect(wide.every(Boolean)).toBe(true);
+        }
       }
     } finally {
-      model.release();
+      int8.release();
+      int4.release();
     }
   });
 });
