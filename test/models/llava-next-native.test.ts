@@ -16,7 +16,7 @@ import { testRuntime } from '../helpers/gpu';
 
 // The native engine on the tiny random LLaVA-NeXT (llava_next, AnyRes) fixture, in
 // Node through Dawn, against PyTorch's golden.json: a wide image (1 x 3 tiles, unpad
-// cuts grid columns) and a tall one (3 x 1 tiles, unpad cuts grid rows).
+// cuts grid columns), a tall one (3 x 1 tiles, unpad cuts grid rows) and both in one turn.
 const REPO = 'llava-hf-tiny-llava-next';
 const dir = join(HUB_DIR, REPO);
 const json = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), 'utf8'));
@@ -37,10 +37,11 @@ interface GoldenCase {
   max_new_tokens: number;
   greedy_ids: number[];
 }
-const golden = readGolden<GoldenCase & { tall: GoldenCase }>(REPO);
+const golden = readGolden<GoldenCase & { tall: GoldenCase; two_images: GoldenCase }>(REPO);
 const CASES: [string, GoldenCase][] = [
   ['wide 40x100 (1 x 3 tiles + global)', golden],
   ['tall 120x44 (3 x 1 tiles + global)', golden.tall],
+  ['both images in one turn (60 then 66 image tokens)', golden.two_images],
 ];
 
 /** Antialiased resizes of 0-255 floats: torch's f32 against ours (f64 sums of f32 taps), then / 127.5. */
@@ -117,13 +118,20 @@ describe.each(CASES)('native LLaVA-NeXT on the tiny fixture: %s', (_name, want) 
     const s = new Scope(rt);
     try {
       const d = config.text.hiddenSize;
-      const image = images[0] as LlavaNextImage;
-      const perView = await Promise.all(image.views.map((px, i) => rt.readF32(model.llava.imageFeatures(s, s.upload(px, [3, pre.tile, pre.tile], `view.${i}`)))));
-      const packed = await rt.readF32(model.imageFeatures(s, image));
-      expect(packed.length).toBe(image.tokens * d);
-      const cpu = packFeatures(perView, image.size, pre.pinpoints, pre.tile, side, await rt.readF32(model.newline));
-      expect(cpu.tokens).toBe(image.tokens);
-      expect(worst(packed, cpu.data).diff).toBe(0);
+      const newline = await rt.readF32(model.newline);
+      const parts: Float32Array[] = [];
+      for (const image of images) {
+        const perView = await Promise.all(image.views.map((px, i) => rt.readF32(model.llava.imageFeatures(s, s.upload(px, [3, pre.tile, pre.tile], `view.${i}`)))));
+        const got = await rt.readF32(model.imageFeatures(s, image));
+        expect(got.length).toBe(image.tokens * d);
+        const cpu = packFeatures(perView, image.size, pre.pinpoints, pre.tile, side, newline);
+        expect(cpu.tokens).toBe(image.tokens);
+        expect(worst(got, cpu.data).diff).toBe(0);
+        parts.push(got);
+      }
+      const packed = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.reduce((at, p) => (packed.set(p, at), at + p.length), 0);
+      expect([packed.length / d, d]).toEqual(want.image_features.shape);
       let sum = 0;
       for (const v of packed) sum += v;
       expect(Math.abs(sum - want.image_features.sum)).toBeLessThanOrEqual(1e-2);
@@ -138,8 +146,28 @@ describe.each(CASES)('native LLaVA-NeXT on the tiny fixture: %s', (_name, want) 
   it(`f32: first-step logits within ${LOGITS_REL_TOL} of the max logit and the same greedy ids`, async () => {
     const { first, ids } = await greedy(model, want.input_ids, images, want.max_new_tokens);
     const rel = logitsRelError(first, want.first_logits.values);
-    console.log(`native LLaVA-NeXT f32 (${want.images[0]?.height}x${want.images[0]?.width}): first-step logits relative error ${rel.toExponential(2)}`);
+    console.log(`native LLaVA-NeXT f32 (${want.images.map((i) => `${i.height}x${i.width}`).join(' + ')}): first-step logits relative error ${rel.toExponential(2)}`);
     expect(rel).toBeLessThanOrEqual(LOGITS_REL_TOL);
     expect(ids).toEqual(want.greedy_ids);
+  });
+});
+
+describe('native LLaVA-NeXT int8', () => {
+  // The fixture's wide random weights (linears at 0.3) are hard on per-group int8: the first-step
+  // logits move by 4-6e-2 of the max logit, more than the 0.013-0.077 top-1/top-2 gaps along the
+  // greedy paths, so the ids part after 3-10 tokens. Checked: the first id; the rest is reported.
+  it('gives the same first greedy id in every case (logits error and ids kept reported)', async () => {
+    const q8 = new NativeLlavaNext(rt, config, file, { dtype: 'int8', groupSize: 32 });
+    try {
+      for (const [, want] of CASES) {
+        const { first, ids } = await greedy(q8, want.input_ids, processed(want), want.max_new_tokens);
+        const rel = logitsRelError(first, want.first_logits.values);
+        const same = ids.findIndex((id, i) => id !== want.greedy_ids[i]);
+        console.log(`native LLaVA-NeXT int8: first-step logits relative error ${rel.toExponential(2)}, greedy ids equal for ${same < 0 ? ids.length : same} of ${want.greedy_ids.length}`);
+        expect(argmax(first)).toBe(want.greedy_ids[0]);
+      }
+    } finally {
+      q8.release();
+    }
   });
 });

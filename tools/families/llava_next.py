@@ -10,7 +10,7 @@ hub's pre-4.52 names) at tiny sizes with random weights (fixed seed): a CLIP tow
 32-pixel views read at vision_feature_layer -2, pinpoints that mirror the real
 [[336, 672], [672, 336], [672, 672], [1008, 336], [336, 1008]] at 32-pixel tiles. Then
 golden.png / golden-tall.png and golden.json (llava_next_golden.py): for a wide and a
-tall image the chosen grid, the pixel values of every view, the image token count,
+tall image (and both in one turn) the chosen grid, the pixel values of every view, the image token count,
 the packed image features, the first-step logits and 16 greedy ids.
 """
 import os
@@ -100,13 +100,13 @@ def main():
     hub_files.save_bf16_safetensors(os.path.join(args.out, "model.safetensors"), model.state_dict())
     golden = make_golden(model, cfg, tok, pre, args.out)
     hub_files.write_json(os.path.join(args.out, "golden.json"), golden)
-    diff = max(self_check(args.out, cfg, tok, pre, golden), self_check(args.out, cfg, tok, pre, golden["tall"]))
+    diff = max(self_check(args.out, cfg, tok, pre, case) for case in (golden, golden["tall"], golden["two_images"]))
 
     print(f"vocab {len(tok.vocab)}, self-check: reloaded without a cache, logits within {diff:.2e}, same ids")
-    for name, case in (("wide", golden), ("tall", golden["tall"])):
-        im = case["images"][0]
-        print(f"{name} {im['height']}x{im['width']}: grid {case['rows'][0]}x{case['cols'][0]} + global, "
-              f"{case['image_tokens'][0]} image tokens, prompt {len(case['input_ids'])} ids, "
+    for name, case in (("wide", golden), ("tall", golden["tall"]), ("both", golden["two_images"])):
+        sizes = " + ".join(f"{i['height']}x{i['width']}" for i in case["images"])
+        grids = " + ".join(f"{r}x{c}" for r, c in zip(case["rows"], case["cols"]))
+        print(f"{name} {sizes}: grid {grids} (+ global each), {case['image_tokens']} image tokens, prompt {len(case['input_ids'])} ids, "
               f"greedy {case['greedy_ids']}, smallest top-2 gap {case['greedy_min_top2_gap']:.4f}")
     for name, size in hub_files.file_sizes(args.out).items():
         print(f"{size:>9}  {name}")

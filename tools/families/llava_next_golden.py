@@ -5,6 +5,7 @@ The main case (top-level keys, as engines read it first) is a 40 x 100 image: th
 columns each side, so unpad cuts grid columns. The second, `tall`, is 120 x 44: the
 96 x 32 pinpoint (3 x 1 tiles), resized to 88 x 32 and padded by 4 rows, so unpad
 cuts grid rows. Both downscale, so the antialiased resize is exercised on every view.
+The third, `two_images`, puts both in one turn (60 then 66 image tokens).
 """
 import numpy as np
 import torch
@@ -16,6 +17,8 @@ from llava_next_model import LlavaNextForConditionalGeneration
 
 GREEDY_STEPS = 16
 MESSAGES = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is shown in this image?"}]}]
+# Both images in one turn: two runs of image tokens of different lengths, packed in order.
+TWO_IMAGE_MESSAGES = [{"role": "user", "content": [{"type": "image"}, {"type": "image"}, {"type": "text", "text": "Describe the picture."}]}]
 
 
 def wide_image():
@@ -82,6 +85,7 @@ def make_golden(model, cfg, tok, pre, folder):
         "note": "Random weights with llava-v1.6's structure at tiny sizes; PyTorch outputs of tools/families/llava_next.py.",
         **run_case(model, cfg, tok, pre, ["golden.png"], MESSAGES),
         "tall": run_case(model, cfg, tok, pre, ["golden-tall.png"], MESSAGES),
+        "two_images": run_case(model, cfg, tok, pre, ["golden.png", "golden-tall.png"], TWO_IMAGE_MESSAGES),
     }
 
 
