@@ -73,6 +73,16 @@ describe('LLaVA-NeXT chat on the native engine (tiny fixture)', () => {
     }
   });
 
+  it('answers about a 2 x 300 strip, whose grid keeps no tile row after unpadding, with only the global view\'s tokens', async () => {
+    const strip = { width: 300, height: 2, channels: 3 as const, data: Uint8Array.from({ length: 2 * 300 * 3 }, (_, i) => (i * 11) % 256) };
+    const { ids } = model.encode(golden.messages, [strip]);
+    const imageTokens = Array.from(ids).filter((id) => id === assets.config.imageTokenIndex).length;
+    expect(imageTokens).toBe(16);
+    const result = await model.chat(golden.messages, [strip], { maxNewTokens: 2 });
+    expect(result.promptTokens).toBe(ids.length);
+    expect(result.ids.length).toBeGreaterThan(0);
+  });
+
   it('refuses an image given as a plain single view', async () => {
     const engine = model.engine;
     const plain: ImageInput = { pixels: new Float32Array(3 * 32 * 32), key: 'plain' };

@@ -97,7 +97,9 @@ export class NativeLlavaNext {
     const v = c.vision;
     const d = c.text.hiddenSize;
     const plan = packPlan(image.size, c.gridPinpoints, v.imageSize, this.side);
-    const want = 1 + plan.copies.reduce((n, p) => Math.max(n, p.view), 0);
+    const { rows, cols } = gridShape(image.size[0], image.size[1], c.gridPinpoints, v.imageSize);
+    // Every view goes through the tower even when unpadding keeps none of a tile (HF runs them all too).
+    const want = 1 + rows * cols;
     if (image.views.length !== want) throw new RangeError(`a ${image.size[0]}x${image.size[1]} image has ${want} views, got ${image.views.length}`);
     const feats = image.views.map((px, i) => {
       if (px.length !== v.numChannels * v.imageSize * v.imageSize) {
