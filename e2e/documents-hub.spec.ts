@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHubServer, type HubServer } from '../test/helpers/hub-server';
 import { pick } from './documents-helpers';
+import { HUB_DIR, loadFromHub, modelStatus as status, offline } from './hub-page';
 
 /**
  * Documents with hub models on the transformers engine, loaded from the model
@@ -16,35 +17,13 @@ import { pick } from './documents-helpers';
  * deterministic). test/worker/documents-hub.test.ts checks in Node that such
  * an answer is the one the same chat prompt gives.
  */
-const HUB_DIR = join(process.cwd(), 'test/fixtures/hub');
 const FLORENCE = { dir: 'microsoft-tiny-florence2', repo: 'onnx-community/Florence-2-base' };
 const SMOL = { dir: 'HuggingFaceTB-tiny-smolvlm', repo: 'HuggingFaceTB/SmolVLM-256M-Instruct' };
 
-/** Nothing but 127.0.0.1 may be reached. */
-async function offline(page: Page): Promise<string[]> {
-  const blocked: string[] = [];
-  await page.context().route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1') return route.continue();
-    blocked.push(url.href);
-    return route.abort('blockedbyclient');
-  });
-  return blocked;
-}
-
-const status = (page: Page) => page.getByTestId('model-status');
-
 /** Loads a fixture from the Chat view's picker, then shows Documents without reloading the page (the model stays loaded). */
 async function loadThenDocuments(page: Page, hub: HubServer): Promise<void> {
-  await page.goto('/');
-  await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
-  await page.getByTestId('model-select').selectOption(hub.repo);
   // SmolVLM runs on the native engine too; these are the transformers engine's checks.
-  await page.getByTestId('engine-select').selectOption('transformers');
-  await page.getByTestId('dtype-select').selectOption('fp32');
-  await page.getByTestId('hub-source').locator('summary').click();
-  await page.getByTestId('hub-url').fill(hub.url);
-  await page.getByTestId('load-model').click();
+  await loadFromHub(page, hub, { repo: hub.repo, engine: 'transformers', dtype: 'fp32' });
   await expect(status(page)).toContainText(`${hub.repo} · transformers.js · fp32`, { timeout: 60_000 });
   await page.evaluate(() => (location.hash = '#documents'));
   await expect(page.getByTestId('documents-page')).toBeVisible();

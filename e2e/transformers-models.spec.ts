@@ -1,8 +1,8 @@
 import { expect, test, type Page, type Worker } from '@playwright/test';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AutoTokenizer, env } from '@huggingface/transformers';
 import { startHubServer, type HubServer } from '../test/helpers/hub-server';
+import { askAboutGolden, fixtureTokenizer, goldenText, HUB_DIR, loadFromHub, modelStatus as status, offline } from './hub-page';
 
 /**
  * The transformers engine from the Chat view's model picker, through a
@@ -14,8 +14,6 @@ import { startHubServer, type HubServer } from '../test/helpers/hub-server';
  * Florence-2's task buttons draw the boxes and OCR quads of its answers.
  * Nothing leaves 127.0.0.1.
  */
-const HUB_DIR = join(process.cwd(), 'test/fixtures/hub');
-
 interface Fixture {
   dir: string;
   repo: string;
@@ -30,23 +28,12 @@ const QWEN: Fixture = { dir: 'Qwen-tiny-qwen2-vl', repo: 'Qwen/Qwen2-VL-2B-Instr
 const QWEN_GROUNDING: Fixture = { dir: 'Qwen-tiny-qwen2-vl-grounding', repo: 'Qwen/Qwen2-VL-2B-Instruct', question: 'Find the red square and give its bounding box.' };
 const FLORENCE: Fixture = { dir: 'microsoft-tiny-florence2', repo: 'onnx-community/Florence-2-base', question: '<CAPTION>' };
 
-function fixtureTokenizer(f: Fixture) {
-  Object.assign(env, { allowLocalModels: true, allowRemoteModels: false, localModelPath: `${HUB_DIR}/` });
-  return AutoTokenizer.from_pretrained(f.dir);
-}
-
-/** The golden answer's words as the app shows them: the fixture's tokenizer decoding PyTorch's greedy ids. */
-async function goldenText(f: Fixture): Promise<string> {
-  const golden = JSON.parse(readFileSync(join(HUB_DIR, f.dir, 'golden.json'), 'utf8')) as { greedy_ids: number[] };
-  return (await fixtureTokenizer(f)).decode(golden.greedy_ids, { skip_special_tokens: true });
-}
-
 /** Florence-2's caption as the app shows it: PyTorch's sequence between its start and end ids, its <loc_N> tokens kept. */
 async function florenceCaption(): Promise<string> {
   const golden = JSON.parse(readFileSync(join(HUB_DIR, FLORENCE.dir, 'golden.json'), 'utf8')) as { cases: { task: string; sequence: number[] }[] };
   const caption = golden.cases.find((c) => c.task === '<CAPTION>');
   if (!caption) throw new Error('the Florence-2 golden has no <CAPTION> case');
-  return (await fixtureTokenizer(FLORENCE)).decode(caption.sequence.slice(1, -1), { skip_special_tokens: false }).replace(/<\/?s>|<pad>/g, '');
+  return (await fixtureTokenizer(FLORENCE.dir)).decode(caption.sequence.slice(1, -1), { skip_special_tokens: false }).replace(/<\/?s>|<pad>/g, '');
 }
 
 /** PyTorch's post-processed result of a Florence-2 task for the fixture's 96x96 image: the boxes or quads in pixels. */
@@ -66,50 +53,15 @@ async function drawnBoxes(answer: ReturnType<Page['getByTestId']>): Promise<numb
   return answer.getByTestId('ground-box').evaluateAll((els) => els.map((el) => ['x1', 'y1', 'x2', 'y2'].map((k) => Number((el as HTMLElement).dataset[k]))));
 }
 
-/** Nothing but 127.0.0.1 may be reached. */
-async function offline(page: Page): Promise<string[]> {
-  const blocked: string[] = [];
-  await page.context().route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1') return route.continue();
-    blocked.push(url.href);
-    return route.abort('blockedbyclient');
-  });
-  return blocked;
-}
-
-const status = (page: Page) => page.getByTestId('model-status');
-
-/** Picks the zoo entry, points the picker at the local hub, and presses Load. */
+/** Picks the zoo entry (its first engine must be transformers.js), points the picker at the local hub, and presses Load. */
 async function loadFromPicker(page: Page, hub: HubServer, repo: string): Promise<void> {
-  await page.goto('/');
-  await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
-  await page.getByTestId('model-select').selectOption(repo);
-  await expect(page.getByTestId('engine-select')).toHaveValue('transformers');
-  await page.getByTestId('dtype-select').selectOption('fp32');
-  await page.getByTestId('hub-source').locator('summary').click();
-  await page.getByTestId('hub-url').fill(hub.url);
-  await page.getByTestId('load-model').click();
+  await loadFromHub(page, hub, { repo, expectEngine: 'transformers', dtype: 'fp32' });
 }
 
 /** Types a repo id on the transformers engine in a dtype, points the picker at the local hub, presses Load and waits for the model. */
 async function loadById(page: Page, hub: HubServer, repo: string, dtype = 'fp32'): Promise<void> {
-  await page.goto('/');
-  await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
-  await page.getByTestId('engine-select').selectOption('transformers');
-  await page.getByTestId('dtype-select').selectOption(dtype);
-  await page.getByTestId('hub-source').locator('summary').click();
-  await page.getByTestId('hub-url').fill(hub.url);
-  await page.getByTestId('hub-model-id').fill(repo);
-  await page.getByTestId('load-model').click();
+  await loadFromHub(page, hub, { repo, typed: true, engine: 'transformers', dtype });
   await expect(status(page)).toContainText(`${repo} · transformers.js · ${dtype} on wasm`, { timeout: 60_000 });
-}
-
-async function send(page: Page, f: Fixture, question: string): Promise<void> {
-  const png = readFileSync(join(HUB_DIR, f.dir, 'golden.png'));
-  await page.getByTestId('chat-file-input').setInputFiles([{ name: 'golden.png', mimeType: 'image/png', buffer: png }]);
-  await page.getByTestId('chat-input').fill(question);
-  await page.getByTestId('chat-input').press('Enter');
 }
 
 test.describe('hub models on the transformers engine', () => {
@@ -127,11 +79,11 @@ test.describe('hub models on the transformers engine', () => {
 
   test('Qwen2-VL, a repo typed by id: loads on the transformers engine and streams the golden answer', async ({ page }) => {
     const blocked = await offline(page);
-    const want = await goldenText(QWEN);
+    const want = await goldenText(QWEN.dir);
     const qwen = await startHubServer(join(HUB_DIR, QWEN.dir), QWEN.repo);
     try {
       await loadById(page, qwen, QWEN.repo);
-      await send(page, QWEN, QWEN.question);
+      await askAboutGolden(page, QWEN.dir, QWEN.question);
       const answer = page.getByTestId('msg-assistant').first();
       await expect(answer).toHaveAttribute('data-finish', /^(stop|length)$/, { timeout: 60_000 });
       const text = (await answer.getByTestId('answer-text').textContent()) ?? '';
@@ -151,7 +103,7 @@ test.describe('hub models on the transformers engine', () => {
       await loadById(page, qwen, QWEN_GROUNDING.repo, 'q8');
       const onnx = qwen.gets().map((r) => r.file).filter((f) => f.endsWith('.onnx'));
       expect(onnx.sort()).toEqual(['onnx/decoder_model_merged_quantized.onnx', 'onnx/embed_tokens_quantized.onnx', 'onnx/vision_encoder_quantized.onnx']);
-      await send(page, QWEN_GROUNDING, QWEN_GROUNDING.question);
+      await askAboutGolden(page, QWEN_GROUNDING.dir, QWEN_GROUNDING.question);
       const answer = page.getByTestId('msg-assistant').first();
       await expect(answer).toHaveAttribute('data-finish', 'stop', { timeout: 60_000 });
       await expect(answer.getByTestId('ground-figure')).toBeVisible();
@@ -164,7 +116,7 @@ test.describe('hub models on the transformers engine', () => {
 
       // Clear, and the same question again: answered from nothing, as after a fresh load (no position from the cleared cache).
       await page.getByTestId('chat-clear').click();
-      await send(page, QWEN_GROUNDING, QWEN_GROUNDING.question);
+      await askAboutGolden(page, QWEN_GROUNDING.dir, QWEN_GROUNDING.question);
       const again = page.getByTestId('msg-assistant').first();
       await expect(again).toHaveAttribute('data-finish', 'stop', { timeout: 60_000 });
       await expect(again.getByTestId('answer-stats')).toContainText('prompt');
@@ -236,7 +188,7 @@ test.describe('hub models on the transformers engine', () => {
     const want = await florenceCaption();
     await loadFromPicker(page, florence, FLORENCE.repo);
     await expect(status(page)).toContainText(`${FLORENCE.repo} · transformers.js · fp32 on wasm`, { timeout: 60_000 });
-    await send(page, FLORENCE, FLORENCE.question);
+    await askAboutGolden(page, FLORENCE.dir, FLORENCE.question);
     const answer = page.getByTestId('msg-assistant').first();
     await expect(answer).toHaveAttribute('data-finish', /^(stop|length)$/, { timeout: 60_000 });
     // The golden stops at 24 tokens with the end id the generation config forces there; the app asks for more.
@@ -284,7 +236,7 @@ test.describe('hub models on the transformers engine', () => {
 
   test('SmolVLM: download with progress, the golden answer streamed, Stop, and a reload that fetches nothing', async ({ page }) => {
     const blocked = await offline(page);
-    const want = await goldenText(SMOL);
+    const want = await goldenText(SMOL.dir);
     // A paced link, so the bar is seen moving.
     hub.bytesPerSecond = 400_000;
     await loadFromPicker(page, hub, SMOL.repo);
@@ -308,7 +260,7 @@ test.describe('hub models on the transformers engine', () => {
         characterData: true,
       });
     });
-    await send(page, SMOL, SMOL.question);
+    await askAboutGolden(page, SMOL.dir, SMOL.question);
     const answer = page.getByTestId('msg-assistant').first();
     await expect(answer).toHaveAttribute('data-finish', /^(stop|length)$/, { timeout: 60_000 });
     const text = (await answer.getByTestId('answer-text').textContent()) ?? '';
@@ -328,7 +280,7 @@ test.describe('hub models on the transformers engine', () => {
       });
       observer.observe(list as Node, { subtree: true, childList: true, characterData: true });
     });
-    await send(page, SMOL, SMOL.question);
+    await askAboutGolden(page, SMOL.dir, SMOL.question);
     await expect(page.getByTestId('msg-assistant').first()).toHaveAttribute('data-finish', 'cancelled', { timeout: 60_000 });
     const partial = (await page.getByTestId('answer-text').first().textContent()) ?? '';
     expect(partial.length).toBeLessThan(text.length);
@@ -338,11 +290,7 @@ test.describe('hub models on the transformers engine', () => {
     await page.reload();
     await expect(status(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
     await expect(page.locator(`option[value="${SMOL.repo}"]`)).toContainText('cached (transformers.js fp32)');
-    await page.getByTestId('model-select').selectOption(SMOL.repo);
-    await page.getByTestId('dtype-select').selectOption('fp32');
-    await page.getByTestId('hub-source').locator('summary').click();
-    await page.getByTestId('hub-url').fill(hub.url);
-    await page.getByTestId('load-model').click();
+    await loadFromHub(page, hub, { repo: SMOL.repo, dtype: 'fp32', open: false });
     await expect(status(page)).toContainText(`${SMOL.repo} · transformers.js`, { timeout: 60_000 });
     expect(hub.gets()).toEqual([]);
     expect(blocked).toEqual([]);
