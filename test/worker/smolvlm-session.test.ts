@@ -85,14 +85,30 @@ describe('a SmolVLM repo with a bad model.safetensors', () => {
     await expect(session.load(REPO, { engine: 'native' }, broken)).rejects.toMatchObject({ code: 'model-file', message: `${REPO}/model.safetensors: has no tensor named ${name}` });
   });
 
-  it('is refused naming the tensor of the wrong shape, its shape and the one the config implies', async () => {
+  // [32, 64] holds as many values as [64, 32]: a transposed tensor is refused too, not read in the wrong order.
+  it.each([
+    ['fewer values', [32, 32]],
+    ['the same number of values, transposed', [32, 64]],
+  ])('is refused naming the tensor of the wrong shape (%s), its shape and the one the config implies', async (_what, shape) => {
     const name = 'model.vision_model.embeddings.position_embedding.weight';
     const broken = await damaged((t) => {
-      t[name] = { shape: [32, 32], data: new Float32Array(32 * 32) };
+      t[name] = { shape, data: new Float32Array(shape.reduce((a, d) => a * d, 1)).fill(0.5) };
     });
     await expect(session.load(REPO, { engine: 'native' }, broken)).rejects.toMatchObject({
       code: 'model-file',
-      message: `${REPO}/model.safetensors: tensor ${name} is [32,32] but the config implies [64,32]`,
+      message: `${REPO}/model.safetensors: tensor ${name} is [${shape.join(',')}] but the config implies [64,32]`,
+    });
+  });
+
+  it('is refused naming a linear weight stored transposed (f32, read without quantizing)', async () => {
+    const name = 'model.text_model.layers.1.mlp.down_proj.weight';
+    const broken = await damaged((t) => {
+      const w = t[name];
+      if (w) t[name] = { shape: [w.shape[1] as number, w.shape[0] as number], data: w.data };
+    });
+    await expect(session.load(REPO, { engine: 'native' }, broken)).rejects.toMatchObject({
+      code: 'model-file',
+      message: `${REPO}/model.safetensors: tensor ${name} is [128,64] but the config implies [64,128]`,
     });
   });
 });

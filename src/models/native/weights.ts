@@ -26,6 +26,19 @@ export interface WeightOptions {
   groupSize?: number;
 }
 
+/**
+ * Whether a checkpoint tensor of shape `have` can be read as `want`: the same
+ * shape, or the same with trailing dimensions flattened (a Conv2d weight
+ * [C, C_in, P, P] read as [C, C_in P P]). Equal element counts alone are not
+ * enough: a transposed [64, 32] where [32, 64] belongs would load silently.
+ */
+function fitsShape(have: readonly number[], want: readonly number[]): boolean {
+  if (want.length === 0 || have.length < want.length) return false;
+  const last = want.length - 1;
+  if (have.slice(0, last).some((d, i) => d !== want[i])) return false;
+  return have.slice(last).reduce((a, d) => a * d, 1) === want[last];
+}
+
 /** The largest allowed group size that divides K, or null when K fits none (that layer stays f32). */
 function groupFor(k: number, wanted: number): number | null {
   for (let g = wanted; g >= 32; g /= 2) if (k % g === 0 && g % 8 === 0) return g;
@@ -63,14 +76,12 @@ export class Weights {
     const cached = this.uploaded.get(name);
     if (cached) return cached;
     const info = this.file.info(name);
-    const want = shape.reduce((a, d) => a * d, 1);
-    const have = info.shape.reduce((a, d) => a * d, 1);
-    if (want !== have) {
+    if (!fitsShape(info.shape, shape)) {
       throw new SafetensorsError(this.file.file, `tensor ${name} is [${info.shape.join(',')}] but the config implies [${shape.join(',')}]`);
     }
     const t = this.keep(this.rt.upload(this.file.float32(name), shape, name));
     this.uploaded.set(name, t);
-    this.bytes += want * 4;
+    this.bytes += shape.reduce((a, d) => a * d, 4);
     return t;
   }
 
@@ -83,7 +94,7 @@ export class Weights {
     const bits: QuantBits = dtype === 'int8' ? 8 : 4;
     const name = `${prefix}.weight`;
     const info = this.file.info(name);
-    if (info.shape.join() !== [n, k].join()) throw new SafetensorsError(this.file.file, `tensor ${name} is [${info.shape.join(',')}] but the config implies [${n},${k}]`);
+    if (!fitsShape(info.shape, [n, k])) throw new SafetensorsError(this.file.file, `tensor ${name} is [${info.shape.join(',')}] but the config implies [${n},${k}]`);
     const q = quantize(this.file.float32(name), n, k, bits, group);
     const packed = this.keep(this.rt.upload(q.packed, [n, q.packed.length / n], `${name}.q${bits}`));
     const scales = this.keep(this.rt.upload(q.scales, [n, k / group], `${name}.scales`));
