@@ -46,6 +46,30 @@ describe('Idefics3 image processor', () => {
     expect([strip.rows, strip.cols, strip.tiles.length]).toEqual([1, 4, 5]);
   });
 
+  it('a 3 x 500 and a 500 x 3 sliver keep an even edge of at least 2 and become one column or row of tiles', () => {
+    expect(resizeToMaxLen(500, 3, 256)).toEqual([256, 2]);
+    const tall = preprocessIdefics3(solid(3, 500, 255), cfg);
+    expect([tall.rows, tall.cols, tall.tiles.length]).toEqual([4, 1, 5]);
+    const wide = preprocessIdefics3(solid(500, 3, 255), cfg);
+    expect([wide.rows, wide.cols, wide.tiles.length]).toEqual([1, 4, 5]);
+    for (const t of [...tall.tiles, ...wide.tiles]) {
+      expect(t.length).toBe(3 * 64 * 64);
+      expect(t.every(Number.isFinite)).toBe(true);
+    }
+  });
+
+  it("an 8000 x 6000 photo at SmolVLM-256M's real sizes (size 2048, tiles 512) is brought down to 4 x 3 tiles plus the global view first", () => {
+    const real = parseIdefics3Preprocessor({ size: { longest_edge: 2048 }, max_image_size: { longest_edge: 512 }, resample: 1 }, 512);
+    const photo = { width: 8000, height: 6000, channels: 3, data: new Uint8Array(8000 * 6000 * 3) };
+    // A gradient, so the resize has something to filter.
+    for (let i = 0; i < photo.data.length; i++) photo.data[i] = (i * 7) & 255;
+    const out = preprocessIdefics3(photo, real);
+    expect([out.rows, out.cols, out.tiles.length]).toEqual([3, 4, 13]);
+    // 13 tiles of [3, 512, 512] f32: 41 MB, however large the photo was.
+    for (const t of out.tiles) expect(t.length).toBe(3 * 512 * 512);
+    expect(out.tiles.every((t) => t.every(Number.isFinite))).toBe(true);
+  });
+
   it('squashes to one tile without splitting, and refuses a max_image_size the tower cannot take', () => {
     const one = preprocessIdefics3(solid(100, 60, 0), { ...cfg, doImageSplitting: false });
     expect([one.rows, one.cols, one.tiles.length, one.tiles[0]?.length]).toEqual([0, 0, 1, 3 * 64 * 64]);
