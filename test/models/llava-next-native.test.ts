@@ -152,19 +152,49 @@ describe.each(CASES)('native LLaVA-NeXT on the tiny fixture: %s', (_name, want) 
   });
 });
 
+/** Logits at each step of PyTorch's greedy path with PyTorch's ids fed back: step i should pick greedy_ids[i]. */
+async function teacherForced(m: NativeLlavaNext, want: GoldenCase): Promise<Float32Array[]> {
+  const cache = m.decoder.newCache(m.rt, want.input_ids.length + want.greedy_ids.length + 1);
+  try {
+    const steps = [(await m.prefill(cache, Int32Array.from(want.input_ids), processed(want))).logits];
+    for (const id of want.greedy_ids.slice(0, -1)) steps.push(await m.decodeStep(cache, id));
+    return steps;
+  } finally {
+    cache.release();
+  }
+}
+
+/** The best logit's lead over the second best. */
+function lead(logits: Float32Array): number {
+  const top = [...logits].sort((a, b) => b - a);
+  return (top[0] as number) - (top[1] as number);
+}
+
 describe('native LLaVA-NeXT int8', () => {
-  // The fixture's wide random weights (linears at 0.3) are hard on per-group int8: the first-step
-  // logits move by 4-6e-2 of the max logit, more than the 0.013-0.077 top-1/top-2 gaps along the
-  // greedy paths, so the ids part after 3-10 tokens. Checked: the first id; the rest is reported.
-  it('gives the same first greedy id in every case (logits error and ids kept reported)', async () => {
+  // The fixture's wide random weights (linears at std 0.3) make per-group int8's small weight
+  // error move the first-step logits by 4-6e-2 of the max logit, while several of PyTorch's
+  // greedy steps lead by less than 0.1: free-running ids part after a few tokens. So int8 is
+  // held to PyTorch's id at every step (PyTorch's ids fed back) whose lead clears LEAD.
+  const LEAD = 0.25;
+
+  it(`picks PyTorch's id at every greedy step that leads by >= ${LEAD} (logits error and free-running ids reported)`, async () => {
     const q8 = new NativeLlavaNext(rt, config, file, { dtype: 'int8', groupSize: 32 });
     try {
-      for (const [, want] of CASES) {
-        const { first, ids } = await greedy(q8, want.input_ids, processed(want), want.max_new_tokens);
-        const rel = logitsRelError(first, want.first_logits.values);
-        const same = ids.findIndex((id, i) => id !== want.greedy_ids[i]);
-        console.log(`native LLaVA-NeXT int8: first-step logits relative error ${rel.toExponential(2)}, greedy ids equal for ${same < 0 ? ids.length : same} of ${want.greedy_ids.length}`);
-        expect(argmax(first)).toBe(want.greedy_ids[0]);
+      for (const [name, want] of CASES) {
+        const leads = (await teacherForced(model, want)).map(lead);
+        // The f32 path is PyTorch's to ~1e-5: its smallest lead is the one the generator printed.
+        expect(Math.abs(Math.min(...leads) - want.greedy_min_top2_gap)).toBeLessThanOrEqual(1e-4);
+        const steps = await teacherForced(q8, want);
+        const agree = steps.map((l, i) => argmax(l) === want.greedy_ids[i]);
+        const clear = agree.filter((_, i) => (leads[i] as number) >= LEAD);
+        const free = (await greedy(q8, want.input_ids, processed(want), want.max_new_tokens)).ids;
+        const same = free.findIndex((id, i) => id !== want.greedy_ids[i]);
+        console.log(
+          `native LLaVA-NeXT int8 (${name}): first-step logits relative error ${logitsRelError(steps[0] as Float32Array, want.first_logits.values).toExponential(2)}; ` +
+            `PyTorch's id at ${agree.filter(Boolean).length} of ${agree.length} steps (${clear.filter(Boolean).length} of the ${clear.length} leading by >= ${LEAD}); ` +
+            `free-running ids equal for ${same < 0 ? free.length : same} of ${want.greedy_ids.length}`,
+        );
+        expect(clear.every(Boolean)).toBe(true);
       }
     } finally {
       q8.release();
