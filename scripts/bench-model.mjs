@@ -7,14 +7,16 @@
 // native vs transformers side by side, with load seconds and encode ms per 512 x 512 tile. --layers N keeps
 // N layers of each tower (same per-layer shapes) so a software adapter finishes in minutes; the JSON says so.
 // --model FOLDER serves a folder in the hub's layout (its real_size.json, or --repo, names the repo).
+// --profile instead times the native engine per kernel on that checkpoint, in Node through Dawn (no browser):
+// GPU timestamps of every pass, grouped into encode, prefill and decode (src/bench/model-profile.ts).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { runnerImport } from 'vite';
+import { createServer, runnerImport } from 'vite';
 import { integer, oneOf, readArgs } from './lib/args.mjs';
 import { runBenchPage } from './lib/browser-page.mjs';
 
-const USAGE = 'usage: npm run bench:model [-- --json FILE] [--runs N] [--model ID|FOLDER [--repo ID] [--layers N] [--tjs-device webgpu|wasm]] [--port N]';
+const USAGE = 'usage: npm run bench:model [-- --json FILE] [--runs N] [--model ID|FOLDER [--repo ID] [--layers N] [--tjs-device webgpu|wasm] [--profile]] [--port N]';
 const { values: args } = readArgs(USAGE, {
   json: { type: 'string' },
   runs: { type: 'string', default: '5' },
@@ -23,6 +25,7 @@ const { values: args } = readArgs(USAGE, {
   layers: { type: 'string' },
   'tjs-device': { type: 'string' },
   port: { type: 'string', default: '5310' },
+  profile: { type: 'boolean', default: false },
 });
 const runs = integer('runs', args.runs, 1);
 const port = integer('port', args.port, 1);
@@ -76,6 +79,30 @@ async function runHub(model) {
   } finally {
     await hub.close();
   }
+}
+
+/** Per-kernel times of the native engine on the checkpoint, in Node (VK_ICD_FILENAMES picks the Vulkan driver; Chromium's SwiftShader when unset). */
+async function profile(model) {
+  const { folder } = checkpoint(model);
+  process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
+  const server = await createServer({ server: { middlewareMode: true, hmr: false }, appType: 'custom', logLevel: 'error' });
+  try {
+    const { profileSmolVlm, formatProfile } = await server.ssrLoadModule('/src/bench/model-profile.ts');
+    const result = await profileSmolVlm(folder);
+    console.log(formatProfile(result));
+    if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await server.close();
+  }
+}
+
+if (args.profile) {
+  if (args.model === undefined) {
+    console.error('--profile needs --model');
+    process.exit(2);
+  }
+  await profile(args.model);
+  process.exit(0);
 }
 
 const result = args.model === undefined ? await runBenchPage({ suite: 'model', runs: String(runs) }, { port }) : await runHub(args.model);

@@ -161,7 +161,7 @@ export class Engine implements VlmApi {
       if (options.engine === 'transformers' && !id.includes('/')) return this.model.loadBundledTransformers(id, options);
       if (options.engine === 'transformers') {
         const request = { features: await this.adapterFeatures().catch(() => new Set<string>()), ...(options.dtype ? { dtype: options.dtype as TjsDtype } : {}), ...(options.hubUrl ? { hubUrl: options.hubUrl } : {}) };
-        return this.model.loadTransformers(id, await prepareTransformersFiles(this.library.cache, id, request, fireAndForget(onProgress)));
+        return this.model.loadTransformers(id, await prepareTransformersFiles(this.library.cache, id, request, fireAndForget(onProgress)), options.device);
       }
       const files = await this.library.filesFor(id, options.engine, options.hubUrl, fireAndForget(onProgress));
       return this.model.load(id, options, files);
