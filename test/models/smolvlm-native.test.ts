@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { parseIdefics3Config } from '../../src/models/config';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseIdefics3Config, type Idefics3Config } from '../../src/models/config';
 import { argmax } from '../../src/models/generation';
 import { expandImagePrompt, parseIdefics3Preprocessor, preprocessIdefics3, type Idefics3Image } from '../../src/models/idefics3-processing';
 import { NativeIdefics3 } from '../../src/models/native/idefics3';
 import { Scope } from '../../src/models/native/ops';
-import { SafetensorsFile } from '../../src/models/safetensors';
+import { SafetensorsFile, writeSafetensors } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { logitsRelError } from '../../src/webgpu/verify/golden';
 import { expectPixelCheck, HUB_DIR, readPixels, worst } from '../helpers/family-golden';
@@ -180,6 +180,93 @@ describe('native SmolVLM int8 and int4', () => {
     } finally {
       int8.release();
       int4.release();
+    }
+  });
+});
+
+interface TokenSyncs {
+  /** Buffers mapped for reading, queue submits, and waits for the queue to drain. */
+  maps: number;
+  submits: number;
+  waits: number;
+  /** Shapes of the tensors read back. */
+  read: number[][];
+}
+
+/** What each decode step of `tokens` (after a prefill of `ids` with `tiles`) asks of the GPU queue and the host. */
+async function decodeSyncs(model: NativeIdefics3, ids: number[], tiles: Float32Array[], tokens: number[]): Promise<TokenSyncs[]> {
+  const cache = model.decoder.newCache(rt, ids.length + tokens.length + 1);
+  const probe = rt.device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'test.probe' });
+  const spies = {
+    maps: vi.spyOn(Object.getPrototypeOf(probe) as GPUBuffer, 'mapAsync'),
+    submits: vi.spyOn(rt.device.queue, 'submit'),
+    waits: vi.spyOn(rt.device.queue, 'onSubmittedWorkDone'),
+    reads: vi.spyOn(rt, 'read'),
+  };
+  try {
+    await model.prefill(cache, Int32Array.from(ids), tiles);
+    const out: TokenSyncs[] = [];
+    for (const id of tokens) {
+      for (const spy of Object.values(spies)) spy.mockClear();
+      expect((await model.decodeStep(cache, id)).length).toBe(model.config.text.vocabSize);
+      out.push({
+        maps: spies.maps.mock.calls.length,
+        submits: spies.submits.mock.calls.length,
+        waits: spies.waits.mock.calls.length,
+        read: spies.reads.mock.calls.map(([t]) => [...t.shape]),
+      });
+    }
+    return out;
+  } finally {
+    for (const spy of Object.values(spies)) spy.mockRestore();
+    probe.destroy();
+    cache.release();
+  }
+}
+
+/** The fixture with its decoder made `layers` deep by repeating its two layers' weights (SmolVLM-256M has 30). */
+function deeperFixture(layers: number): { config: Idefics3Config; file: SafetensorsFile } {
+  const raw = json('config.json') as { text_config: Record<string, unknown> };
+  const deep = parseIdefics3Config({ ...raw, text_config: { ...raw.text_config, num_hidden_layers: layers } }, json('processor_config.json'));
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const layer = /^model\.text_model\.layers\.(\d+)\./;
+  for (const [name, info] of file.tensors) {
+    const m = layer.exec(name);
+    if (!m) tensors[name] = { shape: [...info.shape], data: file.float32(name) };
+    else for (let i = Number(m[1]); i < layers; i += config.text.numLayers) tensors[name.replace(layer, `model.text_model.layers.${i}.`)] = { shape: [...info.shape], data: file.float32(name) };
+  }
+  return { config: deep, file: new SafetensorsFile(writeSafetensors(tensors).slice().buffer, 'model.safetensors') };
+}
+
+describe('native SmolVLM decode step', () => {
+  const report = (name: string, syncs: TokenSyncs[]): void => {
+    const t = syncs[0];
+    console.log(`native SmolVLM decode, ${name}: per token ${t?.submits} submits, ${t?.maps} buffer mapped (the logits, ${JSON.stringify(t?.read)}), ${t?.waits} waits for the queue, over ${syncs.length} tokens`);
+    for (const s of syncs) {
+      // One map, of the logits; nothing else crosses back to the host inside a token, however many layers run.
+      expect(s.maps).toBe(1);
+      expect(s.read).toEqual([[1, config.text.vocabSize]]);
+      expect(s.waits).toBe(0);
+      // The step's command buffer, then the copy of its logits into a mappable buffer.
+      expect(s.submits).toBeLessThanOrEqual(2);
+    }
+  };
+
+  it('reads back once per token (the logits) and never waits on the GPU inside it: the fixture after its golden prompt', async () => {
+    const tiles = golden.images.flatMap((i) => preprocessIdefics3(readPixels(REPO, i.file), pre).tiles);
+    report(`${config.text.numLayers} layers`, await decodeSyncs(f32, golden.input_ids, tiles, golden.greedy_ids.slice(0, -1)));
+  });
+
+  it('the same at 30 decoder layers', async () => {
+    const deep = deeperFixture(30);
+    const model = new NativeIdefics3(rt, deep.config, deep.file);
+    try {
+      expect(model.decoder.layers).toHaveLength(30);
+      // A text-only prompt: the golden's ids without its image tokens.
+      const text = golden.input_ids.filter((id) => id !== config.imageTokenId).slice(0, 8);
+      report('30 layers', await decodeSyncs(model, text, [], golden.greedy_ids.slice(0, 6)));
+    } finally {
+      model.release();
     }
   });
 });
