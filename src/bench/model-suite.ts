@@ -22,7 +22,7 @@ export interface ModelSuiteOptions {
   onStatus?: (s: string) => void;
 }
 
-export async function runModelSuite(api: Pick<VlmApi, 'loadModel' | 'chat' | 'unloadModel'>, opts: ModelSuiteOptions): Promise<ModelBenchResult> {
+export async function runModelSuite(api: Pick<VlmApi, 'loadModel' | 'chat' | 'unloadModel'> & Partial<Pick<VlmApi, 'gpuMemory'>>, opts: ModelSuiteOptions): Promise<ModelBenchResult> {
   if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error(`runs must be a whole number >= 1, not ${opts.runs}`);
   const model = opts.model ?? DEFAULT_MODEL;
   const hub = opts.hubUrl ? await prepareHubRun(model, opts.hubUrl, opts.transformersDevice) : undefined;
