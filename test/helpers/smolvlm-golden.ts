@@ -32,3 +32,16 @@ export interface SmolGolden extends SmolGoldenCase {
 }
 
 export const readSmolGolden = (): SmolGolden => readGolden<SmolGolden>(SMOL_DIR);
+
+/** Both cases, named for the test titles. */
+export function smolCases(golden: SmolGolden): [string, SmolGoldenCase][] {
+  return [
+    ['one image (2 x 4 tiles + global)', golden],
+    ['two images (2 x 4 and 4 x 2 tiles, each + global)', golden.two_images],
+  ];
+}
+
+/** Per value: tiles are exact crops; the global view is one bilinear resize in f32 against ours. */
+export const PIXEL_TOL = 1e-5;
+/** Per-tile sums over 12,288 values, each within PIXEL_TOL, accumulated in f64. */
+export const PIXEL_SUM_TOL = 1e-3;

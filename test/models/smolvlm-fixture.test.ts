@@ -11,7 +11,7 @@ import {
   readReposFromFixtures,
   readRawImage,
 } from '../helpers/family-golden';
-import { readSmolGolden, SMOL_DIR, type SmolGoldenCase } from '../helpers/smolvlm-golden';
+import { PIXEL_SUM_TOL, PIXEL_TOL, readSmolGolden, smolCases, SMOL_DIR } from '../helpers/smolvlm-golden';
 
 // The tiny random SmolVLM (Idefics3) fixture in the hub's layout, written by
 // tools/families/idefics3.py with PyTorch's outputs in golden.json, read by
@@ -22,15 +22,8 @@ const REPO = SMOL_DIR;
 readReposFromFixtures();
 
 const golden = readSmolGolden();
-const CASES: [string, SmolGoldenCase][] = [
-  ['one image (2 x 4 tiles)', golden],
-  ['two images (2 x 4 and 4 x 2 tiles)', golden.two_images],
-];
+const CASES = smolCases(golden);
 
-/** Tolerances: tiles are exact crops; the global view is one bilinear resize in f32 on both sides. */
-const PIXEL_TOL = 1e-5;
-/** Per-tile sums over 12,288 values, each within PIXEL_TOL, accumulated in f64. */
-const SUM_TOL = 1e-3;
 /** Image features are ~10 in size: FEATURE_TOL on each value, sums over 2,304-4,608 of them. */
 const FEATURE_SUM_TOL = 1e-2;
 
@@ -100,7 +93,7 @@ describe('tiny SmolVLM fixture through transformers.js', () => {
       const per = pv.dims.slice(2).reduce((a, b) => a * b, 1);
       want.pixel_values.tiles.forEach((check, t) => {
         const tile = data.subarray(t * per, (t + 1) * per);
-        expectPixelCheck(tile, want.pixel_values.sample_stride, check, { pixel: PIXEL_TOL, sum: SUM_TOL }, `tile ${t}`);
+        expectPixelCheck(tile, want.pixel_values.sample_stride, check, { pixel: PIXEL_TOL, sum: PIXEL_SUM_TOL }, `tile ${t}`);
       });
     });
 

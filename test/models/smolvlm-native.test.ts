@@ -11,7 +11,7 @@ import { SafetensorsFile, writeSafetensors } from '../../src/models/safetensors'
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { logitsRelError } from '../../src/webgpu/verify/golden';
 import { expectPixelCheck, HUB_DIR, readPixels, worst } from '../helpers/family-golden';
-import { readSmolGolden, SMOL_DIR, type SmolGoldenCase } from '../helpers/smolvlm-golden';
+import { PIXEL_SUM_TOL, PIXEL_TOL, readSmolGolden, smolCases, SMOL_DIR, type SmolGoldenCase } from '../helpers/smolvlm-golden';
 import { testRuntime } from '../helpers/gpu';
 
 // The native engine on the tiny random SmolVLM (Idefics3) fixture, in Node
@@ -22,15 +22,8 @@ const dir = join(HUB_DIR, REPO);
 const json = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), 'utf8'));
 
 const golden = readSmolGolden();
-const CASES: [string, SmolGoldenCase][] = [
-  ['one image (2 x 4 tiles + global)', golden],
-  ['two images (2 x 4 and 4 x 2 tiles, each + global)', golden.two_images],
-];
+const CASES = smolCases(golden);
 
-/** Tiles are exact crops; the global view is one bilinear resize in f32 (PyTorch) against f64 rounded to f32 (ours). */
-const PIXEL_TOL = 1e-5;
-/** Sums over 12,288 values per tile, each within PIXEL_TOL. */
-const SUM_TOL = 1e-3;
 /** max |ours - torch| over the first-step logits, relative to max |torch| (f32 weights). */
 const LOGITS_REL_TOL = 1e-4;
 
@@ -90,7 +83,7 @@ describe.each(CASES)('native SmolVLM on the tiny fixture: %s', (_name, want) => 
   it(`gives PyTorch's pixel values per tile (within ${PIXEL_TOL})`, () => {
     expect(tiles.length).toBe(want.pixel_values.shape[1]);
     want.pixel_values.tiles.forEach((check, t) => {
-      expectPixelCheck(tiles[t] as Float32Array, want.pixel_values.sample_stride, check, { pixel: PIXEL_TOL, sum: SUM_TOL }, `tile ${t}`);
+      expectPixelCheck(tiles[t] as Float32Array, want.pixel_values.sample_stride, check, { pixel: PIXEL_TOL, sum: PIXEL_SUM_TOL }, `tile ${t}`);
     });
   });
 
