@@ -110,7 +110,7 @@ export abstract class NativeVlm {
     }
   }
 
-  /** One decode step for a single new token: one submit, one read back of the logits. */
+  /** One decode step for a single new token: the step is recorded whole and submitted, then its logits are the one read back. */
   async decodeStep(cache: KvCache, id: number): Promise<Float32Array> {
     const s = new Scope(this.rt);
     try {
