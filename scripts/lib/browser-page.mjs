@@ -41,8 +41,8 @@ export async function withAppPage(path, fn, { port = 5310, log = false } = {}) {
   }
 }
 
-/** Runs one suite of bench.html to its end: the table it printed, the result it left on window and that result's JSON text (the Benchmark view's Download). */
-export function runBenchPage(params) {
+/** Runs one suite of bench.html to its end (options as withAppPage's): the table it printed, the result it left on window and that result's JSON text (the Benchmark view's Download). */
+export function runBenchPage(params, options = {}) {
   return withAppPage(`/bench.html?${new URLSearchParams(params)}`, async (page) => {
     await page.waitForFunction(() => window.benchResult || window.benchError, null, { timeout: 30 * 60_000, polling: 1000 });
     const error = await page.evaluate(() => window.benchError);
@@ -52,5 +52,5 @@ export function runBenchPage(params) {
       result: await page.evaluate(() => window.benchResult),
       json: await page.evaluate(() => window.benchJson),
     };
-  });
+  }, options);
 }

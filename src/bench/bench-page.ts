@@ -21,7 +21,7 @@ declare global {
 
 type Show = (status: string, table: BenchTable | null) => void;
 
-/** ?filter=TEXT keeps the cases whose "op shape" contains TEXT; ?set=quick runs the view's quick set. */
+/** ?filter=TEXT keeps the cases whose "op shape" contains TEXT; ?set=quick runs the view's quick set, ?set=smolvlm the rows at SmolVLM's real shapes. */
 async function kernels(params: URLSearchParams, show: Show): Promise<KernelBenchResult> {
   const [{ acquireGpu }, { GpuRuntime }, suite, { kernelTable }] = await Promise.all([
     import('../webgpu/device'),
@@ -30,7 +30,8 @@ async function kernels(params: URLSearchParams, show: Show): Promise<KernelBench
     import('./kernel-bench'),
   ]);
   const rt = new GpuRuntime(await acquireGpu(navigator.gpu));
-  const cases = suite.kernelCases(params.get('filter') ?? '', params.get('set') === 'quick' ? 'quick' : 'all');
+  const set = params.get('set');
+  const cases = suite.kernelCases(params.get('filter') ?? '', suite.isCaseSet(set) ? set : 'all');
   let table: BenchTable | null = null;
   const result = await suite.runKernelSuite(rt, cases, {
     onProgress: (done, total, running) => show(suite.progressText(done, total, running), table),

@@ -54,7 +54,7 @@ function runLock(): { claim: () => string | null; release: () => void } {
 
 function kernelPanel(gpu: Gpu, lock: ReturnType<typeof runLock>): HTMLElement {
   const rt = new GpuRuntime(gpu);
-  const set = h('select', { 'data-testid': 'bench-kernel-set', 'aria-label': 'Cases' }, h('option', { value: 'quick' }, 'Quick (3 cases)'), h('option', { value: 'all' }, 'All cases'));
+  const set = h('select', { 'data-testid': 'bench-kernel-set', 'aria-label': 'Cases' }, h('option', { value: 'quick' }, 'Quick (3 cases)'), h('option', { value: 'all' }, 'All cases'), h('option', { value: 'smolvlm' }, "SmolVLM's real shapes (slow on a software adapter)"));
   const filter = h('input', { type: 'text', placeholder: 'filter, e.g. decode 1x1024', 'data-testid': 'bench-kernel-filter', 'aria-label': 'Filter cases' });
   const canvas = h('canvas', { 'data-testid': 'bench-kernel-chart', 'aria-label': 'ORT ms / ours ms per op and shape' });
   const chart = kernelRatioChart(canvas);

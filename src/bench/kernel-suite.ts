@@ -5,23 +5,33 @@
  */
 import { adapterName } from '../webgpu/device';
 import type { GpuRuntime } from '../webgpu/runtime';
-import { ATTENTION_CASES } from './attention-cases';
+import { ATTENTION_CASES, SMOLVLM_ATTENTION_CASES } from './attention-cases';
 import type { BenchCase, BenchRow, KernelBenchResult } from './bench-case';
 import { benchCase, copyBandwidthGBps } from './kernel-bench';
-import { MATMUL_CASES } from './matmul-cases';
+import { MATMUL_CASES, SMOLVLM_MATMUL_CASES } from './matmul-cases';
 
 export const ALL_CASES: readonly BenchCase[] = [...MATMUL_CASES, ...ATTENTION_CASES];
+/**
+ * SmolVLM-256M's real per-layer shapes (SigLIP tower, SmolLM2 decoder): a set of
+ * its own, since on a software adapter these rows take minutes, not seconds.
+ */
+export const SMOLVLM_CASES: readonly BenchCase[] = [...SMOLVLM_MATMUL_CASES, ...SMOLVLM_ATTENTION_CASES];
 
 /** A few small cases that finish in seconds even on a software adapter: one of each kind of row. */
 const QUICK = ['matmul decode 1x1024x1024', 'matmul square 256x256x256', 'attention vision T=64 S=64 H=4 D=32'];
 
-export type CaseSet = 'all' | 'quick';
+export type CaseSet = 'all' | 'quick' | 'smolvlm';
+
+export function isCaseSet(s: string | null): s is CaseSet {
+  return s === 'all' || s === 'quick' || s === 'smolvlm';
+}
 
 export const caseName = (c: Pick<BenchCase, 'op' | 'shape'>): string => `${c.op} ${c.shape}`;
 
 /** The cases of `set` whose "op shape" contains `filter`. */
 export function kernelCases(filter = '', set: CaseSet = 'all'): BenchCase[] {
-  return ALL_CASES.filter((c) => (set === 'all' || QUICK.includes(caseName(c))) && caseName(c).includes(filter));
+  const cases = set === 'smolvlm' ? SMOLVLM_CASES : ALL_CASES.filter((c) => set === 'all' || QUICK.includes(caseName(c)));
+  return cases.filter((c) => caseName(c).includes(filter));
 }
 
 export interface SuiteControl {

@@ -64,3 +64,6 @@ export const MATMUL_CASES: BenchCase[] = [
   matmulCase('square', 256, 256, 256),
   matmulCase('batch', 32, 1024, 1024),
 ];
+
+/** SmolVLM's real shapes: the SigLIP MLP's first layer over a 32x32-patch tile, and SmolLM2's gate/up projection for one decoded token. */
+export const SMOLVLM_MATMUL_CASES: BenchCase[] = [matmulCase('siglip mlp', 1024, 768, 3072), matmulCase('smollm2 decode', 1, 576, 1536)];

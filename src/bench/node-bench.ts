@@ -7,7 +7,7 @@
 import { create, globals } from 'webgpu';
 import { acquireGpu, adapterName } from '../webgpu/device';
 import { GpuRuntime } from '../webgpu/runtime';
-import { kernelCases } from './kernel-suite';
+import { kernelCases, type CaseSet } from './kernel-suite';
 import { timeIt } from './timing';
 
 export interface NodeBenchRow {
@@ -17,14 +17,14 @@ export interface NodeBenchRow {
   gflops: number;
 }
 
-export async function runNodeBench(filter = ''): Promise<{ adapter: string; rows: NodeBenchRow[] }> {
+export async function runNodeBench(filter = '', set: CaseSet = 'all'): Promise<{ adapter: string; rows: NodeBenchRow[] }> {
   Object.assign(globalThis, globals);
   // Kept referenced for the whole run: Dawn's instance dies with this object.
   const entry = create([]);
   const gpu = await acquireGpu(entry);
   const rt = new GpuRuntime(gpu);
   const rows: NodeBenchRow[] = [];
-  for (const c of kernelCases(filter)) {
+  for (const c of kernelCases(filter, set)) {
     const runner = c.ours(rt);
     const t = await timeIt(() => runner.run());
     await runner.release();

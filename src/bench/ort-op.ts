@@ -15,7 +15,7 @@ export interface OrtOp {
   release(): Promise<void>;
 }
 
-export async function createOrtOp(graph: OneNodeGraph, data: Record<string, Float32Array>): Promise<OrtOp> {
+export async function createOrtOp(graph: OneNodeGraph, data: Record<string, Float32Array | Int32Array>): Promise<OrtOp> {
   const ort = browserOrt();
   const session = await ort.InferenceSession.create(buildOneNodeModel(graph), {
     executionProviders: ['webgpu'],
@@ -27,6 +27,11 @@ export async function createOrtOp(graph: OneNodeGraph, data: Record<string, Floa
   for (const input of graph.inputs) {
     const values = data[input.name];
     if (!values) throw new Error(`no data for ONNX input ${input.name}`);
+    if (values instanceof Int32Array) {
+      // Lengths and positions: ORT's WebGPU provider reads these on the CPU, as a decoder feeds them.
+      feeds[input.name] = new ort.Tensor('int32', values, [...input.shape]);
+      continue;
+    }
     const buffer = device.createBuffer({
       label: `bench.ort.${input.name}`,
       size: Math.ceil(values.byteLength / 16) * 16,

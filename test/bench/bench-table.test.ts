@@ -130,4 +130,16 @@ describe('kernel table and cases', () => {
     expect(kernelCases('decode 1x1024').map((c) => c.shape)).toEqual(['decode 1x1024x1024']);
     expect(kernelCases('', 'all').length).toBeGreaterThan(kernelCases('', 'quick').length);
   });
+
+  it("keeps SmolVLM's real shapes in a set of their own, out of the default run", () => {
+    const names = kernelCases('', 'smolvlm').map((c) => `${c.op} ${c.shape}`);
+    expect(names).toEqual([
+      'matmul siglip mlp 1024x768x3072',
+      'matmul smollm2 decode 1x576x1536',
+      'attention siglip prefill T=1024 S=1024 H=12 D=64',
+      'attention smollm2 decode T=1 S=1024 H=9 KV=3 D=64',
+    ]);
+    expect(kernelCases('siglip', 'all')).toEqual([]);
+    expect(kernelCases('attention', 'smolvlm')).toHaveLength(2);
+  });
 });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/random';
 import { KernelInputError } from '../../src/webgpu/errors';
-import { attention, resolveAttention, type AttentionParams, type AttentionVariant } from '../../src/webgpu/kernels/attention';
+import { attention, pickAttentionVariant, resolveAttention, TILE8_MAX_HEAD_DIM, type AttentionParams, type AttentionVariant } from '../../src/webgpu/kernels/attention';
 import { attentionRef } from '../../src/webgpu/reference/attention';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { TOLERANCE } from '../helpers/compare';
@@ -55,13 +55,24 @@ const CASES: Case[] = [
   { name: 'queries after a prefix (cache of 32)', batch: 1, tLen: 3, sLen: 13, sCap: 32, heads: 2, kvHeads: 2, headDim: 64, causal: true, hasMask: false },
   { name: 'head size 128, long keys', batch: 1, tLen: 2, sLen: 70, heads: 1, kvHeads: 1, headDim: 128, causal: true, hasMask: false },
   { name: 'head size 1', batch: 1, tLen: 6, sLen: 6, heads: 3, kvHeads: 3, headDim: 1, causal: true, hasMask: false },
+  // Query and key counts off the tiles of 8, at the tiled variant's head-size limits.
+  { name: 'causal GQA 3:1, 19 queries after a prefix of 14, head size 4', batch: 2, tLen: 19, sLen: 33, sCap: 40, heads: 3, kvHeads: 1, headDim: 4, causal: true, hasMask: false },
+  { name: 'bidirectional masked, 13 queries, 21 keys, head size 20', batch: 2, tLen: 13, sLen: 21, heads: 2, kvHeads: 2, headDim: 20, causal: false, hasMask: true, maskDrop: 0.35 },
+  { name: 'causal masked GQA 4:2 after a prefix, head size 64', batch: 1, tLen: 10, sLen: 27, sCap: 30, heads: 4, kvHeads: 2, headDim: 64, causal: true, hasMask: true, maskDrop: 0.3 },
+  { name: 'bidirectional vision tile, 40 patches, head size 64', batch: 1, tLen: 40, sLen: 40, heads: 3, kvHeads: 3, headDim: 64, causal: false, hasMask: false },
 ];
 
+/** Whether a variant takes a case's head size. */
+function runs(variant: AttentionVariant, c: Case): boolean {
+  if (variant === 'block4') return c.headDim % 4 === 0;
+  if (variant === 'tile8') return c.headDim % 4 === 0 && c.headDim <= TILE8_MAX_HEAD_DIM;
+  return true;
+}
+
 describe('attention forward', () => {
-  for (const variant of ['rows', 'block4', 'split'] as AttentionVariant[]) {
-    // block4 needs a head size divisible by 4.
+  for (const variant of ['rows', 'block4', 'tile8', 'split'] as AttentionVariant[]) {
     for (const [i, c] of CASES.entries()) {
-      if (variant === 'block4' && c.headDim % 4 !== 0) continue;
+      if (!runs(variant, c)) continue;
       it(`${variant}: ${c.name}`, async () => {
         await checkCase(rt, c, variant, 100 + i, `${variant} ${c.name}`);
       });
@@ -71,31 +82,44 @@ describe('attention forward', () => {
   it('the GPU-sized workgroups (64) give the same results as the CPU-emulation ones', async () => {
     const gpuStyle = await testRuntime();
     gpuStyle.ctx.cpuEmulated = false;
-    for (const variant of ['rows', 'block4'] as AttentionVariant[]) {
+    for (const variant of ['rows', 'block4', 'tile8'] as AttentionVariant[]) {
       for (const [i, c] of CASES.entries()) {
-        if (variant === 'block4' && c.headDim % 4 !== 0) continue;
+        if (!runs(variant, c)) continue;
         await checkCase(gpuStyle, c, variant, 100 + i, `wg64 ${variant} ${c.name}`);
       }
     }
   });
 
-  it('a query whose keys are all masked gets zeros, not NaN', async () => {
+  it('picks tile8 on CPU-emulated adapters and block4 on GPUs for prefill, split for decode', () => {
+    expect(pickAttentionVariant(1024 * 12, 64, { cpuEmulated: true })).toBe('tile8');
+    expect(pickAttentionVariant(1024 * 12, 64, { cpuEmulated: false })).toBe('block4');
+    expect(pickAttentionVariant(1024 * 12, 128, { cpuEmulated: true })).toBe('block4');
+    expect(pickAttentionVariant(1024 * 12, 5, { cpuEmulated: true })).toBe('rows');
+    expect(pickAttentionVariant(9, 64, { cpuEmulated: true })).toBe('split');
+    expect(resolveAttention({ batch: 1, tLen: 1024, sLen: 1024, heads: 12, kvHeads: 12, headDim: 64, causal: false, hasMask: false }, rt.ctx).variant).toBe(
+      rt.ctx.cpuEmulated ? 'tile8' : 'block4',
+    );
+  });
+
+  it('a query whose keys are all masked gets zeros, not NaN, in every variant', async () => {
     const c: Case = { name: 'all masked', batch: 1, tLen: 2, sLen: 2, heads: 1, kvHeads: 1, headDim: 4, causal: false, hasMask: true };
     const { p, q, k, v } = makeInputs(c, 9);
     const mask = new Int32Array([0, 0]);
-    const [o] = await runKernel(
-      rt,
-      attention,
-      [
-        { data: q, shape: [1, 2, 1, 4] },
-        { data: k, shape: [1, 2, 1, 4] },
-        { data: v, shape: [1, 2, 1, 4] },
-        { data: mask, shape: [1, 2] },
-      ],
-      [{ shape: [1, 2, 1, 4] }],
-      p,
-    );
-    expect(Array.from(o as Float32Array)).toEqual(new Array(8).fill(0));
+    for (const variant of ['rows', 'block4', 'tile8', 'split'] as AttentionVariant[]) {
+      const [o] = await runKernel(
+        rt,
+        attention,
+        [
+          { data: q, shape: [1, 2, 1, 4] },
+          { data: k, shape: [1, 2, 1, 4] },
+          { data: v, shape: [1, 2, 1, 4] },
+          { data: mask, shape: [1, 2] },
+        ],
+        [{ shape: [1, 2, 1, 4] }],
+        { ...p, variant },
+      );
+      expect(Array.from(o as Float32Array), variant).toEqual(new Array(8).fill(0));
+    }
   });
 
   it('validation names the kernel and shapes before dispatch', () => {
@@ -108,5 +132,7 @@ describe('attention forward', () => {
     expect(() => rt.run(attention, [q, k, k, mask], [o], { ...base, heads: 3, kvHeads: 2 })).toThrow(/attention: 3 heads do not split into 2/);
     const big = rt.empty([1, 4, 3, 130], 'f32', 'q');
     expect(() => rt.run(attention, [big, big, big, mask], [big], { ...base, heads: 3, kvHeads: 3, headDim: 130 })).toThrow(/head size 130/);
+    const wide = rt.empty([1, 4, 3, 80], 'f32', 'q');
+    expect(() => rt.run(attention, [wide, wide, wide, mask], [wide], { ...base, heads: 3, kvHeads: 3, headDim: 80, variant: 'tile8' })).toThrow(/tile8 variant takes head sizes up to 64, not 80/);
   });
 });

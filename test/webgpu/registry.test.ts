@@ -7,9 +7,9 @@ const KERNELS_DIR = 'src/webgpu/kernels';
 const wgslFiles = readdirSync(KERNELS_DIR).filter((f) => f.endsWith('.wgsl'));
 const specs = Object.values(kernels);
 
-/** A kernel family's reference is named after its base file: matmul-grad, matmul-vec4 -> matmul. */
+/** A kernel family's reference is named after its base file: matmul-grad, matmul-vec4 -> matmul, attention-tile -> attention. */
 function family(file: string): string {
-  return file.replace(/\.wgsl$/, '').replace(/-(backward|grad|bias-grad|vec4|quant|f16)$/, '').replace(/-bias$/, '');
+  return file.replace(/\.wgsl$/, '').replace(/-(backward|grad|bias-grad|vec4|quant|f16|tile)$/, '').replace(/-bias$/, '');
 }
 
 describe('kernel registry and house style', () => {

@@ -1,4 +1,5 @@
 import body from './attention.wgsl?raw';
+import tileBody from './attention-tile.wgsl?raw';
 import { KernelInputError } from '../errors';
 import { dispatch1d, type KernelContext, type KernelSpec } from '../kernel';
 import { numel, type Tensor } from '../tensor';
@@ -8,10 +9,15 @@ import { wgslModule } from './wgsl-module';
 export const ATTENTION_MAX_HEAD_DIM = 128;
 /** Fewer query rows than this cannot keep the device busy one invocation each. */
 const SPLIT_BELOW_ROWS = 64;
-const wgsl = wgslModule({ preludes: ['attention-common'] }, body);
-const ENTRY_POINTS: Record<AttentionVariant, string> = { rows: 'attend_rows', block4: 'attend_block4', split: 'attend_split' };
+// attention-tile.wgsl holds one more entry point of the same module (its bindings and params are attention.wgsl's).
+const wgsl = wgslModule({ preludes: ['attention-common'] }, `${body}\n${tileBody}`);
+const ENTRY_POINTS: Record<AttentionVariant, string> = { rows: 'attend_rows', block4: 'attend_block4', tile8: 'attend_tile8', split: 'attend_split' };
+/** Queries per invocation of the blocked variants. */
+const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { rows: 1, block4: 4, tile8: 8, split: 1 };
+/** attend_tile8 writes its loop over the head size out for this many lanes. */
+export const TILE8_MAX_HEAD_DIM = 64;
 
-export type AttentionVariant = 'rows' | 'block4' | 'split';
+export type AttentionVariant = 'rows' | 'block4' | 'tile8' | 'split';
 
 export interface AttentionParams {
   batch: number;
@@ -34,6 +40,11 @@ export interface AttentionParams {
   variant?: AttentionVariant;
 }
 
+/** Variants whose pipelines fix the head size (HEAD_DIM override): they need D % 4 == 0. */
+function headDimBaked(variant: AttentionVariant): boolean {
+  return variant === 'block4' || variant === 'tile8';
+}
+
 /** ROWS_WG in attention.wgsl: SwiftShader runs a workgroup on one thread, so many small ones spread over the cores. */
 export function rowsWorkgroup(ctx: KernelContext): number {
   return ctx.cpuEmulated ? 8 : 64;
@@ -43,7 +54,20 @@ export interface ResolvedAttention extends Required<AttentionParams> {
   rows: number;
 }
 
-export function resolveAttention(p: AttentionParams): ResolvedAttention {
+/**
+ * The variant for a shape on a device: split when there are too few rows to
+ * fill it one invocation each (decode), tile8 on CPU-emulated adapters (see
+ * attention-tile.wgsl), block4 on GPUs, rows when the head size is not a
+ * multiple of 4.
+ */
+export function pickAttentionVariant(rows: number, headDim: number, ctx?: Pick<KernelContext, 'cpuEmulated'>): AttentionVariant {
+  if (rows < SPLIT_BELOW_ROWS) return 'split';
+  if (headDim % 4 !== 0) return 'rows';
+  return ctx?.cpuEmulated && headDim <= TILE8_MAX_HEAD_DIM ? 'tile8' : 'block4';
+}
+
+/** Defaults filled in; the variant is picked for ctx's device when given (block4 stands in for tile8 without one). */
+export function resolveAttention(p: AttentionParams, ctx?: Pick<KernelContext, 'cpuEmulated'>): ResolvedAttention {
   const sCap = p.sCap ?? p.sLen;
   const rows = p.batch * p.tLen * p.heads;
   return {
@@ -51,8 +75,7 @@ export function resolveAttention(p: AttentionParams): ResolvedAttention {
     sCap,
     qOffset: p.qOffset ?? p.sLen - p.tLen,
     scale: p.scale ?? 1 / Math.sqrt(p.headDim),
-    // Few rows cannot fill the device one invocation each: split the keys instead.
-    variant: p.variant ?? (rows < SPLIT_BELOW_ROWS ? 'split' : p.headDim % 4 === 0 ? 'block4' : 'rows'),
+    variant: p.variant ?? pickAttentionVariant(rows, p.headDim, ctx),
     rows,
   };
 }
@@ -67,7 +90,8 @@ export function validateAttention(kernel: string, q: Tensor, k: Tensor, v: Tenso
   if (mask.dtype !== 'i32') fail(`mask has dtype ${mask.dtype}, expected i32`);
   if (p.headDim < 1 || p.headDim > ATTENTION_MAX_HEAD_DIM) fail(`head size ${p.headDim} is outside 1..${ATTENTION_MAX_HEAD_DIM}`);
   if (p.kvHeads < 1 || p.heads % p.kvHeads !== 0) fail(`${p.heads} heads do not split into ${p.kvHeads} key/value heads`);
-  if (p.variant === 'block4' && p.headDim % 4 !== 0) fail(`the ${p.variant} variant needs a head size divisible by 4, not ${p.headDim}`);
+  if (headDimBaked(p.variant) && p.headDim % 4 !== 0) fail(`the ${p.variant} variant needs a head size divisible by 4, not ${p.headDim}`);
+  if (p.variant === 'tile8' && p.headDim > TILE8_MAX_HEAD_DIM) fail(`the tile8 variant takes head sizes up to ${TILE8_MAX_HEAD_DIM}, not ${p.headDim}`);
   if (p.tLen < 1 || p.sLen < 1 || p.batch < 1) fail('batch, query and key lengths must be at least 1');
   if (p.sLen > p.sCap) fail(`${p.sLen} keys exceed the capacity ${p.sCap}`);
   if (p.causal && p.qOffset + p.tLen > p.sLen) fail(`causal queries at ${p.qOffset}..${p.qOffset + p.tLen - 1} run past the ${p.sLen} keys`);
@@ -99,12 +123,12 @@ export interface AttentionRun extends ResolvedAttention {
 }
 
 function forwardRun(params: AttentionParams, ctx: KernelContext): AttentionRun {
-  const p = resolveAttention(params);
+  const p = resolveAttention(params, ctx);
   if (p.variant === 'split') {
     const grid = dispatch1d(p.rows, ctx);
     return { ...p, grid, rowStride: grid[0] };
   }
-  const invocations = p.variant === 'block4' ? p.batch * p.heads * Math.ceil(p.tLen / 4) : p.rows;
+  const invocations = p.batch * p.heads * Math.ceil(p.tLen / QUERIES_PER_INVOCATION[p.variant]);
   const grid = dispatch1d(Math.ceil(invocations / rowsWorkgroup(ctx)), ctx);
   return { ...p, grid, rowStride: grid[0] * rowsWorkgroup(ctx) };
 }
@@ -126,14 +150,14 @@ export const attention: KernelSpec<AttentionParams, AttentionRun> = {
     }
   },
   entryPoint: (p) => ENTRY_POINTS[p.variant],
-  // block4 bakes the head size into its loops; every variant but split takes its workgroup size from the adapter.
+  // block4 and tile8 bake the head size into their loops; every variant but split takes its workgroup size from the adapter.
   pipelineKey: (p, ctx) => {
     const wg = p.variant === 'split' ? '' : `.wg${rowsWorkgroup(ctx)}`;
-    return p.variant === 'block4' ? `attention.block4.d${p.headDim}${wg}` : `attention.${p.variant}${wg}`;
+    return headDimBaked(p.variant) ? `attention.${p.variant}.d${p.headDim}${wg}` : `attention.${p.variant}${wg}`;
   },
   constants: (p, ctx): Record<string, number> => {
     if (p.variant === 'split') return {};
-    return p.variant === 'block4' ? { HEAD_DIM: p.headDim, ROWS_WG: rowsWorkgroup(ctx) } : { ROWS_WG: rowsWorkgroup(ctx) };
+    return headDimBaked(p.variant) ? { HEAD_DIM: p.headDim, ROWS_WG: rowsWorkgroup(ctx) } : { ROWS_WG: rowsWorkgroup(ctx) };
   },
   uniforms: (p) => attentionUniforms(p, p.rowStride),
   dispatch: (p) => p.grid,
