@@ -11,13 +11,13 @@ export const ATTENTION_MAX_HEAD_DIM = 128;
 const SPLIT_BELOW_ROWS = 64;
 // attention-tile.wgsl holds one more entry point of the same module (its bindings and params are attention.wgsl's).
 const wgsl = wgslModule({ preludes: ['attention-common'] }, `${body}\n${tileBody}`);
-const ENTRY_POINTS: Record<AttentionVariant, string> = { rows: 'attend_rows', block4: 'attend_block4', tile8: 'attend_tile8', split: 'attend_split' };
+const ENTRY_POINTS: Record<AttentionVariant, string> = { rows: 'attend_rows', block4: 'attend_block4', tile16: 'attend_tile16', split: 'attend_split' };
 /** Queries per invocation of the blocked variants. */
-const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { rows: 1, block4: 4, tile8: 8, split: 1 };
-/** attend_tile8 writes its loop over the head size out for this many lanes. */
-export const TILE8_MAX_HEAD_DIM = 64;
+const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { rows: 1, block4: 4, tile16: 16, split: 1 };
+/** attend_tile16 writes its loop over the head size out for this many lanes. */
+export const TILE16_MAX_HEAD_DIM = 64;
 
-export type AttentionVariant = 'rows' | 'block4' | 'tile8' | 'split';
+export type AttentionVariant = 'rows' | 'block4' | 'tile16' | 'split';
 
 export interface AttentionParams {
   batch: number;
@@ -42,7 +42,7 @@ export interface AttentionParams {
 
 /** Variants whose pipelines fix the head size (HEAD_DIM override): they need D % 4 == 0. */
 function headDimBaked(variant: AttentionVariant): boolean {
-  return variant === 'block4' || variant === 'tile8';
+  return variant === 'block4' || variant === 'tile16';
 }
 
 /** ROWS_WG in attention.wgsl: SwiftShader runs a workgroup on one thread, so many small ones spread over the cores. */
@@ -56,17 +56,17 @@ export interface ResolvedAttention extends Required<AttentionParams> {
 
 /**
  * The variant for a shape on a device: split when there are too few rows to
- * fill it one invocation each (decode), tile8 on CPU-emulated adapters (see
+ * fill it one invocation each (decode), tile16 on CPU-emulated adapters (see
  * attention-tile.wgsl), block4 on GPUs, rows when the head size is not a
  * multiple of 4.
  */
 export function pickAttentionVariant(rows: number, headDim: number, ctx?: Pick<KernelContext, 'cpuEmulated'>): AttentionVariant {
   if (rows < SPLIT_BELOW_ROWS) return 'split';
   if (headDim % 4 !== 0) return 'rows';
-  return ctx?.cpuEmulated && headDim <= TILE8_MAX_HEAD_DIM ? 'tile8' : 'block4';
+  return ctx?.cpuEmulated && headDim <= TILE16_MAX_HEAD_DIM ? 'tile16' : 'block4';
 }
 
-/** Defaults filled in; the variant is picked for ctx's device when given (block4 stands in for tile8 without one). */
+/** Defaults filled in; the variant is picked for ctx's device when given (block4 stands in for tile16 without one). */
 export function resolveAttention(p: AttentionParams, ctx?: Pick<KernelContext, 'cpuEmulated'>): ResolvedAttention {
   const sCap = p.sCap ?? p.sLen;
   const rows = p.batch * p.tLen * p.heads;
@@ -91,7 +91,7 @@ export function validateAttention(kernel: string, q: Tensor, k: Tensor, v: Tenso
   if (p.headDim < 1 || p.headDim > ATTENTION_MAX_HEAD_DIM) fail(`head size ${p.headDim} is outside 1..${ATTENTION_MAX_HEAD_DIM}`);
   if (p.kvHeads < 1 || p.heads % p.kvHeads !== 0) fail(`${p.heads} heads do not split into ${p.kvHeads} key/value heads`);
   if (headDimBaked(p.variant) && p.headDim % 4 !== 0) fail(`the ${p.variant} variant needs a head size divisible by 4, not ${p.headDim}`);
-  if (p.variant === 'tile8' && p.headDim > TILE8_MAX_HEAD_DIM) fail(`the tile8 variant takes head sizes up to ${TILE8_MAX_HEAD_DIM}, not ${p.headDim}`);
+  if (p.variant === 'tile16' && p.headDim > TILE16_MAX_HEAD_DIM) fail(`the tile16 variant takes head sizes up to ${TILE16_MAX_HEAD_DIM}, not ${p.headDim}`);
   if (p.tLen < 1 || p.sLen < 1 || p.batch < 1) fail('batch, query and key lengths must be at least 1');
   if (p.sLen > p.sCap) fail(`${p.sLen} keys exceed the capacity ${p.sCap}`);
   if (p.causal && p.qOffset + p.tLen > p.sLen) fail(`causal queries at ${p.qOffset}..${p.qOffset + p.tLen - 1} run past the ${p.sLen} keys`);
@@ -150,7 +150,7 @@ export const attention: KernelSpec<AttentionParams, AttentionRun> = {
     }
   },
   entryPoint: (p) => ENTRY_POINTS[p.variant],
-  // block4 and tile8 bake the head size into their loops; every variant but split takes its workgroup size from the adapter.
+  // block4 and tile16 bake the head size into their loops; every variant but split takes its workgroup size from the adapter.
   pipelineKey: (p, ctx) => {
     const wg = p.variant === 'split' ? '' : `.wg${rowsWorkgroup(ctx)}`;
     return headDimBaked(p.variant) ? `attention.${p.variant}.d${p.headDim}${wg}` : `attention.${p.variant}${wg}`;
