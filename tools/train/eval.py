@@ -1,6 +1,7 @@
 """Scores the PyTorch model on a freshly generated split: one row per task.
 
     npm run eval:tiny -- --seed 9 --count 1900 [--json scores.json] [--answers answers.json] [--model public/models/webvlm-tiny] [--adapter DIR]
+    npm run eval:tiny -- --folder .cache/lora-recipe/concept-8501-n100 --adapter DIR     (an existing split, e.g. lora_recipe.py's)
 
 Every assistant turn is one question, asked with the gold conversation before it
 (so a multi-turn record scores each turn). Metrics: exact match for VQA, referring,
@@ -241,12 +242,13 @@ def main():
     ap.add_argument("--count", type=int, default=1900)
     ap.add_argument("--json", default=None)
     ap.add_argument("--tasks", default=None, help="comma-separated task names (default: all)")
+    ap.add_argument("--folder", default=None, help="score this generated split folder (data.json, images) instead of a fresh one")
     ap.add_argument("--answers", default=None, help="also write every question, its answer and gold, and the scores, as JSON")
     add_model_args(ap)
     args = ap.parse_args()
     model, cfg, tok = load_model(args)
     tasks = args.tasks.split(",") if args.tasks else None
-    folder = eval_split(args.seed, args.count, tasks)
+    folder = args.folder or eval_split(args.seed, args.count, tasks)
     t0 = time.time()
     if args.answers:
         scores, rows = evaluate_answers(model, cfg, tok, folder)

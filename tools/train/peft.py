@@ -7,7 +7,10 @@
 An adapter is the two files peft's save_pretrained writes: adapter_config.json
 and adapter_model.safetensors, keys `base_model.model.<module>.lora_A.weight`
 ([r, in]) and `.lora_B.weight` ([out, r]), plus the full weights of any module in
-modules_to_save under its own path. Each targeted nn.Linear computes
+modules_to_save under its own path, plus the rows of trainable_token_indices
+(`<module>.token_adapter.trainable_tokens_delta`, [tokens, width]: the trained
+rows themselves, which replace the base rows of embed_tokens or lm_head, as
+peft's TrainableTokensLayer does). Each targeted nn.Linear computes
 W x + (lora_alpha / r) * B (A x), as peft's LoraLayer does in eval mode (no
 dropout). The browser's Fine-tune view writes and reads the same files
 (src/models/lora/peft.ts), so an adapter trained there is scored here by the same
@@ -53,7 +56,45 @@ def canonical(key):
         inner = "language_model.model." + inner[len("model.language_model."):]
     elif inner.startswith("model.multi_modal_projector."):
         inner = inner[len("model."):]
+    elif inner.startswith("lm_head."):
+        inner = "language_model." + inner
     return inner
+
+
+TOKEN_ROWS = ".token_adapter.trainable_tokens_delta"
+
+
+def token_indices(config, path):
+    """The token ids whose rows `path` replaces: trainable_token_indices is a list (the input embedding) or a dict by module name."""
+    spec = config.get("trainable_token_indices")
+    if isinstance(spec, list):
+        return spec if path.endswith("embed_tokens") else None
+    for name, ids in (spec or {}).items():
+        if path == name or path.endswith("." + name):
+            return ids
+    return None
+
+
+def apply_token_rows(model, folder, config, tensors):
+    """Write every trainable_tokens_delta into its layer's weight (peft's merge of a TrainableTokensLayer); returns the keys used."""
+    modules = dict(model.named_modules())
+    used = set()
+    for key in sorted(k for k in tensors if k.endswith(TOKEN_ROWS)):
+        path = key[: -len(TOKEN_ROWS)]
+        layer = modules.get(path)
+        ids = token_indices(config, path)
+        if not isinstance(layer, (nn.Embedding, nn.Linear)):
+            raise SystemExit(f"{folder}: {path} is not an embedding or linear layer of this model")
+        if ids is None:
+            raise SystemExit(f"{folder}: {key} has no trainable_token_indices entry in adapter_config.json")
+        rows = tensors[key]
+        if tuple(rows.shape) != (len(ids), layer.weight.shape[1]) or max(ids) >= layer.weight.shape[0]:
+            raise SystemExit(f"{folder}: {key} is {tuple(rows.shape)} for {len(ids)} token ids; {path} needs "
+                             f"({len(ids)}, {layer.weight.shape[1]}) and ids below {layer.weight.shape[0]}")
+        with torch.no_grad():
+            layer.weight.index_copy_(0, torch.tensor(ids, dtype=torch.long), rows.to(layer.weight.dtype))
+        used.add(key)
+    return used
 
 
 def read_adapter(folder):
@@ -88,6 +129,7 @@ def apply_adapter(model, folder):
         parent_name, _, child = path.rpartition(".")
         setattr(modules[parent_name], child, LoraLinear(base, a, b, scale))
         done.update({key, path + ".lora_B.weight"})
+    done.update(apply_token_rows(model, folder, config, tensors))
     saved = {k: v for k, v in tensors.items() if k not in done}
     for name in config.get("modules_to_save") or []:
         own = {k[len(name) + 1:]: v for k, v in saved.items() if k.startswith(name + ".")}
