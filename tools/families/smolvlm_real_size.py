@@ -147,7 +147,7 @@ def main():
         "depth_cut": layers != REAL_LAYERS,
         "parameters": params,
         "tokenizer": "the tiny fixture's byte-level BPE (80 merges) padded to 49280 ids; special tokens at their real ids",
-        "files": hub_files.file_sizes(args.out),
+        "files": {k: v for k, v in hub_files.file_sizes(args.out).items() if k != "real_size.json"},
     }
     hub_files.write_json(os.path.join(args.out, "real_size.json"), info)
     print(f"{REPO} at its real config, random weights, layers vision {layers['vision']}/12 text {layers['text']}/30: "
