@@ -91,12 +91,13 @@ describe('attention forward', () => {
     });
   }
 
-  it('picks tile16 on CPU-emulated adapters and block4 on GPUs for prefill, split for decode', () => {
-    expect(pickAttentionVariant(1024 * 12, 64, { cpuEmulated: true })).toBe('tile16');
-    expect(pickAttentionVariant(1024 * 12, 64, { cpuEmulated: false })).toBe('block4');
-    expect(pickAttentionVariant(1024 * 12, 128, { cpuEmulated: true })).toBe('block4');
-    expect(pickAttentionVariant(1024 * 12, 5, { cpuEmulated: true })).toBe('rows');
-    expect(pickAttentionVariant(9, 64, { cpuEmulated: true })).toBe('split');
+  it('picks tile16 on CPU-emulated adapters for long query runs, block4 on GPUs and for short runs, split for decode', () => {
+    expect(pickAttentionVariant(1024 * 12, 1024, 64, { cpuEmulated: true })).toBe('tile16');
+    expect(pickAttentionVariant(1024 * 12, 1024, 64, { cpuEmulated: false })).toBe('block4');
+    expect(pickAttentionVariant(64 * 4, 64, 64, { cpuEmulated: true })).toBe('block4');
+    expect(pickAttentionVariant(1024 * 12, 1024, 128, { cpuEmulated: true })).toBe('block4');
+    expect(pickAttentionVariant(1024 * 12, 1024, 5, { cpuEmulated: true })).toBe('rows');
+    expect(pickAttentionVariant(9, 1, 64, { cpuEmulated: true })).toBe('split');
     expect(resolveAttention({ batch: 1, tLen: 1024, sLen: 1024, heads: 12, kvHeads: 12, headDim: 64, causal: false, hasMask: false }, rt.ctx).variant).toBe(
       rt.ctx.cpuEmulated ? 'tile16' : 'block4',
     );

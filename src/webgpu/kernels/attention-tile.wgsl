@@ -16,8 +16,10 @@
 // constant indices the query and accumulator arrays become plain values, and
 // each key and value loaded serves 16 queries (attend_block4: 4). Measured on
 // SwiftShader at T = S = 512, H = 12, D = 64: 8 queries per invocation took
-// 1.6x the time of 16, and block4 about twice that again.
-// Register use is far beyond a GPU's, so GPUs keep attend_block4.
+// 1.6x the time of 16.
+// Register use is far beyond a GPU's, so GPUs keep attend_block4; and since
+// SwiftShader takes seconds to compile the written-out loops, attention.ts
+// picks this entry point only for long runs of queries (T >= 256).
 // Dispatch: ceil(B*H*ceil(T/16) / ROWS_WG) groups of ROWS_WG, folded into y.
 // Uses from attention.wgsl: params, q4, k4, v4, o4, HEAD_DIM, ROWS_WG, NEG_BIG;
 // from attention-common: mask.

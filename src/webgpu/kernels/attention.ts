@@ -16,6 +16,12 @@ const ENTRY_POINTS: Record<AttentionVariant, string> = { rows: 'attend_rows', bl
 const QUERIES_PER_INVOCATION: Record<AttentionVariant, number> = { rows: 1, block4: 4, tile16: 16, split: 1 };
 /** attend_tile16 writes its loop over the head size out for this many lanes. */
 export const TILE16_MAX_HEAD_DIM = 64;
+/**
+ * SwiftShader takes seconds (tens on a loaded machine) to compile tile16's
+ * written-out loops, repaid only by long runs of queries (a vision tower's
+ * patches, a prompt with images); shorter ones keep block4.
+ */
+const TILE16_MIN_QUERIES = 256;
 
 export type AttentionVariant = 'rows' | 'block4' | 'tile16' | 'split';
 
@@ -56,14 +62,14 @@ export interface ResolvedAttention extends Required<AttentionParams> {
 
 /**
  * The variant for a shape on a device: split when there are too few rows to
- * fill it one invocation each (decode), tile16 on CPU-emulated adapters (see
- * attention-tile.wgsl), block4 on GPUs, rows when the head size is not a
- * multiple of 4.
+ * fill it one invocation each (decode), tile16 on CPU-emulated adapters for
+ * long query runs (see attention-tile.wgsl), block4 otherwise, rows when the
+ * head size is not a multiple of 4.
  */
-export function pickAttentionVariant(rows: number, headDim: number, ctx?: Pick<KernelContext, 'cpuEmulated'>): AttentionVariant {
+export function pickAttentionVariant(rows: number, tLen: number, headDim: number, ctx?: Pick<KernelContext, 'cpuEmulated'>): AttentionVariant {
   if (rows < SPLIT_BELOW_ROWS) return 'split';
   if (headDim % 4 !== 0) return 'rows';
-  return ctx?.cpuEmulated && headDim <= TILE16_MAX_HEAD_DIM ? 'tile16' : 'block4';
+  return ctx?.cpuEmulated && headDim <= TILE16_MAX_HEAD_DIM && tLen >= TILE16_MIN_QUERIES ? 'tile16' : 'block4';
 }
 
 /** Defaults filled in; the variant is picked for ctx's device when given (block4 stands in for tile16 without one). */
@@ -75,7 +81,7 @@ export function resolveAttention(p: AttentionParams, ctx?: Pick<KernelContext, '
     sCap,
     qOffset: p.qOffset ?? p.sLen - p.tLen,
     scale: p.scale ?? 1 / Math.sqrt(p.headDim),
-    variant: p.variant ?? pickAttentionVariant(rows, p.headDim, ctx),
+    variant: p.variant ?? pickAttentionVariant(rows, p.tLen, p.headDim, ctx),
     rows,
   };
 }
