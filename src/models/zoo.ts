@@ -17,7 +17,7 @@ export type Capability = 'chat' | 'grounding' | 'ocr' | 'caption' | 'document-te
 /** 'transformers.js': @huggingface/transformers' model classes on onnxruntime-web. */
 export type ZooEngine = 'native' | 'onnx' | 'transformers.js';
 /** Native weight dtypes (quantized at load) and transformers.js' ONNX file variants. */
-export type ZooDtype = 'f32' | 'int8' | 'int4' | 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
+export type ZooDtype = 'f32' | 'f16' | 'int8' | 'int4' | 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
 export type GpuFeature = 'shader-f16';
 
 export interface ZooDtypeChoice {
@@ -70,8 +70,12 @@ export function hubBaseUrl(id: string, hub = DEFAULT_HUB, revision = 'main'): st
 }
 
 /** Bytes per parameter of each transformers.js variant (q4 keeps some tensors wider; these are averages). */
-const WIDTH: Record<ZooDtype, number> = { f32: 4, int8: 4, int4: 4, fp32: 4, fp16: 2, q8: 1.05, q4: 0.75, q4f16: 0.6 };
+const WIDTH: Record<ZooDtype, number> = { f32: 4, f16: 4, int8: 4, int4: 4, fp32: 4, fp16: 2, q8: 1.05, q4: 0.75, q4f16: 0.6 };
 const F16: GpuFeature[] = ['shader-f16'];
+
+/** What the native engine can keep weights as: f16 (read by f32 kernels) only where shaders have f16. */
+const NATIVE_DTYPES = ['f32', 'f16', 'int8', 'int4'] as const;
+const nativeRequires = (dtype: ZooDtype): GpuFeature[] => (dtype === 'f16' ? F16 : []);
 
 function tjsDtypes(params: number, offered: { dtype: ZooDtype; requires?: GpuFeature[] }[]): ZooDtypeChoice[] {
   return offered.map((o) => ({ dtype: o.dtype, requires: o.requires ?? [], approxBytes: Math.round(params * WIDTH[o.dtype]) }));
@@ -103,7 +107,7 @@ function tjsHubModel(m: TjsHubModel): ZooEntry {
     capabilities: m.capabilities,
     engines: [
       { engine: 'transformers.js', runsHere: true, dtypes: tjsDtypes(m.params, m.dtypes ?? SMALL_DTYPES) },
-      ...(m.native ? [{ engine: 'native' as const, runsHere: true, dtypes: (['f32', 'int8', 'int4'] as const).map((dtype) => ({ dtype, requires: [], approxBytes: Math.round(m.params * 2) })) }] : []),
+      ...(m.native ? [{ engine: 'native' as const, runsHere: true, dtypes: NATIVE_DTYPES.map((dtype) => ({ dtype, requires: nativeRequires(dtype), approxBytes: Math.round(m.params * 2) })) }] : []),
     ],
     onnxParts: m.onnxParts ?? IMAGE_TEXT_PARTS,
     isDefault: false,
@@ -124,7 +128,7 @@ export const ZOO: readonly ZooEntry[] = [
       {
         engine: 'native',
         runsHere: true,
-        dtypes: (['f32', 'int8', 'int4'] as const).map((dtype) => ({ dtype, requires: [], approxBytes: null })),
+        dtypes: NATIVE_DTYPES.map((dtype) => ({ dtype, requires: nativeRequires(dtype), approxBytes: null })),
       },
       { engine: 'onnx', runsHere: true, dtypes: [{ dtype: 'f32', requires: [], approxBytes: null }] },
     ],

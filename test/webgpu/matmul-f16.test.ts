@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { KernelInputError } from '../../src/webgpu/errors';
 import { f16Bits, f16Round, f16Value, packF16, unpackF16 } from '../../src/webgpu/f16';
 import type { KernelContext } from '../../src/webgpu/kernel';
-import { matmulF16 } from '../../src/webgpu/kernels/matmul-f16';
+import { matmulF16, matmulW16 } from '../../src/webgpu/kernels/matmul-f16';
 import type { MatmulParams, MatmulVariant } from '../../src/webgpu/kernels/matmul-params';
 import { matmulRef } from '../../src/webgpu/reference/matmul';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
@@ -135,6 +135,45 @@ describe('matmul-f16 kernel (needs shader-f16)', () => {
       }
       await checkF16(variant, { m: 5, k: 20, n: 6, batch: 3, bias: true, epilogue: 'residual' });
       await checkF16(variant, { m: 3, k: 12, n: 35, batch: 4, wBatched: true });
+    });
+  }
+});
+
+/** f16 W, everything else f32: the reference sees W rounded to f16 and the rest as it is. */
+async function checkW16(variant: MatmulVariant, c: MatmulCase): Promise<void> {
+  const d: MatmulData = matmulData(c, 17);
+  const w16 = unpackF16(packF16(d.w), d.w.length);
+  const batch = c.batch ?? 1;
+  const x = rt.upload(d.x, [batch * c.m, c.k], 'test.x');
+  const w = rt.upload(packF16(d.w), [Math.ceil(d.w.length / 2)], 'test.w16');
+  const bias = rt.upload(d.bias, [c.n], 'test.bias');
+  const residual = rt.upload(d.residual, [batch * c.m, c.n], 'test.r');
+  const y = rt.empty([batch * c.m, c.n], 'f32', 'test.y');
+  rt.write(y, new Float32Array(batch * c.m * c.n).fill(Number.NaN));
+  rt.run(matmulW16, [x, w, c.bias ? bias : x, c.epilogue === 'residual' ? residual : x], [y], paramsFor(c, variant));
+  const got = (await rt.read(y)) as Float32Array;
+  for (const t of [x, w, bias, residual, y]) rt.release(t);
+  const want = matmulRef(d.x, w16, { ...c, bias: c.bias ? d.bias : undefined, residual: d.residual });
+  expectClose(got, want, MATMUL_TOLERANCE.f32(c.k), `matmul-w16.${variant} ${caseName(c)}`);
+}
+
+describe('matmul-w16: f16 weights, f32 activations', () => {
+  it('validates without a device: f32 x and y, W as packed halves; refuses an f16 x and a device without shader-f16', () => {
+    const p: MatmulParams = { variant: 'blocked', m: 3, k: 5, n: 7 };
+    const ok = [fake([3, 5], 'f32'), fake([18], 'u32'), fake([1], 'f32'), fake([1], 'f32')];
+    expect(() => matmulW16.validate(ok, [fake([3, 7], 'f32')], p)).not.toThrow();
+    expect(() => matmulW16.validate([fake([8], 'u32'), ...ok.slice(1)], [fake([3, 7], 'f32')], p)).toThrow(/^matmul-w16: /);
+    expect(() => matmulW16.validate([ok[0] as Tensor, fake([7, 5], 'f32'), ...ok.slice(2)], [fake([3, 7], 'f32')], p)).toThrow(/w must be f16/);
+    expect(() => matmulW16.dispatch(p, withF16(false))).toThrow(/^matmul-w16: needs the shader-f16 feature/);
+  });
+
+  for (const variant of ['blocked', 'tiled', 'matvec'] as const) {
+    it(`${variant}: odd sizes, bias and the residual epilogue (needs shader-f16)`, async ({ skip }) => {
+      needF16(skip);
+      await checkW16(variant, { m: 1, k: 5, n: 7 });
+      await checkW16(variant, { m: 17, k: 130, n: 33, bias: true });
+      await checkW16(variant, { m: 9, k: 36, n: 13, bias: true, epilogue: 'residual' });
+      await checkW16(variant, { m: 5, k: 20, n: 6, batch: 3, epilogue: 'silu' });
     });
   }
 });

@@ -21,7 +21,10 @@ function gradVariant(s: Scope): 'blocked' | 'tiled' {
 
 /** The f32 weight of a linear layer; the backward cannot read quantized weights. */
 export function f32Weight(lin: Linear, what: string): Tensor {
-  if (lin.weight.kind !== 'f32') throw new Error(`training needs f32 weights, but ${what} is quantized to int${lin.weight.bits}: load the model with f32 weights`);
+  if (lin.weight.kind !== 'f32') {
+    const held = lin.weight.kind === 'f16' ? 'kept as f16' : `quantized to int${lin.weight.bits}`;
+    throw new Error(`training needs f32 weights, but ${what} is ${held}: load the model with f32 weights`);
+  }
   return lin.weight.w;
 }
 

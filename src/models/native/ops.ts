@@ -8,7 +8,8 @@ import { activation, swiglu, type ActivationOp } from '../../webgpu/kernels/acti
 import { elementwise } from '../../webgpu/kernels/elementwise';
 import { layerNorm } from '../../webgpu/kernels/layer-norm';
 import { matmulInputs, type MatmulEpilogue } from '../../webgpu/kernels/matmul-params';
-import { selectMatmul } from '../../webgpu/kernels/matmul-select';
+import { matmulW16 } from '../../webgpu/kernels/matmul-f16';
+import { selectMatmul, selectMatmulVariant } from '../../webgpu/kernels/matmul-select';
 import { rmsNorm } from '../../webgpu/kernels/rms-norm';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import { numel, type Tensor } from '../../webgpu/tensor';
@@ -51,6 +52,9 @@ export function linear(s: Scope, x: Tensor, lin: Linear, label: string, opts: { 
   if (lin.weight.kind === 'f32') {
     const { spec, variant } = selectMatmul(facts, { m: rows, k: lin.k, weights: 'f32' });
     s.rt.run(spec, matmulInputs(xs, [lin.weight.w], extras), [y], { ...common, variant });
+  } else if (lin.weight.kind === 'f16') {
+    // f16 weights, f32 activations: the f16 matmul body with only W halved.
+    s.rt.run(matmulW16, matmulInputs(xs, [lin.weight.w], extras), [y], { ...common, variant: selectMatmulVariant(facts, rows) });
   } else {
     const w = lin.weight;
     const { spec, variant } = selectMatmul(facts, { m: rows, k: lin.k, weights: w.bits === 8 ? 'int8' : 'int4' });

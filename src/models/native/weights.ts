@@ -1,15 +1,17 @@
 /**
  * Checkpoint tensors on the GPU, uploaded once and looked up by their
- * checkpoint names. Linear weights can be quantized to int8/int4 at load
- * (per-group scales along K); everything else stays f32 (f16/bf16 files are
- * upcast, since CPU-emulated adapters have no shader-f16).
+ * checkpoint names. Linear weights can be kept as f16 (devices with
+ * shader-f16 only) or quantized to int8/int4 at load (per-group scales along
+ * K); everything else stays f32 (f16/bf16 files are upcast), as do the
+ * activations: an f16 weight is read by an f32 matmul (matmul-w16).
  */
+import { packF16 } from '../../webgpu/f16';
 import { quantize, type QuantBits } from '../../webgpu/quant';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import type { Tensor } from '../../webgpu/tensor';
 import { SafetensorsError, type SafetensorsFile } from '../safetensors';
 
-export type WeightDType = 'f32' | 'int8' | 'int4';
+export type WeightDType = 'f32' | 'f16' | 'int8' | 'int4';
 
 export interface Linear {
   /** Output features N (rows of the HF [out, in] weight). */
@@ -17,7 +19,8 @@ export interface Linear {
   /** Input features K. */
   k: number;
   bias: Tensor | null;
-  weight: { kind: 'f32'; w: Tensor } | { kind: 'quant'; bits: QuantBits; groupSize: number; packed: Tensor; scales: Tensor };
+  /** f16: [n, k] values packed two per u32 word (f16.ts packF16). */
+  weight: { kind: 'f32'; w: Tensor } | { kind: 'f16'; w: Tensor } | { kind: 'quant'; bits: QuantBits; groupSize: number; packed: Tensor; scales: Tensor };
 }
 
 export interface WeightOptions {
@@ -55,7 +58,11 @@ export class Weights {
     readonly rt: GpuRuntime,
     private readonly file: SafetensorsFile,
     private readonly options: WeightOptions = {},
-  ) {}
+  ) {
+    if (options.dtype === 'f16' && !rt.ctx.features['shader-f16']) {
+      throw new Error('f16 weights need the shader-f16 feature, which this GPU adapter lacks; load the model with f32, int8 or int4 weights');
+    }
+  }
 
   /** Bytes of weights uploaded so far. */
   get gpuBytes(): number {
@@ -89,12 +96,19 @@ export class Weights {
   linear(prefix: string, n: number, k: number, hasBias: boolean): Linear {
     const bias = hasBias ? this.tensor(`${prefix}.bias`, [n]) : null;
     const dtype = this.options.dtype ?? 'f32';
-    const group = dtype === 'f32' ? null : groupFor(k, this.options.groupSize ?? 32);
-    if (dtype === 'f32' || group === null) return { n, k, bias, weight: { kind: 'f32', w: this.tensor(`${prefix}.weight`, [n, k]) } };
-    const bits: QuantBits = dtype === 'int8' ? 8 : 4;
+    const group = dtype === 'int8' || dtype === 'int4' ? groupFor(k, this.options.groupSize ?? 32) : null;
+    if (dtype === 'f32' || (dtype !== 'f16' && group === null)) return { n, k, bias, weight: { kind: 'f32', w: this.tensor(`${prefix}.weight`, [n, k]) } };
     const name = `${prefix}.weight`;
     const info = this.file.info(name);
     if (!fitsShape(info.shape, [n, k])) throw new SafetensorsError(this.file.file, `tensor ${name} is [${info.shape.join(',')}] but the config implies [${n},${k}]`);
+    if (group === null) {
+      // dtype is f16 here: the values rounded once to half precision, two per u32 word.
+      const words = packF16(this.file.float32(name));
+      const w = this.keep(this.rt.upload(words, [words.length], `${name}.f16`));
+      this.bytes += words.byteLength;
+      return { n, k, bias, weight: { kind: 'f16', w } };
+    }
+    const bits: QuantBits = dtype === 'int8' ? 8 : 4;
     const q = quantize(this.file.float32(name), n, k, bits, group);
     const packed = this.keep(this.rt.upload(q.packed, [n, q.packed.length / n], `${name}.q${bits}`));
     const scales = this.keep(this.rt.upload(q.scales, [n, k / group], `${name}.scales`));

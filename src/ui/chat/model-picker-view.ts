@@ -24,12 +24,14 @@ const NATIVE_DTYPES: [string, string][] = [
   ['int8', 'int8 (quantized at load)'],
   ['int4', 'int4 (quantized at load)'],
 ];
+/** Offered only where the adapter has shader-f16: the kernels read f16 weights directly. */
+const NATIVE_F16: [string, string] = ['f16', 'f16 (half the memory; shader-f16)'];
 
 const ANY_TJS_DTYPES = ['fp32', 'q8', 'q4', 'fp16', 'q4f16'] as const;
 
 /** The weight choices for an engine: native quantizes at load; transformers.js fetches the ONNX files of a dtype (only those this adapter runs, with sizes). */
-function dtypeOptions(engine: string, listing: ModelListing | undefined): [string, string][] {
-  if (engine !== 'transformers') return NATIVE_DTYPES;
+function dtypeOptions(engine: string, listing: ModelListing | undefined, shaderF16: boolean): [string, string][] {
+  if (engine !== 'transformers') return shaderF16 ? [NATIVE_DTYPES[0] as [string, string], NATIVE_F16, ...NATIVE_DTYPES.slice(1)] : NATIVE_DTYPES;
   const choice = listing?.engines.find((e) => e.engine === 'transformers.js');
   // A repo typed by id (or a listed model our engines run): every variant; the worker names the files a repo lacks.
   if (!choice) return ANY_TJS_DTYPES.map((d) => [d, d]);
@@ -49,6 +51,8 @@ export interface PickerState {
   progress: { fraction: number | null; bytes?: number } | null;
   /** Whether the browser agreed to keep downloaded weights (asked when bytes first move). */
   persisted: boolean | null;
+  /** The adapter has shader-f16 (false until the worker says), so native f16 weights can be offered. */
+  shaderF16: boolean;
 }
 
 export function describeLoaded(m: LoadedModel): string {
@@ -114,10 +118,11 @@ export function pickerView(cachedModels: HTMLElement) {
   );
   let drawnListings: readonly ModelListing[] | null = null;
   let drawnDtypes = '';
+  let drawnShaderF16 = false;
 
   /** The weight list follows the engine and model; a choice still offered is kept. */
-  function renderDtypes(listings: readonly ModelListing[] | null): void {
-    const options = dtypeOptions(engine.el.value, listings?.find((m) => m.id === model.el.value));
+  function renderDtypes(listings: readonly ModelListing[] | null, shaderF16: boolean): void {
+    const options = dtypeOptions(engine.el.value, listings?.find((m) => m.id === model.el.value), shaderF16);
     const key = JSON.stringify(options);
     if (key === drawnDtypes) return;
     drawnDtypes = key;
@@ -129,7 +134,8 @@ export function pickerView(cachedModels: HTMLElement) {
   function render(s: PickerState): void {
     if (s.listings && s.listings !== drawnListings) renderOptions(model.el, s.listings);
     drawnListings = s.listings;
-    renderDtypes(s.listings);
+    drawnShaderF16 = s.shaderF16;
+    renderDtypes(s.listings, s.shaderF16);
     // ONNX files carry their own (f32) weights; quantizing at load is the native engine's, file variants transformers.js'.
     dtype.el.disabled = engine.el.value === 'onnx' || s.working;
     dtype.el.title = engine.el.value === 'onnx' ? 'The ONNX engine runs the f32 ONNX files as they are.' : '';
@@ -163,7 +169,7 @@ export function pickerView(cachedModels: HTMLElement) {
   const adopt = (m: LoadedModel) => {
     engine.el.value = m.engine;
     if ([...model.el.options].some((o) => o.value === m.id)) model.el.value = m.id;
-    renderDtypes(drawnListings);
+    renderDtypes(drawnListings, drawnShaderF16 || m.dtype === 'f16');
     dtype.el.value = m.dtype;
   };
   /**

@@ -84,6 +84,11 @@ const render = (p: Picker) => {
 /** The zoo with cached marks; the bundled model stays first and is the default. */
 async function refreshList(p: Picker): Promise<void> {
   try {
+    p.state.shaderF16 = (await p.api.info()).report.features['shader-f16'];
+  } catch {
+    // No adapter facts: f16 stays unoffered, the other weights still load.
+  }
+  try {
     p.state.listings = await p.api.listModels();
   } catch {
     return; // The bundled choice stays; the list is a convenience, not needed to chat.
@@ -242,7 +247,7 @@ function reload(p: Picker): Promise<LoadedModel | null> {
 }
 
 export function modelPicker(api: VlmClient, loader: ModelLoader = workerLoader(api), onLoaded: (m: LoadedModel | null) => void = () => undefined): ModelPicker {
-  const state: PickerState = { listings: null, loaded: null, working: false, busy: false, status: { state: 'idle', text: 'No model loaded yet.' }, progress: null, persisted: null };
+  const state: PickerState = { listings: null, loaded: null, working: false, busy: false, status: { state: 'idle', text: 'No model loaded yet.' }, progress: null, persisted: null, shaderF16: false };
   const cached = cachedModelsView(
     () => api.cacheList(),
     (id) => api.cacheDelete(id),

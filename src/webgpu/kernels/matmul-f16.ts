@@ -3,7 +3,8 @@ import { KernelInputError } from '../errors';
 import { packedF16Words } from '../f16';
 import type { KernelContext } from '../kernel';
 import { numel, type Tensor } from '../tensor';
-import { batchOf, checkMatmulParams, forwardMatmulSpec, rowsShape, type MatmulParams } from './matmul-params';
+import { batchOf, checkMatmulParams, epilogueOperands, forwardMatmulSpec, rowsShape, type MatmulParams } from './matmul-params';
+import { expectSignature } from './signature';
 import { wgslModule } from './wgsl-module';
 
 const NAME = 'matmul-f16';
@@ -20,23 +21,23 @@ function shapeText(shape: readonly number[]): string {
 }
 
 /** Throws unless t holds exactly the f16 values of `shape`. */
-function expectHalf(name: string, t: Tensor, shape: readonly number[], tensors: readonly Tensor[]): void {
+function expectHalf(name: string, t: Tensor, shape: readonly number[], tensors: readonly Tensor[], kernel = NAME): void {
   const shapes = tensors.map((u) => u.shape);
   // Widened to string so the check compiles both before and after 'f16' joins DType.
   const dtype: string = t.dtype;
   if (dtype === 'f16') {
     if (shapeText(t.shape) !== shapeText(shape)) {
-      throw new KernelInputError(NAME, `${name} must be ${shapeText(shape)}, got ${shapeText(t.shape)}`, shapes);
+      throw new KernelInputError(kernel, `${name} must be ${shapeText(shape)}, got ${shapeText(t.shape)}`, shapes);
     }
     return;
   }
   if (dtype !== 'u32') {
-    throw new KernelInputError(NAME, `${name} must be f16 (or u32 words of packed f16 pairs), got dtype ${dtype}`, shapes);
+    throw new KernelInputError(kernel, `${name} must be f16 (or u32 words of packed f16 pairs), got dtype ${dtype}`, shapes);
   }
   const words = packedF16Words(numel(shape));
   if (numel(t.shape) !== words) {
     throw new KernelInputError(
-      NAME,
+      kernel,
       `${name} ${shapeText(shape)} as packed f16 pairs must hold ${words} u32 words, got ${shapeText(t.shape)}`,
       shapes,
     );
@@ -60,9 +61,9 @@ function validate(inputs: readonly Tensor[], outputs: readonly Tensor[], p: Matm
 }
 
 /** Refuses before any pipeline is built: `enable f16` fails to compile without the feature. */
-function requireF16(ctx: KernelContext): void {
+function requireF16(ctx: KernelContext, kernel = NAME): void {
   if (!ctx.features['shader-f16']) {
-    throw new KernelInputError(NAME, 'needs the shader-f16 feature, which this device lacks; use f32 weights');
+    throw new KernelInputError(kernel, 'needs the shader-f16 feature, which this device lacks; use f32 weights');
   }
 }
 
@@ -77,5 +78,36 @@ export const matmulF16 = forwardMatmulSpec({
   wgsl: wgslModule({ elem: 'f16', preludes: ['matmul-epilogue'] }, body),
   validate,
   elementBytes: 2,
-  requires: requireF16,
+  requires: (ctx) => requireF16(ctx),
+});
+
+const W16 = 'matmul-w16';
+
+/** x, bias, residual and y f32; w f16 [N, K] (shared by the batch). */
+function validateW16(inputs: readonly Tensor[], outputs: readonly Tensor[], p: MatmulParams): void {
+  const tensors = [...inputs, ...outputs];
+  checkMatmulParams(W16, tensors, p);
+  const [x, w, bias, residual] = inputs;
+  if (inputs.length !== 4 || !w || p.wBatched) {
+    throw new KernelInputError(W16, 'expects inputs (x, w, bias, residual) with one W [N, K] shared by the batch', tensors.map((t) => t.shape));
+  }
+  expectHalf('w', w, [p.n, p.k], tensors, W16);
+  const batch = batchOf(p);
+  expectSignature(W16, [x as Tensor, bias as Tensor, residual as Tensor], outputs, {
+    inputs: [{ name: 'x', dtype: 'f32', shape: rowsShape(x, batch, p.m, p.k) }, ...epilogueOperands(p, bias, residual)],
+    outputs: [{ name: 'y', dtype: 'f32', shape: rowsShape(outputs[0], batch, p.m, p.n) }],
+  });
+}
+
+/**
+ * Y = epilogue(X W^T + bias) with W stored as f16 and everything else f32:
+ * the weights take half the memory and bandwidth while activations, the
+ * residual stream and the sum stay f32, so the only rounding beyond f32's is
+ * W's own. The same body and variants as matmul-f16; shader-f16 only.
+ */
+export const matmulW16 = forwardMatmulSpec({
+  name: W16,
+  wgsl: wgslModule({ elem: 'f32', weights: 'f16', preludes: ['matmul-epilogue'] }, body),
+  validate: validateW16,
+  requires: (ctx) => requireF16(ctx, W16),
 });

@@ -1,8 +1,10 @@
 // Matmul with f32 accumulation, any K, storage f32 or f16:
 // Y[b, m, n] = elem(epilogue(sum_k X[b, m, k] * W[n, k] + bias[n])).
-// One body, two modules: wgslModule declares `alias elem = f32` (spec matmul)
-// or `enable f16; alias elem = f16` (spec matmul-f16, built only for devices
-// with shader-f16). Products of two f16 values are exact in f32, so the only
+// One body, three modules: wgslModule declares `alias elem = f32` (spec matmul),
+// `enable f16; alias elem = f16` (spec matmul-f16) or elem = f32 with W's
+// `alias welem = f16` (spec matmul-w16: f16 weights, f32 activations); the
+// f16 ones are built only for devices with shader-f16. W is read through
+// welem (= elem unless set). Products of two f16 values are exact in f32, so the only
 // roundings beyond the f32 sum are the inputs' own and the one of Y to elem.
 // Shapes (kernel.ts letters): X [Bt, M, K]; W [N, K] shared by every batch item
 // (w_batch_stride = 0, and the host folds Bt into M) or [Bt, N, K]
@@ -23,7 +25,7 @@
 // store_row).
 
 @group(0) @binding(0) var<storage, read> x: array<elem>;
-@group(0) @binding(1) var<storage, read> w: array<elem>;
+@group(0) @binding(1) var<storage, read> w: array<welem>;
 @group(0) @binding(2) var<storage, read> bias: array<elem>;
 @group(0) @binding(3) var<storage, read> residual: array<elem>;
 @group(0) @binding(4) var<storage, read_write> y: array<elem>;

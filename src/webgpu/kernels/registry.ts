@@ -21,7 +21,7 @@ import { kvAppend } from './kv-append';
 import { layerNorm, layerNormBackward, layerNormParamGrad } from './layer-norm';
 import { matmul } from './matmul';
 import { matmulBiasGrad } from './matmul-bias-grad';
-import { matmulF16 } from './matmul-f16';
+import { matmulF16, matmulW16 } from './matmul-f16';
 import { matmulGradInput, matmulGradWeight } from './matmul-grad';
 import { matmulQuant } from './matmul-quant';
 import { matmulVec4 } from './matmul-vec4';
@@ -55,6 +55,7 @@ export const kernels = {
   matmul,
   matmulBiasGrad,
   matmulF16,
+  matmulW16,
   matmulGradInput,
   matmulGradWeight,
   matmulQuant,

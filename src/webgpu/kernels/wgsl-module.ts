@@ -36,13 +36,19 @@ export interface WgslModuleOptions {
    * the shader-f16 feature.
    */
   elem?: 'f32' | 'f16';
+  /**
+   * `alias welem` for a matmul's weight operand W when it differs from elem
+   * (f16 weights read by an f32 kernel); defaults to elem. 'f16' enables the
+   * extension as well.
+   */
+  weights?: 'f32' | 'f16';
   preludes?: readonly PreludeName[];
 }
 
 /** The module text of a kernel: `body` is its .wgsl file, joined with what `options` asks for. */
 export function wgslModule(options: WgslModuleOptions, body: string): string {
-  const directives = options.elem === 'f16' ? ['enable f16;'] : [];
-  const aliases = options.elem ? [`alias elem = ${options.elem};`] : [];
+  const directives = options.elem === 'f16' || options.weights === 'f16' ? ['enable f16;'] : [];
+  const aliases = options.elem ? [`alias elem = ${options.elem};`, `alias welem = ${options.weights ?? options.elem};`] : [];
   const preludes = (options.preludes ?? []).map((name) => PRELUDES[name]);
   return [...directives, ...aliases, body, ...preludes].join('\n');
 }

@@ -87,6 +87,33 @@ function f16Case(c: MatmulCase): CheckCase {
   };
 }
 
+/** f16 W packed two to a u32 word, x, bias, residual and y f32; the reference sees W rounded to f16. */
+function w16Case(c: MatmulCase): CheckCase {
+  return {
+    kernel: 'matmulW16',
+    label: `${caseName(c)}, f16 weights, selected variant`,
+    tolerance: sumTolerance(c.k),
+    seed: matmulSeed(c, 17),
+    requires: 'shader-f16',
+    async run(rt, rng) {
+      const d = matmulOperands(c, rng);
+      const w16 = unpackF16(packF16(d.w), d.w.length);
+      const rows = (c.batch ?? 1) * c.m;
+      const x = rt.upload(d.x, [rows, c.k], 'matmul-w16.x');
+      const w = rt.upload(packF16(d.w), [Math.ceil(d.w.length / 2)], 'matmul-w16.w');
+      const inputs = [x, w, c.bias ? rt.upload(d.bias, [c.n], 'matmul-w16.bias') : x, c.epilogue === 'residual' ? rt.upload(d.residual, [rows, c.n], 'matmul-w16.residual') : x];
+      const y = rt.empty([rows, c.n], 'f32', 'matmul-w16.y');
+      rt.write(y, new Float32Array(rows * c.n).fill(Number.NaN));
+      try {
+        rt.run(kernels.matmulW16, inputs, [y], paramsFor(c, selectMatmulVariant(rt.gpu.report, c.m)));
+        return worstElement((await rt.read(y)) as Float32Array, matmulRef(d.x, w16, { ...c, bias: c.bias ? d.bias : undefined, residual: d.residual }));
+      } finally {
+        for (const t of new Set([...inputs, y])) rt.release(t);
+      }
+    },
+  };
+}
+
 const GRAD = { m: 7, k: 13, n: 33 };
 const gradVariant = (rt: GpuRuntime) => ({ ...GRAD, variant: selectGradVariant(rt.gpu.report) });
 const gradLabel = `M=${GRAD.m} K=${GRAD.k} N=${GRAD.n}, selected variant`;
@@ -127,6 +154,7 @@ export const MATMUL_CASES = {
   matmulVec4: [f32Case('matmulVec4', { m: 9, k: 36, n: 13, bias: true, epilogue: 'silu' }, () => 'blocked', 'blocked')],
   matmulQuant: [quantCase({ m: 1, k: 96, n: 40 }, 4, 32), quantCase({ m: 6, k: 64, n: 11, bias: true, epilogue: 'silu' }, 8, 32)],
   matmulF16: [f16Case({ m: 9, k: 36, n: 13, bias: true, epilogue: 'gelu' })],
+  matmulW16: [w16Case({ m: 9, k: 36, n: 13, bias: true, epilogue: 'residual' }), w16Case({ m: 1, k: 130, n: 7 })],
   // dX sums N products per element; dW sums one per row of X.
   matmulGradInput: [gradCase('matmulGradInput', GRAD.n, [GRAD.n, GRAD.k], [GRAD.m, GRAD.k], 22, (dy, w) => matmulBackwardRef(dy, new Float32Array(GRAD.m * GRAD.k), w, GRAD).dx)],
   matmulGradWeight: [
