@@ -12,7 +12,9 @@ import type { GpuRuntime } from '../../webgpu/runtime';
 import { view, type Tensor } from '../../webgpu/tensor';
 import type { Idefics3Config } from '../config';
 import type { SafetensorsFile } from '../safetensors';
+import type { LoraAdapterData } from '../lora/types';
 import { LlamaDecoder } from './llama-decoder';
+import { DecoderAdapter } from './lora-adapter';
 import { linear, type Scope } from './ops';
 import { SiglipVisionTower } from './siglip-vision';
 import { NativeVlm } from './vlm-generation';
@@ -23,6 +25,8 @@ export class NativeIdefics3 extends NativeVlm {
   readonly decoder: LlamaDecoder;
   /** model.connector.modality_projection.proj: [D, C r^2], no bias. */
   readonly projection: Linear;
+  /** A LoRA adapter on the text model, attached for answers or merged (as NativeLlava's, minus the projector). */
+  private readonly adapter: DecoderAdapter;
 
   constructor(
     rt: GpuRuntime,
@@ -36,6 +40,26 @@ export class NativeIdefics3 extends NativeVlm {
     this.decoder = new LlamaDecoder(this.weights, config.text, 'model.text_model', { model: 'model.text_model', lmHead: 'lm_head' });
     const r = config.scaleFactor;
     this.projection = this.weights.linear('model.connector.modality_projection.proj', config.text.hiddenSize, v.hiddenSize * r * r, false);
+    this.adapter = new DecoderAdapter(rt, this.decoder, (name) => this.weights.hostF32(name));
+  }
+
+  /** Attach a decoder adapter unmerged (scale * B (A x) added in every step), or detach it with null. */
+  setAdapter(adapter: LoraAdapterData | null): void {
+    this.adapter.set(adapter);
+  }
+
+  get hasAdapter(): boolean {
+    return this.adapter.isAttached;
+  }
+
+  /** Fold a decoder adapter into f32 weights; it stays until the model is reloaded. */
+  mergeAdapter(adapter: LoraAdapterData): Promise<void> {
+    return this.adapter.merge(adapter);
+  }
+
+  override release(): void {
+    this.adapter.release();
+    super.release();
   }
 
   /** <image>: each run of image_seq_len of them takes one tile's features. */

@@ -3,6 +3,8 @@
  * attached unmerged (A and B uploaded, the decoder adds the rank-r products
  * in every step) or merged into f32 weights, W' = W + (alpha / rank) B A.
  * A trained projector (modules_to_save) replaces the model's projector.
+ * DecoderAdapter does all of it for a model whose adapters touch only the
+ * decoder (Idefics3).
  */
 import type { GpuRuntime } from '../../webgpu/runtime';
 import type { Tensor } from '../../webgpu/tensor';
@@ -96,5 +98,64 @@ export async function mergeLora(
     const merged = mergedWeight(w, m.a, m.b, m.lin.n, m.lin.k, adapter.config.rank, scale);
     const layer = decoder.layers[m.layer];
     if (layer) layer[field] = { n: m.lin.n, k: m.lin.k, bias: m.lin.bias, weight: { kind: 'f32', w: keep(merged, [m.lin.n, m.lin.k], `${path}.merged`) } };
+  }
+}
+
+/** A native model that takes LoRA adapters at inference (NativeLlava, NativeIdefics3). */
+export interface AdapterHost {
+  setAdapter(adapter: LoraAdapterData | null): void;
+  mergeAdapter(adapter: LoraAdapterData): Promise<void>;
+}
+
+function decoderOnly(adapter: LoraAdapterData): void {
+  if (adapter.config.trainProjector) throw new Error('this adapter trains a LLaVA projector (modules_to_save), which this model does not have; only decoder adapters apply here');
+}
+
+/**
+ * A decoder-only adapter on a native model (Idefics3: its connector is not an
+ * LLaVA projector, so an adapter that trains one is refused): attached
+ * unmerged, detached, or merged into f32 weights. `hostWeight` gives a
+ * checkpoint weight on the host, for merging into a layer not kept as f32.
+ */
+export class DecoderAdapter {
+  private attached: Tensor[] = [];
+  private readonly merged: Tensor[] = [];
+
+  constructor(
+    private readonly rt: GpuRuntime,
+    private readonly decoder: LlamaDecoder,
+    private readonly hostWeight: (name: string) => Float32Array,
+  ) {}
+
+  get isAttached(): boolean {
+    return this.decoder.lora !== null;
+  }
+
+  /** Attach (uploading A and B; throws naming a tensor that does not fit) or detach with null. */
+  set(adapter: LoraAdapterData | null): void {
+    if (adapter) decoderOnly(adapter);
+    const next = adapter ? uploadLora(this.rt, this.decoder, adapter) : null;
+    for (const t of this.attached) this.rt.release(t);
+    this.attached = next?.owned ?? [];
+    this.decoder.lora = next?.lora ?? null;
+  }
+
+  /** Folds the adapter into the wrapped layers (they become f32); the attached one, if any, is detached. */
+  async merge(adapter: LoraAdapterData): Promise<void> {
+    decoderOnly(adapter);
+    this.set(null);
+    const keep = (data: Float32Array, shape: number[], label: string): Tensor => {
+      const t = this.rt.upload(data, shape, label);
+      this.merged.push(t);
+      return t;
+    };
+    await mergeLora(this.decoder, adapter, (lin, name) => (lin.weight.kind === 'f32' ? this.rt.readF32(lin.weight.w) : Promise.resolve(this.hostWeight(name))), keep);
+  }
+
+  /** Gives back the attached adapter's and the merged weights' buffers. */
+  release(): void {
+    this.set(null);
+    for (const t of this.merged) this.rt.release(t);
+    this.merged.length = 0;
   }
 }

@@ -2,15 +2,18 @@
  * A native model behind the VlmEngine interface: one KV cache reused across
  * turns, the prompt cache deciding how much of it a new prompt keeps (each
  * image input's run of image tokens is keyed by the input), and dispose
- * giving back every GPU buffer the model owned.
+ * giving back every GPU buffer the model owned. An adapter attached,
+ * detached or merged drops the cached prompt, computed with other weights.
  */
 import type { KvCache } from '../../webgpu/kv-cache';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import type { EngineStats, ImageInput, VlmEngine } from '../engine';
+import type { LoraAdapterData } from '../lora/types';
 import { PromptCache } from '../prompt-cache';
+import type { AdapterHost } from './lora-adapter';
 import type { NativeVlm } from './vlm-generation';
 
-export class NativeVlmEngine<M extends NativeVlm> implements VlmEngine {
+export class NativeVlmEngine<M extends NativeVlm & AdapterHost> implements VlmEngine {
   readonly kind = 'native';
   protected readonly cache: KvCache;
   private readonly prompt: PromptCache;
@@ -45,6 +48,26 @@ export class NativeVlmEngine<M extends NativeVlm> implements VlmEngine {
     const logits = await this.model.decodeStep(this.cache, id);
     this.prompt.appended(id);
     return logits;
+  }
+
+  /** Forgets the prompt in the KV cache: it was computed with weights that changed (an adapter attached, removed or merged). */
+  forgetPrompt(): void {
+    this.cache.truncate(0);
+  }
+
+  /** Attach an adapter unmerged, or detach it with null; the cached prompt no longer matches, so it is dropped. */
+  setAdapter(adapter: LoraAdapterData | null): void {
+    this.model.setAdapter(adapter);
+    this.forgetPrompt();
+  }
+
+  /** Fold an adapter into the weights (it stays until the model is reloaded); the cached prompt is dropped. */
+  async mergeAdapter(adapter: LoraAdapterData): Promise<void> {
+    try {
+      await this.model.mergeAdapter(adapter);
+    } finally {
+      this.forgetPrompt();
+    }
   }
 
   stats(): EngineStats {
