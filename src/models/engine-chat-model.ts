@@ -1,0 +1,90 @@
+/**
+ * The chat loop of a family that prepares its own prompt and image inputs
+ * for a VlmEngine (SmolVLM, LLaVA-NeXT): check the images against the
+ * messages, encode, fit the context, prefill (a Stop there ends the turn
+ * empty), then sample with the engine's decode steps, streaming the text the
+ * tokenizer makes of the ids so far. A family says only how it encodes, and
+ * the repo files its tokenizer and stop ids come from are read here too.
+ */
+import { PreTrainedTokenizer } from '@huggingface/transformers';
+import type { ChatModel, ChatModelInfo, ChatModelResult } from './chat-model';
+import { PrefillCancelled, type EngineStats, type ImageInput, type VlmEngine } from './engine';
+import { generate, type SamplingOptions } from './generation';
+import type { ImagePixels } from './image-processing';
+import { readJsonFile, type ModelFiles } from './model-files';
+import { ContextLengthError, type ChatMessage } from './vlm';
+
+/** tokenizer.json with tokenizer_config.json; the template from chat_template.json when the tokenizer config has none (newer hub repos). */
+export async function loadChatTokenizer(files: ModelFiles): Promise<PreTrainedTokenizer> {
+  const tokenizerConfig = await readJsonFile<Record<string, unknown>>(files, 'tokenizer_config.json');
+  if (tokenizerConfig.chat_template === undefined) {
+    const template = await readJsonFile<{ chat_template?: string }>(files, 'chat_template.json').catch(() => ({}) as { chat_template?: string });
+    if (template.chat_template) tokenizerConfig.chat_template = template.chat_template;
+  }
+  return new PreTrainedTokenizer(await readJsonFile(files, 'tokenizer.json'), tokenizerConfig);
+}
+
+/** The config's end ids and generation_config.json's eos_token_id (one id or a list; the file is optional). */
+export async function loadStopTokenIds(files: ModelFiles, configEos: readonly number[]): Promise<number[]> {
+  const generation = await readJsonFile<{ eos_token_id?: number | number[] }>(files, 'generation_config.json').catch(() => ({}) as { eos_token_id?: number | number[] });
+  const eos = generation.eos_token_id;
+  return [...new Set([...configEos, ...(Array.isArray(eos) ? eos : typeof eos === 'number' ? [eos] : [])])];
+}
+
+/** How many image parts the messages name. */
+function imageParts(messages: readonly ChatMessage[]): number {
+  return messages.reduce((n, m) => n + (typeof m.content === 'string' ? 0 : m.content.filter((p) => p.type === 'image').length), 0);
+}
+
+export abstract class EngineChatModel implements ChatModel {
+  abstract readonly info: ChatModelInfo;
+
+  constructor(
+    readonly engine: VlmEngine,
+    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly stopTokenIds: readonly number[],
+  ) {}
+
+  /** The prompt ids and the engine's image inputs, in prompt order. */
+  protected abstract prompt(messages: readonly ChatMessage[], images: readonly ImagePixels[]): { ids: Int32Array; inputs: ImageInput[] };
+
+  async chat(
+    messages: readonly ChatMessage[],
+    images: readonly ImagePixels[],
+    options: Partial<SamplingOptions>,
+    onText: (piece: string) => void = () => undefined,
+    signal?: AbortSignal,
+  ): Promise<ChatModelResult> {
+    const wanted = imageParts(messages);
+    if (wanted !== images.length) throw new RangeError(`the messages name ${wanted} image(s) but ${images.length} were given`);
+    const { ids, inputs } = this.prompt(messages, images);
+    if (ids.length + 1 > this.engine.contextLength) throw new ContextLengthError(ids.length, this.engine.contextLength);
+    const budget = Math.min(options.maxNewTokens ?? 128, this.engine.contextLength - ids.length);
+    const base = { promptTokens: ids.length, promptRecomputed: false };
+    let first: Float32Array;
+    try {
+      first = await this.engine.prefill(ids, inputs, signal);
+    } catch (err) {
+      if (err instanceof PrefillCancelled) return { ...base, text: '', ids: [], finishReason: 'cancelled', reusedPositions: this.engine.reusedPositions };
+      throw err;
+    }
+    const out: number[] = [];
+    let text = '';
+    const stopTokenIds = options.stopTokenIds ?? [...this.stopTokenIds];
+    const result = await generate(first, (id) => this.engine.decode(id), { ...options, maxNewTokens: budget, stopTokenIds }, Array.from(ids), (id) => {
+      out.push(id);
+      const next = this.tokenizer.decode(out, { skip_special_tokens: true });
+      onText(next.slice(text.length));
+      text = next;
+    }, signal);
+    return { ...base, text, ids: result.ids, finishReason: result.finishReason, reusedPositions: this.engine.reusedPositions };
+  }
+
+  stats(): EngineStats {
+    return this.engine.stats();
+  }
+
+  dispose(): Promise<void> {
+    return this.engine.dispose();
+  }
+}
