@@ -41,7 +41,8 @@ export class SmolVlmChatModel extends EngineChatModel {
     dtype: string,
   ) {
     super(engine, assets.tokenizer, assets.stopTokenIds);
-    this.info = { engine: engine.kind, modelType: 'idefics3', contextLength: engine.contextLength, device: 'native', dtype, questions: 'chat', readsPageText: false };
+    // A chat model reads a page's text given in the prompt, as the transformers engine's SmolVLM does (Documents puts it there).
+    this.info = { engine: engine.kind, modelType: 'idefics3', contextLength: engine.contextLength, device: 'native', dtype, questions: 'chat', readsPageText: true };
   }
 
   /** The prompt ids and the tiles of every image, in prompt order. */

@@ -114,7 +114,7 @@ export class ModelSession {
       throw err;
     }
     this.model = new SmolVlmChatModel(assets, engine, dtype);
-    this.loaded = { id, engine: 'native', dtype, device: 'native', contextLength: engine.contextLength, imageSize: assets.config.vision.imageSize, loadMs: performance.now() - t0, readsPageText: false };
+    this.loaded = { id, engine: 'native', dtype, device: 'native', contextLength: engine.contextLength, imageSize: assets.config.vision.imageSize, loadMs: performance.now() - t0, readsPageText: this.model.info.readsPageText };
     return this.loaded;
   }
 
@@ -134,7 +134,7 @@ export class ModelSession {
       throw err;
     }
     this.model = new LlavaNextChatModel(assets, engine, dtype);
-    this.loaded = { id, engine: 'native', dtype, device: 'native', contextLength: engine.contextLength, imageSize: assets.config.vision.imageSize, loadMs: performance.now() - t0, readsPageText: false };
+    this.loaded = { id, engine: 'native', dtype, device: 'native', contextLength: engine.contextLength, imageSize: assets.config.vision.imageSize, loadMs: performance.now() - t0, readsPageText: this.model.info.readsPageText };
     return this.loaded;
   }
 
