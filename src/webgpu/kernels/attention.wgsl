@@ -20,6 +20,8 @@
 //                  1.3-1.5x faster on SwiftShader than one key at a time); HEAD_DIM (an override)
 //                  fixes the loop bounds at pipeline creation. Dispatch
 //                  ceil(B*H*ceil(T/4) / ROWS_WG) groups, folded into y.
+//   attend_tile16 - in attention-tile.wgsl, joined to this module: 16 queries
+//                  by 8 keys per step for CPU-emulated adapters (D <= 64).
 //   attend_split - one workgroup of 32 lanes per row; lanes split the keys and
 //                  merge their partial softmax states once (for decode, where
 //                  B*T*H is too small to fill the device); dispatch B*T*H groups,
