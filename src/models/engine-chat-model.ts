@@ -3,33 +3,14 @@
  * for a VlmEngine (SmolVLM, LLaVA-NeXT): check the images against the
  * messages, encode, fit the context, prefill (a Stop there ends the turn
  * empty), then sample with the engine's decode steps, streaming the text the
- * tokenizer makes of the ids so far. A family says only how it encodes, and
- * the repo files its tokenizer and stop ids come from are read here too.
+ * tokenizer makes of the ids so far. A family says only how it encodes.
  */
-import { PreTrainedTokenizer } from '@huggingface/transformers';
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ChatModel, ChatModelInfo, ChatModelResult } from './chat-model';
 import { PrefillCancelled, type EngineStats, type ImageInput, type VlmEngine } from './engine';
 import { generate, type SamplingOptions } from './generation';
 import type { ImagePixels } from './image-processing';
-import { readJsonFile, type ModelFiles } from './model-files';
 import { ContextLengthError, type ChatMessage } from './vlm';
-
-/** tokenizer.json with tokenizer_config.json; the template from chat_template.json when the tokenizer config has none (newer hub repos). */
-export async function loadChatTokenizer(files: ModelFiles): Promise<PreTrainedTokenizer> {
-  const tokenizerConfig = await readJsonFile<Record<string, unknown>>(files, 'tokenizer_config.json');
-  if (tokenizerConfig.chat_template === undefined) {
-    const template = await readJsonFile<{ chat_template?: string }>(files, 'chat_template.json').catch(() => ({}) as { chat_template?: string });
-    if (template.chat_template) tokenizerConfig.chat_template = template.chat_template;
-  }
-  return new PreTrainedTokenizer(await readJsonFile(files, 'tokenizer.json'), tokenizerConfig);
-}
-
-/** The config's end ids and generation_config.json's eos_token_id (one id or a list; the file is optional). */
-export async function loadStopTokenIds(files: ModelFiles, configEos: readonly number[]): Promise<number[]> {
-  const generation = await readJsonFile<{ eos_token_id?: number | number[] }>(files, 'generation_config.json').catch(() => ({}) as { eos_token_id?: number | number[] });
-  const eos = generation.eos_token_id;
-  return [...new Set([...configEos, ...(Array.isArray(eos) ? eos : typeof eos === 'number' ? [eos] : [])])];
-}
 
 /** How many image parts the messages name. */
 function imageParts(messages: readonly ChatMessage[]): number {

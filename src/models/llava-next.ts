@@ -8,10 +8,11 @@ import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ChatModelInfo } from './chat-model';
 import { parseLlavaConfig, type LlavaConfig } from './config';
 import type { ImageInput, VlmEngine } from './engine';
-import { EngineChatModel, loadChatTokenizer, loadStopTokenIds } from './engine-chat-model';
+import { EngineChatModel } from './engine-chat-model';
 import type { ImagePixels } from './image-processing';
 import { expandLlavaNextPrompt, parseLlavaNextPreprocessor, preprocessLlavaNext, type LlavaNextPreprocessor } from './llava-next-processing';
 import { readJsonFile, type ModelFiles } from './model-files';
+import { loadChatTokenizer, loadStopTokenIds } from './repo-tokenizer';
 import { anyresInput, type AnyresImageInput } from './native/llava-next-engine';
 import type { ChatMessage } from './vlm';
 

@@ -8,10 +8,11 @@ import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ChatModelInfo } from './chat-model';
 import { parseIdefics3Config, type Idefics3Config } from './config';
 import { imageKey, type ImageInput, type VlmEngine } from './engine';
-import { EngineChatModel, loadChatTokenizer, loadStopTokenIds } from './engine-chat-model';
+import { EngineChatModel } from './engine-chat-model';
 import { expandImagePrompt, parseIdefics3Preprocessor, preprocessIdefics3, type Idefics3Preprocessor } from './idefics3-processing';
 import type { ImagePixels } from './image-processing';
 import { readJsonFile, type ModelFiles } from './model-files';
+import { loadChatTokenizer, loadStopTokenIds } from './repo-tokenizer';
 import type { ChatMessage } from './vlm';
 
 export interface SmolVlmAssets {
