@@ -137,8 +137,8 @@ function top2Margin(logits: Float32Array): number {
 }
 
 describe('native SmolVLM int8 and int4', () => {
-  // The fixture's random weights are drawn wide (std 0.3, so attention scores have a std
-  // of ~6 and softmax is near one-hot): int8's 0.54% weight noise (group 32; the tied
+  // The fixture's random weights are drawn wide (std 0.3, so q.k / sqrt(d) has a std of
+  // about 6 in the decoder and 3 in the tower, and softmax is sharp): int8's 0.54% weight noise (group 32; the tied
   // embedding / lm_head and the patch embedding stay f32) moves single logits by up to
   // 0.74 and a top-1/top-2 gap by up to 0.23 (measured over both cases). Smaller groups
   // do not save it (simulated group 8: still one step wrong; per-channel: worse), while
