@@ -4,12 +4,13 @@
  * image tokens expanded as HF's LlavaProcessor does -> an engine -> sampled,
  * streamed, detokenized text.
  */
-import { PreTrainedTokenizer } from '@huggingface/transformers';
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { parseLlavaConfig, type LlavaConfig } from './config';
 import { imageKey, PrefillCancelled, type ImageInput, type VlmEngine } from './engine';
 import { generate, type FinishReason, type SamplingOptions } from './generation';
 import { parsePreprocessorConfig, preprocessImage, type ImagePixels, type PreprocessorConfig } from './image-processing';
 import { readJsonFile, type ModelFiles } from './model-files';
+import { loadChatTokenizer, loadStopTokenIds } from './repo-tokenizer';
 
 export type ChatPart = { type: 'text'; text: string } | { type: 'image' };
 export interface ChatMessage {
@@ -46,10 +47,8 @@ export interface ModelAssets {
 export async function loadModelAssets(files: ModelFiles): Promise<ModelAssets> {
   const config = parseLlavaConfig(await readJsonFile(files, 'config.json'));
   const preprocessor = parsePreprocessorConfig(await readJsonFile(files, 'preprocessor_config.json'), config.vision.imageSize);
-  const tokenizer = new PreTrainedTokenizer(await readJsonFile(files, 'tokenizer.json'), await readJsonFile(files, 'tokenizer_config.json'));
-  const generation = await readJsonFile<{ eos_token_id?: number | number[] }>(files, 'generation_config.json').catch(() => ({}) as { eos_token_id?: number | number[] });
-  const eos = generation.eos_token_id;
-  const stopTokenIds = [...new Set([...config.text.eosTokenIds, ...(Array.isArray(eos) ? eos : typeof eos === 'number' ? [eos] : [])])];
+  const tokenizer = await loadChatTokenizer(files);
+  const stopTokenIds = await loadStopTokenIds(files, config.text.eosTokenIds);
   return { config, preprocessor, tokenizer, stopTokenIds };
 }
 

@@ -214,6 +214,8 @@ const LLAVA_CONFIGS: ZooFile[] = [
   { name: 'tokenizer.json' },
   { name: 'tokenizer_config.json' },
 ];
+/** Newer hub repos keep the chat template only here; the bundled model has it in tokenizer_config.json. */
+const TEMPLATE_FILE: ZooFile = { name: 'chat_template.json', optional: true };
 export const ONNX_ENGINE_FILES = ['onnx/vision_encoder.onnx', 'onnx/embed_tokens.onnx', 'onnx/decoder_model_merged.onnx'];
 
 /** The files every transformers.js repo is read with, beside its ONNX sessions. */
@@ -233,8 +235,9 @@ export const TJS_FILE_SUFFIX: Partial<Record<ZooDtype, string>> = { fp32: '', fp
 /** The files a model needs on an engine and dtype: what a download fetches and "cached" means. */
 export function zooFiles(entry: ZooEntry, engine: ZooEngine, dtype?: ZooDtype): ZooFile[] {
   // SmolVLM reads processor_config.json (image_seq_len) and may keep its chat template in chat_template.json.
-  if (engine === 'native') return [...(entry.modelType === 'idefics3' ? TJS_CONFIGS : LLAVA_CONFIGS), { name: 'model.safetensors' }];
-  if (engine === 'onnx') return [...LLAVA_CONFIGS, ...ONNX_ENGINE_FILES.map((name) => ({ name }))];
+  const llavaConfigs = entry.source === 'hub' ? [...LLAVA_CONFIGS, TEMPLATE_FILE] : LLAVA_CONFIGS;
+  if (engine === 'native') return [...(entry.modelType === 'idefics3' ? TJS_CONFIGS : llavaConfigs), { name: 'model.safetensors' }];
+  if (engine === 'onnx') return [...llavaConfigs, ...ONNX_ENGINE_FILES.map((name) => ({ name }))];
   const suffix = TJS_FILE_SUFFIX[dtype ?? 'fp32'];
   if (suffix === undefined) throw new RangeError(`${entry.id} has no ${dtype} variant for transformers.js`);
   return [...TJS_CONFIGS, ...(entry.onnxParts ?? IMAGE_TEXT_PARTS).map((p) => ({ name: `onnx/${p}${suffix}.onnx` }))];

@@ -67,6 +67,8 @@ export const fileId = (k: FileKey): string => `${k.model}/${k.name}`;
 const manifestKey = (k: FileKey) => `m:${fileId(k)}`;
 const partialKey = (k: FileKey) => `p:${fileId(k)}`;
 const chunkKey = (k: FileKey, i: number) => `c:${fileId(k)}#${i}`;
+/** An optional file the server said it does not have (404), at the revision asked for. */
+const absentKey = (k: FileKey) => `a:${fileId(k)}`;
 
 const isText = (v: unknown): v is string => typeof v === 'string';
 const isTextOrNull = (v: unknown) => v === null || isText(v);
@@ -247,8 +249,26 @@ export class ChunkStore {
     return out;
   }
 
-  /** Removes every file of a model, complete or not; returns the bytes freed. */
+  /**
+   * Records that the server has no such (optional) file, so a later load does
+   * not ask again: offline, or behind a login page answering for every URL,
+   * asking would fail a model whose every file is cached.
+   */
+  async markAbsent(key: FileKey, revision?: string): Promise<void> {
+    await this.kv.set(absentKey(key), { revision: revision ?? null });
+  }
+
+  /** Whether the file was recorded absent, at `revision` when the caller knows one (a new commit may have added it). */
+  async isAbsent(key: FileKey, revision?: string): Promise<boolean> {
+    const v = (await this.kv.get(absentKey(key))) as { revision?: unknown } | undefined;
+    if (!v || typeof v !== 'object') return false;
+    return revision === undefined || v.revision === null || v.revision === revision;
+  }
+
+  /** Removes every file of a model, complete or not, and what was recorded absent; returns the bytes freed. */
   async deleteModel(model: string): Promise<number> {
+    const prefix = `a:${model}/`;
+    for (const k of await this.kv.keys()) if (k.startsWith(prefix)) await this.kv.del(k);
     let freed = 0;
     for (const m of await this.manifests()) {
       if (m.model !== model) continue;

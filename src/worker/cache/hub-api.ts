@@ -62,14 +62,14 @@ export async function fetchHubRevision(fetchFn: typeof fetch, hubUrl: string, id
 /**
  * The plan with the hub's sizes and sha256s and its commit: a body shorter
  * than the listed size or with another sha256 is never stored. Optional files
- * the listing lacks are left out (no request that can only 404).
+ * the listing lacks are marked absent: the cache records them so with no
+ * request that can only 404, and does not ask for them on later loads.
  */
 export function withHubListing(plan: ModelPlan, listing: HubRevision): ModelPlan {
-  const files = plan.files
-    .filter((f) => !f.optional || listing.files.has(f.name))
-    .map((f) => {
-      const info = listing.files.get(f.name);
-      return info ? { ...f, size: info.size, ...(info.sha256 ? { sha256: info.sha256 } : {}) } : f;
-    });
+  const files = plan.files.map((f) => {
+    const info = listing.files.get(f.name);
+    if (!info) return f.optional ? { ...f, absent: true } : f;
+    return { ...f, size: info.size, ...(info.sha256 ? { sha256: info.sha256 } : {}) };
+  });
   return { ...plan, files, revision: listing.revision };
 }

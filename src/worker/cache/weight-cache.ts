@@ -22,6 +22,8 @@ export interface PlanFile {
   optional?: boolean;
   /** The whole file's sha256 as the hub lists it (LFS files): checked before the file is listed. */
   sha256?: string;
+  /** An optional file the hub's listing lacks: recorded absent without a request. */
+  absent?: boolean;
 }
 
 export interface ModelPlan {
@@ -106,12 +108,21 @@ export class WeightCache {
     return new ProgressReporter(model, total, onProgress, this.options.clock ?? realClock, this.options.progressIntervalMs ?? 100);
   }
 
-  /** Sizes of the files still to fetch (HEAD where the plan does not know), dropping absent optional ones. */
-  private async missing(model: string, files: ResolvedFile[]): Promise<ToFetch[]> {
+  /**
+   * Sizes of the files still to fetch (HEAD where the plan does not know),
+   * dropping optional ones the server lacks: recorded once, not asked again
+   * (at the same revision, or when the revision is unknown).
+   */
+  private async missing(model: string, files: ResolvedFile[], revision?: string): Promise<ToFetch[]> {
     const out: ToFetch[] = [];
     for (const f of files) {
       const key = { model, name: f.name };
       if (await this.store.manifest(key)) continue;
+      if (f.optional && f.absent) {
+        await this.store.markAbsent(key, revision);
+        continue;
+      }
+      if (f.optional && (await this.store.isAbsent(key, revision))) continue;
       if (f.size !== undefined) {
         out.push({ ...f, size: f.size });
         continue;
@@ -120,6 +131,7 @@ export class WeightCache {
         out.push({ ...f, size: (await probeFile(this.fetchFn, key, f.url)).size });
       } catch (err) {
         if (!(f.optional && isMissing(err))) throw err;
+        await this.store.markAbsent(key, revision);
       }
     }
     return out;
@@ -134,7 +146,7 @@ export class WeightCache {
   }
 
   private async fetchAll(model: string, files: ResolvedFile[], onProgress?: ProgressFn, signal?: AbortSignal, revision?: string): Promise<void> {
-    const pending = await this.missing(model, files);
+    const pending = await this.missing(model, files, revision);
     if (pending.length === 0) return;
     let needed = 0;
     const stored = new Map<string, number>();
@@ -155,8 +167,9 @@ export class WeightCache {
       // Only a size the plan lists is the file's; one a HEAD request gave served the quota check alone.
       const listed = files.find((r) => r.name === f.name)?.size;
       const target: DownloadTarget = { model, name: f.name, url: f.url, ...(listed !== undefined ? { size: listed } : {}), ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(revision ? { revision } : {}) };
-      await this.download(target, progress, signal).catch((err: unknown) => {
+      await this.download(target, progress, signal).catch(async (err: unknown) => {
         if (!(f.optional && isMissing(err))) throw err;
+        await this.store.markAbsent({ model, name: f.name }, revision);
       });
     }
   }
