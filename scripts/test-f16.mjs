@@ -20,5 +20,5 @@ const env = {
   LD_LIBRARY_PATH: [`${dest}/root/usr/lib/x86_64-linux-gnu`, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
   REQUIRE_F16: '1',
 };
-const run = spawnSync('npx', ['vitest', 'run', 'test/webgpu/matmul-f16.test.ts', 'test/models/smolvlm-f16.test.ts'], { stdio: 'inherit', env });
+const run = spawnSync('npx', ['vitest', 'run', 'test/webgpu/matmul-f16.test.ts', 'test/models/smolvlm-f16.test.ts', 'test/models/llava-f16.test.ts'], { stdio: 'inherit', env });
 process.exit(run.status ?? 1);
