@@ -6,7 +6,7 @@
  * m = 2 * (targets * layer + target) for A (scale 0.2), m + 1 for B (scale 0.05).
  * Exact in f64, so PyTorch and JS start from the same bits.
  */
-import { loraTensorName } from './names';
+import { loraTensorName, visionLoraTensorName } from './names';
 import type { LoraAdapterData, LoraConfig, NamedTensor } from './types';
 
 export function hashInit(matrixIndex: number, rows: number, cols: number, scale: number): Float32Array {
@@ -34,4 +34,23 @@ export function goldenAdapter(config: LoraConfig, layers: number, modelPath: str
     }
   }
   return { config, tensors };
+}
+
+/**
+ * The golden init of vision LoRA matrices, continuing the matrix count after
+ * the decoder's (`firstMatrix` = 2 * decoder modules): layers in order, then
+ * targets in order; shape(layer, target) is the wrapped linear's [out, in].
+ */
+export function goldenVisionTensors(config: LoraConfig, encoderPath: string, layers: readonly number[], targets: readonly string[], firstMatrix: number, shape: (layer: number, target: string) => [number, number]): NamedTensor[] {
+  const tensors: NamedTensor[] = [];
+  let m = firstMatrix;
+  for (const i of layers) {
+    for (const target of targets) {
+      const [out, inF] = shape(i, target);
+      tensors.push({ name: visionLoraTensorName(encoderPath, i, target, 'A'), shape: [config.rank, inF], data: hashInit(m, config.rank, inF, 0.2) });
+      tensors.push({ name: visionLoraTensorName(encoderPath, i, target, 'B'), shape: [out, config.rank], data: hashInit(m + 1, out, config.rank, 0.05) });
+      m += 2;
+    }
+  }
+  return tensors;
 }

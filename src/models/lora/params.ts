@@ -8,8 +8,8 @@ import { numel, type Tensor } from '../../webgpu/tensor';
 import { TARGET_FIELD } from '../native/llama-decoder';
 import type { LoraPair } from '../native/lora-linear';
 import type { LoraHost } from './host';
-import { loraTensorName, moduleTensorName } from './names';
-import type { LoraConfig, LoraTarget } from './types';
+import { loraTensorName, moduleTensorName, tokenRowsName, visionLoraTensorName } from './names';
+import { visionPlan, type LoraConfig, type LoraTarget, type VisionTarget } from './types';
 
 export interface Param {
   name: string;
@@ -28,6 +28,22 @@ export interface LoraModule {
   b: Param;
 }
 
+/** One wrapped vision encoder linear. */
+export interface VisionLoraModule {
+  layer: number;
+  target: VisionTarget;
+  a: Param;
+  b: Param;
+}
+
+/** Trained token rows: ids, and the rows [ids, width] of the input embedding and the output layer (one param when tied). */
+export interface TokenParams {
+  ids: number[];
+  embed: Param;
+  head: Param;
+  tied: boolean;
+}
+
 export interface ProjectorParams {
   weight: Param;
   bias: Param | null;
@@ -39,6 +55,9 @@ export interface TrainedParams {
   byLayer: Map<LoraTarget, LoraModule>[];
   /** One per projector linear when the projector is trained, else empty. */
   projector: ProjectorParams[];
+  /** Wrapped vision layers in order, each with its targets; empty when the tower is frozen. */
+  vision: { layer: number; modules: Map<VisionTarget, VisionLoraModule> }[];
+  tokens: TokenParams | null;
   all: Param[];
 }
 
@@ -102,8 +121,69 @@ export async function createParams(host: LoraHost, config: LoraConfig, seed: num
       projector.push({ weight, bias });
     }
   }
-  const all = [...modules.flatMap((m) => [m.a, m.b]), ...projector.flatMap((p) => (p.bias ? [p.weight, p.bias] : [p.weight]))];
-  return { modules, byLayer, projector, all };
+  const vision = visionParams(host, config, rng, pick);
+  const tokens = await tokenParams(host, config, initial);
+  const all = [
+    ...modules.flatMap((m) => [m.a, m.b]),
+    ...projector.flatMap((p) => (p.bias ? [p.weight, p.bias] : [p.weight])),
+    ...vision.flatMap((v) => [...v.modules.values()].flatMap((m) => [m.a, m.b])),
+    ...(tokens ? (tokens.tied ? [tokens.embed] : [tokens.embed, tokens.head]) : []),
+  ];
+  return { modules, byLayer, projector, vision, tokens, all };
+}
+
+function visionParams(host: LoraHost, config: LoraConfig, rng: Rng, pick: (name: string, fallback: () => Float32Array) => Float32Array): TrainedParams['vision'] {
+  const plan = visionPlan(config);
+  if (plan.layers.length === 0) return [];
+  const v = host.vision;
+  if (!v) throw new Error('this model\'s vision tower cannot take LoRA here (pooled or reshaped features): train without vision layers');
+  return plan.layers.map((layer) => {
+    const l = v.layers[layer];
+    if (!l) throw new Error(`vision layer ${layer} is outside the ${v.layers.length} layers the features pass through`);
+    const modules = new Map<VisionTarget, VisionLoraModule>();
+    for (const target of plan.targets) {
+      const lin = l[VISION_FIELD[target]];
+      const nameA = visionLoraTensorName(v.path, layer, target, 'A');
+      const nameB = visionLoraTensorName(v.path, layer, target, 'B');
+      const a = makeParam(host.rt, nameA, [config.rank, lin.k], pick(nameA, () => kaimingUniformA(rng, config.rank, lin.k)));
+      const b = makeParam(host.rt, nameB, [lin.n, config.rank], pick(nameB, () => new Float32Array(lin.n * config.rank)));
+      modules.set(target, { layer, target, a, b });
+    }
+    return { layer, modules };
+  });
+}
+
+/** The field of a vision encoder layer's weights each target names. */
+export const VISION_FIELD = { q_proj: 'q', k_proj: 'k', v_proj: 'v', out_proj: 'out', fc1: 'fc1', fc2: 'fc2' } as const;
+
+/** Rows `ids` of a [V, width] table, read from the GPU. */
+async function rowsOf(rt: GpuRuntime, table: Tensor, ids: readonly number[]): Promise<Float32Array> {
+  const width = table.shape[1] as number;
+  const all = await rt.readF32(table);
+  const out = new Float32Array(ids.length * width);
+  ids.forEach((id, j) => out.set(all.subarray(id * width, (id + 1) * width), j * width));
+  return out;
+}
+
+async function tokenParams(host: LoraHost, config: LoraConfig, initial?: ReadonlyMap<string, Float32Array>): Promise<TokenParams | null> {
+  const ids = [...new Set(config.tokenIds ?? [])].sort((a, b) => a - b);
+  if (ids.length === 0) return null;
+  const dec = host.decoder;
+  const paths = host.tokenPaths;
+  if (!paths) throw new Error('this model does not name its embedding layers, so token rows cannot be trained');
+  const vocab = dec.config.vocabSize;
+  const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab);
+  if (bad !== undefined) throw new Error(`token id ${bad} is outside the vocabulary (${vocab})`);
+  const width = dec.config.hiddenSize;
+  const head = dec.lmHead.weight;
+  if (head.kind !== 'f32') throw new Error('training token rows needs an f32 lm_head: load the model with f32 weights');
+  const tied = head.w.buffer === dec.embedTokens.buffer;
+  const shape = [ids.length, width];
+  const embedName = tokenRowsName(paths.embed);
+  const embed = makeParam(host.rt, embedName, shape, initial?.get(embedName) ?? (await rowsOf(host.rt, dec.embedTokens, ids)));
+  if (tied) return { ids, embed, head: embed, tied };
+  const headName = tokenRowsName(paths.lmHead);
+  return { ids, embed, head: makeParam(host.rt, headName, shape, initial?.get(headName) ?? (await rowsOf(host.rt, head.w, ids))), tied };
 }
 
 export function loraPair(mod: LoraModule): LoraPair {

@@ -30,10 +30,18 @@ import {
 } from './grad-ops';
 import type { LoraHost } from './host';
 import type { LoraModule, TrainedParams } from './params';
+import type { TokenRows } from './tokens';
 import type { LoraTarget } from './types';
+import type { VisionMasks, VisionTrainer } from './vision';
 
 /** Dropout masks of the LoRA inputs (0 or 1 / (1 - p)), by layer and target; absent: no dropout. */
 export type DropoutMasks = (layer: number, target: LoraTarget, rows: number, cols: number) => Tensor | null;
+
+/** Decoder and vision dropout masks. */
+export interface SequenceMasks {
+  decoder: DropoutMasks;
+  vision: VisionMasks;
+}
 
 interface LayerRecord {
   x: Tensor;
@@ -54,6 +62,8 @@ interface ProjectorRecord {
   /** Input of each projector linear, and the pre-activation output of each but the last. */
   inputs: Tensor[];
   preActs: Tensor[];
+  /** With vision LoRA: the wrapped layers' records and the last layer's output rows. */
+  vision?: { records: ReturnType<VisionTrainer['forward']>['records']; rows: number };
 }
 
 export interface SequenceRun {
@@ -93,10 +103,25 @@ export class SequenceTrainer {
     private readonly scale: number,
     /** Frozen weights' transposes for dX (kept by the owner across sequences). */
     private readonly frozen: TransposedWeights,
+    /** The vision tower's wrapped layers, when trained. */
+    private readonly vision: VisionTrainer | null = null,
+    /** Trained token rows, when any. */
+    private readonly tokens: TokenRows | null = null,
   ) {}
 
   private get trainsProjector(): boolean {
     return this.params.projector.length > 0;
+  }
+
+  /** The image step has trained parts (the projector's input, or further back, needs gradients). */
+  private get recordsImages(): boolean {
+    return this.trainsProjector || this.vision !== null;
+  }
+
+  /** The projector's linear layers the forward runs: the trained ones, else the model's. */
+  private get projectorLinears(): Linear[] {
+    if (this.trainsProjector) return this.params.projector.map((p) => ({ ...asLinear(p.weight.value), bias: p.bias?.value ?? null }));
+    return this.host.projector.map((p) => p.lin);
   }
 
   /**
@@ -104,20 +129,27 @@ export class SequenceTrainer {
    * gradScale * d(loss sum)/d(param) into the gradient buffers) into the
    * current step. The caller submits and reads `losses`.
    */
-  record(s: Scope, input: SequenceInput, masks: DropoutMasks, gradScale: number | null, features: (s: Scope, px: Float32Array, i: number) => Tensor): SequenceRun {
+  record(s: Scope, input: SequenceInput, allMasks: SequenceMasks, gradScale: number | null, features: (s: Scope, px: Float32Array, i: number) => Tensor): SequenceRun {
+    const masks = allMasks.decoder;
     const { ids, labels } = input;
     const t = ids.length;
     const dec = this.host.decoder;
     const d = dec.config.hiddenSize;
     const { rows, targets } = supervisedRows(labels);
     const projRecords: ProjectorRecord[] = [];
+    const noMask = s.upload(new Int32Array([1]), [1], 'train.no-mask');
     const imageFeats = input.pixels.map((px, i) => {
       const frozen = features(s, px, i);
-      return this.trainsProjector ? this.projectRecorded(s, frozen, projRecords) : frozen;
+      if (!this.vision) return this.recordsImages ? this.projectRecorded(s, frozen, projRecords) : frozen;
+      const { out, records } = this.vision.forward(s, frozen, allMasks.vision, noMask);
+      const { start, count } = this.host.vision?.featureRows ?? { start: 0, count: 0 };
+      const width = out.shape[1] as number;
+      const feats = s.empty([count, width], `train.image.${i}.features`);
+      s.rt.copy(out, start * width, feats, 0, count * width);
+      return this.projectRecorded(s, feats, projRecords, { records, rows: out.shape[0] as number });
     });
     let x = this.embed(s, ids, imageFeats);
     const positions = s.upload(Int32Array.from({ length: t }, (_, j) => j), [1, t], 'train.positions');
-    const noMask = s.upload(new Int32Array([1]), [1], 'train.no-mask');
     const records: LayerRecord[] = [];
     dec.layers.forEach((l, i) => {
       const rec = this.layerForward(s, x, l, i, positions, noMask, masks);
@@ -130,7 +162,8 @@ export class SequenceTrainer {
     for (const [start, len, at] of runs(rows)) s.rt.copy(x, start * d, xs, at * d, len * d);
     const eps = dec.config.rmsNormEps;
     const normed = rmsNormOp(s, xs, dec.norm, eps, 'train.norm');
-    const logits = linear(s, normed, dec.lmHead, 'train.logits');
+    const head = this.tokens?.head ?? dec.lmHead;
+    const logits = linear(s, normed, head, 'train.logits');
     const vocab = dec.lmHead.n;
     const targetT = s.upload(targets, [n], 'train.targets');
     const losses = s.empty([n], 'train.losses');
@@ -139,21 +172,26 @@ export class SequenceTrainer {
 
     const dlogits = s.empty([n, vocab], 'train.dlogits');
     s.rt.run(crossEntropyBackward, [logits, targetT], [dlogits], { rows: n, vocab, scale: gradScale });
-    const dnormed = this.frozen.gradInput(s, dlogits, f32Weight(dec.lmHead, 'the LM head'), 'train.dnormed');
+    // Trained rows change the head every step, so its dX cannot use a kept transpose.
+    const dnormed = this.tokens ? gradInput(s, dlogits, f32Weight(head, 'the LM head'), 'train.dnormed') : this.frozen.gradInput(s, dlogits, f32Weight(head, 'the LM head'), 'train.dnormed');
+    this.tokens?.headBackward(s, dlogits, normed);
     const dxs = rmsNormGrad(s, xs, dec.norm, dnormed, eps, 'train.dhead-rows');
     let dx = s.upload(new Float32Array(t * d), [t, d], 'train.dx');
     for (const [start, len, at] of runs(rows)) s.rt.copy(dxs, at * d, dx, start * d, len * d);
     for (let i = records.length - 1; i >= 0; i--) {
-      const needInput = i > 0 || this.trainsProjector;
+      const needInput = i > 0 || this.recordsImages || this.tokens !== null;
       dx = this.layerBackward(s, dx, dec.layers[i] as DecoderLayerWeights, i, records[i] as LayerRecord & { out: Tensor }, positions, noMask, needInput);
     }
-    if (this.trainsProjector) this.projectorBackward(s, ids, dx, projRecords);
+    this.tokens?.embedBackward(s, ids, dx);
+    if (this.recordsImages) this.projectorBackward(s, ids, dx, projRecords, noMask);
     return { losses, tokens: n };
   }
 
   private embed(s: Scope, ids: Int32Array, feats: readonly Tensor[]): Tensor {
     const d = this.host.decoder.config.hiddenSize;
-    const embeds = this.host.decoder.embed(s, s.upload(ids, [ids.length], 'train.ids'));
+    const idsT = s.upload(ids, [ids.length], 'train.ids');
+    this.tokens?.refresh();
+    const embeds = this.tokens ? this.tokens.embed(s, idsT) : this.host.decoder.embed(s, idsT);
     this.imageRuns(ids, feats.length).forEach((imageRuns, img) => {
       for (const [start, len, row] of imageRuns) s.rt.copy(feats[img] as Tensor, row * d, embeds, start * d, len * d);
     });
@@ -171,14 +209,14 @@ export class SequenceTrainer {
     return Array.from({ length: images }, (_, img) => runs(positions.slice(img * n, (img + 1) * n)));
   }
 
-  private projectRecorded(s: Scope, frozen: Tensor, out: ProjectorRecord[]): Tensor {
-    const rec: ProjectorRecord = { inputs: [], preActs: [] };
+  private projectRecorded(s: Scope, frozen: Tensor, out: ProjectorRecord[], vision?: ProjectorRecord['vision']): Tensor {
+    const rec: ProjectorRecord = { inputs: [], preActs: [], ...(vision ? { vision } : {}) };
     let x = frozen;
-    this.params.projector.forEach((p, i) => {
+    const lins = this.projectorLinears;
+    lins.forEach((lin, i) => {
       rec.inputs.push(x);
-      const lin: Linear = { ...asLinear(p.weight.value), bias: p.bias?.value ?? null };
       const y = linear(s, x, lin, `train.projector.${i}`);
-      if (i < this.params.projector.length - 1) {
+      if (i < lins.length - 1) {
         rec.preActs.push(y);
         x = activationOp(s, y, this.host.projectorAct, `train.projector.${i}.act`);
       } else x = y;
@@ -187,21 +225,32 @@ export class SequenceTrainer {
     return x;
   }
 
-  private projectorBackward(s: Scope, ids: Int32Array, dEmbeds: Tensor, recs: readonly ProjectorRecord[]): void {
+  /** The projector's gradients (when trained), and with vision LoRA, back through the projector into the tower. */
+  private projectorBackward(s: Scope, ids: Int32Array, dEmbeds: Tensor, recs: readonly ProjectorRecord[], noMask: Tensor): void {
     const d = this.host.decoder.config.hiddenSize;
     const n = this.host.imageSeqLength;
+    const lins = this.projectorLinears;
     this.imageRuns(ids, recs.length).forEach((imageRuns, img) => {
       const rec = recs[img] as ProjectorRecord;
       let dy = s.empty([n, d], `train.dfeatures.${img}`);
       for (const [start, len, row] of imageRuns) s.rt.copy(dEmbeds, start * d, dy, row * d, len * d);
-      for (let i = this.params.projector.length - 1; i >= 0; i--) {
-        const p = this.params.projector[i] as TrainedParams['projector'][number];
-        accumulateWeightGrad(s, p.weight.grad, dy, rec.inputs[i] as Tensor);
-        if (p.bias) accumulateBiasGrad(s, p.bias.grad, dy);
-        if (i === 0) break;
-        const dAct = gradInput(s, dy, p.weight.value, `train.projector.${i}.dx`);
-        dy = activationGrad(s, rec.preActs[i - 1] as Tensor, dAct, this.host.projectorAct, `train.projector.${i - 1}.dy`);
+      for (let i = lins.length - 1; i >= 0; i--) {
+        const p = this.params.projector[i];
+        if (p) {
+          accumulateWeightGrad(s, p.weight.grad, dy, rec.inputs[i] as Tensor);
+          if (p.bias) accumulateBiasGrad(s, p.bias.grad, dy);
+        }
+        if (i === 0 && !rec.vision) return;
+        const dIn = p ? gradInput(s, dy, p.weight.value, `train.projector.${i}.dx`) : this.frozen.gradInput(s, dy, f32Weight(lins[i] as Linear, `projector linear ${i}`), `train.projector.${i}.dx`);
+        dy = i > 0 ? activationGrad(s, rec.preActs[i - 1] as Tensor, dIn, this.host.projectorAct, `train.projector.${i - 1}.dy`) : dIn;
       }
+      if (!rec.vision || !this.vision) return;
+      // dy is d(features) [count, width]: placed at the feature rows of the last layer's output, zero elsewhere.
+      const { start, count } = this.host.vision?.featureRows ?? { start: 0, count: 0 };
+      const width = dy.shape[1] as number;
+      const dHidden = s.upload(new Float32Array(rec.vision.rows * width), [rec.vision.rows, width], `train.vision.dout.${img}`);
+      s.rt.copy(dy, 0, dHidden, start * width, count * width);
+      this.vision.backward(s, dHidden, rec.vision.records, noMask);
     });
   }
 

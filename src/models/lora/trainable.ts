@@ -13,8 +13,10 @@ import { activationOp, linear, Scope } from '../native/ops';
 import { TransposedWeights } from './grad-ops';
 import { llavaHost, type LoraHost } from './host';
 import { createParams, releaseParams, type Param, type TrainedParams } from './params';
-import { SequenceTrainer, type DropoutMasks } from './sequence';
-import { LORA_TARGETS, type AdamwSettings, type LoraAdapterData, type LoraConfig, type LoraTrainable, type NamedTensor, type OptimizerState, type SequenceLoss, type TrainExample } from './types';
+import { SequenceTrainer, type SequenceMasks } from './sequence';
+import { TokenRows } from './tokens';
+import { VisionTrainer } from './vision';
+import { LORA_TARGETS, VISION_TARGETS, type AdamwSettings, type LoraAdapterData, type LoraConfig, type LoraTrainable, type NamedTensor, type OptimizerState, type SequenceLoss, type TrainExample } from './types';
 
 export interface TrainableOptions {
   /** Seed of A's kaiming-uniform init (PEFT's default init). */
@@ -35,6 +37,8 @@ export class NativeLoraTrainable implements LoraTrainable {
   readonly parameters: readonly { name: string; shape: readonly number[] }[];
   private readonly trainer: SequenceTrainer;
   private readonly frozen: TransposedWeights;
+  private readonly vision: VisionTrainer | null;
+  private readonly tokens: TokenRows | null;
   private step = 0;
   /** The last image's frozen features, kept while the next sequence shows the same pixels (batches repeat images). */
   private cached: { pixels: Float32Array; features: Tensor } | null = null;
@@ -47,19 +51,27 @@ export class NativeLoraTrainable implements LoraTrainable {
   ) {
     this.parameters = params.all.map((p) => ({ name: p.name, shape: p.shape }));
     this.frozen = transposeFrozen === undefined ? TransposedWeights.for(host.rt) : new TransposedWeights(transposeFrozen);
-    this.trainer = new SequenceTrainer(host, params, config.alpha / config.rank, this.frozen);
+    const scale = config.alpha / config.rank;
+    this.vision = params.vision.length && host.vision ? new VisionTrainer(host.vision, params.vision, scale, this.frozen) : null;
+    this.tokens = params.tokens ? new TokenRows(host.rt, host.decoder, params.tokens) : null;
+    this.trainer = new SequenceTrainer(host, params, scale, this.frozen, this.vision, this.tokens);
   }
 
   private get rt() {
     return this.host.rt;
   }
 
-  /** The projector's input when it is trained (its output changes every step), else the finished image features. */
+  /**
+   * The frozen part of the image step: with vision LoRA the hidden state
+   * entering its first wrapped layer, else the projector's input when it is
+   * trained (its output changes every step), else the finished image features.
+   */
   private features(s: Scope, px: Float32Array, i: number): Tensor {
     if (this.cached?.pixels === px) return this.cached.features;
-    const frozen = this.host.visionFeatures(s, px, `train.image.${i}`);
+    const vision = this.host.vision;
+    const frozen = this.vision && vision ? vision.hiddenBefore(s, px, this.vision.first, `train.image.${i}`) : this.host.visionFeatures(s, px, `train.image.${i}`);
     let feats = frozen;
-    if (this.params.projector.length === 0) {
+    if (this.params.projector.length === 0 && !this.vision) {
       // Without a trained projector the whole image step is frozen.
       let x = frozen;
       this.host.projector.forEach((p, j) => {
@@ -75,15 +87,22 @@ export class NativeLoraTrainable implements LoraTrainable {
     return kept;
   }
 
-  private masks(seed: number | undefined): DropoutMasks {
+  /** Masks drawn per layer and target (vision targets numbered after the decoder's), tracked in `made` for release. */
+  private masks(seed: number | undefined, made: Tensor[]): SequenceMasks {
     const p = this.config.dropout;
-    if (seed === undefined || p <= 0) return () => null;
-    return (layer, target, rows, cols) => {
-      const rng = new Rng(maskSeed(seed, layer, LORA_TARGETS.indexOf(target)));
+    if (seed === undefined || p <= 0) return { decoder: () => null, vision: () => null };
+    const draw = (layer: number, target: number, rows: number, cols: number, label: string) => {
+      const rng = new Rng(maskSeed(seed, layer, target));
       const keep = 1 / (1 - p);
       const data = new Float32Array(rows * cols);
       for (let i = 0; i < data.length; i++) data[i] = rng.next() < p ? 0 : keep;
-      return this.rt.upload(data, [rows, cols], `train.dropout.${layer}.${target}`);
+      const t = this.rt.upload(data, [rows, cols], label);
+      made.push(t);
+      return t;
+    };
+    return {
+      decoder: (layer, target, rows, cols) => draw(layer, LORA_TARGETS.indexOf(target), rows, cols, `train.dropout.${layer}.${target}`),
+      vision: (layer, target, rows, cols) => draw(layer, LORA_TARGETS.length + VISION_TARGETS.indexOf(target), rows, cols, `train.dropout.vision.${layer}.${target}`),
     };
   }
 
@@ -91,15 +110,10 @@ export class NativeLoraTrainable implements LoraTrainable {
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('stopped');
     if (example.ids.length !== example.labels.length) throw new Error(`example ${example.id}: ${example.ids.length} ids but ${example.labels.length} labels`);
     const s = new Scope(this.rt);
-    const masks = this.masks(dropoutSeed);
     const made: Tensor[] = [];
-    const tracked: DropoutMasks = (...a) => {
-      const m = masks(...a);
-      if (m) made.push(m);
-      return m;
-    };
+    const masks = this.masks(dropoutSeed, made);
     try {
-      const out = this.trainer.record(s, example, tracked, gradScale, (sc, px, i) => this.features(sc, px, i));
+      const out = this.trainer.record(s, example, masks, gradScale, (sc, px, i) => this.features(sc, px, i));
       this.rt.submit();
       if (!out.losses) return { lossSum: 0, tokens: 0 };
       const losses = await this.rt.readF32(out.losses);
@@ -143,10 +157,12 @@ export class NativeLoraTrainable implements LoraTrainable {
     return out;
   }
 
-  optimizerStep(settings: AdamwSettings & { step: number; gradScale: number }): void {
+  optimizerStep(settings: AdamwSettings & { step: number; gradScale: number; tokenLr?: number }): void {
     const { lr, beta1, beta2, eps, weightDecay, step, gradScale } = settings;
     try {
-      for (const p of this.params.all) this.rt.run(adamw, [p.grad], [p.value, p.m, p.v], { shape: p.shape, lr, beta1, beta2, eps, weightDecay, step, gradScale });
+      const tokenLr = settings.tokenLr ?? lr;
+      const rows = new Set([this.params.tokens?.embed, this.params.tokens?.head]);
+      for (const p of this.params.all) this.rt.run(adamw, [p.grad], [p.value, p.m, p.v], { shape: p.shape, lr: rows.has(p) ? tokenLr : lr, beta1, beta2, eps, weightDecay, step, gradScale });
       this.rt.submit();
     } finally {
       this.rt.discardStep();
@@ -190,6 +206,7 @@ export class NativeLoraTrainable implements LoraTrainable {
   release(): void {
     if (this.cached) this.rt.release(this.cached.features);
     this.cached = null;
+    this.tokens?.release();
     this.frozen.release(this.rt);
     releaseParams(this.rt, this.params);
   }

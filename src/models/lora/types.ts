@@ -9,6 +9,10 @@
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];
 
+/** Linear layers of a vision encoder layer (CLIP, SigLIP) an adapter may wrap. */
+export const VISION_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'out_proj', 'fc1', 'fc2'] as const;
+export type VisionTarget = (typeof VISION_TARGETS)[number];
+
 /** PEFT's LoraConfig fields we use (adapter_config.json). */
 export interface LoraConfig {
   rank: number;
@@ -19,6 +23,25 @@ export interface LoraConfig {
   trainProjector: boolean;
   /** base_model_name_or_path: the model id the adapter was trained on. */
   baseModel: string;
+  /** Vision encoder layers (numbered from 0) whose visionTargets are wrapped too; absent or empty: the tower stays frozen. */
+  visionLayers?: number[];
+  /** Linear layers wrapped in each of visionLayers (default: all of VISION_TARGETS). */
+  visionTargets?: VisionTarget[];
+  /**
+   * Token ids whose embed_tokens and lm_head rows are trained (PEFT's
+   * trainable_token_indices): the trained rows replace the base rows.
+   */
+  tokenIds?: number[];
+  /** The words those ids spell (for the settings view; the ids are what count). */
+  tokenWords?: string[];
+  /** Learning rate of the token rows (default: the adapter's). */
+  tokenLr?: number;
+}
+
+/** The vision layers and targets a config trains (none when visionLayers is empty). */
+export function visionPlan(config: LoraConfig): { layers: number[]; targets: VisionTarget[] } {
+  const layers = [...new Set(config.visionLayers ?? [])].sort((a, b) => a - b);
+  return { layers, targets: layers.length ? [...(config.visionTargets ?? VISION_TARGETS)] : [] };
 }
 
 /** A host-side tensor with its name. */
@@ -32,7 +55,9 @@ export interface NamedTensor {
  * An adapter in PEFT's key names:
  *   base_model.model.<HF module path>.lora_A.weight  [rank, in_features]
  *   base_model.model.<HF module path>.lora_B.weight  [out_features, rank]
- * e.g. base_model.model.language_model.model.layers.0.self_attn.q_proj.lora_A.weight;
+ * e.g. base_model.model.language_model.model.layers.0.self_attn.q_proj.lora_A.weight
+ * (vision layers likewise: base_model.model.vision_tower.vision_model.encoder.layers.2.mlp.fc1.lora_A.weight);
+ * trained token rows: base_model.model.<embed_tokens or lm_head path>.token_adapter.trainable_tokens_delta [tokens, width];
  * with trainProjector, the projector's full weights as PEFT saves modules_to_save:
  *   base_model.model.multi_modal_projector.linear_1.weight (and .bias, linear_2).
  * The update is W x + (alpha / rank) * B (A x).
@@ -92,8 +117,11 @@ export interface LoraTrainable {
   evaluate(example: TrainExample): Promise<SequenceLoss>;
   /** L2 norm of every accumulated gradient, by parameter name. */
   gradNorms(): Promise<Record<string, number>>;
-  /** Multiply the gradients by gradScale (clipping), one AdamW update at `step` (1-based), then zero the gradients. */
-  optimizerStep(settings: AdamwSettings & { step: number; gradScale: number }): void;
+  /**
+   * Multiply the gradients by gradScale (clipping), one AdamW update at `step`
+   * (1-based; trained token rows at `tokenLr`, default lr), then zero the gradients.
+   */
+  optimizerStep(settings: AdamwSettings & { step: number; gradScale: number; tokenLr?: number }): void;
   zeroGrads(): void;
   exportAdapter(): Promise<LoraAdapterData>;
   importAdapter(adapter: LoraAdapterData): void;

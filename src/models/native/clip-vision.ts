@@ -15,7 +15,7 @@ export class ClipVisionTower {
   private readonly classEmbedding: Tensor;
   private readonly positions: Tensor;
   private readonly preNorm: [Tensor, Tensor];
-  private readonly encoder: VitEncoderLayers;
+  readonly encoder: VitEncoderLayers;
   readonly numPatches: number;
 
   constructor(
@@ -36,7 +36,7 @@ export class ClipVisionTower {
   }
 
   /** Embeddings: [class; patches] + positions, then pre_layrnorm. pixels [3, S, S] -> [1 + N, C]. */
-  private embed(s: Scope, pixels: Tensor): Tensor {
+  embed(s: Scope, pixels: Tensor): Tensor {
     const c = this.config;
     const n = this.numPatches;
     const embedded = patchEmbed(s, c, pixels, this.patchEmbedding, 'vision');

@@ -13,7 +13,7 @@ import type { VisionConfig } from '../config';
 import { activationFor, activationOp, layerNormOp, linear, type Scope } from './ops';
 import type { Linear, Weights } from './weights';
 
-interface EncoderLayerWeights {
+export interface EncoderLayerWeights {
   ln1: [Tensor, Tensor];
   ln2: [Tensor, Tensor];
   q: Linear;
@@ -55,7 +55,8 @@ export function patchEmbed(s: Scope, c: VisionConfig, pixels: Tensor, lin: Linea
 }
 
 export class VitEncoderLayers {
-  private readonly layers: EncoderLayerWeights[] = [];
+  /** The layers' weights (read by LoRA training on the tower's last layers). */
+  readonly layers: EncoderLayerWeights[] = [];
   /** attention's mask slot is always bound; a vision tower never masks. */
   private readonly noMask: Tensor;
 
@@ -84,12 +85,10 @@ export class VitEncoderLayers {
     this.noMask = w.constant(new Int32Array([1]), [1], `${label}.no-mask`);
   }
 
-  /** Every layer in order: [T, C] -> [T, C]. */
-  forward(s: Scope, x: Tensor): Tensor {
+  /** Every layer in order (or layers [from, to)): [T, C] -> [T, C]. */
+  forward(s: Scope, x: Tensor, from = 0, to = this.layers.length): Tensor {
     let h = x;
-    this.layers.forEach((l, i) => {
-      h = this.layer(s, h, l, `${this.label}.${i}`);
-    });
+    for (let i = from; i < to; i++) h = this.layer(s, h, this.layers[i] as EncoderLayerWeights, `${this.label}.${i}`);
     return h;
   }
 

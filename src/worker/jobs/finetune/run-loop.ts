@@ -162,7 +162,9 @@ export class TrainingLoop {
     if (!Number.isFinite(loss)) return { loss, gradNorm: Number.NaN, lr, tokens };
     const gradNorm = totalNorm(await this.trainable.gradNorms());
     if (!Number.isFinite(gradNorm)) return { loss, gradNorm, lr, tokens };
-    this.trainable.optimizerStep({ ...ADAMW_DEFAULTS, lr, weightDecay: this.settings.weightDecay, step, gradScale: clipScale(gradNorm, this.settings.maxGradNorm) });
+    // Token rows have their own peak rate, on the same schedule.
+    const tokenLr = this.trainable.config.tokenLr === undefined ? lr : (this.trainable.config.tokenLr * lr) / this.settings.learningRate;
+    this.trainable.optimizerStep({ ...ADAMW_DEFAULTS, lr, weightDecay: this.settings.weightDecay, step, gradScale: clipScale(gradNorm, this.settings.maxGradNorm), tokenLr });
     return { loss, gradNorm, lr, tokens };
   }
 
