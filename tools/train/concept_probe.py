@@ -10,7 +10,8 @@ Three measurements:
   (the patches it covers, averaged with its coverage as weight), before the
   projector at every vision layer and after it, and on the object's raw pixels
   for reference: star against each other shape, purple against each other
-  colour, split by image (70% train, 30% test), balanced test accuracy.
+  colour, split by image (70% train, 30% test), balanced test accuracy; and a
+  small MLP probe for star against every other shape.
 - answers: the concept set (lora_recipe.py's 100 questions, seed 8501) scored
   per task and per concept (star, purple, both), and what the model answers
   where the gold answer is "star" (with --adapter: after the adapter).
@@ -117,6 +118,25 @@ def probe(x, y, train, steps=300):
     return round((tpr + tnr) / 2, 4), int(yt.sum()), int((~yt).sum())
 
 
+def mlp_probe(x, y, train, steps=1500):
+    """A one-hidden-layer probe (128 GELU units), class-balanced loss; balanced test accuracy. The decoder is not linear either."""
+    torch.manual_seed(0)
+    mu, sd = x[train].mean(0), x[train].std(0) + 1e-6
+    z = (x - mu) / sd
+    pos = float(y[train].mean())
+    weight = torch.where(y[train] > 0, 0.5 / pos, 0.5 / (1 - pos))
+    net = torch.nn.Sequential(torch.nn.Linear(z.shape[1], 128), torch.nn.GELU(), torch.nn.Linear(128, 1))
+    opt = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=1e-2)
+    for _ in range(steps):
+        opt.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(net(z[train])[:, 0], y[train], weight=weight).backward()
+        opt.step()
+    with torch.no_grad():
+        pred = net(z[~train])[:, 0] > 0
+    yt = y[~train] > 0
+    return round((float((pred & yt).sum()) / int(yt.sum()) + float((~pred & ~yt).sum()) / int((~yt).sum())) / 2, 4)
+
+
 def probes(feats, labels, n_images):
     image = torch.tensor([im for _, _, im in labels])
     train = image < int(n_images * 0.7)
@@ -133,6 +153,8 @@ def probes(feats, labels, n_images):
                 row[f"vs_{other}"] = acc
             rows[name] = row
         out[target] = rows
+    star = torch.tensor([1.0 if s == "star" else 0.0 for s, _, _ in labels])
+    out["star_mlp_vs_all"] = {name: mlp_probe(feats[name], star, train) for name in ("vision_layer_2", "vision_layer_4", "projector", "pixels")}
     out["objects"] = len(labels)
     out["star_objects"] = sum(1 for s, _, _ in labels if s == "star")
     out["purple_objects"] = sum(1 for _, c, _ in labels if c == "purple")
@@ -165,7 +187,8 @@ def concept_answers(model, cfg, tok, folder):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(REPO, "public", "models", "webvlm-tiny"))
-    ap.add_argument("--adapter", default=None, help="score the concept set with this PEFT adapter applied (probes stay on the base)")
+    ap.add_argument("--adapter", default=None, help="score the concept set with this PEFT adapter applied")
+    ap.add_argument("--probe-adapter", action="store_true", help="probe the vision features with --adapter applied too (an adapter with vision-tower LoRA)")
     ap.add_argument("--images", type=int, default=600)
     ap.add_argument("--skip-probe", action="store_true")
     ap.add_argument("--json", default=None)
@@ -175,16 +198,21 @@ def main():
     model, cfg, tok = load_exported(args.model)
     result = {"command": " ".join(["node scripts/python.mjs tools/train/concept_probe.py"] + sys.argv[1:]), "tokens": token_rows(model, tok)}
     print("tokens", json.dumps(result["tokens"]), flush=True)
+    if args.adapter and args.probe_adapter:
+        from peft import apply_adapter
+        apply_adapter(model, args.adapter)
+        model.eval()
     if not args.skip_probe:
         folder = generate(os.path.join(WORK, f"probe-8600-n{args.images}"), 8600, args.images, ["vqa-shape"], held_out="include", masks=True)
         split = Split(folder, tok, cfg.vision_config.image_size, cfg.image_seq_length, patch=cfg.vision_config.patch_size, dense=True)
         feats, labels = object_features(model, split)
         result["probe"] = probes(feats, labels, len(split.dense))
         print("probe", json.dumps(result["probe"]), flush=True)
-    if args.adapter:
+    if args.adapter and not args.probe_adapter:
         from peft import apply_adapter
         apply_adapter(model, args.adapter)
         model.eval()
+    if args.adapter:
         result["adapter"] = os.path.relpath(args.adapter, REPO)
     from lora_recipe import concept_split
     result["concept"] = concept_answers(model, cfg, tok, concept_split(8501))
