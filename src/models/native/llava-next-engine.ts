@@ -9,6 +9,7 @@ import type { GpuRuntime } from '../../webgpu/runtime';
 import type { Size } from '../anyres';
 import type { LlavaConfig } from '../config';
 import { imageKey, type EngineStats, type ImageInput, type VlmEngine } from '../engine';
+import type { LoraAdapterData } from '../lora/types';
 import { PromptCache } from '../prompt-cache';
 import type { SafetensorsFile } from '../safetensors';
 import { NativeLlavaNext } from './llava-next';
@@ -81,6 +82,21 @@ export class NativeLlavaNextEngine implements VlmEngine {
     const logits = await this.model.decodeStep(this.cache, id);
     this.prompt.appended(id);
     return logits;
+  }
+
+  /** Attach a LoRA adapter to the LLaVA parts unmerged, or detach it with null; the cached prompt, computed without it, is dropped. */
+  setAdapter(adapter: LoraAdapterData | null): void {
+    this.model.llava.setAdapter(adapter);
+    this.cache.truncate(0);
+  }
+
+  /** Fold an adapter into the weights (it stays until the model is reloaded); the cached prompt is dropped. */
+  async mergeAdapter(adapter: LoraAdapterData): Promise<void> {
+    try {
+      await this.model.llava.mergeAdapter(adapter);
+    } finally {
+      this.cache.truncate(0);
+    }
   }
 
   stats(): EngineStats {
