@@ -13,10 +13,14 @@
  */
 import type { LlavaConfig } from '../config';
 import { SafetensorsError, SafetensorsFile, writeSafetensors } from '../safetensors';
-import { LORA_TARGETS, type LoraAdapterData, type LoraConfig, type LoraTarget, type NamedTensor, type PeftFiles } from './types';
+import { TOKEN_ROWS_SUFFIX, visionTargetPath } from './names';
+import { LORA_TARGETS, VISION_TARGETS, visionPlan, type LoraAdapterData, type LoraConfig, type LoraTarget, type NamedTensor, type PeftFiles, type VisionTarget } from './types';
 
 export const PEFT_PREFIX = 'base_model.model.';
 const PROJECTOR = 'multi_modal_projector';
+const VISION_ENCODER = 'vision_tower.vision_model.encoder';
+/** The modules trainable_token_indices names, by PEFT's key, and their checkpoint paths. */
+const TOKEN_LAYERS = { embed_tokens: 'language_model.model.embed_tokens', lm_head: 'language_model.lm_head' } as const;
 
 /** An adapter that cannot be used with this model: the message says which file, tensor or field, and why. */
 export class PeftError extends Error {
@@ -52,7 +56,7 @@ export function targetShape(config: LlavaConfig, target: LoraTarget): [number, n
 }
 
 /** Every tensor an adapter with this config holds for this model, in PEFT key names, with its shape. */
-export function adapterShapes(model: LlavaConfig, lora: Pick<LoraConfig, 'rank' | 'targetModules' | 'trainProjector'>): Map<string, number[]> {
+export function adapterShapes(model: LlavaConfig, lora: Pick<LoraConfig, 'rank' | 'targetModules' | 'trainProjector' | 'visionLayers' | 'visionTargets' | 'tokenIds'>): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
   for (let layer = 0; layer < model.text.numLayers; layer++) {
     for (const target of LORA_TARGETS) {
@@ -73,11 +77,35 @@ export function adapterShapes(model: LlavaConfig, lora: Pick<LoraConfig, 'rank' 
       shapes.set(`${p}.linear_2.bias`, [d]);
     }
   }
+  const v = model.vision;
+  const plan = visionPlan(lora as LoraConfig);
+  for (const layer of plan.layers) {
+    for (const target of plan.targets) {
+      const [out, inp] = target === 'fc1' ? [v.intermediateSize, v.hiddenSize] : target === 'fc2' ? [v.hiddenSize, v.intermediateSize] : [v.hiddenSize, v.hiddenSize];
+      const key = `${PEFT_PREFIX}${VISION_ENCODER}.${visionTargetPath(layer, target)}`;
+      shapes.set(`${key}.lora_A.weight`, [lora.rank, inp]);
+      shapes.set(`${key}.lora_B.weight`, [out, lora.rank]);
+    }
+  }
+  const ids = lora.tokenIds ?? [];
+  if (ids.length > 0) {
+    const rows = [new Set(ids).size, model.text.hiddenSize];
+    shapes.set(`${PEFT_PREFIX}${TOKEN_LAYERS.embed_tokens}${TOKEN_ROWS_SUFFIX}`, rows);
+    if (!model.text.tieWordEmbeddings) shapes.set(`${PEFT_PREFIX}${TOKEN_LAYERS.lm_head}${TOKEN_ROWS_SUFFIX}`, rows);
+  }
   return shapes;
 }
 
+/** trainable_token_indices as PEFT writes it for rows of both layers (one list each); null without trained rows. */
+function tokenIndicesField(config: LoraConfig, tied: boolean): Record<string, number[]> | null {
+  const ids = [...new Set(config.tokenIds ?? [])].sort((a, b) => a - b);
+  if (ids.length === 0) return null;
+  return tied ? { embed_tokens: ids } : { embed_tokens: ids, lm_head: ids };
+}
+
 /** adapter_config.json as PEFT writes it for a LoRA on a causal LM (keys sorted, as its to_json_string does). */
-export function adapterConfigJson(config: LoraConfig): string {
+export function adapterConfigJson(config: LoraConfig, tied = false): string {
+  const plan = visionPlan(config);
   const fields: Record<string, unknown> = {
     alpha_pattern: {},
     auto_mapping: null,
@@ -95,21 +123,25 @@ export function adapterConfigJson(config: LoraConfig): string {
     r: config.rank,
     rank_pattern: {},
     revision: null,
-    target_modules: [...config.targetModules].sort(),
+    // Leaf names, as PEFT lists them; vision layers that are not trained have no tensors, so PEFT's fresh B = 0 leaves them unchanged.
+    target_modules: [...new Set<string>([...config.targetModules, ...plan.targets])].sort(),
     task_type: 'CAUSAL_LM',
     use_dora: false,
     use_rslora: false,
   };
+  const indices = tokenIndicesField(config, tied);
+  if (indices) fields.trainable_token_indices = indices;
   return `${JSON.stringify(fields, null, 2)}\n`;
 }
 
 export function toPeftFiles(adapter: LoraAdapterData): PeftFiles {
+  const tied = (adapter.config.tokenIds ?? []).length > 0 && !adapter.tensors.some((t) => t.name.endsWith(`lm_head${TOKEN_ROWS_SUFFIX}`));
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const t of [...adapter.tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (!t.name.startsWith(PEFT_PREFIX)) throw new PeftError(`tensor ${t.name} is not in PEFT's key names (${PEFT_PREFIX}...)`);
     tensors[t.name] = { shape: [...t.shape], data: t.data };
   }
-  return { adapterConfig: adapterConfigJson(adapter.config), safetensors: writeSafetensors(tensors, { format: 'pt' }) };
+  return { adapterConfig: adapterConfigJson(adapter.config, tied), safetensors: writeSafetensors(tensors, { format: 'pt' }) };
 }
 
 /** What an imported adapter is checked against: the loaded model's id and config. */
@@ -142,7 +174,24 @@ const UNSUPPORTED: [string, (v: unknown) => boolean, string][] = [
   ['alpha_pattern', (v) => v !== undefined && v !== null && Object.keys(v as object).length > 0, 'per-module alphas (alpha_pattern) are not supported'],
 ];
 
-function parseConfig(text: string, base: PeftBase): LoraConfig {
+/** trainable_token_indices: a list (the input embedding's rows) or lists by module name; one set of ids for both layers. */
+function tokenIds(raw: unknown): number[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const isIds = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => Number.isInteger(x) && (x as number) >= 0);
+  if (isIds(raw)) return [...new Set(raw)].sort((a, b) => a - b);
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new PeftError(`adapter_config.json: trainable_token_indices must be a list of token ids or lists by module (found ${JSON.stringify(raw)})`);
+  const lists = Object.entries(raw as Record<string, unknown>);
+  const unknown = lists.filter(([k]) => !(k in TOKEN_LAYERS) && !Object.values(TOKEN_LAYERS).some((p) => p.endsWith(`.${k}`) || p === k));
+  if (unknown.length > 0) throw new PeftError(`adapter_config.json: trainable_token_indices names ${unknown.map(([k]) => k).join(', ')}; only embed_tokens and lm_head rows can be applied`);
+  const sets = lists.map(([k, v]) => {
+    if (!isIds(v)) throw new PeftError(`adapter_config.json: trainable_token_indices.${k} must be a list of token ids`);
+    return [...new Set(v)].sort((a, b) => a - b).join(',');
+  });
+  if (new Set(sets).size > 1) throw new PeftError('adapter_config.json: trainable_token_indices lists different tokens for embed_tokens and lm_head, which is not supported');
+  return sets[0] ? sets[0].split(',').map(Number) : undefined;
+}
+
+function parseConfig(text: string, base: PeftBase, keys: readonly string[]): LoraConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -161,8 +210,14 @@ function parseConfig(text: string, base: PeftBase): LoraConfig {
   if (!Array.isArray(targets) || !targets.every(isString)) {
     throw new PeftError(`adapter_config.json: target_modules must be a list of module names (found ${JSON.stringify(targets)}); a regular expression cannot be checked here`);
   }
-  const unknown = targets.filter((t) => !(LORA_TARGETS as readonly string[]).includes(t));
-  if (unknown.length > 0) throw new PeftError(`adapter_config.json: target_modules ${unknown.join(', ')} are not linear layers of the decoder (supported: ${LORA_TARGETS.join(', ')})`);
+  const known: readonly string[] = [...LORA_TARGETS, ...VISION_TARGETS];
+  const unknown = targets.filter((t) => !known.includes(t));
+  if (unknown.length > 0) throw new PeftError(`adapter_config.json: target_modules ${unknown.join(', ')} are not linear layers of the decoder or the vision encoder (supported: ${[...new Set(known)].join(', ')})`);
+  // Vision layers and targets are those the tensors name; with any, the decoder's targets are likewise read from the tensors.
+  const visionKeys = keys.filter((k) => k.startsWith(`${PEFT_PREFIX}${VISION_ENCODER}.layers.`) && k.endsWith('.lora_A.weight'));
+  const visionLayers = [...new Set(visionKeys.map((k) => Number(k.slice(`${PEFT_PREFIX}${VISION_ENCODER}.layers.`.length).split('.')[0])))].sort((a, b) => a - b);
+  const visionTargets = VISION_TARGETS.filter((t) => targets.includes(t) && visionKeys.some((k) => k.endsWith(`.${t}.lora_A.weight`)));
+  const decoderTargets = LORA_TARGETS.filter((t) => targets.includes(t) && (visionKeys.length === 0 || keys.some((k) => k.startsWith(`${PEFT_PREFIX}language_model.`) && k.endsWith(`.${t}.lora_A.weight`))));
   const save = r.modules_to_save;
   const saved = Array.isArray(save) ? save : [];
   const otherSaved = saved.filter((m) => m !== PROJECTOR);
@@ -171,7 +226,17 @@ function parseConfig(text: string, base: PeftBase): LoraConfig {
   if (baseName !== '' && baseName !== base.modelId && lastSegment(baseName) !== lastSegment(base.modelId)) {
     throw new PeftError(`the adapter was trained on ${baseName}, but the loaded model is ${base.modelId}; load ${baseName} first`);
   }
-  return { rank, alpha, dropout, targetModules: LORA_TARGETS.filter((t) => targets.includes(t)), trainProjector: saved.includes(PROJECTOR), baseModel: base.modelId };
+  const ids = tokenIds(r.trainable_token_indices);
+  return {
+    rank,
+    alpha,
+    dropout,
+    targetModules: decoderTargets,
+    trainProjector: saved.includes(PROJECTOR),
+    baseModel: base.modelId,
+    ...(visionLayers.length ? { visionLayers, visionTargets: visionTargets as VisionTarget[] } : {}),
+    ...(ids ? { tokenIds: ids } : {}),
+  };
 }
 
 /** transformers' newer LLaVA module names, mapped back to the checkpoint's. */
@@ -179,15 +244,16 @@ function canonicalKey(key: string): string {
   const inner = key.startsWith(PEFT_PREFIX) ? key.slice(PEFT_PREFIX.length) : key;
   const mapped = inner.startsWith('model.language_model.')
     ? `language_model.model.${inner.slice('model.language_model.'.length)}`
-    : inner.startsWith(`model.${PROJECTOR}.`)
+    : inner.startsWith(`model.${PROJECTOR}.`) || inner.startsWith('model.vision_tower.')
       ? inner.slice('model.'.length)
-      : inner;
+      : inner.startsWith('lm_head.')
+        ? `language_model.${inner}`
+        : inner;
   return `${PEFT_PREFIX}${mapped}`;
 }
 
 /** Read PEFT's two files for the loaded model, refusing anything that does not fit it. */
 export function fromPeftFiles(files: PeftFiles, base: PeftBase): LoraAdapterData {
-  const config = parseConfig(files.adapterConfig, base);
   let file: SafetensorsFile;
   try {
     const bytes = files.safetensors;
@@ -196,6 +262,7 @@ export function fromPeftFiles(files: PeftFiles, base: PeftBase): LoraAdapterData
     if (err instanceof SafetensorsError) throw new PeftError(err.message);
     throw err;
   }
+  const config = parseConfig(files.adapterConfig, base, [...file.tensors.keys()].map(canonicalKey));
   const expected = adapterShapes(base.config, config);
   const tensors: NamedTensor[] = [];
   for (const stored of file.tensors.keys()) {

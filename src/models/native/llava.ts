@@ -14,6 +14,7 @@ import { ClipVisionTower } from './clip-vision';
 import type { LoraAdapterData } from '../lora/types';
 import { LlamaDecoder } from './llama-decoder';
 import { mergeLora, uploadLora, uploadProjector } from './lora-adapter';
+import { applyExtras, type AppliedExtras, type ExtrasTarget } from './lora-extras';
 import { activationFor, activationOp, linear, type Scope } from './ops';
 import { NativeVlm } from './vlm-generation';
 import type { Linear, WeightOptions } from './weights';
@@ -33,6 +34,8 @@ export class NativeLlava extends NativeVlm {
   private baseProjector: [Linear, Linear];
   /** GPU tensors of the attached adapter, released when it is detached. */
   private adapterTensors: Tensor[] = [];
+  /** The attached adapter's vision LoRA and token rows, swapped in. */
+  private extras: AppliedExtras | null = null;
   /** Merged adapters' weights and projectors, released with the model. */
   private readonly mergedTensors: Tensor[] = [];
 
@@ -84,6 +87,17 @@ export class NativeLlava extends NativeVlm {
         throw error;
       }
     }
+    this.extras?.restore();
+    this.extras = null;
+    if (adapter && next) {
+      try {
+        this.extras = applyExtras(this.rt, this.extrasTarget(), adapter);
+      } catch (error) {
+        for (const t of next.owned) this.rt.release(t);
+        throw error;
+      }
+      next.owned.push(...this.extras.owned);
+    }
     for (const t of this.adapterTensors) this.rt.release(t);
     this.adapterTensors = next?.owned ?? [];
     this.decoder.lora = next?.lora ?? null;
@@ -107,11 +121,22 @@ export class NativeLlava extends NativeVlm {
     };
     const projector = uploadProjector(this.rt, adapter, this.projectorPaths(), this.mergedTensors);
     this.setAdapter(null);
+    // Vision LoRA and token rows are folded into copies the model keeps.
+    this.mergedTensors.push(...applyExtras(this.rt, this.extrasTarget(), adapter).owned);
     await mergeLora(this.decoder, adapter, (lin, name) => (lin.weight.kind === 'f32' ? this.rt.readF32(lin.weight.w) : Promise.resolve(this.weights.hostF32(name))), keep);
     if (projector) {
       this.projector = projector as [Linear, Linear];
       this.baseProjector = this.projector;
     }
+  }
+
+  private extrasTarget(): ExtrasTarget {
+    return {
+      decoder: this.decoder,
+      vision: { layers: this.vision.encoder.layers, path: 'vision_tower.vision_model.encoder' },
+      tokenPaths: { embed: `${this.decoder.modelPath}.embed_tokens`, lmHead: `${this.decoder.prefix}.lm_head` },
+      hostWeight: (name) => this.weights.hostF32(name),
+    };
   }
 
   /** pixel_values of one image [3, S, S] -> image features [imageSeqLength, D]. */
