@@ -60,7 +60,7 @@ describe('Idefics3 image processor', () => {
 
   it("an 8000 x 6000 photo at SmolVLM-256M's real sizes (size 2048, tiles 512) is brought down to 4 x 3 tiles plus the global view first", () => {
     const real = parseIdefics3Preprocessor({ size: { longest_edge: 2048 }, max_image_size: { longest_edge: 512 }, resample: 1 }, 512);
-    const photo = { width: 8000, height: 6000, channels: 3, data: new Uint8Array(8000 * 6000 * 3) };
+    const photo = { width: 8000, height: 6000, channels: 3 as const, data: new Uint8Array(8000 * 6000 * 3) };
     // A gradient, so the resize has something to filter.
     for (let i = 0; i < photo.data.length; i++) photo.data[i] = (i * 7) & 255;
     const out = preprocessIdefics3(photo, real);

@@ -36,6 +36,7 @@ interface GoldenCase {
   first_logits: Logits;
   max_new_tokens: number;
   greedy_ids: number[];
+  greedy_min_top2_gap: number;
 }
 const golden = readGolden<GoldenCase & { tall: GoldenCase; two_images: GoldenCase }>(REPO);
 const CASES: [string, GoldenCase][] = [
