@@ -19,7 +19,11 @@ const set = oneOf('set', args.set ?? (args.quick ? 'quick' : 'all'), ['all', 'qu
 const repeat = integer('repeat', args.repeat, 1);
 const port = integer('port', args.port, 1);
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
 const rounds = [];
 for (let i = 0; i < repeat; i++) {
   const result = await runBenchPage({ suite: 'kernels', filter: args.filter, set }, { port });
