@@ -51,6 +51,12 @@ export interface FinetuneSettings {
   validateEvery: number;
   /** Checkpoint to IndexedDB every N steps (and on Pause). */
   checkpointEvery: number;
+  /** LoRA on the vision tower's last N encoder layers too (absent or 0: the tower stays frozen). */
+  visionLastLayers?: number;
+  /** Words whose embed_tokens and lm_head rows are trained (each one token with its leading space; absent or empty: none). */
+  newWords?: string[];
+  /** Peak learning rate of those rows (default: learningRate), on the same schedule. */
+  tokenLearningRate?: number;
 }
 
 /** LLaVA's LoRA recipe, sized for the browser. */

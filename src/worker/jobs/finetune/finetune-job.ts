@@ -5,7 +5,7 @@
  * adapter session. Resume continues the saved run from its last checkpoint,
  * also after a reload, with its curves continuing.
  */
-import type { LoraConfig, LoraTrainable } from '../../../models/lora/types';
+import { VISION_TARGETS, type LoraConfig, type LoraTrainable } from '../../../models/lora/types';
 import { VlmError } from '../../errors';
 import type { FinetuneDataset, FinetuneEvent, FinetuneRunInfo, FinetuneSettings, FinetuneState } from '../../finetune-api';
 import type { AdapterSession } from './adapter-session';
@@ -35,8 +35,25 @@ type Emit = (event: FinetuneEvent) => void;
 
 let runCounter = 0;
 
-export function loraConfigFor(settings: FinetuneSettings, baseModel: string): LoraConfig {
-  return { rank: settings.rank, alpha: settings.alpha, dropout: settings.dropout, targetModules: [...settings.targetModules], trainProjector: settings.trainProjector, baseModel };
+/** The adapter's config for the run: the vision tower's last `visionLastLayers` layers and `newWords`' rows need `model` to say which. */
+export function loraConfigFor(settings: FinetuneSettings, baseModel: string, model?: FinetuneModel): LoraConfig {
+  const config: LoraConfig = { rank: settings.rank, alpha: settings.alpha, dropout: settings.dropout, targetModules: [...settings.targetModules], trainProjector: settings.trainProjector, baseModel };
+  const last = settings.visionLastLayers ?? 0;
+  if (last > 0) {
+    const count = model?.visionLayers ?? 0;
+    if (count === 0) throw new VlmError('bad-input', `${baseModel}'s vision tower cannot take LoRA here: set "vision tower: last N layers" to 0.`);
+    if (last > count) throw new VlmError('bad-input', `The vision tower has ${count} layers the features pass through, fewer than the ${last} asked for.`);
+    config.visionLayers = Array.from({ length: last }, (_, i) => count - last + i);
+    config.visionTargets = [...VISION_TARGETS];
+  }
+  const words = (settings.newWords ?? []).map((w) => w.trim()).filter((w) => w !== '');
+  if (words.length > 0) {
+    if (!model?.wordTokens) throw new VlmError('bad-input', `${baseModel} cannot train new words' rows: leave "new words to learn" empty.`);
+    config.tokenIds = [...new Set(model.wordTokens(words))].sort((a, b) => a - b);
+    config.tokenWords = words;
+    config.tokenLr = settings.tokenLearningRate ?? settings.learningRate;
+  }
+  return config;
 }
 
 export class FinetuneJob {
@@ -61,7 +78,7 @@ export class FinetuneJob {
       id: `run-${Date.now().toString(36)}-${++runCounter}`,
       baseModel: model.id,
       datasetName: dataset.name,
-      settings: { ...settings, targetModules: [...settings.targetModules] },
+      settings: { ...settings, targetModules: [...settings.targetModules], ...(settings.newWords ? { newWords: [...settings.newWords] } : {}) },
       state: 'running',
       step: 0,
       totalSteps: totalStepsFor(settings, data.train.length),
@@ -146,7 +163,7 @@ export class FinetuneJob {
   private async drive(active: Active, model: FinetuneModel, data: PreparedData, run: FinetuneRunInfo, progress: LoopProgress, restore: ((t: LoraTrainable) => void) | null, emit: Emit, signal?: AbortSignal): Promise<FinetuneRunInfo> {
     // The run trains its own adapter on the base weights: one applied in Chat comes off first.
     this.deps.adapters.detach();
-    const trainable = await model.createTrainable(loraConfigFor(run.settings, model.id), run.settings.seed);
+    const trainable = await model.createTrainable(loraConfigFor(run.settings, model.id, model), run.settings.seed);
     restore?.(trainable);
     return this.train(trainable, data, run, progress, active, emit, signal);
   }

@@ -27,4 +27,8 @@ export interface FinetuneModel {
   setAdapter(adapter: LoraAdapterData | null): void;
   /** Adds the adapter's update into the base weights for good. */
   mergeAdapter(adapter: LoraAdapterData): Promise<void>;
+  /** Vision encoder layers the image features pass through that LoRA can wrap (0 or absent: none). */
+  readonly visionLayers?: number;
+  /** The one token id of each word with its leading space; throws naming a word that is not one token. */
+  wordTokens?(words: readonly string[]): number[];
 }

@@ -31,5 +31,12 @@ export function nativeFinetuneModel(loaded: LoadedModel | null, vlm: Vlm | null)
     createTrainable: (lora, seed) => createLoraTrainable(engine.llava, lora, undefined, { seed }),
     setAdapter: (adapter) => engine.setAdapter(adapter),
     mergeAdapter: (adapter) => engine.mergeAdapter(adapter),
+    visionLayers: config.imagePooling > 1 ? 0 : engine.llava.vision.encoder.layers.length,
+    wordTokens: (words) =>
+      words.map((w) => {
+        const ids = tokenizer.encode(` ${w}`, { add_special_tokens: false });
+        if (ids.length !== 1) throw new VlmError('bad-input', `"${w}" is ${ids.length} tokens for this model's tokenizer, not one: only single-token words can be learned as new rows.`);
+        return ids[0] as number;
+      }),
   };
 }

@@ -30,6 +30,13 @@ export function checkSettings(s: FinetuneSettings): void {
     if (typeof v !== 'number' || !ok(v)) throw new VlmError('bad-input', `The fine-tune setting ${name} must be ${want}, not ${JSON.stringify(v)}.`);
   }
   if (s.steps === 0 && !(Number.isFinite(s.epochs) && s.epochs > 0)) throw new VlmError('bad-input', `The fine-tune setting epochs must be a positive number when steps is 0, not ${JSON.stringify(s.epochs)}.`);
+  const last = s.visionLastLayers ?? 0;
+  if (!Number.isInteger(last) || last < 0) throw new VlmError('bad-input', `The fine-tune setting visionLastLayers must be a whole number of at least 0, not ${JSON.stringify(s.visionLastLayers)}.`);
+  if (s.tokenLearningRate !== undefined && !(Number.isFinite(s.tokenLearningRate) && s.tokenLearningRate > 0)) {
+    throw new VlmError('bad-input', `The fine-tune setting tokenLearningRate must be a positive number, not ${JSON.stringify(s.tokenLearningRate)}.`);
+  }
+  const spaced = (s.newWords ?? []).find((w) => /\s/.test(w.trim()));
+  if (spaced !== undefined) throw new VlmError('bad-input', `Each new word must be one word without spaces, not ${JSON.stringify(spaced)}.`);
   if (s.targetModules.length === 0) throw new VlmError('bad-input', 'Choose at least one target module for the adapter (e.g. q_proj and v_proj).');
   const unknown = s.targetModules.filter((t) => !(LORA_TARGETS as readonly string[]).includes(t));
   if (unknown.length > 0) throw new VlmError('bad-input', `The target modules ${unknown.join(', ')} are not linear layers of the decoder (choose from ${LORA_TARGETS.join(', ')}).`);
