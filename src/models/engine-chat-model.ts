@@ -57,7 +57,7 @@ export abstract class EngineChatModel implements ChatModel {
       const next = this.tokenizer.decode(out, { skip_special_tokens: true });
       onText(next.slice(text.length));
       text = next;
-    }, signal);
+    }, signal, this.engine.decodeGreedy?.bind(this.engine));
     return { ...base, text, ids: result.ids, finishReason: result.finishReason, reusedPositions: this.engine.reusedPositions };
   }
 

@@ -27,6 +27,8 @@ export interface VlmEngine {
   prefill(ids: Int32Array, images: readonly ImageInput[], signal?: AbortSignal): Promise<Float32Array>;
   /** Logits [V] after appending one token. */
   decode(id: number): Promise<Float32Array>;
+  /** decode() for greedy search where the engine can take the argmax itself: the next id, without the logits read back. */
+  decodeGreedy?(id: number): Promise<number>;
   /** How many prompt positions the last prefill reused from the cache. */
   readonly reusedPositions: number;
   stats(): EngineStats;

@@ -89,10 +89,18 @@ export function validateSampling(o: SamplingOptions): string | null {
   return null;
 }
 
+/** Greedy search with nothing that reads the history: the next id is the logits' argmax alone. */
+export function isPlainGreedy(o: SamplingOptions): boolean {
+  return !(o.temperature && o.temperature > 0) && (o.repetitionPenalty ?? 1) === 1;
+}
+
 /**
  * The loop: pick from the prompt's logits, stream, then ask the engine for the
  * next logits until a stop token, the budget, or `signal` is aborted (checked
- * between tokens, so a step in flight finishes first).
+ * between tokens, so a step in flight finishes first). Where the options are
+ * plain greedy and the engine offers `nextGreedy` (the argmax taken where the
+ * logits are, only the id read back), decode steps use it instead of `next`:
+ * the same ids, without the logits row crossing to the host each token.
  */
 export async function generate(
   firstLogits: Float32Array,
@@ -101,6 +109,7 @@ export async function generate(
   history: readonly number[],
   onToken: (id: number) => void,
   signal?: AbortSignal,
+  nextGreedy?: (id: number) => Promise<number>,
 ): Promise<GenerationResult> {
   const problem = validateSampling(options);
   if (problem) throw new RangeError(problem);
@@ -108,16 +117,17 @@ export async function generate(
   const stops = new Set(options.stopTokenIds ?? []);
   const seen = [...history];
   const ids: number[] = [];
-  let logits = firstLogits;
+  const greedyStep = nextGreedy && isPlainGreedy(options) ? nextGreedy : null;
+  let pending: { logits: Float32Array } | { id: number } = { logits: firstLogits };
   for (;;) {
     if (signal?.aborted) return { ids, finishReason: 'cancelled' };
-    const id = sampleToken(logits, seen, options, rng);
+    const id: number = 'id' in pending ? pending.id : sampleToken(pending.logits, seen, options, rng);
     if (stops.has(id)) return { ids, finishReason: 'stop' };
     ids.push(id);
     seen.push(id);
     onToken(id);
     if (ids.length >= options.maxNewTokens) return { ids, finishReason: 'length' };
     if (signal?.aborted) return { ids, finishReason: 'cancelled' };
-    logits = await next(id);
+    pending = greedyStep ? { id: await greedyStep(id) } : { logits: await next(id) };
   }
 }

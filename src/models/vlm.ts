@@ -124,6 +124,7 @@ export class Vlm {
         text = next;
       },
       signal,
+      this.engine.decodeGreedy?.bind(this.engine),
     );
     return { text, ids: result.ids, finishReason: result.finishReason, promptTokens: ids.length, reusedPositions: this.engine.reusedPositions };
   }

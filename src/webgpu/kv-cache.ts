@@ -2,6 +2,8 @@
  * Keys and values of every decoder layer, kept on the GPU between steps.
  * Layout per layer: [B, capacity, Hkv, D], the first `length` rows valid.
  * A step appends its new rows to every layer, then advances the length once.
+ * The capacity can grow (reserve): the valid rows move to larger buffers, so
+ * a cache is sized to what a turn needs, not to the model's longest context.
  */
 import { KernelInputError } from './errors';
 import { kvAppend } from './kernels/kv-append';
@@ -20,15 +22,49 @@ export class KvCache {
   readonly keys: Tensor[];
   readonly values: Tensor[];
   private len = 0;
+  private dims: KvCacheShape;
 
   constructor(
     private readonly rt: GpuRuntime,
-    readonly shape: KvCacheShape,
-    label = 'kv-cache',
+    shape: KvCacheShape,
+    private readonly label = 'kv-cache',
   ) {
-    const dims = [shape.batch, shape.capacity, shape.kvHeads, shape.headDim];
-    this.keys = Array.from({ length: shape.layers }, (_, i) => rt.empty(dims, 'f32', `${label}.k${i}`));
-    this.values = Array.from({ length: shape.layers }, (_, i) => rt.empty(dims, 'f32', `${label}.v${i}`));
+    this.dims = { ...shape };
+    this.keys = this.allocate('k');
+    this.values = this.allocate('v');
+  }
+
+  get shape(): KvCacheShape {
+    return this.dims;
+  }
+
+  /**
+   * Grow to at least `capacity` rows: new buffers, the valid rows of every
+   * layer copied over (recorded into the current step, before anything that
+   * reads them) and submitted, the old buffers given back. Never shrinks.
+   */
+  reserve(capacity: number): void {
+    const old = this.dims.capacity;
+    if (capacity <= old) return;
+    const row = this.dims.kvHeads * this.dims.headDim;
+    this.dims = { ...this.dims, capacity };
+    for (const [list, name] of [[this.keys, 'k'], [this.values, 'v']] as const) {
+      const next = this.allocate(name);
+      list.forEach((t, i) => {
+        const dst = next[i] as Tensor;
+        for (let b = 0; b < this.dims.batch; b++) this.rt.copy(t, b * old * row, dst, b * capacity * row, this.len * row);
+        this.rt.release(t);
+        list[i] = dst;
+      });
+    }
+    // Submitted now, so a step discarded later (a Stop) cannot drop the copies.
+    this.rt.submit();
+  }
+
+  private allocate(name: 'k' | 'v'): Tensor[] {
+    const s = this.dims;
+    const dims = [s.batch, s.capacity, s.kvHeads, s.headDim];
+    return Array.from({ length: s.layers }, (_, i) => this.rt.empty(dims, 'f32', `${this.label}.${name}${i}`));
   }
 
   get length(): number {

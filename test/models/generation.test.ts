@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/random';
-import { applyRepetitionPenalty, argmax, candidateDistribution, generate, sampleToken, validateSampling } from '../../src/models/generation';
+import { applyRepetitionPenalty, argmax, candidateDistribution, generate, isPlainGreedy, sampleToken, validateSampling } from '../../src/models/generation';
 
 const logits = (...v: number[]) => Float32Array.from(v);
 
@@ -78,5 +78,28 @@ describe('generation loop', () => {
     const ctrl = new AbortController();
     const r = await generate(logits(10, 0, 0, 0, 0), next, { maxNewTokens: 10 }, [], (id) => id === 1 && ctrl.abort(), ctrl.signal);
     expect(r).toEqual({ ids: [0, 1], finishReason: 'cancelled' });
+  });
+
+  it("greedy search takes the engine's own argmax when offered, and the logits whenever the choice needs them", async () => {
+    const asked: string[] = [];
+    const logitsOf = (id: number) => {
+      asked.push(`logits ${id}`);
+      return next(id);
+    };
+    const idOf = async (id: number) => {
+      asked.push(`id ${id}`);
+      return argmax(await next(id));
+    };
+    const greedy = await generate(logits(10, 0, 0, 0, 0), logitsOf, { maxNewTokens: 4, stopTokenIds: [3] }, [], () => undefined, undefined, idOf);
+    expect(greedy).toEqual({ ids: [0, 1, 2], finishReason: 'stop' });
+    expect(asked).toEqual(['id 0', 'id 1', 'id 2']);
+    expect(isPlainGreedy({ maxNewTokens: 1, temperature: 0, repetitionPenalty: 1 })).toBe(true);
+    for (const o of [{ temperature: 0.7 }, { repetitionPenalty: 1.2 }]) {
+      asked.length = 0;
+      const r = await generate(logits(10, 0, 0, 0, 0), logitsOf, { maxNewTokens: 3, seed: 1, ...o }, [], () => undefined, undefined, idOf);
+      expect(r.ids).toHaveLength(3);
+      expect(asked).toEqual(r.ids.slice(0, 2).map((id) => `logits ${id}`));
+      expect(isPlainGreedy({ maxNewTokens: 1, ...o })).toBe(false);
+    }
   });
 });

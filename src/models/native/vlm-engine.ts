@@ -4,6 +4,9 @@
  * image input's run of image tokens is keyed by the input), and dispose
  * giving back every GPU buffer the model owned. An adapter attached,
  * detached or merged drops the cached prompt, computed with other weights.
+ * The cache holds what the turn needs, not contextLength positions: a prompt
+ * reserves its length plus DECODE_ROOM, decode grows it by CACHE_STEP rows
+ * when it fills, never past contextLength.
  */
 import type { KvCache } from '../../webgpu/kv-cache';
 import type { GpuRuntime } from '../../webgpu/runtime';
@@ -12,6 +15,11 @@ import type { LoraAdapterData } from '../lora/types';
 import { PromptCache } from '../prompt-cache';
 import type { AdapterHost } from './lora-adapter';
 import type { NativeVlm } from './vlm-generation';
+
+/** Rows reserved past a prompt for its reply (the chat's default token budget). */
+export const DECODE_ROOM = 128;
+/** The cache's capacity is a multiple of this, and grows by it when decode fills it. */
+export const CACHE_STEP = 256;
 
 export class NativeVlmEngine<M extends NativeVlm & AdapterHost> implements VlmEngine {
   readonly kind = 'native';
@@ -25,7 +33,7 @@ export class NativeVlmEngine<M extends NativeVlm & AdapterHost> implements VlmEn
     readonly model: M,
     readonly contextLength: number,
   ) {
-    this.cache = model.decoder.newCache(rt, contextLength);
+    this.cache = model.decoder.newCache(rt, Math.min(contextLength, CACHE_STEP));
     this.prompt = new PromptCache(model.imageTokenId);
   }
 
@@ -37,6 +45,7 @@ export class NativeVlmEngine<M extends NativeVlm & AdapterHost> implements VlmEn
     const keys = images.map((i) => i.key);
     this.cache.truncate(Math.min(this.prompt.reusable(ids, keys), this.cache.length));
     this.reused = this.cache.length;
+    this.reserve(ids.length + DECODE_ROOM);
     const skip = this.prompt.imagesBefore(ids, this.reused);
     const { logits, encodeMs } = await this.model.prefill(this.cache, ids.subarray(this.reused), images.slice(skip).map((i) => i.pixels), signal);
     this.encodeMs = encodeMs;
@@ -45,9 +54,29 @@ export class NativeVlmEngine<M extends NativeVlm & AdapterHost> implements VlmEn
   }
 
   async decode(id: number): Promise<Float32Array> {
+    this.reserve(this.cache.length + 1);
     const logits = await this.model.decodeStep(this.cache, id);
     this.prompt.appended(id);
     return logits;
+  }
+
+  /** decode() for greedy search: the argmax is taken on the GPU and only the id (4 bytes) is read back. */
+  async decodeGreedy(id: number): Promise<number> {
+    this.reserve(this.cache.length + 1);
+    const next = await this.model.decodeArgmax(this.cache, id);
+    this.prompt.appended(id);
+    return next;
+  }
+
+  /** KV cache rows allocated now (the capacity follows the requests, up to contextLength). */
+  get cacheCapacity(): number {
+    return this.cache.shape.capacity;
+  }
+
+  /** Grow the cache to hold `positions` rows, in whole CACHE_STEPs, at most contextLength (a longer prompt is refused by the cache). */
+  private reserve(positions: number): void {
+    if (positions <= this.cache.shape.capacity) return;
+    this.cache.reserve(Math.min(this.contextLength, Math.ceil(positions / CACHE_STEP) * CACHE_STEP));
   }
 
   /** Forgets the prompt in the KV cache: it was computed with weights that changed (an adapter attached, removed or merged). */

@@ -9,7 +9,8 @@
  */
 import type { KvCache } from '../../webgpu/kv-cache';
 import type { GpuRuntime } from '../../webgpu/runtime';
-import type { Tensor } from '../../webgpu/tensor';
+import { argmax } from '../../webgpu/kernels/argmax';
+import { numel, type Tensor } from '../../webgpu/tensor';
 import { throwIfStopped } from '../engine';
 import type { SafetensorsFile } from '../safetensors';
 import type { LlamaDecoder } from './llama-decoder';
@@ -39,8 +40,11 @@ export abstract class NativeVlm {
 
   /**
    * Image features of each input, finished before the decoder runs so the
-   * time spent encoding can be measured apart. Without a signal the inputs
-   * go in one submit; with one, each input is a point to stop at.
+   * time spent encoding can be measured apart. Each input is recorded in its
+   * own scope and submitted, and its activations go back to the pool before
+   * the next one is recorded: only its feature rows are kept (copied into
+   * `s`), so the memory an encode needs does not grow with the tile count.
+   * With a signal, each input is also a point to stop at.
    */
   async encodeImages(s: Scope, pixels: readonly Float32Array[], signal?: AbortSignal): Promise<Tensor[]> {
     const shape = this.pixelShape;
@@ -49,11 +53,17 @@ export abstract class NativeVlm {
     for (const [i, px] of pixels.entries()) {
       throwIfStopped(signal);
       if (px.length !== want) throw new RangeError(`image input ${i} has ${px.length} values; the vision tower takes [${shape.join(', ')}]`);
-      feats.push(this.imageFeatures(s, s.upload(px, shape, `image.${i}`)));
-      if (signal || i === pixels.length - 1) {
+      const tile = new Scope(this.rt);
+      try {
+        const f = this.imageFeatures(tile, tile.upload(px, shape, `image.${i}`));
+        const kept = s.empty(f.shape, `image.${i}.features`);
+        this.rt.copy(f, 0, kept, 0, numel(f.shape));
+        feats.push(kept);
         this.rt.submit();
-        await this.rt.device.queue.onSubmittedWorkDone();
+      } finally {
+        tile.release();
       }
+      if (signal || i === pixels.length - 1) await this.rt.device.queue.onSubmittedWorkDone();
     }
     throwIfStopped(signal);
     return feats;
@@ -116,6 +126,25 @@ export abstract class NativeVlm {
     try {
       const embeds = this.decoder.embed(s, s.upload(new Int32Array([id]), [1], 'token.id'));
       return await this.rt.readF32(this.decoder.step(s, embeds, cache));
+    } finally {
+      this.rt.discardStep();
+      s.release();
+    }
+  }
+
+  /**
+   * decodeStep() for greedy search: the argmax of the logits runs on the GPU
+   * in the same submit and only the chosen id (4 bytes) is read back, the
+   * lowest index on ties as argmax() on the host.
+   */
+  async decodeArgmax(cache: KvCache, id: number): Promise<number> {
+    const s = new Scope(this.rt);
+    try {
+      const embeds = this.decoder.embed(s, s.upload(new Int32Array([id]), [1], 'token.id'));
+      const logits = this.decoder.step(s, embeds, cache);
+      const best = s.empty([1], 'token.argmax', 'i32');
+      this.rt.run(argmax, [logits], [best], { rows: 1, vocab: this.decoder.config.vocabSize });
+      return (await this.rt.read(best))[0] as number;
     } finally {
       this.rt.discardStep();
       s.release();
