@@ -36,6 +36,9 @@ export function settingsForm(): SettingsForm {
   const targets = LORA_TARGETS.map((t) => h('input', { type: 'checkbox', value: t, 'data-testid': `ft-target-${t}` }));
   const projector = h('input', { type: 'checkbox', 'data-testid': 'ft-set-projector' });
   const schedule = h('select', { 'data-testid': 'ft-set-schedule', 'aria-label': 'Schedule' }, h('option', { value: 'cosine' }, 'warm-up + cosine'), h('option', { value: 'constant' }, 'warm-up + constant'));
+  const visionLayers = h('input', { type: 'text', inputmode: 'numeric', size: '4', 'data-testid': 'ft-set-vision-layers', 'aria-label': 'Vision tower: last N layers' });
+  const words = h('input', { type: 'text', size: '24', placeholder: 'e.g. star, purple', 'data-testid': 'ft-set-new-words', 'aria-label': 'New words to learn' });
+  const wordsLr = h('input', { type: 'text', inputmode: 'decimal', size: '8', placeholder: 'same', 'data-testid': 'ft-set-token-lr', 'aria-label': "New words' learning rate" });
   const problems = h('ul', { class: 'ft-problems', role: 'alert', 'data-testid': 'ft-settings-problems', hidden: '' });
   const element = h(
     'section',
@@ -49,6 +52,14 @@ export function settingsForm(): SettingsForm {
       ...targets.map((t) => h('label', { class: 'toggle' }, t, ` ${SHORT[t.value] ?? t.value}`)),
       h('label', { class: 'toggle' }, projector, ' train the projector'),
     ),
+    h(
+      'fieldset',
+      { class: 'ft-grid ft-new-words', 'data-testid': 'ft-new-words' },
+      h('legend', {}, 'Teach new words'),
+      h('label', { class: 'field ft-field' }, 'Vision tower: last N layers', visionLayers, h('span', { class: 'ft-hint' }, '0: the tower stays frozen')),
+      h('label', { class: 'field ft-field' }, 'New words to learn', words, h('span', { class: 'ft-hint' }, 'their embedding and output rows are trained')),
+      h('label', { class: 'field ft-field' }, "New words' learning rate", wordsLr, h('span', { class: 'ft-hint' }, "empty: the adapter's")),
+    ),
     problems,
   );
 
@@ -57,6 +68,9 @@ export function settingsForm(): SettingsForm {
     problems.replaceChildren(...list.map((p) => h('li', { 'data-field': p.field }, p.message)));
     const bad = new Set(list.map((p) => p.field));
     for (const [f, input] of inputs) input.setAttribute('aria-invalid', String(bad.has(f)));
+    visionLayers.setAttribute('aria-invalid', String(bad.has('visionLastLayers')));
+    words.setAttribute('aria-invalid', String(bad.has('newWords')));
+    wordsLr.setAttribute('aria-invalid', String(bad.has('tokenLearningRate')));
   };
 
   const set = (s: FinetuneSettings) => {
@@ -65,6 +79,9 @@ export function settingsForm(): SettingsForm {
     for (const t of targets) t.checked = input.targetModules.includes(t.value);
     projector.checked = input.trainProjector;
     schedule.value = input.schedule;
+    visionLayers.value = input.newWords?.visionLastLayers ?? '0';
+    words.value = input.newWords?.words ?? '';
+    wordsLr.value = input.newWords?.learningRate ?? '';
     showProblems([]);
   };
   set(readDefaults());
@@ -73,7 +90,13 @@ export function settingsForm(): SettingsForm {
     element,
     read() {
       const numbers = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, inputs.get(f)?.value ?? ''])) as Record<NumericField, string>;
-      const result = readSettings({ numbers, targetModules: targets.filter((t) => t.checked).map((t) => t.value), trainProjector: projector.checked, schedule: schedule.value });
+      const result = readSettings({
+        numbers,
+        targetModules: targets.filter((t) => t.checked).map((t) => t.value),
+        trainProjector: projector.checked,
+        schedule: schedule.value,
+        newWords: { visionLastLayers: visionLayers.value, words: words.value, learningRate: wordsLr.value },
+      });
       if ('problems' in result) {
         showProblems(result.problems);
         return null;
@@ -83,7 +106,7 @@ export function settingsForm(): SettingsForm {
     },
     set,
     setDisabled(disabled) {
-      for (const el of [...inputs.values(), ...targets, projector, schedule]) el.disabled = disabled;
+      for (const el of [...inputs.values(), ...targets, projector, schedule, visionLayers, words, wordsLr]) el.disabled = disabled;
     },
   };
 }

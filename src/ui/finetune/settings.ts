@@ -30,11 +30,21 @@ export interface SettingsInput {
   targetModules: readonly string[];
   trainProjector: boolean;
   schedule: string;
+  /** Teaching new words (absent: off): LoRA on the vision tower's last N layers, the words whose rows are trained, and their learning rate (empty: the adapter's). */
+  newWords?: { visionLastLayers: string; words: string; learningRate: string };
 }
 
 export interface SettingsProblem {
-  field: NumericField | 'targetModules' | 'schedule';
+  field: NumericField | 'targetModules' | 'schedule' | 'visionLastLayers' | 'newWords' | 'tokenLearningRate';
   message: string;
+}
+
+/** The most vision layers the form offers (a tower with fewer refuses the run, saying how many it has). */
+export const MAX_VISION_LAYERS = 64;
+
+/** The words of "new words to learn": split on commas and spaces, duplicates dropped, order kept. */
+export function splitWords(text: string): string[] {
+  return [...new Set(text.split(/[\s,]+/).filter((w) => w !== ''))];
 }
 
 interface Bound {
@@ -67,7 +77,34 @@ export const BOUNDS: Record<NumericField, Bound> = {
 /** The form's text for a settings object (the defaults when the view opens). */
 export function toInput(s: FinetuneSettings = DEFAULT_FINETUNE_SETTINGS): SettingsInput {
   const numbers = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, String(s[f])])) as Record<NumericField, string>;
-  return { numbers, targetModules: [...s.targetModules], trainProjector: s.trainProjector, schedule: s.schedule };
+  return {
+    numbers,
+    targetModules: [...s.targetModules],
+    trainProjector: s.trainProjector,
+    schedule: s.schedule,
+    newWords: { visionLastLayers: String(s.visionLastLayers ?? 0), words: (s.newWords ?? []).join(', '), learningRate: s.tokenLearningRate === undefined ? '' : String(s.tokenLearningRate) },
+  };
+}
+
+/** The new-words settings, only where they differ from off (so the defaults read back as the defaults). */
+function readNewWords(input: SettingsInput['newWords'], problems: SettingsProblem[]): Partial<FinetuneSettings> {
+  if (!input) return {};
+  const out: Partial<FinetuneSettings> = {};
+  const layers = Number(input.visionLastLayers.trim() === '' ? '0' : input.visionLastLayers.trim());
+  if (!Number.isInteger(layers) || layers < 0 || layers > MAX_VISION_LAYERS) {
+    problems.push({ field: 'visionLastLayers', message: `Vision tower: last N layers must be a whole number from 0 to ${MAX_VISION_LAYERS} (got "${input.visionLastLayers}").` });
+  } else if (layers > 0) out.visionLastLayers = layers;
+  const words = splitWords(input.words);
+  const bad = words.find((w) => !/^[\p{L}\p{N}'-]+$/u.test(w));
+  if (bad !== undefined) problems.push({ field: 'newWords', message: `New words must be letters or digits, one word each, separated by commas (got "${bad}").` });
+  else if (words.length > 0) out.newWords = words;
+  const lr = input.learningRate.trim();
+  if (lr !== '') {
+    const v = Number(lr);
+    if (!Number.isFinite(v) || v <= 0 || v > 1) problems.push({ field: 'tokenLearningRate', message: `The new words' learning rate must be above 0 and at most 1, or empty for the adapter's (got "${input.learningRate}").` });
+    else if (words.length > 0) out.tokenLearningRate = v;
+  }
+  return out;
 }
 
 function range(b: Bound): string {
@@ -103,6 +140,7 @@ export function readSettings(input: SettingsInput): { settings: FinetuneSettings
   if (targets.length === 0 && !input.trainProjector) problems.push({ field: 'targetModules', message: 'Choose at least one target module (q, k, v, o, gate, up or down), or train the projector.' });
   if (input.schedule !== 'cosine' && input.schedule !== 'constant') problems.push({ field: 'schedule', message: 'Schedule must be cosine or constant.' });
   if (values.steps === 0 && values.epochs === 0) problems.push({ field: 'epochs', message: 'Set Steps, or Epochs when Steps is 0: with both 0 nothing would be trained.' });
+  const newWords = readNewWords(input.newWords, problems);
   if (problems.length > 0) return { problems };
   const schedule = input.schedule as FinetuneSettings['schedule'];
   const settings: FinetuneSettings = {
@@ -111,6 +149,7 @@ export function readSettings(input: SettingsInput): { settings: FinetuneSettings
     targetModules: LORA_TARGETS.filter((t) => targets.includes(t)),
     trainProjector: input.trainProjector,
     schedule,
+    ...newWords,
   };
   return { settings };
 }
