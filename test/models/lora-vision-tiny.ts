@@ -99,8 +99,12 @@ function example(tokenIds: readonly number[]): TrainExample {
   return { id: 'tiny-vision', ids, labels, pixels: [new Rng(23).floats((TOKENS + 1) * TINY_VISION.hiddenSize, -1, 1)] };
 }
 
-/** LoRA on every decoder target, on vision layer `visionLayers` (all six targets), and token rows `tokenIds` (tied head). */
-export async function tinyVisionCase(rt: GpuRuntime, visionLayers: number[], tokenIds: number[], dropout = 0) {
+/**
+ * LoRA on every decoder target, on vision layers `visionLayers` (all six
+ * targets), and token rows `tokenIds` (tied head); transposeFrozen as in
+ * TrainableOptions (false: the gradient kernel's own dX, what real GPUs use).
+ */
+export async function tinyVisionCase(rt: GpuRuntime, visionLayers: number[], tokenIds: number[], dropout = 0, transposeFrozen?: boolean) {
   const weights = new Weights(rt, tinyDecoderFile(TINY_TEXT, 7));
   const vweights = new Weights(rt, visionFile(TINY_VISION, 29));
   const decoder = new LlamaDecoder(weights, TINY_TEXT);
@@ -113,7 +117,7 @@ export async function tinyVisionCase(rt: GpuRuntime, visionLayers: number[], tok
   const start = await trainable0.exportAdapter();
   trainable0.release();
   const adapter = { config, tensors: start.tensors.map((t) => (t.name.includes('vision_tower') ? { ...t, data: rng.floats(t.data.length, -0.4, 0.4) } : t)) };
-  const trainable = await createTrainableFor(host, config, adapter);
+  const trainable = await createTrainableFor(host, config, adapter, transposeFrozen === undefined ? {} : { transposeFrozen });
   return {
     trainable,
     adapter,

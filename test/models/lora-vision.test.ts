@@ -106,10 +106,10 @@ describe('vision LoRA and token rows', () => {
   }, 300_000);
 
   it.each([
-    { layers: [1], dropout: 0 },
-    { layers: [0, 1], dropout: 0.3 },
-  ])('tiny random model, vision layers $layers, dropout $dropout: vision LoRA and token-row gradients agree with central differences', async ({ layers, dropout }) => {
-    const c = await tinyVisionCase(rt, layers, [9, 21], dropout);
+    { layers: [1], dropout: 0, transposed: undefined },
+    { layers: [0, 1], dropout: 0.3, transposed: false },
+  ])('tiny random model, vision layers $layers, dropout $dropout, transposed frozen weights $transposed: vision LoRA and token-row gradients agree with central differences', async ({ layers, dropout, transposed }) => {
+    const c = await tinyVisionCase(rt, layers, [9, 21], dropout, transposed);
     const trainable = c.trainable as NativeLoraTrainable;
     try {
       await trainable.accumulate(c.example, 1, { dropoutSeed: 17 });
