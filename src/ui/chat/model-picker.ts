@@ -83,11 +83,14 @@ const render = (p: Picker) => {
 
 /** The zoo with cached marks; the bundled model stays first and is the default. */
 async function refreshList(p: Picker): Promise<void> {
-  try {
-    p.state.shaderF16 = (await p.api.info()).report.features['shader-f16'];
-  } catch {
-    // No adapter facts: f16 stays unoffered, the other weights still load.
-  }
+  // Asked beside the list, not before it: without adapter facts f16 is just not offered.
+  void p.api
+    .info()
+    .then((info) => {
+      p.state.shaderF16 = info.report.features['shader-f16'];
+      render(p);
+    })
+    .catch(() => undefined);
   try {
     p.state.listings = await p.api.listModels();
   } catch {
