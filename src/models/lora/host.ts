@@ -107,6 +107,6 @@ export function idefics3Host(model: NativeIdefics3): LoraHost {
     visionFeatures: (s, pixels, label) => model.pixelShuffle(s, model.vision.forward(s, s.upload(pixels, [v.numChannels, v.imageSize, v.imageSize], label))),
     projector: [{ path: 'model.connector.modality_projection.proj', lin: model.projection }],
     projectorAct: 'gelu_erf',
-    tokenPaths: { embed: `${model.decoder.modelPath}.embed_tokens`, lmHead: 'lm_head' },
+    // No tokenPaths or vision yet: Idefics3's adapter at inference applies decoder LoRA only, so rows or tower layers trained here would be lost.
   };
 }

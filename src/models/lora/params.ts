@@ -170,7 +170,7 @@ async function tokenParams(host: LoraHost, config: LoraConfig, initial?: Readonl
   if (ids.length === 0) return null;
   const dec = host.decoder;
   const paths = host.tokenPaths;
-  if (!paths) throw new Error('this model does not name its embedding layers, so token rows cannot be trained');
+  if (!paths) throw new Error('trained token rows cannot be applied to this model yet: train without new words');
   const vocab = dec.config.vocabSize;
   const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab);
   if (bad !== undefined) throw new Error(`token id ${bad} is outside the vocabulary (${vocab})`);
