@@ -5,6 +5,8 @@ import type { SplitOptions } from '../src/data/split';
 import type { TaskName } from '../src/data/tasks/registry';
 import { isTaskName, TASK_NAMES } from '../src/data/tasks/registry';
 import { DEFAULT_TASK_OPTIONS } from '../src/data/tasks/types';
+import type { WordSource } from '../src/data/real-words';
+import { WORD_SOURCES } from '../src/data/real-words';
 import type { HeldOutMode } from '../src/data/vocabulary';
 import { HELD_OUT_MODES } from '../src/data/vocabulary';
 
@@ -15,7 +17,7 @@ export interface CliOptions extends SplitOptions {
 }
 
 export const USAGE = `usage: npm run data -- --out DIR [--seed N] [--count K] [--tasks a,b,...]
-  [--held-out ${HELD_OUT_MODES.join('|')}] [--min-objects N] [--max-objects N] [--image-size PX] [--masks] [--force]
+  [--held-out ${HELD_OUT_MODES.join('|')}] [--words ${WORD_SOURCES.join('|')}] [--min-objects N] [--max-objects N] [--image-size PX] [--masks] [--force]
 tasks: ${TASK_NAMES.join(', ')}`;
 
 const OPTIONS = {
@@ -24,6 +26,7 @@ const OPTIONS = {
   count: { type: 'string' },
   tasks: { type: 'string' },
   'held-out': { type: 'string' },
+  words: { type: 'string' },
   'min-objects': { type: 'string' },
   'max-objects': { type: 'string' },
   'image-size': { type: 'string' },
@@ -80,6 +83,8 @@ export function parseArgs(argv: readonly string[]): CliOptions | string {
   if (!out) return '--out DIR is required';
   const heldOut = str(got, 'held-out') ?? DEFAULT_TASK_OPTIONS.heldOut;
   if (!(HELD_OUT_MODES as readonly string[]).includes(heldOut)) return `--held-out must be one of ${HELD_OUT_MODES.join(', ')}`;
+  const words = str(got, 'words');
+  if (words !== undefined && !(WORD_SOURCES as readonly string[]).includes(words)) return `--words must be one of ${WORD_SOURCES.join(', ')}`;
   const d = DEFAULT_TASK_OPTIONS;
   const nums = {
     seed: int(got, 'seed', 0, 0),
@@ -93,5 +98,6 @@ export function parseArgs(argv: readonly string[]): CliOptions | string {
   if (n.maxObjects < n.minObjects || n.maxObjects > 5) return '--min-objects <= --max-objects <= 5 is required';
   const tasks = tasksOf(got);
   if (typeof tasks === 'string') return tasks;
-  return { ...n, out, tasks, heldOut: heldOut as HeldOutMode, masks: got.masks === true, force: got.force === true };
+  const source = words === undefined ? {} : { words: words as WordSource };
+  return { ...n, ...source, out, tasks, heldOut: heldOut as HeldOutMode, masks: got.masks === true, force: got.force === true };
 }

@@ -1,7 +1,8 @@
 /**
  * Writes a synthetic split to disk:
  *   npm run data -- --seed 1 --count 1000 --out data/train [--tasks vqa-colour,ocr]
- *     [--held-out exclude|include|focus] [--min-objects 1] [--max-objects 5]
+ *     [--held-out exclude|include|focus] [--words synthetic|real|real-held-out]
+ *     [--min-objects 1] [--max-objects 5]
  *     [--image-size 64] [--masks] [--force]
  * Output: OUT/data.json (LLaVA JSON), OUT/images/*.png, OUT/meta.json (the exact
  * metadata of every image), with --masks OUT/masks/*.png (scene label maps:
@@ -72,7 +73,9 @@ export function main(argv: readonly string[]): number {
     samples.push({ ...s, images: [] });
   }
   writeFileSync(join(o.out, 'data.json'), serialiseLlava(samples.map((s) => toLlavaRecord(s))));
-  const meta = { format: META_FORMAT, seed: o.seed, count: o.count, heldOut: o.heldOut, images: Object.fromEntries(written) };
+  // The word source is written only when one was asked for, so a default split's meta.json keeps its bytes.
+  const source = o.words === undefined ? {} : { words: o.words };
+  const meta = { format: META_FORMAT, seed: o.seed, count: o.count, heldOut: o.heldOut, ...source, images: Object.fromEntries(written) };
   writeFileSync(join(o.out, 'meta.json'), `${JSON.stringify(meta)}\n`);
   for (const [task, lines] of popeLines(samples)) writeFileSync(join(o.out, `${task}.jsonl`), `${lines.join('\n')}\n`);
   summarise(samples, o.tasks, written.size, performance.now() - t0, o.out);

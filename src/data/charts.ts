@@ -11,7 +11,8 @@ import type { Box, Raster, Rgb } from './raster';
 import { createRaster, drawLine, fillRect } from './raster';
 import type { ColourName, HeldOutMode } from './vocabulary';
 import { allowedColours } from './vocabulary';
-import { CHART_LABEL_SETS } from './words';
+import type { WordSource } from './real-words';
+import { wordLists } from './real-words';
 
 export const CHART_TYPES = ['bar', 'horizontal-bar'] as const;
 export type ChartType = (typeof CHART_TYPES)[number];
@@ -42,9 +43,11 @@ export interface ChartOptions {
   readonly width: number;
   readonly height: number;
   readonly heldOut: HeldOutMode;
+  /** Where the bar labels come from. */
+  readonly words: WordSource;
 }
 
-export const DEFAULT_CHART_OPTIONS: ChartOptions = { width: 160, height: 128, heldOut: 'exclude' };
+export const DEFAULT_CHART_OPTIONS: ChartOptions = { width: 160, height: 128, heldOut: 'exclude', words: 'synthetic' };
 
 const PAPER: Rgb = [250, 250, 250];
 const INK: Rgb = [20, 20, 20];
@@ -67,8 +70,8 @@ function maxBarsFor(labels: readonly string[], width: number): number {
   return Math.floor((width - 2 * MARGIN) / (widest + glyphAdvance(1)));
 }
 
-function drawBars(rng: Rng, width: number): BarData[] {
-  const set = rng.pick(CHART_LABEL_SETS);
+function drawBars(rng: Rng, width: number, words: WordSource): BarData[] {
+  const set = rng.pick(wordLists(words).chartLabelSets);
   const n = rng.int(MIN_BARS, Math.min(MAX_BARS, set.length, maxBarsFor(set, width)));
   const start = rng.int(0, set.length - n);
   const values = rng.shuffle(Array.from({ length: MAX_VALUE }, (_, i) => i + 1)).slice(0, n);
@@ -133,7 +136,7 @@ export function generateBarChart(rng: Rng, options: Partial<ChartOptions> = {}):
   const o = { ...DEFAULT_CHART_OPTIONS, ...options };
   const chartType = rng.pick(CHART_TYPES);
   const colour = rng.pick(allowedColours(o.heldOut));
-  const data = drawBars(rng, o.width);
+  const data = drawBars(rng, o.width, o.words);
   const raster = createRaster(o.width, o.height, PAPER);
   const lay = chartType === 'bar' ? layVertical : layHorizontal;
   const bars = lay(raster, data, COLOUR_RGB[colour]);

@@ -8,7 +8,8 @@ import { drawText, glyphAdvance, textHeight, textWidth } from './font';
 import type { Rng } from './random';
 import type { Raster, Rgb } from './raster';
 import { createRaster, drawLine, strokeRect } from './raster';
-import { BODY_WORDS, TABLE_COLUMNS, TABLE_ITEMS, TITLE_FIRST, TITLE_SECOND } from './words';
+import type { WordLists, WordSource } from './real-words';
+import { wordLists } from './real-words';
 
 export interface DocumentTable {
   readonly columns: readonly string[];
@@ -39,9 +40,11 @@ export interface DocumentImage {
 export interface DocumentOptions {
   readonly width: number;
   readonly height: number;
+  /** Where the title, body, item and header words come from. */
+  readonly words: WordSource;
 }
 
-export const DEFAULT_DOCUMENT_OPTIONS: DocumentOptions = { width: 192, height: 256 };
+export const DEFAULT_DOCUMENT_OPTIONS: DocumentOptions = { width: 192, height: 256, words: 'synthetic' };
 
 const PAPER: Rgb = [252, 252, 248];
 const INK: Rgb = [20, 20, 30];
@@ -59,21 +62,21 @@ function drawDate(rng: Rng): string {
   return `${rng.int(2019, 2026)}-${pad2(rng.int(1, 12))}-${pad2(rng.int(1, 28))}`;
 }
 
-function drawTitle(rng: Rng, maxWidth: number): string {
+function drawTitle(rng: Rng, maxWidth: number, words: WordLists): string {
   for (;;) {
-    const first = rng.pick(TITLE_FIRST);
-    const second = rng.pick(TITLE_SECOND);
+    const first = rng.pick(words.titleFirst);
+    const second = rng.pick(words.titleSecond);
     const t = `${first} ${second}`;
     if (first !== second && textWidth(t, 2) <= maxWidth) return t;
   }
 }
 
 /** A sentence of body words that fits the line, capitalised, with a full stop. */
-function drawSentence(rng: Rng, maxChars: number): string {
+function drawSentence(rng: Rng, maxChars: number, body: readonly string[]): string {
   const words: string[] = [];
   let len = 0;
   for (;;) {
-    const w = rng.pick(BODY_WORDS);
+    const w = rng.pick(body);
     if (len + w.length + (words.length > 0 ? 1 : 0) + 1 > maxChars) break;
     len += w.length + (words.length > 0 ? 1 : 0);
     words.push(w);
@@ -82,9 +85,9 @@ function drawSentence(rng: Rng, maxChars: number): string {
   return `${s.charAt(0).toUpperCase()}${s.slice(1)}.`;
 }
 
-function drawTableContent(rng: Rng): { columns: string[]; rows: string[][] } {
-  const columns = ['Item', ...rng.shuffle(TABLE_COLUMNS).slice(0, 2)];
-  const items = rng.shuffle(TABLE_ITEMS).slice(0, rng.int(3, 4));
+function drawTableContent(rng: Rng, words: WordLists): { columns: string[]; rows: string[][] } {
+  const columns = ['Item', ...rng.shuffle(words.tableColumns).slice(0, 2)];
+  const items = rng.shuffle(words.tableItems).slice(0, rng.int(3, 4));
   const rows = items.map((item) => [item, String(rng.int(1, 999)), String(rng.int(1, 999))]);
   return { columns, rows };
 }
@@ -117,9 +120,10 @@ function layTable(r: Raster, x: number, y: number, content: { columns: string[];
 
 export function generateDocument(rng: Rng, options: Partial<DocumentOptions> = {}): DocumentImage {
   const o = { ...DEFAULT_DOCUMENT_OPTIONS, ...options };
+  const words = wordLists(o.words);
   const raster = createRaster(o.width, o.height, PAPER);
   const textArea = o.width - 2 * MARGIN;
-  const title: TextRun = { text: drawTitle(rng, textArea), x: MARGIN, y: MARGIN, scale: 2, colour: INK };
+  const title: TextRun = { text: drawTitle(rng, textArea, words), x: MARGIN, y: MARGIN, scale: 2, colour: INK };
   drawText(raster, title);
   const date = drawDate(rng);
   let y = title.y + textHeight(2) + 6;
@@ -131,12 +135,12 @@ export function generateDocument(rng: Rng, options: Partial<DocumentOptions> = {
   const maxChars = Math.floor((textArea + 1) / glyphAdvance(1));
   const lines: TextRun[] = [];
   for (let i = rng.int(3, 6); i > 0; i--) {
-    const run: TextRun = { text: drawSentence(rng, maxChars), x: MARGIN, y, scale: 1, colour: INK };
+    const run: TextRun = { text: drawSentence(rng, maxChars, words.body), x: MARGIN, y, scale: 1, colour: INK };
     drawText(raster, run);
     lines.push(run);
     y += textHeight(1) + LINE_GAP;
   }
-  const table = layTable(raster, MARGIN, y + 6, drawTableContent(rng));
+  const table = layTable(raster, MARGIN, y + 6, drawTableContent(rng, words));
   const last = table.runs[table.runs.length - 1]?.[0];
   if (!last || last.y + ROW_HEIGHT > o.height) throw new Error(`document: page ${o.width}x${o.height} is too small`);
   return { raster, meta: { kind: 'document', width: o.width, height: o.height, title, date, dateRun, lines, table } };

@@ -65,8 +65,8 @@ export function describeTable(meta: DocumentMeta): string {
 }
 
 function contextTask(ask: (meta: DocumentMeta, rng: Rng) => QA): DraftBuilder {
-  return (rng): SampleDraft => {
-    const doc = generateDocument(rng);
+  return (rng, options): SampleDraft => {
+    const doc = generateDocument(rng, { words: options.words ?? 'synthetic' });
     const lines = documentTextLines(doc.meta, rng);
     const qa = ask(doc.meta, rng);
     return {

@@ -21,8 +21,8 @@ export const ocrTask: DraftBuilder = (rng, options) => {
 };
 
 function documentTask(ask: (doc: DocumentImage, rng: Rng) => QA): DraftBuilder {
-  return (rng) => {
-    const doc = generateDocument(rng);
+  return (rng, options) => {
+    const doc = generateDocument(rng, { words: options.words ?? 'synthetic' });
     return draft(doc, ask(doc, rng));
   };
 }
@@ -59,7 +59,7 @@ function highest(meta: ChartMeta): ChartMeta['bars'][number] {
 
 function chartTask(ask: (chart: ChartImage, rng: Rng) => QA): DraftBuilder {
   return (rng, options: TaskOptions) => {
-    const chart = generateBarChart(rng, { heldOut: options.heldOut });
+    const chart = generateBarChart(rng, { heldOut: options.heldOut, words: options.words ?? 'synthetic' });
     return draft(chart, ask(chart, rng));
   };
 }

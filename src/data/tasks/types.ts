@@ -4,6 +4,7 @@ import type { DocumentMeta } from '../documents';
 import type { Raster } from '../raster';
 import type { SceneMeta } from '../scenes';
 import type { TextMeta } from '../text-images';
+import type { WordSource } from '../real-words';
 import type { HeldOutMode } from '../vocabulary';
 
 export type ImageMeta = SceneMeta | TextMeta | DocumentMeta | ChartMeta;
@@ -47,6 +48,8 @@ export interface TaskOptions {
   readonly maxObjects: number;
   /** Side of scene and text images in pixels. */
   readonly imageSize: number;
+  /** Words of documents and charts; absent means 'synthetic' (today's closed lists). */
+  readonly words?: WordSource;
 }
 
 export const DEFAULT_TASK_OPTIONS: TaskOptions = { heldOut: 'exclude', minObjects: 1, maxObjects: 5, imageSize: 64 };
