@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseIdefics3Config } from '../../src/models/config';
+import { parseIdefics3Config, type Idefics3Config } from '../../src/models/config';
 import { argmax } from '../../src/models/generation';
 import { parseIdefics3Preprocessor, preprocessIdefics3 } from '../../src/models/idefics3-processing';
 import type { NativeIdefics3 } from '../../src/models/native/idefics3';
-import { SafetensorsFile } from '../../src/models/safetensors';
+import { SafetensorsFile, writeSafetensors } from '../../src/models/safetensors';
 import { HUB_DIR, readPixels } from './family-golden';
 import { SMOL_DIR, type SmolGoldenCase } from './smolvlm-golden';
 
@@ -65,4 +65,18 @@ export function top2Margin(logits: Float32Array): number {
     else if (v > b) b = v;
   }
   return a - b;
+}
+
+/** The fixture with its decoder made `layers` deep by repeating its two layers' weights (SmolVLM-256M has 30). */
+export function deeperFixture(layers: number): { config: Idefics3Config; file: SafetensorsFile } {
+  const raw = smolJson('config.json') as { text_config: Record<string, unknown> };
+  const deep = parseIdefics3Config({ ...raw, text_config: { ...raw.text_config, num_hidden_layers: layers } }, smolJson('processor_config.json'));
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const layer = /^model\.text_model\.layers\.(\d+)\./;
+  for (const [name, info] of smolFile.tensors) {
+    const m = layer.exec(name);
+    if (!m) tensors[name] = { shape: [...info.shape], data: smolFile.float32(name) };
+    else for (let i = Number(m[1]); i < layers; i += smolConfig.text.numLayers) tensors[name.replace(layer, `model.text_model.layers.${i}.`)] = { shape: [...info.shape], data: smolFile.float32(name) };
+  }
+  return { config: deep, file: new SafetensorsFile(writeSafetensors(tensors).slice().buffer, 'model.safetensors') };
 }

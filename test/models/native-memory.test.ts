@@ -14,7 +14,7 @@ import { CACHE_STEP, DECODE_ROOM } from '../../src/models/native/vlm-engine';
 import { SafetensorsFile } from '../../src/models/safetensors';
 import { GpuRuntime } from '../../src/webgpu/runtime';
 import { testGpu } from '../helpers/gpu';
-import { caseTiles, smolConfig, smolFile, smolJson } from '../helpers/smolvlm-native';
+import { caseTiles, deeperFixture, smolConfig, smolFile, smolJson } from '../helpers/smolvlm-native';
 import { readSmolGolden, smolCases } from '../helpers/smolvlm-golden';
 import { MODEL_DIR, readJson, type Golden } from './golden';
 
@@ -62,6 +62,32 @@ describe('native SmolVLM encode memory', () => {
     expect(oneTile).toBeGreaterThan(4 * featBytes);
     const extra = (peaks[2] as number) - (peaks[0] as number);
     expect(extra).toBeLessThanOrEqual((allTiles.length - 1) * featBytes);
+  });
+});
+
+describe('native decoder prefill memory', () => {
+  it('a prompt holds one layer of activations at a time: the working set does not grow with depth', async () => {
+    // A text-only prompt long enough that its activations dwarf the rounding of small buffers.
+    const filler = smolGolden.input_ids.filter((id) => id !== smolConfig.imageTokenId);
+    const ids = Int32Array.from({ length: 192 }, (_, i) => filler[i % filler.length] as number);
+    const working: number[] = [];
+    for (const layers of [2, 8]) {
+      const rt = await freshRuntime();
+      const deep = deeperFixture(layers);
+      const model = new NativeIdefics3(rt, deep.config, deep.file);
+      const cache = model.decoder.newCache(rt, ids.length + 1);
+      const held = rt.memory().bytesHeld;
+      try {
+        await model.prefill(cache, ids, []);
+        working.push(rt.memory().peakBytes - held);
+      } finally {
+        cache.release();
+        model.release();
+        rt.trim();
+      }
+    }
+    console.log(`native decoder prefill of ${ids.length} positions: working set ${working.map((w) => (w / 1024).toFixed(0)).join(' / ')} KiB at 2 / 8 layers`);
+    expect(working[1] as number).toBeLessThanOrEqual(1.1 * (working[0] as number));
   });
 });
 

@@ -2,17 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseIdefics3Config, type Idefics3Config } from '../../src/models/config';
+import { parseIdefics3Config } from '../../src/models/config';
 import { argmax } from '../../src/models/generation';
 import { expandImagePrompt, parseIdefics3Preprocessor, preprocessIdefics3, type Idefics3Image } from '../../src/models/idefics3-processing';
 import { NativeIdefics3 } from '../../src/models/native/idefics3';
 import { Scope } from '../../src/models/native/ops';
-import { SafetensorsFile, writeSafetensors } from '../../src/models/safetensors';
+import { SafetensorsFile } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { logitsRelError } from '../../src/webgpu/verify/golden';
 import { expectPixelCheck, HUB_DIR, readPixels, worst } from '../helpers/family-golden';
 import { PIXEL_SUM_TOL, PIXEL_TOL, readSmolGolden, smolCases, SMOL_DIR, type SmolGoldenCase } from '../helpers/smolvlm-golden';
 import { testRuntime } from '../helpers/gpu';
+import { deeperFixture } from '../helpers/smolvlm-native';
 
 // The native engine on the tiny random SmolVLM (Idefics3) fixture, in Node
 // through Dawn, against PyTorch's golden.json: our processor's prompt ids and
@@ -215,20 +216,6 @@ async function decodeSyncs(model: NativeIdefics3, ids: number[], tiles: Float32A
     probe.destroy();
     cache.release();
   }
-}
-
-/** The fixture with its decoder made `layers` deep by repeating its two layers' weights (SmolVLM-256M has 30). */
-function deeperFixture(layers: number): { config: Idefics3Config; file: SafetensorsFile } {
-  const raw = json('config.json') as { text_config: Record<string, unknown> };
-  const deep = parseIdefics3Config({ ...raw, text_config: { ...raw.text_config, num_hidden_layers: layers } }, json('processor_config.json'));
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  const layer = /^model\.text_model\.layers\.(\d+)\./;
-  for (const [name, info] of file.tensors) {
-    const m = layer.exec(name);
-    if (!m) tensors[name] = { shape: [...info.shape], data: file.float32(name) };
-    else for (let i = Number(m[1]); i < layers; i += config.text.numLayers) tensors[name.replace(layer, `model.text_model.layers.${i}.`)] = { shape: [...info.shape], data: file.float32(name) };
-  }
-  return { config: deep, file: new SafetensorsFile(writeSafetensors(tensors).slice().buffer, 'model.safetensors') };
 }
 
 describe('native SmolVLM decode step', () => {

@@ -14,7 +14,7 @@ import type { TextConfig } from '../config';
 import { throwIfStopped } from '../engine';
 import type { LoraTarget } from '../lora/types';
 import { loraLinear, type DecoderLora } from './lora-linear';
-import { linear, rmsNormOp, swigluOp, type Scope } from './ops';
+import { linear, rmsNormOp, Scope, swigluOp } from './ops';
 import type { Linear, Weights } from './weights';
 
 export interface DecoderLayerWeights {
@@ -155,23 +155,35 @@ export class LlamaDecoder {
   }
 
   /**
-   * step() for a long prompt that a Stop may cut short: with a signal, each
-   * layer is submitted and finished before the next is recorded, and an
-   * aborted signal ends it there (PrefillCancelled); the cache does not
-   * advance, so the positions written are overwritten by the next prompt.
+   * step() for a prompt: each layer is recorded in its own scope and
+   * submitted, and its temporaries go back to the pool once the next layer
+   * has read its output, so a long prompt holds one layer's activations at a
+   * time, not every layer's. With a signal each layer is also finished
+   * before the next is recorded, and an aborted signal ends it there
+   * (PrefillCancelled); the cache does not advance, so the positions written
+   * are overwritten by the next prompt.
    */
   async stepInChunks(s: Scope, embeds: Tensor, cache: KvCache, signal?: AbortSignal): Promise<Tensor> {
-    if (!signal) return this.step(s, embeds, cache);
     const positions = this.positions(s, embeds, cache);
     let x = embeds;
-    for (const [i, l] of this.layers.entries()) {
+    let prev: Scope | null = null;
+    try {
+      for (const [i, l] of this.layers.entries()) {
+        throwIfStopped(signal);
+        const layer = new Scope(s.rt);
+        x = this.layer(layer, x, l, i, cache, positions);
+        s.rt.submit();
+        layer.release([x]);
+        prev?.release();
+        prev = layer;
+        if (signal) await s.rt.device.queue.onSubmittedWorkDone();
+      }
       throwIfStopped(signal);
-      x = this.layer(s, x, l, i, cache, positions);
-      s.rt.submit();
-      await s.rt.device.queue.onSubmittedWorkDone();
+      return this.head(s, x, cache);
+    } finally {
+      // Released after the head is recorded: the buffer returns to the pool once that step is submitted.
+      prev?.release();
     }
-    throwIfStopped(signal);
-    return this.head(s, x, cache);
   }
 
   private positions(s: Scope, embeds: Tensor, cache: KvCache): Tensor {

@@ -112,6 +112,8 @@ export abstract class NativeVlm {
       const t0 = performance.now();
       const features = pixels.length > 0 ? await this.encodeImages(s, pixels, signal) : [];
       const encodeMs = performance.now() - t0;
+      // The tower's temporaries are free in the pool now: give them back to the device before the decoder makes its own (other sizes), so the peak is the larger of the two, not their sum.
+      if (pixels.length > 0) this.rt.trim();
       const logits = await this.decoder.stepInChunks(s, this.mergedEmbeddings(s, ids, features), cache, signal);
       return { logits: await this.rt.readF32(logits), encodeMs };
     } finally {
