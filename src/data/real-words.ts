@@ -8,7 +8,7 @@
  * it has never seen. Neither part contains a word of the synthetic vocabulary's
  * lists or spells the held-out concept names.
  */
-import words from './real-words.json';
+import words from './real-words.json' with { type: 'json' };
 import { BODY_WORDS, CHART_LABEL_SETS, TABLE_COLUMNS, TABLE_ITEMS, TITLE_FIRST, TITLE_SECOND } from './words';
 
 export const WORD_SOURCES = ['synthetic', 'real', 'real-held-out'] as const;
