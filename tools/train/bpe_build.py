@@ -14,18 +14,24 @@ merges. For each size it prints the embedding + lm_head parameters at hidden 192
 (untied, as webvlm-tiny) and mean tokens per synthetic prompt and answer, per
 held-out document title and per held-out word.
 
-Measured (bpe/measurement.json): synthetic prompts and answers are the same length at
-every size (their words are frequent enough to become single tokens), so the choice
-is embedding cost against the length of unseen words. 4096 is the pick: a held-out
-title takes 6.64 tokens (7.54 at 2048, 5.95 at 8192) and the bundled model grows from
-3.07M to 4.04M parameters; 8192 would take it to 5.61M, over the ~5M budget.
+Measured (bpe/measurement.json, against a 20,000-record `--words real` split): synthetic
+prompts and answers are the same length at every size (their words are frequent enough
+to become single tokens), so the choice is embedding cost and unseen-word length against
+coverage: a token that training text never shows keeps an untrained embedding and an
+lm_head row only ever pushed down, so a title that needs one can hardly be copied.
+2048 is the pick: 98% of held-out titles use only tokens the training split shows (96%
+at 3072, 93% at 4096, 82% at 8192), the bundled model grows from 3.07M to 3.25M
+parameters (4.04M at 4096, 5.61M at 8192), and a held-out title takes 7.54 tokens
+instead of 6.64 at 4096, a small price.
 The doc prose depends on which Debian packages are installed, so rebuilding on
 another machine may give other merges; the committed tokenizer.json is the reference.
 
 Usage:
-  npm run data -- --out /tmp/all --count 20000 --seed 11 --held-out include
   /usr/bin/python3 tools/train/bpe_build.py --write-words      # once: the word split
-  /usr/bin/python3 tools/train/bpe_build.py --data /tmp/all --sizes 2048,4096,8192 --pick 4096
+  npm run data -- --out /tmp/all --count 20000 --seed 11 --held-out include
+  npm run data -- --out /tmp/real --count 20000 --seed 23 --words real
+  /usr/bin/python3 tools/train/bpe_build.py --data /tmp/all --train-data /tmp/real \
+      --sizes 2048,3072,4096,8192 --pick 2048
 """
 import argparse
 import glob
@@ -73,13 +79,14 @@ def write_words(n_total, n_held):
     with open(DICT, encoding="utf-8") as f:
         words = {w.strip() for w in f}
     known = synthetic_words()
-    ok = [w for w in words if re.fullmatch(r"[a-z]{4,9}", w) and not any(b in w for b in BANNED)]
+    ok = [w for w in words if re.fullmatch(r"[a-z]{4,9}", w) and re.search(r"[aeiouy]", w)
+          and not any(b in w for b in BANNED)]
     ok.sort(key=lambda w: hashlib.sha256(w.encode()).hexdigest())
     held = [w for w in ok if w not in known][:n_held]
     held_set = set(held)
     train = [w for w in ok if w not in held_set][: n_total - n_held]
     body = {
-        "source": "Debian wamerican /usr/share/dict/words: lowercase a-z words of 4-9 letters, none containing "
+        "source": "Debian wamerican /usr/share/dict/words: lowercase a-z words of 4-9 letters with a vowel, none containing "
                   "'star' or 'purple', ordered by SHA-256 of the word; the first ones not already in the "
                   "synthetic vocabulary are held out, the next ones are for training",
         "train": sorted(train),
@@ -160,6 +167,19 @@ def bundled_params():
     return total
 
 
+def coverage(tok, train_texts, texts):
+    """How much of the texts training reaches: the share of their tokens that never occur in the
+    training texts (embedding and lm_head rows no gradient trains as an answer), and the share of
+    texts whose every token does occur."""
+    seen = set()
+    for t in train_texts:
+        seen.update(tok.encode(t))
+    encoded = [tok.encode(t) for t in texts]
+    ids = [i for e in encoded for i in e]
+    return {"held_out_title_tokens_unseen": round(sum(i not in seen for i in ids) / max(1, len(ids)), 4),
+            "held_out_titles_fully_seen": round(sum(all(i in seen for i in e) for e in encoded) / max(1, len(texts)), 4)}
+
+
 def mean_tokens(tok, texts):
     return round(sum(len(tok.encode(t)) for t in texts) / max(1, len(texts)), 3)
 
@@ -178,10 +198,28 @@ CHATS = [
 ]
 
 
+def fuzz_texts(n, seed=20261208):
+    """Deterministic strings mixing ASCII, accents, Greek, Cyrillic, kana, CJK, emoji and joiners."""
+    ranges = [(0x20, 0x7E), (0x09, 0x0A), (0xC0, 0x17F), (0x391, 0x3C9), (0x410, 0x44F), (0x3041, 0x3096),
+              (0x4E00, 0x4FFF), (0x1F600, 0x1F64F), (0x200D, 0x200D), (0x1F3FB, 0x1F3FF)]
+    state = seed
+    out = []
+    for _ in range(n):
+        chars = []
+        state = (state * 1103515245 + 12345) % 2147483648
+        for _ in range(1 + state % 24):
+            state = (state * 1103515245 + 12345) % 2147483648
+            lo, hi = ranges[state % len(ranges)]
+            state = (state * 1103515245 + 12345) % 2147483648
+            chars.append(chr(lo + state % (hi - lo + 1)))
+        out.append("".join(chars))
+    return out
+
+
 def write_sample(tok, synthetic, held_texts):
     """Python's ids for a sample of texts and chats; the Node test holds transformers.js to them."""
     cases = []
-    for kind, texts in (("synthetic", synthetic), ("unicode", UNICODE), ("held-out", held_texts)):
+    for kind, texts in (("synthetic", synthetic), ("unicode", UNICODE + fuzz_texts(40)), ("held-out", held_texts)):
         for t in texts:
             ids = tok.encode(t)
             assert tok.decode(ids, skip_special=False) == t, t
@@ -201,11 +239,13 @@ def write_sample(tok, synthetic, held_texts):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--write-words", action="store_true", help="write src/data/real-words.json and stop")
-    ap.add_argument("--words", type=int, default=3000)
+    ap.add_argument("--words", type=int, default=6600)
     ap.add_argument("--held", type=int, default=600)
     ap.add_argument("--data", help="folder of an all-task `npm run data` split")
-    ap.add_argument("--sizes", default="2048,4096,8192")
-    ap.add_argument("--pick", type=int, default=4096)
+    ap.add_argument("--train-data", help="folder of a `npm run data -- --words real` split: measures how many "
+                    "held-out title tokens such training data never shows")
+    ap.add_argument("--sizes", default="2048,3072,4096,8192")
+    ap.add_argument("--pick", type=int, default=2048)
     ap.add_argument("--doc-chars", type=int, default=3_000_000)
     a = ap.parse_args()
     if a.write_words:
@@ -234,6 +274,7 @@ def main():
     titles = held_titles(held, 500)
     held_spaced = [" " + w for w in sorted(held)]
     sample_p, sample_a = prompts[::10], answers[::10]
+    real_turns = sum(synthetic_turns(a.train_data), []) if a.train_data else []
     rows = []
     today = bundled_params()
     word = Tokenizer.load(os.path.join(REPO, "public", "models", "webvlm-tiny"))
@@ -246,6 +287,8 @@ def main():
             "tokens_per_held_out_word": mean_tokens(tok, held_spaced),
             "bundled_model_params": today - 2 * len(word) * HIDDEN + 2 * len(tok) * HIDDEN,
         }
+        if real_turns:
+            row.update(coverage(tok, real_turns, titles))
         rows.append(row)
         print(json.dumps(row))
     word_row = {"vocab": len(word), "embed_lm_head_params": 2 * len(word) * HIDDEN,
@@ -255,7 +298,9 @@ def main():
     print("word-level today:", json.dumps(word_row))
     chosen = BpeTokenizer(merges[: a.pick - n_base])
     why = "; ".join(f"{r['vocab']}: {r['bundled_model_params'] / 1e6:.2f}M params, {r['tokens_per_held_out_title']} "
-                    f"tokens per held-out title, {r['tokens_per_prompt']} per prompt" for r in rows)
+                    f"tokens per held-out title, {r['tokens_per_prompt']} per prompt"
+                    + (f", {r['held_out_titles_fully_seen']:.0%} of held-out titles fully seen in training"
+                       if "held_out_titles_fully_seen" in r else "") for r in rows)
     print(f"picked {a.pick} ({why})")
     chosen.save(OUT)
     spread = max(1, len(sample_p) // 40)
@@ -264,7 +309,8 @@ def main():
         "corpus": {"synthetic_prompts": len(prompts), "synthetic_answers": len(answers),
                    "dictionary_words": len(dict_words), "doc_lines": len(docs), "distinct_pieces": len(counts),
                    "measured_on": f"every 10th synthetic turn, {len(titles)} held-out titles, "
-                                  f"{len(held_spaced)} held-out words"},
+                                  f"{len(held_spaced)} held-out words",
+                   "real_training_turns": len(real_turns)},
         "hidden": HIDDEN, "word_level": word_row, "sizes": rows, "picked": a.pick, "compared": why,
     })
     print(f"wrote {OUT}/tokenizer.json ({len(chosen)} tokens) and measurement.json")
