@@ -116,7 +116,12 @@ export async function tinyVisionCase(rt: GpuRuntime, visionLayers: number[], tok
   const trainable0 = await createTrainableFor(host, config, init);
   const start = await trainable0.exportAdapter();
   trainable0.release();
-  const adapter = { config, tensors: start.tensors.map((t) => (t.name.includes('vision_tower') ? { ...t, data: rng.floats(t.data.length, -0.4, 0.4) } : t)) };
+  // Token rows moved off the base rows, so the head's dX sees trained rows that differ from the frozen table.
+  const moved = (t: { data: Float32Array }) => Float32Array.from(t.data, (v) => v + rng.uniform(-0.5, 0.5));
+  const adapter = {
+    config,
+    tensors: start.tensors.map((t) => (t.name.includes('vision_tower') ? { ...t, data: rng.floats(t.data.length, -0.4, 0.4) } : t.name.includes('token_adapter') ? { ...t, data: moved(t) } : t)),
+  };
   const trainable = await createTrainableFor(host, config, adapter, transposeFrozen === undefined ? {} : { transposeFrozen });
   return {
     trainable,

@@ -172,9 +172,10 @@ export class SequenceTrainer {
 
     const dlogits = s.empty([n, vocab], 'train.dlogits');
     s.rt.run(crossEntropyBackward, [logits, targetT], [dlogits], { rows: n, vocab, scale: gradScale });
-    // Trained rows change the head every step, so its dX cannot use a kept transpose.
-    const dnormed = this.tokens ? gradInput(s, dlogits, f32Weight(head, 'the LM head'), 'train.dnormed') : this.frozen.gradInput(s, dlogits, f32Weight(head, 'the LM head'), 'train.dnormed');
+    // Through the base head (its transpose kept); trained rows add their difference from the base rows.
+    const dnormed = this.frozen.gradInput(s, dlogits, f32Weight(dec.lmHead, 'the LM head'), 'train.dnormed');
     this.tokens?.headBackward(s, dlogits, normed);
+    this.tokens?.headInputCorrection(s, dnormed);
     const dxs = rmsNormGrad(s, xs, dec.norm, dnormed, eps, 'train.dhead-rows');
     let dx = s.upload(new Float32Array(t * d), [t, d], 'train.dx');
     for (const [start, len, at] of runs(rows)) s.rt.copy(dxs, at * d, dx, start * d, len * d);

@@ -14,7 +14,7 @@ import type { LlamaDecoder } from '../native/llama-decoder';
 import { asLinear } from '../native/lora-linear';
 import { linear, type Scope } from '../native/ops';
 import type { Linear } from '../native/weights';
-import { accumulateWeightGrad } from './grad-ops';
+import { accumulateInputGrad, accumulateWeightGrad, add, scaled } from './grad-ops';
 import type { TokenParams } from './params';
 
 export class TokenRows {
@@ -22,6 +22,10 @@ export class TokenRows {
   private readonly headTable: Tensor;
   /** One-hot [ids, V]: dlogits [n, V] through it gives dlogits[:, ids]. */
   private readonly pick: Tensor;
+  /** The base model's lm_head rows of the ids [ids, D]. */
+  private readonly baseHeadRows: Tensor;
+  /** dlogits[:, ids] of the sequence being recorded (set by headBackward). */
+  private picked: Tensor | null = null;
 
   constructor(
     private readonly rt: GpuRuntime,
@@ -41,6 +45,8 @@ export class TokenRows {
     const onehot = new Float32Array(params.ids.length * vocab);
     params.ids.forEach((id, j) => (onehot[j * vocab + id] = 1));
     this.pick = rt.upload(onehot, [params.ids.length, vocab], 'train.tokens.pick');
+    this.baseHeadRows = rt.empty([params.ids.length, width], 'f32', 'train.tokens.base-head-rows');
+    params.ids.forEach((id, j) => rt.copy(head.w, id * width, this.baseHeadRows, j * width, width));
     rt.submit();
   }
 
@@ -68,8 +74,20 @@ export class TokenRows {
 
   /** lm_head rows' gradient from dlogits [n, V] and the head's input h [n, D]. */
   headBackward(s: Scope, dlogits: Tensor, h: Tensor): void {
-    const picked = linear(s, dlogits, asLinear(this.pick), 'train.tokens.dlogits');
-    accumulateWeightGrad(s, this.params.head.grad, picked, h);
+    this.picked = linear(s, dlogits, asLinear(this.pick), 'train.tokens.dlogits');
+    accumulateWeightGrad(s, this.params.head.grad, this.picked, h);
+  }
+
+  /**
+   * dh [n, D] += dlogits[:, ids] (rows - base rows): turns dh = dlogits W_base
+   * (through the frozen head's kept transpose) into dlogits W with the trained
+   * rows, without reading the changing table through the slower gradient kernel.
+   */
+  headInputCorrection(s: Scope, dh: Tensor): void {
+    if (!this.picked) throw new Error('headBackward must run before headInputCorrection');
+    const delta = add(s, this.params.head.value, scaled(s, this.baseHeadRows, -1, 'train.tokens.minus-base'), 'train.tokens.head-delta');
+    accumulateInputGrad(s, dh, this.picked, delta);
+    this.picked = null;
   }
 
   /** embed_tokens rows' gradient from d(embeddings) [T, D]; positions of other ids add nothing. */
@@ -93,5 +111,6 @@ export class TokenRows {
     this.rt.release(this.embedTable);
     if (!this.params.tied) this.rt.release(this.headTable);
     this.rt.release(this.pick);
+    this.rt.release(this.baseHeadRows);
   }
 }
