@@ -6,23 +6,48 @@
  * then lays out the image's tokens: the global view's, then the tiles'
  * features stitched into one grid, the rows or columns that only saw padding
  * cut off, and `image_newline` after every grid row. The packing is a list of
- * copies on the GPU, planned from anyres.ts's grid and unpad math.
+ * copies on the GPU, planned from anyres.ts's grid and unpad math. The
+ * views are encoded, the features merged and the decoder run by the LLaVA
+ * parts' NativeVlm code, so the engine is NativeVlmEngine as for the others.
  */
 import type { KvCache } from '../../webgpu/kv-cache';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import type { Tensor } from '../../webgpu/tensor';
 import { gridShape, unpadShape, type Size } from '../anyres';
 import type { LlavaConfig } from '../config';
-import { throwIfStopped } from '../engine';
+import { imageKey, throwIfStopped, type ImageInput } from '../engine';
+import type { LoraAdapterData } from '../lora/types';
 import type { SafetensorsFile } from '../safetensors';
 import { NativeLlava } from './llava';
-import { Scope } from './ops';
+import type { Scope } from './ops';
 import type { WeightOptions } from './weights';
 
 /** One image as the processor gives it: its views ([3, S, S] each, global view first) and its size. */
 export interface AnyresImage {
   views: readonly Float32Array[];
   size: Size;
+}
+
+/** An image as the engine takes it: pixels is the global view, views all of them (global first). */
+export interface AnyresImageInput extends ImageInput, AnyresImage {}
+
+/** The engine's input for one processed image; the key covers every view and the size. */
+export function anyresInput(views: readonly Float32Array[], size: Size): AnyresImageInput {
+  const all = new Float32Array(views.reduce((n, v) => n + v.length, 0) + 2);
+  let at = 0;
+  for (const v of views) {
+    all.set(v, at);
+    at += v.length;
+  }
+  all.set(size, at);
+  return { pixels: views[0] ?? new Float32Array(0), views, size, key: imageKey(all) };
+}
+
+/** An engine image input as an AnyRes image; refused when it is a plain single view. */
+export function asAnyres(image: ImageInput): AnyresImageInput {
+  const { views, size } = image as Partial<AnyresImageInput>;
+  if (!views || !size) throw new RangeError('a llava_next image needs its AnyRes views and size (see anyresInput)');
+  return image as AnyresImageInput;
 }
 
 /** One copy of `count` rows of D values from a view's features (or the newline, view -1) into the packed features. */
@@ -91,22 +116,38 @@ export class NativeLlavaNext {
     return this.llava.decoder;
   }
 
-  /** One image's views -> its packed features [tokens, D]. */
-  imageFeatures(s: Scope, image: AnyresImage, label = 'image'): Tensor {
+  get weights(): NativeLlava['weights'] {
+    return this.llava.weights;
+  }
+
+  /** <image>: each image's run of them takes its packed features. */
+  get imageTokenId(): number {
+    return this.llava.imageTokenId;
+  }
+
+  /** Attach a LoRA adapter to the LLaVA parts unmerged, or detach it with null. */
+  setAdapter(adapter: LoraAdapterData | null): void {
+    this.llava.setAdapter(adapter);
+  }
+
+  /** Fold an adapter into the LLaVA parts' weights; it stays until the model is reloaded. */
+  mergeAdapter(adapter: LoraAdapterData): Promise<void> {
+    return this.llava.mergeAdapter(adapter);
+  }
+
+  /** The grid and packing of one image, its view count checked against the grid. */
+  private plan(image: AnyresImage): ReturnType<typeof packPlan> {
     const c = this.config;
-    const v = c.vision;
-    const d = c.text.hiddenSize;
-    const plan = packPlan(image.size, c.gridPinpoints, v.imageSize, this.side);
-    const { rows, cols } = gridShape(image.size[0], image.size[1], c.gridPinpoints, v.imageSize);
+    const { rows, cols } = gridShape(image.size[0], image.size[1], c.gridPinpoints, c.vision.imageSize);
     // Every view goes through the tower even when unpadding keeps none of a tile (HF runs them all too).
     const want = 1 + rows * cols;
     if (image.views.length !== want) throw new RangeError(`a ${image.size[0]}x${image.size[1]} image has ${want} views, got ${image.views.length}`);
-    const feats = image.views.map((px, i) => {
-      if (px.length !== v.numChannels * v.imageSize * v.imageSize) {
-        throw new RangeError(`view ${i} has ${px.length} values; the vision tower takes [${v.numChannels}, ${v.imageSize}, ${v.imageSize}]`);
-      }
-      return this.llava.imageFeatures(s, s.upload(px, [v.numChannels, v.imageSize, v.imageSize], `${label}.view.${i}`));
-    });
+    return packPlan(image.size, c.gridPinpoints, c.vision.imageSize, this.side);
+  }
+
+  /** Per-view features ([side^2, D] each) -> the packed [tokens, D]. */
+  private pack(s: Scope, plan: ReturnType<typeof packPlan>, feats: readonly Tensor[], label: string): Tensor {
+    const d = this.config.text.hiddenSize;
     const packed = s.empty([plan.tokens, d], `${label}.packed`);
     for (const p of plan.copies) {
       s.rt.copy(p.view < 0 ? this.newline : (feats[p.view] as Tensor), p.from * d, packed, p.to * d, p.count * d);
@@ -114,69 +155,53 @@ export class NativeLlavaNext {
     return packed;
   }
 
-  /** Packed features of each image, finished before the decoder runs so encoding is timed apart; with a signal each image is a point to stop at. */
+  /** One image's views -> its packed features [tokens, D], all recorded in `s`. */
+  imageFeatures(s: Scope, image: AnyresImage, label = 'image'): Tensor {
+    const v = this.config.vision;
+    const plan = this.plan(image);
+    const feats = image.views.map((px, i) => {
+      if (px.length !== v.numChannels * v.imageSize * v.imageSize) {
+        throw new RangeError(`view ${i} has ${px.length} values; the vision tower takes [${v.numChannels}, ${v.imageSize}, ${v.imageSize}]`);
+      }
+      return this.llava.imageFeatures(s, s.upload(px, [v.numChannels, v.imageSize, v.imageSize], `${label}.view.${i}`));
+    });
+    return this.pack(s, plan, feats, label);
+  }
+
+  /**
+   * Packed features of each image, finished before the decoder runs so
+   * encoding is timed apart. The views go through NativeVlm.encodeImages:
+   * each in its own scope, only its feature rows kept, so an encode's memory
+   * does not grow with the view count; with a signal each view is a point to stop at.
+   */
   async encodeImages(s: Scope, images: readonly AnyresImage[], signal?: AbortSignal): Promise<Tensor[]> {
     const out: Tensor[] = [];
     for (const [i, image] of images.entries()) {
       throwIfStopped(signal);
-      out.push(this.imageFeatures(s, image, `image.${i}`));
-      if (signal || i === images.length - 1) {
-        this.rt.submit();
-        await this.rt.device.queue.onSubmittedWorkDone();
-      }
+      const plan = this.plan(image);
+      out.push(this.pack(s, plan, await this.llava.encodeImages(s, image.views, signal), `image.${i}`));
     }
-    throwIfStopped(signal);
     return out;
   }
 
-  /**
-   * Token embeddings with each image's packed features written over its run
-   * of image tokens, in order (HF's masked_scatter): image i takes the next
-   * features[i].shape[0] image-token positions.
-   */
-  mergedEmbeddings(s: Scope, ids: Int32Array, features: readonly Tensor[]): Tensor {
-    const c = this.config;
-    const d = c.text.hiddenSize;
-    const embeds = this.llava.decoder.embed(s, s.upload(ids, [ids.length], 'prompt.ids'));
-    const positions: number[] = [];
-    ids.forEach((id, i) => {
-      if (id === c.imageTokenIndex) positions.push(i);
-    });
-    const need = features.reduce((n, f) => n + (f.shape[0] as number), 0);
-    if (positions.length !== need) throw new Error(`the prompt has ${positions.length} image tokens but its ${features.length} image(s) give ${need} features`);
-    let next = 0;
-    for (const feats of features) {
-      const mine = positions.slice(next, next + (feats.shape[0] as number));
-      next += mine.length;
-      let start = 0;
-      for (let j = 1; j <= mine.length; j++) {
-        if (j === mine.length || (mine[j] as number) !== (mine[j - 1] as number) + 1) {
-          s.rt.copy(feats, start * d, embeds, (mine[start] as number) * d, (j - start) * d);
-          start = j;
-        }
-      }
-    }
-    return embeds;
+  /** Prefill a prompt (with its images) into the cache; returns the last position's logits and the encode time. */
+  prefill(cache: KvCache, ids: Int32Array, images: readonly AnyresImage[], signal?: AbortSignal): Promise<{ logits: Float32Array; encodeMs: number }> {
+    return this.llava.prefillWith(cache, ids, images.length > 0 ? (s) => this.encodeImages(s, images, signal) : null, signal);
   }
 
-  /** Prefill a prompt (with its images) into the cache; returns the last position's logits and the encode time. */
-  async prefill(cache: KvCache, ids: Int32Array, images: readonly AnyresImage[], signal?: AbortSignal): Promise<{ logits: Float32Array; encodeMs: number }> {
-    const s = new Scope(this.rt);
-    try {
-      const t0 = performance.now();
-      const features = images.length > 0 ? await this.encodeImages(s, images, signal) : [];
-      const encodeMs = performance.now() - t0;
-      const logits = await this.llava.decoder.stepInChunks(s, this.mergedEmbeddings(s, ids, features), cache, signal);
-      return { logits: await this.rt.readF32(logits), encodeMs };
-    } finally {
-      this.rt.discardStep();
-      s.release();
-    }
+  /** prefill() for the engine's image inputs, each one image with all its views (anyresInput). */
+  prefillInputs(cache: KvCache, ids: Int32Array, images: readonly ImageInput[], signal?: AbortSignal): Promise<{ logits: Float32Array; encodeMs: number }> {
+    return this.prefill(cache, ids, images.map(asAnyres), signal);
   }
 
   /** One decode step for a single new token. */
   decodeStep(cache: KvCache, id: number): Promise<Float32Array> {
     return this.llava.decodeStep(cache, id);
+  }
+
+  /** A greedy decode step: the argmax on the GPU, 4 bytes read back. */
+  decodeArgmax(cache: KvCache, id: number): Promise<number> {
+    return this.llava.decodeArgmax(cache, id);
   }
 
   /** Gives every GPU buffer the model holds back to the runtime; the model must not be used again. */

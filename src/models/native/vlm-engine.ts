@@ -13,6 +13,7 @@ import type { GpuRuntime } from '../../webgpu/runtime';
 import type { EngineStats, ImageInput, VlmEngine } from '../engine';
 import type { LoraAdapterData } from '../lora/types';
 import { PromptCache } from '../prompt-cache';
+import type { LlamaDecoder } from './llama-decoder';
 import type { AdapterHost } from './lora-adapter';
 import type { NativeVlm } from './vlm-generation';
 
@@ -21,7 +22,14 @@ export const DECODE_ROOM = 128;
 /** The cache's capacity is a multiple of this, and grows by it when decode fills it. */
 export const CACHE_STEP = 256;
 
-export class NativeVlmEngine<M extends NativeVlm & AdapterHost> implements VlmEngine {
+/** What the engine needs of a model: NativeVlm's generation steps (prefill from the engine's image inputs), its weights and adapters. */
+export type EngineModel = Pick<NativeVlm, 'prefillInputs' | 'decodeStep' | 'decodeArgmax' | 'imageTokenId' | 'release'> &
+  AdapterHost & {
+    readonly decoder: LlamaDecoder;
+    readonly weights: { readonly gpuBytes: number };
+  };
+
+export class NativeVlmEngine<M extends EngineModel> implements VlmEngine {
   readonly kind = 'native';
   protected readonly cache: KvCache;
   private readonly prompt: PromptCache;
@@ -47,7 +55,7 @@ export class NativeVlmEngine<M extends NativeVlm & AdapterHost> implements VlmEn
     this.reused = this.cache.length;
     this.reserve(ids.length + DECODE_ROOM);
     const skip = this.prompt.imagesBefore(ids, this.reused);
-    const { logits, encodeMs } = await this.model.prefill(this.cache, ids.subarray(this.reused), images.slice(skip).map((i) => i.pixels), signal);
+    const { logits, encodeMs } = await this.model.prefillInputs(this.cache, ids.subarray(this.reused), images.slice(skip), signal);
     this.encodeMs = encodeMs;
     this.prompt.filled(ids, keys);
     return logits;

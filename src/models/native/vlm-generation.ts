@@ -11,7 +11,7 @@ import type { KvCache } from '../../webgpu/kv-cache';
 import type { GpuRuntime } from '../../webgpu/runtime';
 import { argmax } from '../../webgpu/kernels/argmax';
 import { numel, type Tensor } from '../../webgpu/tensor';
-import { throwIfStopped } from '../engine';
+import { throwIfStopped, type ImageInput } from '../engine';
 import type { SafetensorsFile } from '../safetensors';
 import type { LlamaDecoder } from './llama-decoder';
 import { Scope } from './ops';
@@ -106,14 +106,28 @@ export abstract class NativeVlm {
    * position's logits and the encode time. With a signal the work is
    * submitted input by input and layer by layer, and a Stop ends it there.
    */
-  async prefill(cache: KvCache, ids: Int32Array, pixels: readonly Float32Array[], signal?: AbortSignal): Promise<{ logits: Float32Array; encodeMs: number }> {
+  prefill(cache: KvCache, ids: Int32Array, pixels: readonly Float32Array[], signal?: AbortSignal): Promise<{ logits: Float32Array; encodeMs: number }> {
+    return this.prefillWith(cache, ids, pixels.length > 0 ? (s) => this.encodeImages(s, pixels, signal) : null, signal);
+  }
+
+  /** prefill() for the engine's image inputs: each one's pixels is one input of pixelShape. */
+  prefillInputs(cache: KvCache, ids: Int32Array, images: readonly ImageInput[], signal?: AbortSignal): Promise<{ logits: Float32Array; encodeMs: number }> {
+    return this.prefill(cache, ids, images.map((i) => i.pixels), signal);
+  }
+
+  /**
+   * prefill() with the image features made by `encode` (null: a text-only
+   * prompt), timed apart, for a model whose image input is more than one
+   * pixel tensor (LLaVA-NeXT's views).
+   */
+  async prefillWith(cache: KvCache, ids: Int32Array, encode: ((s: Scope) => Promise<Tensor[]>) | null, signal?: AbortSignal): Promise<{ logits: Float32Array; encodeMs: number }> {
     const s = new Scope(this.rt);
     try {
       const t0 = performance.now();
-      const features = pixels.length > 0 ? await this.encodeImages(s, pixels, signal) : [];
+      const features = encode ? await encode(s) : [];
       const encodeMs = performance.now() - t0;
       // The tower's temporaries are free in the pool now: give them back to the device before the decoder makes its own (other sizes), so the peak is the larger of the two, not their sum.
-      if (pixels.length > 0) this.rt.trim();
+      if (encode) this.rt.trim();
       const logits = await this.decoder.stepInChunks(s, this.mergedEmbeddings(s, ids, features), cache, signal);
       return { logits: await this.rt.readF32(logits), encodeMs };
     } finally {
