@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from glyphs import glyph_targets
+from silhouette import silhouettes
 from tokenizer import IMAGE, llava_to_messages, render_chat
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -24,8 +25,9 @@ IMAGE_MEAN = [0.5, 0.5, 0.5]
 IMAGE_STD = [0.5, 0.5, 0.5]
 
 
-def generate(out, seed, count, tasks=None, min_objects=None, max_objects=None, masks=False, held_out=None):
-    """Writes a split with the project's own generator unless it is already there."""
+def generate(out, seed, count, tasks=None, min_objects=None, max_objects=None, masks=False, held_out=None, words=None):
+    """Writes a split with the project's own generator unless it is already there.
+    words: None (the generator's default, the synthetic lists) or a --words source such as "real"."""
     if os.path.exists(os.path.join(out, "data.json")):
         return out
     cmd = ["npm", "run", "--silent", "data", "--", "--out", out, "--seed", str(seed), "--count", str(count), "--force"]
@@ -37,6 +39,8 @@ def generate(out, seed, count, tasks=None, min_objects=None, max_objects=None, m
         cmd += ["--max-objects", str(max_objects)]
     if held_out:
         cmd += ["--held-out", held_out]
+    if words:
+        cmd += ["--words", words]
     if masks:
         cmd.append("--masks")
     subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
@@ -135,7 +139,7 @@ def patch_targets(mask, objects, patch):
     obj_colour = np.array([COLOURS.index(o["colour"]) for o in objects], np.int64)
     obj_shape = np.array([SHAPES.index(o["shape"]) for o in objects], np.int64)
     return {"colour": colour, "shape": shape, "box": box, "cover": cover.T.astype(np.float32),
-            "obj_colour": obj_colour, "obj_shape": obj_shape, "count": n}
+            "obj_colour": obj_colour, "obj_shape": obj_shape, "count": n, "silhouette": silhouettes(mask, objects)}
 
 
 class Split:

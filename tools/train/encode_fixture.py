@@ -10,7 +10,7 @@ import json
 import os
 
 from data import REPO, encode_conversation
-from tokenizer import Tokenizer
+from bpe_tokenizer import load_any
 
 MODEL = os.path.join(REPO, "public", "models", "webvlm-tiny")
 
@@ -38,7 +38,7 @@ RECORDS = [
 def main():
     with open(os.path.join(MODEL, "config.json")) as f:
         cfg = json.load(f)
-    tok = Tokenizer.load(MODEL)
+    tok = load_any(MODEL)
     cases = []
     for r in RECORDS:
         ids, labels = encode_conversation(tok, r["conversations"], cfg["image_seq_length"])

@@ -26,7 +26,8 @@ import safetensors_io                                                         # 
 from data import REPO, generate, normalise, read_png, to_model_size           # noqa: E402
 from generate import greedy                                                   # noqa: E402
 from model import LlavaConfig, LlavaForConditionalGeneration                  # noqa: E402
-from tokenizer import IMAGE, Tokenizer, llava_to_messages, render_chat        # noqa: E402
+from bpe_tokenizer import load_any                                            # noqa: E402
+from tokenizer import IMAGE, llava_to_messages, render_chat                   # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -38,7 +39,7 @@ def load_exported(folder):
         cfg = LlavaConfig.from_hf(json.load(f))
     model = LlavaForConditionalGeneration(cfg)
     model.load_state_dict(safetensors_io.load(os.path.join(folder, "model.safetensors")))
-    return model.eval(), cfg, Tokenizer.load(folder)
+    return model.eval(), cfg, load_any(folder)
 
 
 def metric_of(task):
@@ -201,10 +202,10 @@ def write_answers(path, args, tasks, scores, rows):
         f.write("\n")
 
 
-def eval_split(seed, count, tasks=None):
-    """The held-out split for (seed, count, tasks), generated once under .cache/eval."""
-    name = f"seed{seed}-n{count}" + (f"-{'-'.join(tasks)}" if tasks else "")
-    return generate(os.path.join(REPO, ".cache", "eval", name), seed, count, tasks)
+def eval_split(seed, count, tasks=None, words=None):
+    """The held-out split for (seed, count, tasks, words), generated once under .cache/eval."""
+    name = f"seed{seed}-n{count}" + (f"-{'-'.join(tasks)}" if tasks else "") + (f"-{words}" if words else "")
+    return generate(os.path.join(REPO, ".cache", "eval", name), seed, count, tasks, words=words)
 
 
 def add_model_args(ap):
@@ -220,7 +221,7 @@ def load_model(args):
     if args.checkpoint:
         from export import load_trained
         model, cfg = load_trained(args.work, args.checkpoint)
-        tok = Tokenizer.load(os.path.join(args.work, "tokenizer"))
+        tok = load_any(os.path.join(args.work, "tokenizer"))
     else:
         model, cfg, tok = load_exported(args.model)
     if getattr(args, "adapter", None):
@@ -243,12 +244,14 @@ def main():
     ap.add_argument("--json", default=None)
     ap.add_argument("--tasks", default=None, help="comma-separated task names (default: all)")
     ap.add_argument("--folder", default=None, help="score this generated split folder (data.json, images) instead of a fresh one")
+    ap.add_argument("--words", default=None, help="print documents and charts in these words (real-held-out: "
+                    "real words no training split shows)")
     ap.add_argument("--answers", default=None, help="also write every question, its answer and gold, and the scores, as JSON")
     add_model_args(ap)
     args = ap.parse_args()
     model, cfg, tok = load_model(args)
     tasks = args.tasks.split(",") if args.tasks else None
-    folder = args.folder or eval_split(args.seed, args.count, tasks)
+    folder = args.folder or eval_split(args.seed, args.count, tasks, args.words)
     t0 = time.time()
     if args.answers:
         scores, rows = evaluate_answers(model, cfg, tok, folder)

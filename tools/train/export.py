@@ -24,7 +24,8 @@ from golden import golden                                  # noqa: E402
 from model import LlavaConfig, LlavaForConditionalGeneration  # noqa: E402
 from model_card import write_model_card                    # noqa: E402
 from onnx_export import export_onnx                        # noqa: E402
-from tokenizer import IM_END, PAD, Tokenizer, write_json   # noqa: E402
+from bpe_tokenizer import load_any                         # noqa: E402
+from tokenizer import IM_END, PAD, write_json              # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -98,12 +99,13 @@ def main():
     ap.add_argument("--name", default="webvlm-tiny")
     ap.add_argument("--scores", default=None, help="eval JSON to put in the model card")
     ap.add_argument("--card-only", action="store_true", help="only rewrite README.md (with --scores)")
+    ap.add_argument("--out", default=None, help="export here instead of public/models/NAME (a scratch folder)")
     args = ap.parse_args()
-    out = os.path.join(REPO, "public", "models", args.name)
+    out = args.out or os.path.join(REPO, "public", "models", args.name)
     os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
 
     model, cfg = load_trained(args.work, args.checkpoint)
-    tok = Tokenizer.load(os.path.join(args.work, "tokenizer"))
+    tok = load_any(os.path.join(args.work, "tokenizer"))
     scores = None
     if args.scores and os.path.exists(args.scores):
         with open(args.scores) as f:

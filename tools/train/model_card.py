@@ -115,6 +115,17 @@ def recipe_table(stages, elapsed):
     return wall + "\n".join(rows) + "\n"
 
 
+def tokenizer_text(tok):
+    """The card's tokenizer sentence, for the word-level or the byte-level BPE tokenizer."""
+    if hasattr(tok, "merges"):
+        return (f"Tokenizer: byte-level BPE (`tokenizer.json`, a `BPE` model with a `Split` and a `ByteLevel`\n"
+                f"pre-tokenizer and a `ByteLevel` decoder), {len(tok)} tokens ({len(tok.merges)} merges over the 256\n"
+                "bytes): any UTF-8 text is representable, so no word is unknown.")
+    return (f"Tokenizer: word-level (`tokenizer.json`, a `WordLevel` model with a `Split`\n"
+            f"pre-tokenizer and a `Fuse` decoder), {len(tok)} tokens: every word of the synthetic\n"
+            "data with its leading space, single digits, printable ASCII.")
+
+
 def pooling_text(cfg):
     v = cfg.vision_config
     side = v.image_size // v.patch_size
@@ -165,9 +176,7 @@ Image features are the last encoder layer's patch outputs (class token dropped,
 (`tools/train/anyres.py` holds its PyTorch reference for llava_next checkpoints), so
 document text is far below its resolution.
 
-Tokenizer: word-level (`tokenizer.json`, a `WordLevel` model with a `Split`
-pre-tokenizer and a `Fuse` decoder), {len(tok)} tokens: every word of the synthetic
-data with its leading space, single digits, printable ASCII. `<|im_start|>`/`<|im_end|>`
+{tokenizer_text(tok)} `<|im_start|>`/`<|im_end|>`
 chat format; `<image>` is expanded to {cfg.image_seq_length} image tokens by the processor; the chat
 template writes a user turn's text before its images. Generation stops at `<|im_end|>`.
 

@@ -77,9 +77,10 @@ STAGES = [
 ]
 
 
-def stage_pooling(si):
-    """The image pooling in force in stage si: the last stage at or before it that sets one (2 at first)."""
-    return next((st["pooling"] for st in reversed(STAGES[:si + 1]) if "pooling" in st), 2)
+def stage_pooling(si, stages=None):
+    """The image pooling in force in stage si of stages (default STAGES): the last stage at or before it
+    that sets one (2 at first)."""
+    return next((st["pooling"] for st in reversed((STAGES if stages is None else stages)[:si + 1]) if "pooling" in st), 2)
 
 
 def low_rate_mix(name, seed, steps, relations=3.0):

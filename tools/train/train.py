@@ -26,7 +26,6 @@ import csv
 import json
 import os
 import random
-import re
 import sys
 import time
 
@@ -45,18 +44,13 @@ from binding import BindingHead, binding_target          # noqa: E402
 from glyphs import GlyphHead                              # noqa: E402
 from heads import DenseHeads                              # noqa: E402
 from model import LlavaConfig, LlavaForConditionalGeneration, TextConfig, VisionConfig, count_parameters  # noqa: E402
-from stages import STAGES, stage_pooling                  # noqa: E402
-from tokenizer import Tokenizer, build_vocab              # noqa: E402
+from recipes import RECIPES                                # noqa: E402
+from stages import stage_pooling                          # noqa: E402
+from silhouette import SilhouetteHead                      # noqa: E402
+from vocab import TOKENIZERS, grow_vocabulary, tokenizer_for  # noqa: E402
 
 torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
-
-# Words the first vocabulary lacked (the Documents page's preset questions and its
-# context header). Appended after the sorted vocabulary so every earlier id stays.
-ADDED_WORDS = ["Document", "Extract", "mentioned", "dates", "tables", "present", "Describe", "their", "contents",
-               "Summarize", "main", "points", "trend", "shown", "maximum", "minimum", "values", "chart",
-               "One", "with", "columns", "rows"]
-
 
 def model_config(vocab_size):
     return LlavaConfig(
@@ -66,41 +60,6 @@ def model_config(vocab_size):
                                num_attention_heads=6, num_key_value_heads=2, head_dim=32,
                                max_position_embeddings=512, bos_token_id=1, eos_token_id=2, pad_token_id=0),
         image_token_index=3, image_pooling=2)
-
-
-def vocabulary(work):
-    """Builds (once) the word vocabulary from a large all-task split, held-out concepts included (LoRA needs them)."""
-    folder = os.path.join(work, "tokenizer")
-    if os.path.exists(os.path.join(folder, "tokenizer.json")):
-        tok = Tokenizer.load(folder)
-        missing = [p for w in ADDED_WORDS for p in (w, " " + w) if p not in tok.vocab]
-        if missing:
-            tok = Tokenizer({**tok.vocab, **{p: len(tok.vocab) + i for i, p in enumerate(missing)}})
-            tok.save(folder)
-            print(f"vocabulary: {len(missing)} pieces appended ({len(tok)} now)", flush=True)
-        return tok
-    corpus = generate(os.path.join(work, "data", "vocab"), seed=7, count=8000, held_out="include")
-    with open(os.path.join(corpus, "data.json")) as f:
-        texts = [t["value"] for r in json.load(f) for t in r["conversations"]]
-    with open(os.path.join(REPO, "src", "data", "words.ts")) as f:
-        words = re.findall(r"'([A-Za-z]+)'", f.read())
-    extra = {v for w in words for v in (w.lower(), w.title(), w.upper())} | {"user", "assistant", "system"}
-    tok = Tokenizer(build_vocab(texts, sorted(extra)))
-    tok.save(folder)
-    return tok
-
-
-def grow_vocabulary(saved, fresh):
-    """Pads the saved embedding and output rows up to a grown vocabulary (new rows: the mean row plus the fresh
-    init's small noise), in place. Returns whether anything grew."""
-    grown = False
-    for name in ("language_model.model.embed_tokens.weight", "language_model.lm_head.weight"):
-        old, new = saved[name], fresh[name]
-        if old.shape[0] < new.shape[0]:
-            extra = old.mean(0, keepdim=True) + 0.1 * new[old.shape[0]:]
-            saved[name] = torch.cat([old, extra], 0)
-            grown = True
-    return grown
 
 
 def lr_at(stage, step):
@@ -116,12 +75,12 @@ def lr_at(stage, step):
 BIND_LAYER = 1   # the binding head reads this decoder layer's output, so the layers after it can use what it marks
 
 
-def losses(model, heads, split, batch, want_lm, want_dense, bind=None, glypher=None):
+def losses(model, heads, split, batch, want_lm, want_dense, bind=None, glypher=None, shaper=None):
     """LM loss on assistant tokens, the dense auxiliary loss (sharing one vision pass), with bind =
     (head, per-row targets, tap) the binding loss at the image tokens, and with glypher (a GlyphHead)
-    the character loss on the text images."""
+    the character loss on the text images, with shaper (a SilhouetteHead) the label-free silhouette loss."""
     feats = model.patch_features(batch["pixel_values"])                  # (images, N, C)
-    l_lm = l_dense = l_bind = l_glyph = None
+    l_lm = l_dense = l_bind = l_glyph = l_shape = None
     if want_lm:
         image_features = model.multi_modal_projector(model.pool(feats))  # (images, tokens, D)
         x = model.embed(batch["input_ids"], image_features)
@@ -136,7 +95,9 @@ def losses(model, heads, split, batch, want_lm, want_dense, bind=None, glypher=N
         l_dense = on_images(feats, batch["image_idx"], split.dense, lambda f, t: heads.loss(f, t)[0])
     if glypher is not None:
         l_glyph = on_images(feats, batch["image_idx"], split.glyphs, glypher.loss)
-    return l_lm, l_dense, l_bind, l_glyph
+    if want_dense and shaper is not None:
+        l_shape = on_images(feats, batch["image_idx"], split.dense, shaper.loss)
+    return l_lm, l_dense, l_bind, l_glyph, l_shape
 
 
 def on_images(feats, image_idx, targets, loss):
@@ -148,28 +109,30 @@ def on_images(feats, image_idx, targets, loss):
 LONG = 80   # tokens besides the image's; longer samples (documents with their text) go in a micro-batch of their own
 
 
-def batch_loss(model, heads, split, picks, st, bind=None, glypher=None):
+def batch_loss(model, heads, split, picks, st, bind=None, glypher=None, shaper=None):
     """The step's loss with short and long samples in separate micro-batches, so a few long prompts do not
     pad the whole batch; each part weighs by its share of answer tokens (LM) and of samples (dense, binding).
-    bind: (head, targets per sample index, tap) or None; glypher: a GlyphHead, or None."""
+    bind: (head, targets per sample index, tap) or None; glypher: a GlyphHead, or None; shaper: a SilhouetteHead
+    (weighed by st["silhouette"]), or None."""
     long = LONG + model.config.image_seq_length
     groups = [[i for i in picks if len(split.samples[i][2]) <= long], [i for i in picks if len(split.samples[i][2]) > long]]
     groups = [g for g in groups if g]
     answer_tokens = [sum(sum(1 for x in split.samples[i][3] if x != -100) for i in g) for g in groups]
     total = torch.zeros(())
-    sums = {"lm": None, "dense": None, "binding": None, "glyph": None}   # keys are the stage's weight names
+    sums = {"lm": None, "dense": None, "binding": None, "glyph": None, "silhouette": None}   # the stage's weight names
     for g, n in zip(groups, answer_tokens):
         batch = collate(split, g)
         b = None if bind is None else (bind[0], [bind[1][i] for i in g], bind[2])
-        l_lm, l_dense, l_bind, l_glyph = losses(model, heads, split, batch, st["lm"] > 0, st["dense"] > 0, b, glypher)
+        l_lm, l_dense, l_bind, l_glyph, l_shape = losses(model, heads, split, batch, st["lm"] > 0, st["dense"] > 0, b,
+                                                         glypher, shaper)
         samples, tokens = len(g) / len(picks), n / max(1, sum(answer_tokens))
         for key, loss, share in (("glyph", l_glyph, samples), ("binding", l_bind, samples), ("lm", l_lm, tokens),
-                                 ("dense", l_dense, samples)):
+                                 ("dense", l_dense, samples), ("silhouette", l_shape, samples)):
             if loss is not None:
                 part = loss * share
                 total = total + st[key] * part
                 sums[key] = part if sums[key] is None else sums[key] + part
-    return total, sums["lm"], sums["dense"], sums["binding"], sums["glyph"]
+    return total, sums["lm"], sums["dense"], sums["binding"], sums["glyph"], sums["silhouette"]
 
 
 def split_binding(split):
@@ -206,32 +169,47 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default=os.path.join(REPO, ".cache", "train"))
     ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every stage's steps (pilots: 0.1)")
+    ap.add_argument("--count-scale", type=float, default=1.0,
+                    help="multiply every stage's split size (at least 64 records; a smoke test: 0.01)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--stop-after", default=None, help="stop after this stage (checkpoint kept)")
     ap.add_argument("--binding-scale", type=float, default=1.0, help="multiply the binding loss weight (0: ablation)")
+    ap.add_argument("--recipe", choices=sorted(RECIPES), default="v1", help="the stage list (stages.py, recipe_v2.py)")
+    ap.add_argument("--tokenizer", choices=TOKENIZERS, default=None,
+                    help="word (v1's default) or bpe (v2's default: the committed byte-level BPE, tools/train/bpe)")
+    ap.add_argument("--silhouette", type=float, default=None,
+                    help="weight of the label-free silhouette loss (silhouette.py) wherever the dense heads train; "
+                         "0 turns it off (v1's default 0, v2's 0.5)")
     args = ap.parse_args()
+    stages = RECIPES[args.recipe]["stages"]
+    tokenizer = args.tokenizer or RECIPES[args.recipe]["tokenizer"]
+    silhouette = RECIPES[args.recipe]["silhouette"] if args.silhouette is None else args.silhouette
     os.makedirs(args.work, exist_ok=True)
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
 
-    tok = vocabulary(args.work)
+    tok = tokenizer_for(args.work, tokenizer)
     cfg = model_config(len(tok))
     model = LlavaForConditionalGeneration(cfg)
     heads = DenseHeads(cfg.vision_config.hidden_size)
     binder = BindingHead(cfg.text_config.hidden_size)
     glypher = GlyphHead(cfg.vision_config.hidden_size)
+    shaper = SilhouetteHead(cfg.vision_config.hidden_size) if silhouette > 0 else None
     tap = {}
     model.language_model.model.layers[BIND_LAYER].register_forward_hook(lambda m, i, o: tap.__setitem__("h", o[0]))
     print(f"parameters: {count_parameters(model):,} (vision {count_parameters(model, 'vision_tower'):,}, "
           f"projector {count_parameters(model, 'multi_modal_projector'):,}, text {count_parameters(model, 'language_model'):,})", flush=True)
     params = list(model.parameters()) + list(heads.parameters()) + list(binder.parameters()) + list(glypher.parameters())
+    params += [] if shaper is None else list(shaper.parameters())   # last, so a run without it keeps its layout
     opt = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
     ckpt_path = os.path.join(args.work, "checkpoint.pt")
     start_stage, start_step, elapsed = 0, 0, 0.0
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
+        if ck.get("recipe", "v1") != args.recipe:
+            raise SystemExit(f"{ckpt_path} is a --recipe {ck.get('recipe', 'v1')} run; use that recipe or a fresh --work")
         grown = grow_vocabulary(ck["model"], model.state_dict())
         model.load_state_dict(ck["model"])
         heads.load_state_dict(ck["heads"])
@@ -239,6 +217,8 @@ def main():
             binder.load_state_dict(ck["binding"])
         if "glyph" in ck:
             glypher.load_state_dict(ck["glyph"])
+        if shaper is not None and "silhouette" in ck:
+            shaper.load_state_dict(ck["silhouette"])
         if grown:
             print("vocabulary grew: embedding rows added, optimizer state restarted", flush=True)
         elif "binding" not in ck:
@@ -247,12 +227,13 @@ def main():
             load_optimizer(opt, ck["opt"])
         torch.set_rng_state(ck["torch_rng"])
         start_stage, start_step, elapsed = ck["stage"], ck["step"], ck["elapsed"]
-        print(f"resumed at stage {STAGES[start_stage]['name'] if start_stage < len(STAGES) else 'done'} step {start_step}", flush=True)
-    cfg.image_pooling = stage_pooling(min(start_stage, len(STAGES) - 1))
+        print(f"resumed at stage {stages[start_stage]['name'] if start_stage < len(stages) else 'done'} step {start_step}", flush=True)
+    cfg.image_pooling = stage_pooling(min(start_stage, len(stages) - 1), stages)
     write_config(args.work, cfg)
 
     log_path = os.path.join(args.work, "loss.csv")
     header = ["stage", "step", "lr", "lm_loss", "dense_loss", "elapsed_s", "binding_loss", "glyph_loss"]
+    header += ["silhouette_loss"] if shaper is not None else []
     if os.path.exists(log_path):
         with open(log_path) as f:
             lines = f.read().splitlines()
@@ -266,16 +247,17 @@ def main():
     if new_log:
         writer.writerow(header)
 
-    for si in range(start_stage, len(STAGES)):
-        st = {**STAGES[si], "binding": STAGES[si].get("binding", 0.0) * args.binding_scale,
-              "glyph": STAGES[si].get("glyph", 0.0)}
+    for si in range(start_stage, len(stages)):
+        st = {**stages[si], "binding": stages[si].get("binding", 0.0) * args.binding_scale,
+              "glyph": stages[si].get("glyph", 0.0), "silhouette": silhouette}
         steps = max(1, int(st["steps"] * args.steps_scale))
-        if cfg.image_pooling != stage_pooling(si):
-            cfg.image_pooling = stage_pooling(si)
+        if cfg.image_pooling != stage_pooling(si, stages):
+            cfg.image_pooling = stage_pooling(si, stages)
             write_config(args.work, cfg)
             print(f"image pooling {cfg.image_pooling}: {cfg.image_seq_length} tokens per image", flush=True)
-        folder = generate(os.path.join(args.work, "data", st["name"]), st["seed"], st["count"], st["tasks"],
-                          st["min_objects"], st["max_objects"], masks=True)
+        count = max(64, int(st["count"] * args.count_scale))
+        folder = generate(os.path.join(args.work, "data", st["name"]), st["seed"], count, st["tasks"],
+                          st["min_objects"], st["max_objects"], masks=True, words=st.get("words"))
         split = Split(folder, tok, cfg.vision_config.image_size, cfg.image_seq_length, dense=True)
         print(f"stage {st['name']}: {len(split)} samples, {len(split.dense)} dense images, "
               f"{len(split.glyphs)} text images, {steps} steps", flush=True)
@@ -290,7 +272,7 @@ def main():
         bind = (binder, split_binding(split), tap) if st["binding"] > 0 else None
         if bind:
             print(f"binding targets: {sum(t is not None for t in bind[1])} samples", flush=True)
-        t0, running = time.time(), dict(lm=0.0, dense=0.0, bind=0.0, glyph=0.0)
+        t0, running = time.time(), dict(lm=0.0, dense=0.0, bind=0.0, glyph=0.0, silhouette=0.0)
         for step in range(step0, steps):
             rng = np.random.default_rng([args.seed, si, step])
             picks = (rng.choice(len(split), args.batch, p=draw_p) if draw_p is not None
@@ -298,27 +280,30 @@ def main():
             lr = lr_at({**st, "steps": steps}, step)
             for g in opt.param_groups:
                 g["lr"] = lr
-            loss, *parts = batch_loss(model, heads, split, picks, st, bind, glypher if st["glyph"] > 0 else None)
+            loss, *parts = batch_loss(model, heads, split, picks, st, bind, glypher if st["glyph"] > 0 else None, shaper)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
-            values = dict(zip(running, (0.0 if p is None else p.item() for p in parts)))   # lm, dense, bind, glyph
+            values = dict(zip(running, (0.0 if p is None else p.item() for p in parts)))   # as running's keys
             for k, v in values.items():
                 running[k] = 0.9 * running[k] + 0.1 * v
             now = elapsed + time.time() - t0
             if step % 20 == 0 or step == steps - 1:
                 writer.writerow([st["name"], step, f"{lr:.6f}", f"{values['lm']:.4f}", f"{values['dense']:.4f}",
-                                 f"{now:.1f}", f"{values['bind']:.4f}", f"{values['glyph']:.4f}"])
+                                 f"{now:.1f}", f"{values['bind']:.4f}", f"{values['glyph']:.4f}"]
+                                + ([f"{values['silhouette']:.4f}"] if shaper is not None else []))
                 log.flush()
             if step % 100 == 0 or step == steps - 1:
-                print(f"{st['name']} {step}/{steps} lr {lr:.2e} " + " ".join(f"{k} {v:.3f}" for k, v in running.items())
+                shown = {k: v for k, v in running.items() if k != "silhouette" or shaper is not None}
+                print(f"{st['name']} {step}/{steps} lr {lr:.2e} " + " ".join(f"{k} {v:.3f}" for k, v in shown.items())
                       + f" {now:.0f}s", flush=True)
             if (step + 1) % 300 == 0 or step == steps - 1:
                 done = step == steps - 1
                 save_checkpoint(ckpt_path, {"model": model.state_dict(), "heads": heads.state_dict(),
                                             "binding": binder.state_dict(), "glyph": glypher.state_dict(),
-                                            "opt": opt.state_dict(),
+                                            "opt": opt.state_dict(), "recipe": args.recipe,
+                                            **({} if shaper is None else {"silhouette": shaper.state_dict()}),
                                             "torch_rng": torch.get_rng_state(), "stage": si + 1 if done else si,
                                             "step": 0 if done else step + 1, "elapsed": now, "config": cfg.to_hf()})
         elapsed += time.time() - t0
