@@ -6,6 +6,7 @@
  *   base_model.model.<vision encoder path>.layers.<i>.<self_attn|mlp>.<target>.lora_A.weight
  *   base_model.model.<embed_tokens | lm_head path>.token_adapter.trainable_tokens_delta
  */
+import type { Idefics3Config, LlavaConfig, TextConfig } from '../config';
 import type { LoraTarget } from './types';
 
 export const PEFT_PREFIX = 'base_model.model.';
@@ -39,3 +40,53 @@ export const TOKEN_ROWS_SUFFIX = '.token_adapter.trainable_tokens_delta';
 export function tokenRowsName(modulePath: string): string {
   return `${PEFT_PREFIX}${modulePath}${TOKEN_ROWS_SUFFIX}`;
 }
+
+/** A model an adapter is named for: LLaVA's or Idefics3's config, told apart by architecture. */
+export type AdapterModelConfig = LlavaConfig | Idefics3Config;
+
+/**
+ * Where PEFT names an adapter's tensors on one family: the HF module paths of
+ * the parts an adapter may touch, as that family's checkpoint names them.
+ * A part that is null cannot carry an adapter on this family here.
+ */
+export interface PeftLayout {
+  /** The family, as messages name it. */
+  readonly family: string;
+  /** The LlamaModel path: language_model.model (LLaVA), model.text_model (Idefics3). */
+  readonly decoder: string;
+  /** modules_to_save's name for the projector and its linear layers [out, in]. */
+  readonly projector: { module: string; linears: { path: string; shape: [number, number]; bias: boolean }[] } | null;
+  /** The vision encoder's path and its layer widths. */
+  readonly vision: { path: string; hiddenSize: number; intermediateSize: number } | null;
+  /** The modules trainable_token_indices names, by PEFT's key, and their checkpoint paths. */
+  readonly tokenLayers: { embed_tokens: string; lm_head: string } | null;
+  readonly text: TextConfig;
+}
+
+export function peftLayout(config: AdapterModelConfig): PeftLayout {
+  const d = config.text.hiddenSize;
+  if (config.architecture === 'idefics3') {
+    // Idefics3ForConditionalGeneration: model.{vision_model, connector, text_model}, lm_head. Only decoder LoRA is applied at inference so far.
+    return { family: 'Idefics3', decoder: 'model.text_model', projector: null, vision: null, tokenLayers: null, text: config.text };
+  }
+  const v = config.vision;
+  const linears: { path: string; shape: [number, number]; bias: boolean }[] = [
+    { path: 'multi_modal_projector.linear_1', shape: [d, v.hiddenSize], bias: config.projectorBias },
+    { path: 'multi_modal_projector.linear_2', shape: [d, d], bias: config.projectorBias },
+  ];
+  return {
+    family: 'LLaVA',
+    decoder: 'language_model.model',
+    projector: { module: 'multi_modal_projector', linears },
+    vision: { path: 'vision_tower.vision_model.encoder', hiddenSize: v.hiddenSize, intermediateSize: v.intermediateSize },
+    tokenLayers: { embed_tokens: 'language_model.model.embed_tokens', lm_head: 'language_model.lm_head' },
+    text: config.text,
+  };
+}
+
+/** The decoder paths of every family, to name the family an adapter from elsewhere was made for. */
+export const DECODER_PATHS: readonly { family: string; decoder: string }[] = [
+  { family: 'LLaVA', decoder: 'language_model.model' },
+  { family: 'LLaVA', decoder: 'model.language_model' },
+  { family: 'Idefics3', decoder: 'model.text_model' },
+];

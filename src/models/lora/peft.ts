@@ -10,33 +10,25 @@
  * safetensors use; PEFT maps them onto transformers' newer LLaVA layout
  * (`model.language_model.layers.N...`) through the model's
  * _checkpoint_conversion_mapping, and we read that newer form too.
+ * Idefics3 (SmolVLM) adapters are named by its own paths
+ * (`model.text_model.layers.N...`, see names.ts peftLayout); an adapter for
+ * one family is refused on the other, naming the tensor that shows it.
  */
-import type { LlavaConfig } from '../config';
 import { SafetensorsError, SafetensorsFile, writeSafetensors } from '../safetensors';
-import { TOKEN_ROWS_SUFFIX, visionTargetPath } from './names';
+import { DECODER_PATHS, peftLayout, targetModulePath, TOKEN_ROWS_SUFFIX, visionTargetPath, type AdapterModelConfig, type PeftLayout } from './names';
 import { LORA_TARGETS, VISION_TARGETS, visionPlan, type LoraAdapterData, type LoraConfig, type LoraTarget, type NamedTensor, type PeftFiles, type VisionTarget } from './types';
 
 export const PEFT_PREFIX = 'base_model.model.';
+/** LLaVA's projector module: the only one modules_to_save may name. */
 const PROJECTOR = 'multi_modal_projector';
-const VISION_ENCODER = 'vision_tower.vision_model.encoder';
-/** The modules trainable_token_indices names, by PEFT's key, and their checkpoint paths. */
-const TOKEN_LAYERS = { embed_tokens: 'language_model.model.embed_tokens', lm_head: 'language_model.lm_head' } as const;
 
 /** An adapter that cannot be used with this model: the message says which file, tensor or field, and why. */
 export class PeftError extends Error {
   override readonly name = 'PeftError';
 }
 
-const ATTENTION: readonly LoraTarget[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
-
-/** The HF module path of a target in decoder layer `layer`. */
-export function loraModulePath(layer: number, target: LoraTarget): string {
-  const block = ATTENTION.includes(target) ? 'self_attn' : 'mlp';
-  return `language_model.model.layers.${layer}.${block}.${target}`;
-}
-
 /** [out_features, in_features] of a target's linear layer. */
-export function targetShape(config: LlavaConfig, target: LoraTarget): [number, number] {
+export function targetShape(config: AdapterModelConfig, target: LoraTarget): [number, number] {
   const t = config.text;
   const d = t.hiddenSize;
   switch (target) {
@@ -55,43 +47,45 @@ export function targetShape(config: LlavaConfig, target: LoraTarget): [number, n
   }
 }
 
-/** Every tensor an adapter with this config holds for this model, in PEFT key names, with its shape. */
-export function adapterShapes(model: LlavaConfig, lora: Pick<LoraConfig, 'rank' | 'targetModules' | 'trainProjector' | 'visionLayers' | 'visionTargets' | 'tokenIds'>): Map<string, number[]> {
+type ShapedConfig = Pick<LoraConfig, 'rank' | 'targetModules' | 'trainProjector' | 'visionLayers' | 'visionTargets' | 'tokenIds'>;
+
+/** Every tensor an adapter with this config holds for this model, in PEFT key names, with its shape; throws naming a part the family cannot take. */
+export function adapterShapes(model: AdapterModelConfig, lora: ShapedConfig): Map<string, number[]> {
+  const layout = peftLayout(model);
   const shapes = new Map<string, number[]>();
   for (let layer = 0; layer < model.text.numLayers; layer++) {
     for (const target of LORA_TARGETS) {
       if (!lora.targetModules.includes(target)) continue;
       const [out, inp] = targetShape(model, target);
-      const key = `${PEFT_PREFIX}${loraModulePath(layer, target)}`;
+      const key = `${PEFT_PREFIX}${layout.decoder}.${targetModulePath(layer, target)}`;
       shapes.set(`${key}.lora_A.weight`, [lora.rank, inp]);
       shapes.set(`${key}.lora_B.weight`, [out, lora.rank]);
     }
   }
   if (lora.trainProjector) {
-    const d = model.text.hiddenSize;
-    const p = `${PEFT_PREFIX}${PROJECTOR}`;
-    shapes.set(`${p}.linear_1.weight`, [d, model.vision.hiddenSize]);
-    shapes.set(`${p}.linear_2.weight`, [d, d]);
-    if (model.projectorBias) {
-      shapes.set(`${p}.linear_1.bias`, [d]);
-      shapes.set(`${p}.linear_2.bias`, [d]);
+    if (!layout.projector) throw new PeftError(`a trained projector (modules_to_save) cannot be applied to ${layout.family} models here; only decoder LoRA can`);
+    for (const lin of layout.projector.linears) {
+      shapes.set(`${PEFT_PREFIX}${lin.path}.weight`, [...lin.shape]);
+      if (lin.bias) shapes.set(`${PEFT_PREFIX}${lin.path}.bias`, [lin.shape[0]]);
     }
   }
-  const v = model.vision;
   const plan = visionPlan(lora as LoraConfig);
-  for (const layer of plan.layers) {
+  if (plan.layers.length > 0 && !layout.vision) throw new PeftError(`vision encoder LoRA cannot be applied to ${layout.family} models here; only decoder LoRA can`);
+  for (const layer of layout.vision ? plan.layers : []) {
+    const v = layout.vision as NonNullable<PeftLayout['vision']>;
     for (const target of plan.targets) {
       const [out, inp] = target === 'fc1' ? [v.intermediateSize, v.hiddenSize] : target === 'fc2' ? [v.hiddenSize, v.intermediateSize] : [v.hiddenSize, v.hiddenSize];
-      const key = `${PEFT_PREFIX}${VISION_ENCODER}.${visionTargetPath(layer, target)}`;
+      const key = `${PEFT_PREFIX}${v.path}.${visionTargetPath(layer, target)}`;
       shapes.set(`${key}.lora_A.weight`, [lora.rank, inp]);
       shapes.set(`${key}.lora_B.weight`, [out, lora.rank]);
     }
   }
   const ids = lora.tokenIds ?? [];
   if (ids.length > 0) {
+    if (!layout.tokenLayers) throw new PeftError(`trained token rows (trainable_token_indices) cannot be applied to ${layout.family} models here; only decoder LoRA can`);
     const rows = [new Set(ids).size, model.text.hiddenSize];
-    shapes.set(`${PEFT_PREFIX}${TOKEN_LAYERS.embed_tokens}${TOKEN_ROWS_SUFFIX}`, rows);
-    if (!model.text.tieWordEmbeddings) shapes.set(`${PEFT_PREFIX}${TOKEN_LAYERS.lm_head}${TOKEN_ROWS_SUFFIX}`, rows);
+    shapes.set(`${PEFT_PREFIX}${layout.tokenLayers.embed_tokens}${TOKEN_ROWS_SUFFIX}`, rows);
+    if (!model.text.tieWordEmbeddings) shapes.set(`${PEFT_PREFIX}${layout.tokenLayers.lm_head}${TOKEN_ROWS_SUFFIX}`, rows);
   }
   return shapes;
 }
@@ -144,10 +138,10 @@ export function toPeftFiles(adapter: LoraAdapterData): PeftFiles {
   return { adapterConfig: adapterConfigJson(adapter.config, tied), safetensors: writeSafetensors(tensors, { format: 'pt' }) };
 }
 
-/** What an imported adapter is checked against: the loaded model's id and config. */
+/** What an imported adapter is checked against: the loaded model's id and config (LLaVA or Idefics3). */
 export interface PeftBase {
   modelId: string;
-  config: LlavaConfig;
+  config: AdapterModelConfig;
 }
 
 function lastSegment(id: string): string {
@@ -175,13 +169,15 @@ const UNSUPPORTED: [string, (v: unknown) => boolean, string][] = [
 ];
 
 /** trainable_token_indices: a list (the input embedding's rows) or lists by module name; one set of ids for both layers. */
-function tokenIds(raw: unknown): number[] | undefined {
+function tokenIds(raw: unknown, layout: PeftLayout): number[] | undefined {
   if (raw === undefined || raw === null) return undefined;
+  const layers = layout.tokenLayers;
+  if (!layers) throw new PeftError(`adapter_config.json: trainable_token_indices (trained token rows) cannot be applied to ${layout.family} models here; only decoder LoRA can`);
   const isIds = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => Number.isInteger(x) && (x as number) >= 0);
   if (isIds(raw)) return [...new Set(raw)].sort((a, b) => a - b);
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new PeftError(`adapter_config.json: trainable_token_indices must be a list of token ids or lists by module (found ${JSON.stringify(raw)})`);
   const lists = Object.entries(raw as Record<string, unknown>);
-  const unknown = lists.filter(([k]) => !(k in TOKEN_LAYERS) && !Object.values(TOKEN_LAYERS).some((p) => p.endsWith(`.${k}`) || p === k));
+  const unknown = lists.filter(([k]) => !(k in layers) && !Object.values(layers).some((p) => p.endsWith(`.${k}`) || p === k));
   if (unknown.length > 0) throw new PeftError(`adapter_config.json: trainable_token_indices names ${unknown.map(([k]) => k).join(', ')}; only embed_tokens and lm_head rows can be applied`);
   const sets = lists.map(([k, v]) => {
     if (!isIds(v)) throw new PeftError(`adapter_config.json: trainable_token_indices.${k} must be a list of token ids`);
@@ -191,7 +187,7 @@ function tokenIds(raw: unknown): number[] | undefined {
   return sets[0] ? sets[0].split(',').map(Number) : undefined;
 }
 
-function parseConfig(text: string, base: PeftBase, keys: readonly string[]): LoraConfig {
+function parseConfig(text: string, base: PeftBase, layout: PeftLayout, keys: readonly string[]): LoraConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -214,34 +210,39 @@ function parseConfig(text: string, base: PeftBase, keys: readonly string[]): Lor
   const unknown = targets.filter((t) => !known.includes(t));
   if (unknown.length > 0) throw new PeftError(`adapter_config.json: target_modules ${unknown.join(', ')} are not linear layers of the decoder or the vision encoder (supported: ${[...new Set(known)].join(', ')})`);
   // Vision layers and targets are those the tensors name; with any, the decoder's targets are likewise read from the tensors.
-  const visionKeys = keys.filter((k) => k.startsWith(`${PEFT_PREFIX}${VISION_ENCODER}.layers.`) && k.endsWith('.lora_A.weight'));
-  const visionLayers = [...new Set(visionKeys.map((k) => Number(k.slice(`${PEFT_PREFIX}${VISION_ENCODER}.layers.`.length).split('.')[0])))].sort((a, b) => a - b);
+  const visionKeys = keys.filter((k) => VISION_LAYER.test(k) && k.endsWith('.lora_A.weight'));
+  const visionLayers = [...new Set(visionKeys.map((k) => Number(VISION_LAYER.exec(k)?.[1])))].sort((a, b) => a - b);
   const visionTargets = VISION_TARGETS.filter((t) => targets.includes(t) && visionKeys.some((k) => k.endsWith(`.${t}.lora_A.weight`)));
-  const decoderTargets = LORA_TARGETS.filter((t) => targets.includes(t) && (visionKeys.length === 0 || keys.some((k) => k.startsWith(`${PEFT_PREFIX}language_model.`) && k.endsWith(`.${t}.lora_A.weight`))));
+  const decoderTargets = LORA_TARGETS.filter((t) => targets.includes(t) && (visionKeys.length === 0 || keys.some((k) => k.startsWith(`${PEFT_PREFIX}${layout.decoder}.`) && k.endsWith(`.${t}.lora_A.weight`))));
   const save = r.modules_to_save;
   const saved = Array.isArray(save) ? save : [];
-  const otherSaved = saved.filter((m) => m !== PROJECTOR);
-  if (otherSaved.length > 0) throw new PeftError(`adapter_config.json: modules_to_save ${otherSaved.join(', ')} cannot be applied (only ${PROJECTOR})`);
+  const projector = layout.projector?.module;
+  const otherSaved = saved.filter((m) => m !== projector);
+  if (otherSaved.length > 0) throw new PeftError(`adapter_config.json: modules_to_save ${otherSaved.join(', ')} cannot be applied to ${layout.family} models here (${projector ? `only ${projector}` : 'only decoder LoRA can'})`);
   const baseName = typeof r.base_model_name_or_path === 'string' ? r.base_model_name_or_path : '';
   if (baseName !== '' && baseName !== base.modelId && lastSegment(baseName) !== lastSegment(base.modelId)) {
     throw new PeftError(`the adapter was trained on ${baseName}, but the loaded model is ${base.modelId}; load ${baseName} first`);
   }
-  const ids = tokenIds(r.trainable_token_indices);
+  const ids = tokenIds(r.trainable_token_indices, layout);
   return {
     rank,
     alpha,
     dropout,
     targetModules: decoderTargets,
-    trainProjector: saved.includes(PROJECTOR),
+    trainProjector: projector !== undefined && saved.includes(projector),
     baseModel: base.modelId,
     ...(visionLayers.length ? { visionLayers, visionTargets: visionTargets as VisionTarget[] } : {}),
     ...(ids ? { tokenIds: ids } : {}),
   };
 }
 
-/** transformers' newer LLaVA module names, mapped back to the checkpoint's. */
-function canonicalKey(key: string): string {
+/** A vision encoder layer's LoRA tensor, in either family's path (vision_tower.vision_model.encoder, model.vision_model.encoder). */
+const VISION_LAYER = /vision_model\.encoder\.layers\.(\d+)\./;
+
+/** transformers' newer LLaVA module names, mapped back to the checkpoint's; Idefics3's keys are its checkpoint's in both layouts. */
+function canonicalKey(key: string, layout: PeftLayout): string {
   const inner = key.startsWith(PEFT_PREFIX) ? key.slice(PEFT_PREFIX.length) : key;
+  if (layout.family !== 'LLaVA') return `${PEFT_PREFIX}${inner}`;
   const mapped = inner.startsWith('model.language_model.')
     ? `language_model.model.${inner.slice('model.language_model.'.length)}`
     : inner.startsWith(`model.${PROJECTOR}.`) || inner.startsWith('model.vision_tower.')
@@ -250,6 +251,19 @@ function canonicalKey(key: string): string {
         ? `language_model.${inner}`
         : inner;
   return `${PEFT_PREFIX}${mapped}`;
+}
+
+/** An adapter whose decoder tensors sit under another family's module path was made for another model: say which. */
+function refuseOtherFamily(keys: readonly string[], layout: PeftLayout, modelId: string): void {
+  for (const other of DECODER_PATHS) {
+    if (other.family === layout.family) continue;
+    const key = keys.find((k) => k.startsWith(`${PEFT_PREFIX}${other.decoder}.layers.`));
+    if (key) {
+      throw new PeftError(
+        `tensor ${key} is on ${other.family}'s decoder (${other.decoder}.layers...), but ${modelId} is ${layout.family}, whose decoder is ${layout.decoder}.layers...: the adapter was made for another model`,
+      );
+    }
+  }
 }
 
 /** Read PEFT's two files for the loaded model, refusing anything that does not fit it. */
@@ -262,11 +276,14 @@ export function fromPeftFiles(files: PeftFiles, base: PeftBase): LoraAdapterData
     if (err instanceof SafetensorsError) throw new PeftError(err.message);
     throw err;
   }
-  const config = parseConfig(files.adapterConfig, base, [...file.tensors.keys()].map(canonicalKey));
+  const layout = peftLayout(base.config);
+  const keys = [...file.tensors.keys()];
+  refuseOtherFamily(keys, layout, base.modelId);
+  const config = parseConfig(files.adapterConfig, base, layout, keys.map((k) => canonicalKey(k, layout)));
   const expected = adapterShapes(base.config, config);
   const tensors: NamedTensor[] = [];
-  for (const stored of file.tensors.keys()) {
-    const name = canonicalKey(stored);
+  for (const stored of keys) {
+    const name = canonicalKey(stored, layout);
     const shape = expected.get(name);
     if (!shape) throw new PeftError(`adapter_model.safetensors: tensor ${stored} is not part of a rank-${config.rank} LoRA on ${config.targetModules.join(', ')} for this model`);
     const info = file.info(stored);
