@@ -1,6 +1,7 @@
 """Where the held-out concept (the star shape, the colour purple) is missing in webvlm-tiny: the diagnosis behind lora_recipe.py.
 
     node scripts/python.mjs tools/train/concept_probe.py [--adapter DIR] [--json tools/train/results/concept-probe.json]
+    node scripts/python.mjs tools/train/concept_probe.py --work .cache/train --checkpoint model-encoder.pt   (probes only)
 
 Three measurements:
 - tokens: the ids of " star" and " purple", and the norms of their rows in
@@ -184,6 +185,33 @@ def concept_answers(model, cfg, tok, folder):
             "wrong_star_examples": examples}
 
 
+def probe_split(tok, cfg, images):
+    """The probe scenes (seed 8600, every shape and colour, the held-out ones included) with their dense targets."""
+    folder = generate(os.path.join(WORK, f"probe-8600-n{images}"), 8600, images, ["vqa-shape"], held_out="include", masks=True)
+    return Split(folder, tok, cfg.vision_config.image_size, cfg.image_seq_length, patch=cfg.vision_config.patch_size, dense=True)
+
+
+def probe_work(args):
+    """The vision probes of a training checkpoint (train.py's work folder), printed and optionally saved."""
+    from bpe_tokenizer import load_any
+    from export import load_trained
+    model, cfg = load_trained(args.work, args.checkpoint)
+    cfg.image_pooling = 1   # the projector row of each patch, as the exported model has (pooling carries no weights)
+    split = probe_split(load_any(os.path.join(args.work, "tokenizer")), cfg, args.images)
+    feats, labels = object_features(model, split)
+    result = {"command": " ".join(["node scripts/python.mjs tools/train/concept_probe.py"] + sys.argv[1:]),
+              "probe": probes(feats, labels, len(split.dense))}
+    p = result["probe"]
+    for layer in ("vision_layer_2", "vision_layer_4", "projector", "pixels"):
+        print(f"{layer:<15} star vs all {p['star'][layer]['vs_all']:.4f}  "
+              + " ".join(f"vs {s} {p['star'][layer]['vs_' + s]:.4f}" for s in TRAINED_SHAPES)
+              + f"  mlp {p['star_mlp_vs_all'][layer]:.4f}", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+            f.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(REPO, "public", "models", "webvlm-tiny"))
@@ -191,10 +219,16 @@ def main():
     ap.add_argument("--probe-adapter", action="store_true", help="probe the vision features with --adapter applied too (an adapter with vision-tower LoRA)")
     ap.add_argument("--images", type=int, default=600)
     ap.add_argument("--skip-probe", action="store_true")
+    ap.add_argument("--work", default=None, help="probe a training work folder's weights instead of --model "
+                    "(the vision probes only: a tower trained alone has no decoder worth asking)")
+    ap.add_argument("--checkpoint", default="checkpoint.pt", help="with --work: which weights file")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
+    if args.work:
+        probe_work(args)
+        return
     model, cfg, tok = load_exported(args.model)
     result = {"command": " ".join(["node scripts/python.mjs tools/train/concept_probe.py"] + sys.argv[1:]), "tokens": token_rows(model, tok)}
     print("tokens", json.dumps(result["tokens"]), flush=True)
@@ -203,8 +237,7 @@ def main():
         apply_adapter(model, args.adapter)
         model.eval()
     if not args.skip_probe:
-        folder = generate(os.path.join(WORK, f"probe-8600-n{args.images}"), 8600, args.images, ["vqa-shape"], held_out="include", masks=True)
-        split = Split(folder, tok, cfg.vision_config.image_size, cfg.image_seq_length, patch=cfg.vision_config.patch_size, dense=True)
+        split = probe_split(tok, cfg, args.images)
         feats, labels = object_features(model, split)
         result["probe"] = probes(feats, labels, len(split.dense))
         print("probe", json.dumps(result["probe"]), flush=True)
