@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodePngRaster } from '../../src/data/png';
 import { parseLlavaConfig } from '../../src/models/config';
-import type { ImageInput, VlmEngine } from '../../src/models/engine';
-import { generate } from '../../src/models/generation';
+import type { ImageInput } from '../../src/models/engine';
 import { parsePreprocessorConfig, preprocessImage } from '../../src/models/image-processing';
 import { NativeEngine } from '../../src/models/native/native-engine';
 import { NativeIdefics3Engine } from '../../src/models/native/idefics3-engine';
@@ -14,6 +13,7 @@ import { CACHE_STEP, DECODE_ROOM } from '../../src/models/native/vlm-engine';
 import { SafetensorsFile } from '../../src/models/safetensors';
 import { GpuRuntime } from '../../src/webgpu/runtime';
 import { testGpu } from '../helpers/gpu';
+import { expectOneIdPerStep, greedyThroughEngine } from '../helpers/greedy-readback';
 import { caseTiles, deeperFixture, smolConfig, smolFile, smolJson } from '../helpers/smolvlm-native';
 import { readSmolGolden, smolCases } from '../helpers/smolvlm-golden';
 import { MODEL_DIR, readJson, type Golden } from './golden';
@@ -130,51 +130,6 @@ describe('native KV cache capacity', () => {
     }
   });
 });
-
-type GreedyEngine = Pick<VlmEngine, 'prefill'> & { decodeGreedy(id: number): Promise<number> };
-
-interface GreedyRun {
-  ids: number[];
-  /** Per decode step: buffers mapped and the shapes of the tensors read back. */
-  steps: { maps: number; read: number[][] }[];
-}
-
-/** The chat loop's greedy search through an engine, counting what each decode step reads back. */
-async function greedyThroughEngine(rt: GpuRuntime, engine: GreedyEngine, ids: number[], inputs: ImageInput[], maxNew: number, stops: number[]): Promise<GreedyRun> {
-  const first = await engine.prefill(Int32Array.from(ids), inputs);
-  const probe = rt.device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'test.probe' });
-  const maps = vi.spyOn(Object.getPrototypeOf(probe) as GPUBuffer, 'mapAsync');
-  const reads = vi.spyOn(rt, 'read');
-  const steps: GreedyRun['steps'] = [];
-  const count = (): void => {
-    steps.push({ maps: maps.mock.calls.length, read: reads.mock.calls.map(([t]) => [...t.shape]) });
-    maps.mockClear();
-    reads.mockClear();
-  };
-  try {
-    const decode = engine.decodeGreedy.bind(engine);
-    const result = await generate(first, () => Promise.reject(new Error('greedy search asked for logits')), { maxNewTokens: maxNew, stopTokenIds: stops }, ids, () => undefined, undefined, async (id) => {
-      maps.mockClear();
-      reads.mockClear();
-      const next = await decode(id);
-      count();
-      return next;
-    });
-    return { ids: result.ids, steps };
-  } finally {
-    maps.mockRestore();
-    reads.mockRestore();
-    probe.destroy();
-  }
-}
-
-const expectOneIdPerStep = (run: GreedyRun): void => {
-  expect(run.steps.length).toBeGreaterThan(0);
-  for (const s of run.steps) {
-    expect(s.maps).toBe(1);
-    expect(s.read).toEqual([[1]]);
-  }
-};
 
 describe('greedy decoding reads back 4 bytes a token', () => {
   let rt: GpuRuntime;
