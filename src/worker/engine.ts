@@ -113,7 +113,7 @@ export class Engine implements VlmApi {
       loaded: () => this.model.info(),
       store: evaluations,
     });
-    this.finetune = new FinetuneService({ jobs: this.jobs, model: () => nativeFinetuneModel(this.model.info(), this.model.nativeVlm()), loaded: () => this.model.info(), checkpoints });
+    this.finetune = new FinetuneService({ jobs: this.jobs, model: () => nativeFinetuneModel(this.model.info(), this.model.nativeVlm(), this.model.chatModel()), loaded: () => this.model.info(), checkpoints });
   }
 
   private async adapterFeatures(): Promise<ReadonlySet<string>> {

@@ -198,6 +198,11 @@ export class ModelSession {
     return this.vlm?.engine.kind === 'native' ? this.vlm : null;
   }
 
+  /** The loaded chat model (fine-tuning asks which family and engine it is); null when none is loaded. */
+  chatModel(): ChatModel | null {
+    return this.model;
+  }
+
   /** How the loaded model takes a question about a page; null when none is loaded. */
   pageModel(): PageModel | null {
     if (!this.model) return null;

@@ -9,6 +9,13 @@ import type { EncodedConversation } from '../../../models/lora/encode-conversati
 import type { PeftBase } from '../../../models/lora/peft';
 import type { LoraAdapterData, LoraConfig, LoraTrainable } from '../../../models/lora/types';
 
+/** One decoded image as chat processes it: its tiles' pixel_values in prompt order, and the grid the prompt spells (0 x 0: not split). */
+export interface ProcessedImage {
+  tiles: Float32Array[];
+  rows: number;
+  cols: number;
+}
+
 export interface FinetuneModel {
   /** The loaded model's id: the adapter's base_model_name_or_path. */
   readonly id: string;
@@ -17,10 +24,16 @@ export interface FinetuneModel {
   readonly imageSeqLength: number;
   /** What an imported adapter is checked against. */
   readonly peftBase: PeftBase;
-  /** A conversation's ids and labels (answers supervised only), image tokens expanded. */
-  encode(conversations: readonly LlavaTurn[]): EncodedConversation;
-  /** pixel_values of one decoded image, as chat processes it. */
-  pixels(image: ImagePixels): Float32Array;
+  /**
+   * A conversation's ids and labels (answers supervised only), image tokens
+   * expanded; `images` (when tiledImages) are its images, one per `<image>`
+   * marker in order, whose grids the expansion spells.
+   */
+  encode(conversations: readonly LlavaTurn[], images?: readonly ProcessedImage[]): EncodedConversation;
+  /** One decoded image as chat processes it: its pixel_values, or its tiles (each a run of imageSeqLength image tokens). */
+  pixels(image: ImagePixels): Float32Array | ProcessedImage;
+  /** The ids depend on each image's tiling (Idefics3), so a record's images are processed before it is encoded. */
+  readonly tiledImages?: boolean;
   /** The model with a freshly initialised adapter (A drawn from `seed`, B zero, as PEFT does), its gradients and AdamW state. */
   createTrainable(config: LoraConfig, seed: number): Promise<LoraTrainable>;
   /** Adds the adapter to the model's forward pass (null removes it); the next answer reads the prompt again. */

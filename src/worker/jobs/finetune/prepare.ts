@@ -10,7 +10,7 @@ import type { ImagePixels } from '../../../models/image-processing';
 import type { TrainExample } from '../../../models/lora/types';
 import { VlmError } from '../../errors';
 import type { FinetuneDataset, FinetuneImage, FinetuneSettings } from '../../finetune-api';
-import type { FinetuneModel } from './finetune-model';
+import type { FinetuneModel, ProcessedImage } from './finetune-model';
 import { supervisedTokens, type TrainingData } from './run-loop';
 
 export type ImageDecoder = (image: FinetuneImage) => Promise<ImagePixels>;
@@ -20,7 +20,7 @@ export interface PreparedData extends TrainingData {
   skipped: string[];
 }
 
-type Encoder = Pick<FinetuneModel, 'encode' | 'pixels' | 'imageTokenId' | 'imageSeqLength'>;
+type Encoder = Pick<FinetuneModel, 'encode' | 'pixels' | 'imageTokenId' | 'imageSeqLength' | 'tiledImages'>;
 
 /** Records held out for validation: the fraction, and at least one once there are 10 records. */
 export function validationCount(records: number, fraction: number): number {
@@ -49,8 +49,13 @@ export function truncate(ids: Int32Array, labels: Int32Array, max: number, image
   return { ids: ids.slice(0, end), labels: labels.slice(0, end), images: tokens };
 }
 
+/** `<image>` markers in a record's turns: the images its text places. */
+function imageMarkers(record: LlavaRecord): number {
+  return record.conversations.reduce((n, t) => n + t.value.split('<image>').length - 1, 0);
+}
+
 class PixelCache {
-  private readonly done = new Map<string, Float32Array>();
+  private readonly done = new Map<string, ProcessedImage>();
   private readonly files: Map<string, FinetuneImage>;
 
   constructor(
@@ -61,23 +66,35 @@ class PixelCache {
     this.files = new Map(images.map((i) => [normalise(i.path), i]));
   }
 
-  /** Processed pixels of the image at `path`; records that share an image share its pixels. */
-  async get(path: string): Promise<Float32Array | string> {
+  /** The processed image at `path` (its tiles); records that share an image share its pixels. */
+  async get(path: string): Promise<ProcessedImage | string> {
     const key = normalise(path);
     const hit = this.done.get(key);
     if (hit) return hit;
     const file = this.files.get(key);
     if (!file) return `its image ${path} is not in the data set`;
-    const pixels = this.model.pixels(await this.decode(file));
-    this.done.set(key, pixels);
-    return pixels;
+    const p = this.model.pixels(await this.decode(file));
+    const image = p instanceof Float32Array ? { tiles: [p], rows: 0, cols: 0 } : p;
+    this.done.set(key, image);
+    return image;
   }
 }
 
 async function prepareRecord(record: LlavaRecord, index: number, model: Encoder, cache: PixelCache, maxSeqLength: number): Promise<TrainExample | string> {
   const name = `record ${index} (${record.id})`;
   const paths = imagePaths(record);
-  const full = model.encode(record.conversations);
+  // A tiled model's ids spell each image's grid: its images are processed first (all its markers name).
+  const images: ProcessedImage[] = [];
+  if (model.tiledImages) {
+    const markers = imageMarkers(record);
+    if (markers > paths.length) return `${name}: its text places ${markers} image(s) but it names ${paths.length}`;
+    for (const path of paths.slice(0, markers)) {
+      const image = await cache.get(path);
+      if (typeof image === 'string') return `${name}: ${image}`;
+      images.push(image);
+    }
+  }
+  const full = model.tiledImages ? model.encode(record.conversations, images) : model.encode(record.conversations);
   const cut = truncate(full.ids, full.labels, maxSeqLength, model.imageTokenId);
   const example: TrainExample = { id: record.id, ids: cut.ids, labels: cut.labels, pixels: [] };
   if (supervisedTokens(example) === 0) {
@@ -85,10 +102,16 @@ async function prepareRecord(record: LlavaRecord, index: number, model: Encoder,
     return `${name}: no answer token falls within the first ${maxSeqLength} tokens (it has ${full.ids.length}); raise the maximum sequence length to train on it`;
   }
   if (cut.images % model.imageSeqLength !== 0) return `${name}: its image tokens do not come in runs of ${model.imageSeqLength}`;
-  for (const path of paths.slice(0, cut.images / model.imageSeqLength)) {
-    const pixels = await cache.get(path);
-    if (typeof pixels === 'string') return `${name}: ${pixels}`;
-    example.pixels.push(pixels);
+  const runs = cut.images / model.imageSeqLength;
+  if (model.tiledImages) {
+    // The runs kept are the first tiles, in prompt order.
+    example.pixels.push(...images.flatMap((i) => i.tiles).slice(0, runs));
+    return example;
+  }
+  for (const path of paths.slice(0, runs)) {
+    const image = await cache.get(path);
+    if (typeof image === 'string') return `${name}: ${image}`;
+    example.pixels.push(...image.tiles);
   }
   return example;
 }
