@@ -26,6 +26,16 @@ export abstract class EngineChatModel implements ChatModel {
     private readonly stopTokenIds: readonly number[],
   ) {}
 
+  /** The messages through the repo's chat template, ending in the generation prompt: the text a family expands its images in. */
+  protected chatText(messages: readonly ChatMessage[]): string {
+    return this.tokenizer.apply_chat_template(messages as never, { tokenize: false, add_generation_prompt: true }) as string;
+  }
+
+  /** The ids of an expanded prompt (its special tokens are in the text already). */
+  protected promptIds(prompt: string): Int32Array {
+    return Int32Array.from(this.tokenizer.encode(prompt, { add_special_tokens: false }));
+  }
+
   /** The prompt ids and the engine's image inputs, in prompt order. */
   protected abstract prompt(messages: readonly ChatMessage[], images: readonly ImagePixels[]): { ids: Int32Array; inputs: ImageInput[] };
 

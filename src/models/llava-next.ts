@@ -46,12 +46,12 @@ export class LlavaNextChatModel extends EngineChatModel {
 
   /** The prompt ids and every image's views, in prompt order. */
   encode(messages: readonly ChatMessage[], images: readonly ImagePixels[]): { ids: Int32Array; images: AnyresImageInput[] } {
-    const { tokenizer, preprocessor, config } = this.assets;
-    const chat = tokenizer.apply_chat_template(messages as never, { tokenize: false, add_generation_prompt: true }) as string;
+    const { preprocessor, config } = this.assets;
+    const chat = this.chatText(messages);
     const side = config.vision.imageSize / config.vision.patchSize / config.imagePooling;
     const processed = images.map((img) => preprocessLlavaNext(img, preprocessor, side));
     const prompt = expandLlavaNextPrompt(chat, processed);
-    const ids = Int32Array.from(tokenizer.encode(prompt, { add_special_tokens: false }));
+    const ids = this.promptIds(prompt);
     return { ids, images: processed.map((p) => anyresInput(p.views, p.size)) };
   }
 

@@ -48,11 +48,11 @@ export class SmolVlmChatModel extends EngineChatModel {
 
   /** The prompt ids and the tiles of every image, in prompt order. */
   encode(messages: readonly ChatMessage[], images: readonly ImagePixels[]): { ids: Int32Array; tiles: ImageInput[] } {
-    const { tokenizer, preprocessor, config } = this.assets;
-    const chat = tokenizer.apply_chat_template(messages as never, { tokenize: false, add_generation_prompt: true }) as string;
+    const { preprocessor, config } = this.assets;
+    const chat = this.chatText(messages);
     const split = images.map((img) => preprocessIdefics3(img, preprocessor));
     const prompt = expandImagePrompt(chat, split, config.imageSeqLength);
-    const ids = Int32Array.from(tokenizer.encode(prompt, { add_special_tokens: false }));
+    const ids = this.promptIds(prompt);
     const tiles = split.flatMap((s) => s.tiles.map((pixels) => ({ pixels, key: imageKey(pixels) })));
     return { ids, tiles };
   }
