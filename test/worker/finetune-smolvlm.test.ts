@@ -6,7 +6,7 @@
  * PEFT files under Idefics3's module names and read back, then applied and
  * removed through Chat's toggle: the answer's logits move, and come back.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LlavaRecord } from '../../src/data/llava';
@@ -95,6 +95,13 @@ describe('fine-tuning SmolVLM on the native engine', () => {
     expect(run.curve.map((p) => p.loss).every((l) => Number.isFinite(l) && l > 0)).toBe(true);
 
     const files = adapters.export();
+    // SMOLVLM_ADAPTER_OUT=<folder> keeps these PEFT files (test/fixtures/lora/smolvlm-adapter was written so, for the PyTorch check).
+    const out = process.env.SMOLVLM_ADAPTER_OUT;
+    if (out) {
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, 'adapter_config.json'), files.adapterConfig);
+      writeFileSync(join(out, 'adapter_model.safetensors'), files.safetensors);
+    }
     const keys = [...new SafetensorsFile(files.safetensors.slice().buffer).tensors.keys()];
     expect(keys).toHaveLength(2 * 4 * 2);
     expect(keys.every((k) => /^base_model\.model\.model\.text_model\.layers\.[01]\.self_attn\.[qkvo]_proj\.lora_[AB]\.weight$/.test(k))).toBe(true);
