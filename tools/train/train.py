@@ -1,6 +1,10 @@
 """Trains the bundled model on src/data splits, in stages, resumable, on one CPU thread.
 
     /usr/bin/python3 tools/train/train.py --work .cache/train [--steps-scale 1.0] [--binding-scale 1.0]
+        [--recipe v1|v2] [--tokenizer word|bpe] [--silhouette WEIGHT] [--count-scale 1.0]
+
+--recipe v2 (recipes.py) is the retrain: the byte-level BPE tokenizer, documents and charts in real
+words, the weak tasks drawn more often, the label-free silhouette loss (silhouette.py) on the tower.
 
 Recipe (from pilots on this data, see the model card):
   encoder   the vision tower alone on dense targets (per-patch colour/shape/box,
