@@ -111,9 +111,10 @@ def main():
         with open(args.scores) as f:
             scores = json.load(f)
     ck = torch.load(os.path.join(args.work, "checkpoint.pt")) if os.path.exists(os.path.join(args.work, "checkpoint.pt")) else {}
-    from stages import STAGES
+    from recipes import RECIPES
+    stages = RECIPES[ck.get("recipe", "v1")]["stages"]
     # The stages these weights went through (a later stage may be defined but not run yet).
-    card = dict(stages=STAGES[:ck["stage"]] if "stage" in ck else STAGES, elapsed=ck.get("elapsed"))
+    card = dict(stages=stages[:ck["stage"]] if "stage" in ck else stages, elapsed=ck.get("elapsed"))
     if args.card_only:
         write_model_card(out, args.name, model, cfg, tok, scores, **card)
         return

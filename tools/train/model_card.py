@@ -107,6 +107,7 @@ def recipe_table(stages, elapsed):
     for st in stages:
         objects = "1-5" if st["max_objects"] is None else f"{st['min_objects']}-{st['max_objects']}"
         tasks = "all" if st["tasks"] is None else ", ".join(st["tasks"])
+        tasks += " (pages in real words)" if st.get("words") == "real" else ""
         losses = " + ".join(x for x, on in (("LM", st["lm"] > 0), (f"{st['dense']} x dense", st["dense"] > 0),
                                             (f"{st.get('binding', 0)} x binding", st.get("binding", 0) > 0),
                                             (f"{st.get('glyph', 0)} x glyph", st.get("glyph", 0) > 0)) if on)
