@@ -124,6 +124,12 @@ describe('fine-tuning SmolVLM on the native engine', () => {
     expect(adapters.import(files)).toMatchObject({ source: 'imported', parameters: adapters.state()?.parameters });
     const byName = (a: typeof trained) => [...(a?.tensors ?? [])].sort((x, y) => x.name.localeCompare(y.name)).map((t) => [t.name, Array.from(t.data)]);
     expect(byName(adapters.adapter())).toEqual(byName(trained));
+
+    // Merged into the weights, it answers as it did attached (f32 W + scale B A against the unmerged sum).
+    expect((await adapters.merge()).merged).toBe(true);
+    const merged = await logits();
+    console.log(`SmolVLM adapter merged vs attached: logits max abs difference ${worst(merged, adapted).diff.toExponential(2)}`);
+    expect(worst(merged, adapted).diff).toBeLessThanOrEqual(1e-4);
     await session.unload();
   }, 600_000);
 });
