@@ -10,7 +10,39 @@ import type { ChatModel, ChatModelInfo, ChatModelResult } from './chat-model';
 import { PrefillCancelled, type EngineStats, type ImageInput, type VlmEngine } from './engine';
 import { generate, type SamplingOptions } from './generation';
 import type { ImagePixels } from './image-processing';
+import { readJsonFile, type ModelFiles } from './model-files';
+import { loadChatTokenizer, loadStopTokenIds } from './repo-tokenizer';
 import { ContextLengthError, type ChatMessage } from './vlm';
+
+/** What a family's chat model reads from its repo besides the weights. */
+export interface EngineChatAssets<Config, Preprocessor> {
+  config: Config;
+  preprocessor: Preprocessor;
+  tokenizer: PreTrainedTokenizer;
+  stopTokenIds: number[];
+}
+
+/**
+ * preprocessor_config.json through the family's parser, the tokenizer (the hub
+ * ships the template in chat_template.json as well as, or instead of,
+ * tokenizer_config.json) and the stop ids (config.json's eos and
+ * generation_config.json's), beside the config the family parsed already.
+ */
+export async function loadEngineChatAssets<Config extends { text: { eosTokenIds: readonly number[] } }, Preprocessor>(
+  files: ModelFiles,
+  config: Config,
+  parsePreprocessor: (raw: unknown) => Preprocessor,
+): Promise<EngineChatAssets<Config, Preprocessor>> {
+  const preprocessor = parsePreprocessor(await readJsonFile(files, 'preprocessor_config.json'));
+  const tokenizer = await loadChatTokenizer(files);
+  const stopTokenIds = await loadStopTokenIds(files, config.text.eosTokenIds);
+  return { config, preprocessor, tokenizer, stopTokenIds };
+}
+
+/** The info of a chat model on the native engine: chat questions, the engine's context. */
+export function nativeChatInfo(engine: VlmEngine, modelType: string, dtype: string, readsPageText: boolean): ChatModelInfo {
+  return { engine: engine.kind, modelType, contextLength: engine.contextLength, device: 'native', dtype, questions: 'chat', readsPageText };
+}
 
 /** How many image parts the messages name. */
 function imageParts(messages: readonly ChatMessage[]): number {

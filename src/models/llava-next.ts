@@ -4,32 +4,22 @@
  * processor and its <image> repeated to the image's token count, then the
  * engine (one ImageInput per image, all its views) and sampling, streamed.
  */
-import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ChatModelInfo } from './chat-model';
 import { parseLlavaConfig, type LlavaConfig } from './config';
 import type { ImageInput, VlmEngine } from './engine';
-import { EngineChatModel } from './engine-chat-model';
+import { EngineChatModel, loadEngineChatAssets, nativeChatInfo, type EngineChatAssets } from './engine-chat-model';
 import type { ImagePixels } from './image-processing';
 import { expandLlavaNextPrompt, parseLlavaNextPreprocessor, preprocessLlavaNext, type LlavaNextPreprocessor } from './llava-next-processing';
 import { readJsonFile, type ModelFiles } from './model-files';
-import { loadChatTokenizer, loadStopTokenIds } from './repo-tokenizer';
 import { anyresInput, type AnyresImageInput } from './native/llava-next-engine';
 import type { ChatMessage } from './vlm';
 
-export interface LlavaNextAssets {
-  config: LlavaConfig;
-  preprocessor: LlavaNextPreprocessor;
-  tokenizer: PreTrainedTokenizer;
-  stopTokenIds: number[];
-}
+export type LlavaNextAssets = EngineChatAssets<LlavaConfig, LlavaNextPreprocessor>;
 
 /** config.json, preprocessor_config.json, the tokenizer (template from chat_template.json when the tokenizer config has none) and generation_config.json. */
 export async function loadLlavaNextAssets(files: ModelFiles): Promise<LlavaNextAssets> {
   const config = parseLlavaConfig(await readJsonFile(files, 'config.json'));
-  const preprocessor = parseLlavaNextPreprocessor(await readJsonFile(files, 'preprocessor_config.json'), config);
-  const tokenizer = await loadChatTokenizer(files);
-  const stopTokenIds = await loadStopTokenIds(files, config.text.eosTokenIds);
-  return { config, preprocessor, tokenizer, stopTokenIds };
+  return loadEngineChatAssets(files, config, (raw) => parseLlavaNextPreprocessor(raw, config));
 }
 
 export class LlavaNextChatModel extends EngineChatModel {
@@ -41,7 +31,7 @@ export class LlavaNextChatModel extends EngineChatModel {
     dtype: string,
   ) {
     super(engine, assets.tokenizer, assets.stopTokenIds);
-    this.info = { engine: engine.kind, modelType: 'llava_next', contextLength: engine.contextLength, device: 'native', dtype, questions: 'chat', readsPageText: false };
+    this.info = nativeChatInfo(engine, 'llava_next', dtype, false);
   }
 
   /** The prompt ids and every image's views, in prompt order. */

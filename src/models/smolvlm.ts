@@ -4,33 +4,22 @@
  * Idefics3 image processor and its <image> expanded into tile blocks, then
  * the engine (one ImageInput per tile) and sampling, streamed as text.
  */
-import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ChatModelInfo } from './chat-model';
 import { parseIdefics3Config, type Idefics3Config } from './config';
 import { imageKey, type ImageInput, type VlmEngine } from './engine';
-import { EngineChatModel } from './engine-chat-model';
+import { EngineChatModel, loadEngineChatAssets, nativeChatInfo, type EngineChatAssets } from './engine-chat-model';
 import { expandImagePrompt, parseIdefics3Preprocessor, preprocessIdefics3, type Idefics3Preprocessor } from './idefics3-processing';
 import type { ImagePixels } from './image-processing';
 import { readJsonFile, type ModelFiles } from './model-files';
-import { loadChatTokenizer, loadStopTokenIds } from './repo-tokenizer';
 import type { ChatMessage } from './vlm';
 
-export interface SmolVlmAssets {
-  config: Idefics3Config;
-  preprocessor: Idefics3Preprocessor;
-  tokenizer: PreTrainedTokenizer;
-  stopTokenIds: number[];
-}
+export type SmolVlmAssets = EngineChatAssets<Idefics3Config, Idefics3Preprocessor>;
 
 /** config.json, processor_config.json (optional), preprocessor_config.json, the tokenizer and generation_config.json of a SmolVLM repo. */
 export async function loadSmolVlmAssets(files: ModelFiles): Promise<SmolVlmAssets> {
   const processor = await readJsonFile(files, 'processor_config.json').catch(() => undefined);
   const config = parseIdefics3Config(await readJsonFile(files, 'config.json'), processor);
-  const preprocessor = parseIdefics3Preprocessor(await readJsonFile(files, 'preprocessor_config.json'), config.vision.imageSize);
-  // The hub ships the template in chat_template.json as well as (or instead of) tokenizer_config.json.
-  const tokenizer = await loadChatTokenizer(files);
-  const stopTokenIds = await loadStopTokenIds(files, config.text.eosTokenIds);
-  return { config, preprocessor, tokenizer, stopTokenIds };
+  return loadEngineChatAssets(files, config, (raw) => parseIdefics3Preprocessor(raw, config.vision.imageSize));
 }
 
 export class SmolVlmChatModel extends EngineChatModel {
@@ -43,7 +32,7 @@ export class SmolVlmChatModel extends EngineChatModel {
   ) {
     super(engine, assets.tokenizer, assets.stopTokenIds);
     // A chat model reads a page's text given in the prompt, as the transformers engine's SmolVLM does (Documents puts it there).
-    this.info = { engine: engine.kind, modelType: 'idefics3', contextLength: engine.contextLength, device: 'native', dtype, questions: 'chat', readsPageText: true };
+    this.info = nativeChatInfo(engine, 'idefics3', dtype, true);
   }
 
   /** The prompt ids and the tiles of every image, in prompt order. */
