@@ -10,3 +10,14 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol
   const worst = worstElement(got, want);
   expect(worst.absError, describeWorst(label, worst)).toBeLessThanOrEqual(tol);
 }
+
+/** max |a - b| over max |b|; Infinity when the lengths differ. */
+export function relMax(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
+    scale = Math.max(scale, Math.abs(b[i] as number));
+  }
+  return a.length === b.length ? diff / scale : Infinity;
+}

@@ -28,3 +28,10 @@ export function testGpu(): Promise<Gpu> {
 export async function testRuntime(): Promise<GpuRuntime> {
   return new GpuRuntime(await testGpu());
 }
+
+/** Skip on adapters without shader-f16, unless this run was started to test f16 (`npm run test:f16` sets REQUIRE_F16). */
+export function needF16(rt: GpuRuntime, skip: (note: string) => void): void {
+  if (rt.ctx.features['shader-f16']) return;
+  if (process.env.REQUIRE_F16) throw new Error('REQUIRE_F16 is set but the adapter has no shader-f16');
+  skip('adapter has no shader-f16');
+}

@@ -14,7 +14,7 @@ import { NativeLlava } from '../../src/models/native/llava';
 import { SafetensorsFile } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { logitsRelError } from '../../src/webgpu/verify/golden';
-import { testRuntime } from '../helpers/gpu';
+import { needF16, testRuntime } from '../helpers/gpu';
 import { MODEL_DIR, readJson, type Golden } from './golden';
 
 const golden = readJson<Golden>('golden.json');
@@ -46,10 +46,7 @@ describe('native LLaVA f16 weights', () => {
   const REL_TOL = 1e-5;
 
   it(`first-step logits within ${REL_TOL} of f32's max logit and PyTorch's 24 greedy ids`, async ({ skip }) => {
-    if (!rt.ctx.features['shader-f16']) {
-      if (process.env.REQUIRE_F16) throw new Error('REQUIRE_F16 is set but the adapter has no shader-f16');
-      skip('adapter has no shader-f16');
-    }
+    needF16(rt, skip);
     expect(file.info('language_model.model.layers.0.self_attn.q_proj.weight').dtype).toBe('F16');
     const f32 = new NativeLlava(rt, config, file);
     const f16 = new NativeLlava(rt, config, file, { dtype: 'f16' });

@@ -14,6 +14,7 @@ import { TARGET_FIELD } from '../../src/models/native/llama-decoder';
 import { NativeEngine } from '../../src/models/native/native-engine';
 import { SafetensorsFile } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
+import { relMax } from '../helpers/compare';
 import { testRuntime } from '../helpers/gpu';
 import { MODEL_DIR, readJson } from './golden';
 
@@ -37,16 +38,6 @@ const ids = Int32Array.from(golden.inputs.expanded_input_ids);
 beforeAll(async () => {
   rt = await testRuntime();
 });
-
-function relMax(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return a.length === b.length ? diff / scale : Infinity;
-}
 
 /** Rank 8 on q/k/v/o and on vision layers 2, 3 (golden init), and the rows of ' star', ' stars', ' purple' moved off the base rows. */
 async function adapterFor(engine: NativeEngine): Promise<LoraAdapterData> {

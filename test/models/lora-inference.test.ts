@@ -15,6 +15,7 @@ import { Scope } from '../../src/models/native/ops';
 import { Weights } from '../../src/models/native/weights';
 import { SafetensorsFile } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
+import { relMax } from '../helpers/compare';
 import { testRuntime } from '../helpers/gpu';
 import { MODEL_DIR, readJson } from './golden';
 import { randomAdapter, TINY_TEXT, tinyDecoderFile } from './lora-tiny';
@@ -27,17 +28,6 @@ let rt: GpuRuntime;
 beforeAll(async () => {
   rt = await testRuntime();
 });
-
-/** max |a - b| over max |b|. */
-function relMax(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return a.length === b.length ? diff / scale : Infinity;
-}
 
 describe('LoRA at inference', () => {
   it('one wrapped linear equals W x + b + (alpha / r) B (A x) computed on the CPU', async () => {

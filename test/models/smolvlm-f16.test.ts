@@ -9,7 +9,7 @@ import { argmax } from '../../src/models/generation';
 import { NativeIdefics3 } from '../../src/models/native/idefics3';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { logitsRelError } from '../../src/webgpu/verify/golden';
-import { testRuntime } from '../helpers/gpu';
+import { needF16, testRuntime } from '../helpers/gpu';
 import { alongGolden, caseTiles, greedyIds, smolConfig, smolFile, top2Margin } from '../helpers/smolvlm-native';
 import { readSmolGolden, smolCases } from '../helpers/smolvlm-golden';
 
@@ -19,12 +19,6 @@ let rt: GpuRuntime;
 beforeAll(async () => {
   rt = await testRuntime();
 });
-
-function needF16(skip: (note: string) => void): void {
-  if (rt.ctx.features['shader-f16']) return;
-  if (process.env.REQUIRE_F16) throw new Error('REQUIRE_F16 is set but the adapter has no shader-f16');
-  skip('adapter has no shader-f16');
-}
 
 describe('native SmolVLM f16 weights', () => {
   it('is refused on an adapter without shader-f16, saying what to pick instead', () => {
@@ -39,7 +33,7 @@ describe('native SmolVLM f16 weights', () => {
   const MARGIN = 0.1;
 
   it(`logits within ${REL_TOL} of f32's max logit at every step of PyTorch's path, and PyTorch's greedy ids`, async ({ skip }) => {
-    needF16(skip);
+    needF16(rt, skip);
     const f32 = new NativeIdefics3(rt, smolConfig, smolFile);
     const f16 = new NativeIdefics3(rt, smolConfig, smolFile, { dtype: 'f16' });
     try {

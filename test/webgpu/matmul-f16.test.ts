@@ -13,7 +13,7 @@ import type { MatmulParams, MatmulVariant } from '../../src/webgpu/kernels/matmu
 import { matmulRef } from '../../src/webgpu/reference/matmul';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import type { DType, Tensor } from '../../src/webgpu/tensor';
-import { testRuntime } from '../helpers/gpu';
+import { needF16, testRuntime } from '../helpers/gpu';
 import { expectClose } from '../helpers/kernel-run';
 import { caseName, MATMUL_TOLERANCE, matmulData, paramsFor, type MatmulCase, type MatmulData } from '../helpers/matmul';
 
@@ -21,13 +21,6 @@ let rt: GpuRuntime;
 beforeAll(async () => {
   rt = await testRuntime();
 });
-
-/** Skip on adapters without shader-f16, unless this run was started to test f16 (npm run test:f16). */
-function needF16(skip: (note: string) => void): void {
-  if (rt.ctx.features['shader-f16']) return;
-  if (process.env.REQUIRE_F16) throw new Error('REQUIRE_F16 is set but the adapter has no shader-f16');
-  skip('adapter has no shader-f16');
-}
 
 describe('f16 host conversions', () => {
   it('round-trips every finite f16 bit pattern', () => {
@@ -123,13 +116,13 @@ describe('matmul-f16 kernel (needs shader-f16)', () => {
     for (const m of [1, 3, 17]) {
       for (const k of [1, 5, 64, 130]) {
         it(`${variant} M=${m} K=${k}, N in 1/7/33`, async ({ skip }) => {
-          needF16(skip);
+          needF16(rt, skip);
           for (const n of [1, 7, 33]) await checkF16(variant, { m, k, n });
         });
       }
     }
     it(`${variant}: every epilogue with and without bias; batched X and batched W`, async ({ skip }) => {
-      needF16(skip);
+      needF16(rt, skip);
       for (const epilogue of ['none', 'gelu', 'silu', 'residual'] as const) {
         for (const bias of [false, true]) await checkF16(variant, { m: 9, k: 36, n: 13, bias, epilogue });
       }
@@ -169,7 +162,7 @@ describe('matmul-w16: f16 weights, f32 activations', () => {
 
   for (const variant of ['blocked', 'tiled', 'matvec'] as const) {
     it(`${variant}: odd sizes, bias and the residual epilogue (needs shader-f16)`, async ({ skip }) => {
-      needF16(skip);
+      needF16(rt, skip);
       await checkW16(variant, { m: 1, k: 5, n: 7 });
       await checkW16(variant, { m: 17, k: 130, n: 33, bias: true });
       await checkW16(variant, { m: 9, k: 36, n: 13, bias: true, epilogue: 'residual' });
