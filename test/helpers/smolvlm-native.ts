@@ -17,34 +17,35 @@ const dir = join(HUB_DIR, SMOL_DIR);
 export const smolJson = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), 'utf8'));
 
 export const smolConfig = parseIdefics3Config(smolJson('config.json'), smolJson('processor_config.json'));
-const pre = parseIdefics3Preprocessor(smolJson('preprocessor_config.json'), smolConfig.vision.imageSize);
+export const smolPreprocessor = parseIdefics3Preprocessor(smolJson('preprocessor_config.json'), smolConfig.vision.imageSize);
 const stops = new Set((smolJson('generation_config.json') as { eos_token_id: number[] }).eos_token_id);
 export const smolFile = new SafetensorsFile(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))).buffer, 'model.safetensors');
 
 /** Every tile of every image of a golden case, in prompt order. */
 export function caseTiles(want: SmolGoldenCase): Float32Array[] {
-  return want.images.flatMap((i) => preprocessIdefics3(readPixels(SMOL_DIR, i.file), pre).tiles);
+  return want.images.flatMap((i) => preprocessIdefics3(readPixels(SMOL_DIR, i.file), smolPreprocessor).tiles);
 }
 
-/** Greedy decoding as HF's generate: up to maxNew tokens, the end id kept. */
-export async function greedyIds(model: NativeIdefics3, ids: readonly number[], tiles: Float32Array[], maxNew: number): Promise<number[]> {
+/** Greedy decoding as HF's generate: up to maxNew tokens, the end id kept; with the first step's logits. */
+export async function greedy(model: NativeIdefics3, ids: readonly number[], tiles: Float32Array[], maxNew: number): Promise<{ first: Float32Array; ids: number[] }> {
   const cache = model.decoder.newCache(model.rt, ids.length + maxNew + 1);
   try {
-    let logits = (await model.prefill(cache, Int32Array.from(ids), tiles)).logits;
+    const { logits: first } = await model.prefill(cache, Int32Array.from(ids), tiles);
     const out: number[] = [];
+    let logits = first;
     while (out.length < maxNew) {
       const id = argmax(logits);
       out.push(id);
       if (stops.has(id)) break;
       logits = await model.decodeStep(cache, id);
     }
-    return out;
+    return { first, ids: out };
   } finally {
     cache.release();
   }
 }
 
-/** Logits at every step of PyTorch's greedy path, PyTorch's ids fed back: step i predicts greedy_ids[i]. */
+/** Logits at every step of PyTorch's greedy path, PyTorch's ids fed back (teacher forcing): step i predicts greedy_ids[i]. */
 export async function alongGolden(model: NativeIdefics3, want: SmolGoldenCase, tiles: Float32Array[]): Promise<Float32Array[]> {
   const cache = model.decoder.newCache(model.rt, want.input_ids.length + want.greedy_ids.length + 1);
   try {

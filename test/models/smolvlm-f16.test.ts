@@ -10,7 +10,7 @@ import { NativeIdefics3 } from '../../src/models/native/idefics3';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { logitsRelError } from '../../src/webgpu/verify/golden';
 import { needF16, testRuntime } from '../helpers/gpu';
-import { alongGolden, caseTiles, greedyIds, smolConfig, smolFile, top2Margin } from '../helpers/smolvlm-native';
+import { alongGolden, caseTiles, greedy, smolConfig, smolFile, top2Margin } from '../helpers/smolvlm-native';
 import { readSmolGolden, smolCases } from '../helpers/smolvlm-golden';
 
 const CASES = smolCases(readSmolGolden());
@@ -48,7 +48,7 @@ describe('native SmolVLM f16 weights', () => {
         const rels = steps.map((l, i) => logitsRelError(l, Array.from(base[i] as Float32Array)));
         const agree = steps.map((l, i) => argmax(l) === want.greedy_ids[i]);
         const wide = agree.filter((_, i) => (margins[i] as number) >= MARGIN);
-        const free = await greedyIds(f16, want.input_ids, tiles, want.max_new_tokens);
+        const free = (await greedy(f16, want.input_ids, tiles, want.max_new_tokens)).ids;
         const prefix = free.findIndex((id, i) => id !== want.greedy_ids[i]);
         console.log(
           `native SmolVLM f16 (${name}): logits vs f32 relative error first ${(rels[0] as number).toExponential(2)}, worst step ${Math.max(...rels).toExponential(2)}; ` +

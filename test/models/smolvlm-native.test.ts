@@ -1,26 +1,20 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseIdefics3Config } from '../../src/models/config';
 import { argmax } from '../../src/models/generation';
-import { expandImagePrompt, parseIdefics3Preprocessor, preprocessIdefics3, type Idefics3Image } from '../../src/models/idefics3-processing';
+import { expandImagePrompt, preprocessIdefics3, type Idefics3Image } from '../../src/models/idefics3-processing';
 import { NativeIdefics3 } from '../../src/models/native/idefics3';
 import { Scope } from '../../src/models/native/ops';
-import { SafetensorsFile } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { logitsRelError } from '../../src/webgpu/verify/golden';
-import { expectPixelCheck, HUB_DIR, readPixels, worst } from '../helpers/family-golden';
+import { expectPixelCheck, readPixels, worst } from '../helpers/family-golden';
 import { PIXEL_SUM_TOL, PIXEL_TOL, readSmolGolden, smolCases, SMOL_DIR, type SmolGoldenCase } from '../helpers/smolvlm-golden';
 import { testRuntime } from '../helpers/gpu';
-import { deeperFixture } from '../helpers/smolvlm-native';
+import { alongGolden, deeperFixture, greedy, smolConfig as config, smolFile as file, smolJson as json, smolPreprocessor as pre, top2Margin } from '../helpers/smolvlm-native';
 
 // The native engine on the tiny random SmolVLM (Idefics3) fixture, in Node
 // through Dawn, against PyTorch's golden.json: our processor's prompt ids and
 // pixel values per tile, then the SigLIP tower, connector and Llama decoder.
 const REPO = SMOL_DIR;
-const dir = join(HUB_DIR, REPO);
-const json = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), 'utf8'));
 
 const golden = readSmolGolden();
 const CASES = smolCases(golden);
@@ -28,36 +22,13 @@ const CASES = smolCases(golden);
 /** max |ours - torch| over the first-step logits, relative to max |torch| (f32 weights). */
 const LOGITS_REL_TOL = 1e-4;
 
-const config = parseIdefics3Config(json('config.json'), json('processor_config.json'));
-const pre = parseIdefics3Preprocessor(json('preprocessor_config.json'), config.vision.imageSize);
 const tokenizer = new PreTrainedTokenizer(json('tokenizer.json') as object, json('tokenizer_config.json') as object);
-const stops = new Set((json('generation_config.json') as { eos_token_id: number[] }).eos_token_id);
-const file = new SafetensorsFile(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))).buffer, 'model.safetensors');
 
 /** The chat through the template, every <image> expanded, tokenized as the processor does. */
 function promptOf(want: SmolGoldenCase, images: Idefics3Image[]): { chat: string; prompt: string; ids: number[] } {
   const chat = tokenizer.apply_chat_template(want.messages as never, { tokenize: false, add_generation_prompt: true }) as string;
   const prompt = expandImagePrompt(chat, images, config.imageSeqLength);
   return { chat, prompt, ids: tokenizer.encode(prompt, { add_special_tokens: false }) };
-}
-
-/** Greedy decoding as HF's generate: up to max_new_tokens, the end id kept. */
-async function greedy(model: NativeIdefics3, ids: number[], tiles: Float32Array[], maxNew: number): Promise<{ first: Float32Array; ids: number[] }> {
-  const cache = model.decoder.newCache(model.rt, ids.length + maxNew + 1);
-  try {
-    const { logits: first } = await model.prefill(cache, Int32Array.from(ids), tiles);
-    const out: number[] = [];
-    let logits = first;
-    while (out.length < maxNew) {
-      const id = argmax(logits);
-      out.push(id);
-      if (stops.has(id)) break;
-      logits = await model.decodeStep(cache, id);
-    }
-    return { first, ids: out };
-  } finally {
-    cache.release();
-  }
 }
 
 let rt: GpuRuntime;
@@ -113,29 +84,6 @@ describe.each(CASES)('native SmolVLM on the tiny fixture: %s', (_name, want) => 
     expect(ids).toEqual(want.greedy_ids);
   });
 });
-
-/** Logits at every step of PyTorch's greedy path, PyTorch's ids fed back (teacher forcing): step i predicts greedy_ids[i]. */
-async function alongGolden(model: NativeIdefics3, want: SmolGoldenCase, tiles: Float32Array[]): Promise<Float32Array[]> {
-  const cache = model.decoder.newCache(model.rt, want.input_ids.length + want.greedy_ids.length + 1);
-  try {
-    const steps = [(await model.prefill(cache, Int32Array.from(want.input_ids), tiles)).logits];
-    for (const id of want.greedy_ids.slice(0, -1)) steps.push(await model.decodeStep(cache, id));
-    return steps;
-  } finally {
-    cache.release();
-  }
-}
-
-/** Top-1 minus top-2 logit. */
-function top2Margin(logits: Float32Array): number {
-  let a = -Infinity;
-  let b = -Infinity;
-  for (const v of logits) {
-    if (v > a) [a, b] = [v, a];
-    else if (v > b) b = v;
-  }
-  return a - b;
-}
 
 describe('native SmolVLM int8 and int4', () => {
   // The fixture's random weights are drawn wide (std 0.3, so q.k / sqrt(d) has a std of
