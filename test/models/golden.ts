@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodePngRaster } from '../../src/data/png';
+import { parseLlavaConfig, type LlavaConfig } from '../../src/models/config';
+import { parsePreprocessorConfig, preprocessImage } from '../../src/models/image-processing';
+import { SafetensorsFile } from '../../src/models/safetensors';
 import { worstElement } from '../../src/webgpu/verify/compare';
 import type { ChatMessage } from '../../src/models/vlm';
 
@@ -32,6 +35,16 @@ export interface ModelConfig {
 
 export function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(join(MODEL_DIR, file), 'utf8')) as T;
+}
+
+/** The bundled model as the native engine's tests load it: golden.json, the parsed config, model.safetensors and golden.png through our preprocessor. */
+export function bundledLlava(): { golden: Golden; config: LlavaConfig; file: SafetensorsFile; pixels: Float32Array } {
+  const golden = readJson<Golden>('golden.json');
+  const config = parseLlavaConfig(readJson('config.json'));
+  const file = new SafetensorsFile(new Uint8Array(readFileSync(join(MODEL_DIR, 'model.safetensors'))).buffer, 'model.safetensors');
+  const pre = parsePreprocessorConfig(readJson('preprocessor_config.json'), config.vision.imageSize);
+  const raster = decodePngRaster(new Uint8Array(readFileSync(join(MODEL_DIR, golden.image))));
+  return { golden, config, file, pixels: preprocessImage({ ...raster, channels: 3 }, pre).pixels };
 }
 
 /** golden.png as the model's pixel_values (1, 3, S, S): x/255, then (x - mean) / std, channel-major. */

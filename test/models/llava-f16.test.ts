@@ -3,25 +3,15 @@
  * SmolVLM's (every linear W kept as f16, read by matmul-w16). Needs
  * shader-f16: skipped on SwiftShader, run by `npm run test:f16` on lavapipe.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodePngRaster } from '../../src/data/png';
-import { parseLlavaConfig } from '../../src/models/config';
 import { generate } from '../../src/models/generation';
-import { parsePreprocessorConfig, preprocessImage } from '../../src/models/image-processing';
 import { NativeLlava } from '../../src/models/native/llava';
-import { SafetensorsFile } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { logitsRelError } from '../../src/webgpu/verify/golden';
 import { needF16, testRuntime } from '../helpers/gpu';
-import { MODEL_DIR, readJson, type Golden } from './golden';
+import { bundledLlava } from './golden';
 
-const golden = readJson<Golden>('golden.json');
-const config = parseLlavaConfig(readJson('config.json'));
-const file = new SafetensorsFile(new Uint8Array(readFileSync(join(MODEL_DIR, 'model.safetensors'))).buffer, 'model.safetensors');
-const pre = parsePreprocessorConfig(readJson('preprocessor_config.json'), config.vision.imageSize);
-const pixels = preprocessImage({ ...decodePngRaster(new Uint8Array(readFileSync(join(MODEL_DIR, golden.image)))), channels: 3 }, pre).pixels;
+const { golden, config, file, pixels } = bundledLlava();
 
 let rt: GpuRuntime;
 beforeAll(async () => {

@@ -1,9 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodePngRaster } from '../../src/data/png';
-import { parseLlavaConfig } from '../../src/models/config';
-import { parsePreprocessorConfig, preprocessImage } from '../../src/models/image-processing';
 import { goldenAdapter, goldenVisionTensors, hashInit } from '../../src/models/lora/golden-init';
 import { tokenRowsName } from '../../src/models/lora/names';
 import { VISION_FIELD } from '../../src/models/lora/params';
@@ -12,11 +9,10 @@ import { createLoraTrainable } from '../../src/models/lora/trainable';
 import { VISION_TARGETS, type LoraAdapterData, type LoraConfig } from '../../src/models/lora/types';
 import { TARGET_FIELD } from '../../src/models/native/llama-decoder';
 import { NativeEngine } from '../../src/models/native/native-engine';
-import { SafetensorsFile } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { relMax } from '../helpers/compare';
 import { testRuntime } from '../helpers/gpu';
-import { MODEL_DIR, readJson } from './golden';
+import { bundledLlava } from './golden';
 
 // An adapter with LoRA on vision encoder layers and trained token rows, at
 // inference: attached equals merged, detaching restores the base model, the
@@ -27,12 +23,7 @@ const FIXTURE = join(__dirname, '../fixtures/lora/vision-tokens-adapter');
 const TOKENS = [684, 724, 725];
 
 let rt: GpuRuntime;
-const golden = readJson<{ image: string; inputs: { expanded_input_ids: number[] } }>('golden.json');
-const config = parseLlavaConfig(readJson('config.json'));
-const file = new SafetensorsFile(new Uint8Array(readFileSync(join(MODEL_DIR, 'model.safetensors'))).buffer, 'model.safetensors');
-const pre = parsePreprocessorConfig(readJson('preprocessor_config.json'), config.vision.imageSize);
-const raster = decodePngRaster(new Uint8Array(readFileSync(join(MODEL_DIR, golden.image))));
-const pixels = preprocessImage({ ...raster, channels: 3 }, pre).pixels;
+const { golden, config, file, pixels } = bundledLlava();
 const ids = Int32Array.from(golden.inputs.expanded_input_ids);
 
 beforeAll(async () => {

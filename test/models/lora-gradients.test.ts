@@ -1,15 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodePngRaster } from '../../src/data/png';
-import { parseLlavaConfig } from '../../src/models/config';
-import { parsePreprocessorConfig, preprocessImage } from '../../src/models/image-processing';
 import { NativeLlava } from '../../src/models/native/llava';
-import { SafetensorsFile } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { goldenExamples, loraGradientCheck, type GoldenLora } from '../../src/worker/jobs/lora-gradient-check';
 import { testRuntime } from '../helpers/gpu';
-import { MODEL_DIR, readJson } from './golden';
+import { bundledLlava, readJson } from './golden';
 import { DROPOUT_SEED, tinyLoraCase } from './lora-tiny';
 
 // LoRA forward and backward through the native decoder against PyTorch
@@ -17,11 +11,7 @@ import { DROPOUT_SEED, tinyLoraCase } from './lora-tiny';
 
 let rt: GpuRuntime;
 const golden = readJson<{ image: string; lora: GoldenLora }>('golden.json');
-const config = parseLlavaConfig(readJson('config.json'));
-const file = new SafetensorsFile(new Uint8Array(readFileSync(join(MODEL_DIR, 'model.safetensors'))).buffer, 'model.safetensors');
-const pre = parsePreprocessorConfig(readJson('preprocessor_config.json'), config.vision.imageSize);
-const raster = decodePngRaster(new Uint8Array(readFileSync(join(MODEL_DIR, golden.image))));
-const pixels = preprocessImage({ ...raster, channels: 3 }, pre).pixels;
+const { config, file, pixels } = bundledLlava();
 
 beforeAll(async () => {
   rt = await testRuntime();

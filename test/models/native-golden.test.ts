@@ -1,26 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodePngRaster } from '../../src/data/png';
-import { parseLlavaConfig } from '../../src/models/config';
 import { generate } from '../../src/models/generation';
-import { parsePreprocessorConfig, preprocessImage } from '../../src/models/image-processing';
 import { NativeLlava } from '../../src/models/native/llava';
-import { SafetensorsFile } from '../../src/models/safetensors';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { compareGolden, GOLDEN_LOGITS_REL_TOL } from '../../src/webgpu/verify/golden';
 import { testRuntime } from '../helpers/gpu';
-import { MODEL_DIR, readJson, type Golden } from './golden';
+import { bundledLlava } from './golden';
 
 // The native engine on the bundled model, in Node through Dawn, against PyTorch's golden outputs.
 
 let rt: GpuRuntime;
-const golden = readJson<Golden>('golden.json');
-const config = parseLlavaConfig(readJson('config.json'));
-const file = new SafetensorsFile(new Uint8Array(readFileSync(join(MODEL_DIR, 'model.safetensors'))).buffer, 'model.safetensors');
-const pre = parsePreprocessorConfig(readJson('preprocessor_config.json'), config.vision.imageSize);
-const raster = decodePngRaster(new Uint8Array(readFileSync(join(MODEL_DIR, golden.image))));
-const pixels = preprocessImage({ ...raster, channels: 3 }, pre).pixels;
+const { golden, config, file, pixels } = bundledLlava();
 
 beforeAll(async () => {
   rt = await testRuntime();

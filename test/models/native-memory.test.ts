@@ -1,22 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodePngRaster } from '../../src/data/png';
-import { parseLlavaConfig } from '../../src/models/config';
 import type { ImageInput } from '../../src/models/engine';
-import { parsePreprocessorConfig, preprocessImage } from '../../src/models/image-processing';
 import { NativeEngine } from '../../src/models/native/native-engine';
 import { NativeIdefics3Engine } from '../../src/models/native/idefics3-engine';
 import { NativeIdefics3 } from '../../src/models/native/idefics3';
 import { Scope } from '../../src/models/native/ops';
 import { CACHE_STEP, DECODE_ROOM } from '../../src/models/native/vlm-engine';
-import { SafetensorsFile } from '../../src/models/safetensors';
 import { GpuRuntime } from '../../src/webgpu/runtime';
 import { testGpu } from '../helpers/gpu';
 import { expectOneIdPerStep, greedyThroughEngine } from '../helpers/greedy-readback';
 import { caseTiles, deeperFixture, smolConfig, smolFile, smolJson } from '../helpers/smolvlm-native';
 import { readSmolGolden, smolCases } from '../helpers/smolvlm-golden';
-import { MODEL_DIR, readJson, type Golden } from './golden';
+import { bundledLlava } from './golden';
 
 // What the native engine holds on the GPU and reads back: an encode's memory
 // does not grow with the tile count, the KV cache follows the requests, and
@@ -150,12 +144,7 @@ describe('greedy decoding reads back 4 bytes a token', () => {
   });
 
   it('webvlm-tiny (LLaVA): the golden 24 greedy ids, one map of one id per token', async () => {
-    const golden = readJson<Golden>('golden.json');
-    const config = parseLlavaConfig(readJson('config.json'));
-    const file = new SafetensorsFile(new Uint8Array(readFileSync(join(MODEL_DIR, 'model.safetensors'))).buffer, 'model.safetensors');
-    const pre = parsePreprocessorConfig(readJson('preprocessor_config.json'), config.vision.imageSize);
-    const raster = decodePngRaster(new Uint8Array(readFileSync(join(MODEL_DIR, golden.image))));
-    const pixels = preprocessImage({ ...raster, channels: 3 }, pre).pixels;
+    const { golden, config, file, pixels } = bundledLlava();
     const engine = new NativeEngine(rt, config, file);
     try {
       const run = await greedyThroughEngine(rt, engine, golden.inputs.expanded_input_ids, [{ pixels, key: 'golden' }], golden.greedy.max_new_tokens, []);
