@@ -1,27 +1,18 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageInput } from '../../src/models/engine';
-import { LlavaNextChatModel, loadLlavaNextAssets, type LlavaNextAssets } from '../../src/models/llava-next';
+import { LlavaNextChatModel, type LlavaNextAssets } from '../../src/models/llava-next';
 import { NativeLlavaNextEngine } from '../../src/models/native/llava-next-engine';
-import { SafetensorsFile } from '../../src/models/safetensors';
+import type { SafetensorsFile } from '../../src/models/safetensors';
 import type { ChatMessage } from '../../src/models/vlm';
 import type { GpuRuntime } from '../../src/webgpu/runtime';
-import { HUB_DIR, readGolden, readPixels } from '../helpers/family-golden';
+import { readPixels } from '../helpers/family-golden';
 import { testRuntime } from '../helpers/gpu';
-import { bundledModelFiles } from './fs-files';
+import { LLAVA_NEXT_REPO, loadLlavaNextFixture, readLlavaNextGolden } from '../helpers/llava-next-fixture';
 
 // The tiny LLaVA-NeXT fixture end to end as the worker runs it: the repo's files,
 // the chat template, the AnyRes processor and the native engine with its KV cache.
-const REPO = 'llava-hf-tiny-llava-next';
-
-interface Case {
-  images: { file: string }[];
-  messages: ChatMessage[];
-  input_ids: number[];
-  max_new_tokens: number;
-  greedy_ids: number[];
-}
-const golden = readGolden<Case & { tall: Case }>(REPO);
+const REPO = LLAVA_NEXT_REPO;
+const golden = readLlavaNextGolden();
 
 let rt: GpuRuntime;
 let assets: LlavaNextAssets;
@@ -30,9 +21,7 @@ let model: LlavaNextChatModel;
 
 beforeAll(async () => {
   rt = await testRuntime();
-  const files = bundledModelFiles(join(HUB_DIR, REPO), REPO);
-  assets = await loadLlavaNextAssets(files);
-  file = new SafetensorsFile(await files.bytes('model.safetensors'), `${REPO}/model.safetensors`);
+  ({ assets, file } = await loadLlavaNextFixture());
   model = new LlavaNextChatModel(assets, new NativeLlavaNextEngine(rt, assets.config, file), 'f32');
 });
 

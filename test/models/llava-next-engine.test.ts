@@ -1,33 +1,23 @@
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { preprocessLlavaNext } from '../../src/models/llava-next-processing';
-import { loadLlavaNextAssets, LlavaNextChatModel, type LlavaNextAssets } from '../../src/models/llava-next';
-import type { ChatMessage } from '../../src/models/vlm';
+import { LlavaNextChatModel, type LlavaNextAssets } from '../../src/models/llava-next';
 import { NativeLlavaNext } from '../../src/models/native/llava-next';
 import { type AnyresImageInput, NativeLlavaNextEngine } from '../../src/models/native/llava-next-engine';
 import { Scope } from '../../src/models/native/ops';
 import { CACHE_STEP, DECODE_ROOM } from '../../src/models/native/vlm-engine';
-import { SafetensorsFile } from '../../src/models/safetensors';
+import type { SafetensorsFile } from '../../src/models/safetensors';
 import { GpuRuntime } from '../../src/webgpu/runtime';
-import { HUB_DIR, readGolden, readPixels } from '../helpers/family-golden';
+import { readPixels } from '../helpers/family-golden';
 import { testGpu } from '../helpers/gpu';
 import { expectOneIdPerStep, greedyThroughEngine } from '../helpers/greedy-readback';
-import { bundledModelFiles } from './fs-files';
+import { LLAVA_NEXT_REPO, loadLlavaNextFixture, readLlavaNextGolden, type LlavaNextCase } from '../helpers/llava-next-fixture';
 
 // What LLaVA-NeXT's native engine holds and reads back, as native-memory.test.ts
 // checks for SmolVLM and LLaVA: an image's views are encoded one at a time, the
 // KV cache follows the turn, and greedy decoding reads back the chosen id only.
-const REPO = 'llava-hf-tiny-llava-next';
-
-interface Case {
-  images: { file: string }[];
-  messages: ChatMessage[];
-  input_ids: number[];
-  max_new_tokens: number;
-  greedy_ids: number[];
-}
-const golden = readGolden<Case & { tall: Case; two_images: Case }>(REPO);
-const CASES: [string, Case][] = [
+const REPO = LLAVA_NEXT_REPO;
+const golden = readLlavaNextGolden();
+const CASES: [string, LlavaNextCase][] = [
   ['wide', golden],
   ['tall', golden.tall],
   ['two images', golden.two_images],
@@ -37,9 +27,7 @@ let assets: LlavaNextAssets;
 let file: SafetensorsFile;
 
 beforeAll(async () => {
-  const files = bundledModelFiles(join(HUB_DIR, REPO), REPO);
-  assets = await loadLlavaNextAssets(files);
-  file = new SafetensorsFile(await files.bytes('model.safetensors'), `${REPO}/model.safetensors`);
+  ({ assets, file } = await loadLlavaNextFixture());
 });
 
 /** A runtime of its own (its own buffer pool, so its peak is this test's alone) on the shared device. */
@@ -48,7 +36,7 @@ async function freshRuntime(): Promise<GpuRuntime> {
 }
 
 /** The case's prompt ids and its images as the engine takes them (all views each). */
-function turn(chat: LlavaNextChatModel, want: Case): { ids: number[]; inputs: AnyresImageInput[] } {
+function turn(chat: LlavaNextChatModel, want: LlavaNextCase): { ids: number[]; inputs: AnyresImageInput[] } {
   const { ids, images } = chat.encode(want.messages, want.images.map((i) => readPixels(REPO, i.file)));
   return { ids: Array.from(ids), inputs: images };
 }
