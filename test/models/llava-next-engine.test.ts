@@ -3,13 +3,11 @@ import { preprocessLlavaNext } from '../../src/models/llava-next-processing';
 import { LlavaNextChatModel, type LlavaNextAssets } from '../../src/models/llava-next';
 import { NativeLlavaNext } from '../../src/models/native/llava-next';
 import { type AnyresImageInput, NativeLlavaNextEngine } from '../../src/models/native/llava-next-engine';
-import { Scope } from '../../src/models/native/ops';
 import { CACHE_STEP, DECODE_ROOM } from '../../src/models/native/vlm-engine';
 import type { SafetensorsFile } from '../../src/models/safetensors';
-import { GpuRuntime } from '../../src/webgpu/runtime';
 import { readPixels } from '../helpers/family-golden';
-import { testGpu } from '../helpers/gpu';
 import { expectOneIdPerStep, greedyThroughEngine } from '../helpers/greedy-readback';
+import { freshRuntime, peaksAfter } from '../helpers/pool-peaks';
 import { LLAVA_NEXT_REPO, loadLlavaNextFixture, readLlavaNextGolden, type LlavaNextCase } from '../helpers/llava-next-fixture';
 
 // What LLaVA-NeXT's native engine holds and reads back, as native-memory.test.ts
@@ -30,11 +28,6 @@ beforeAll(async () => {
   ({ assets, file } = await loadLlavaNextFixture());
 });
 
-/** A runtime of its own (its own buffer pool, so its peak is this test's alone) on the shared device. */
-async function freshRuntime(): Promise<GpuRuntime> {
-  return new GpuRuntime(await testGpu());
-}
-
 /** The case's prompt ids and its images as the engine takes them (all views each). */
 function turn(chat: LlavaNextChatModel, want: LlavaNextCase): { ids: number[]; inputs: AnyresImageInput[] } {
   const { ids, images } = chat.encode(want.messages, want.images.map((i) => readPixels(REPO, i.file)));
@@ -53,15 +46,9 @@ describe('native LLaVA-NeXT encode memory', () => {
     const before = rt.memory().peakBytes;
     try {
       // One view through the tower, then the whole image: every view, packed.
-      for (const encode of [(s: Scope) => model.llava.encodeImages(s, image.views.slice(0, 1)), (s: Scope) => model.encodeImages(s, [image])]) {
-        const s = new Scope(rt);
-        try {
-          expect(await encode(s)).toHaveLength(1);
-        } finally {
-          s.release();
-        }
-        peaks.push(rt.memory().peakBytes);
-      }
+      const run = await peaksAfter(rt, [(s) => model.llava.encodeImages(s, image.views.slice(0, 1)), (s) => model.encodeImages(s, [image])]);
+      expect(run.counts).toEqual([1, 1]);
+      peaks.push(...run.peaks);
     } finally {
       model.release();
       rt.trim();

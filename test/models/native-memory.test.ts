@@ -3,11 +3,11 @@ import type { ImageInput } from '../../src/models/engine';
 import { NativeEngine } from '../../src/models/native/native-engine';
 import { NativeIdefics3Engine } from '../../src/models/native/idefics3-engine';
 import { NativeIdefics3 } from '../../src/models/native/idefics3';
-import { Scope } from '../../src/models/native/ops';
+import type { Scope } from '../../src/models/native/ops';
 import { CACHE_STEP, DECODE_ROOM } from '../../src/models/native/vlm-engine';
-import { GpuRuntime } from '../../src/webgpu/runtime';
-import { testGpu } from '../helpers/gpu';
+import type { GpuRuntime } from '../../src/webgpu/runtime';
 import { expectOneIdPerStep, greedyThroughEngine } from '../helpers/greedy-readback';
+import { freshRuntime, peaksAfter } from '../helpers/pool-peaks';
 import { caseTiles, deeperFixture, smolConfig, smolFile, smolJson } from '../helpers/smolvlm-native';
 import { readSmolGolden, smolCases } from '../helpers/smolvlm-golden';
 import { bundledLlava } from './golden';
@@ -21,11 +21,6 @@ const SMOL_CASES = smolCases(smolGolden);
 const smolStops = (smolJson('generation_config.json') as { eos_token_id: number[] }).eos_token_id;
 const allTiles = caseTiles(smolGolden);
 
-/** A runtime of its own (its own buffer pool, so its peak is this test's alone) on the shared device. */
-async function freshRuntime(): Promise<GpuRuntime> {
-  return new GpuRuntime(await testGpu());
-}
-
 const inputsOf = (tiles: Float32Array[]): ImageInput[] => tiles.map((pixels, i) => ({ pixels, key: `tile-${i}` }));
 
 describe('native SmolVLM encode memory', () => {
@@ -36,16 +31,10 @@ describe('native SmolVLM encode memory', () => {
     const peaks: number[] = [];
     const before = rt.memory().peakBytes;
     try {
-      for (const n of [1, 3, allTiles.length]) {
-        const s = new Scope(rt);
-        try {
-          const feats = await model.encodeImages(s, allTiles.slice(0, n));
-          expect(feats).toHaveLength(n);
-        } finally {
-          s.release();
-        }
-        peaks.push(rt.memory().peakBytes);
-      }
+      const counts = [1, 3, allTiles.length];
+      const run = await peaksAfter(rt, counts.map((n) => (s: Scope) => model.encodeImages(s, allTiles.slice(0, n))));
+      expect(run.counts).toEqual(counts);
+      peaks.push(...run.peaks);
     } finally {
       model.release();
       rt.trim();
