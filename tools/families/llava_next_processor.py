@@ -17,36 +17,18 @@ bytes. Here every resize is torch's antialiased bilinear on 0-255 floats, not ro
 (resample 2: PIL's bilinear is the same triangle filter widened on a downscale), so a
 TypeScript twin can match it to f32 rounding; the fixture says resample 2.
 """
-import math
+import os
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
+# HF's pinpoint choice and aspect-preserving size, shared with the tower's AnyRes reference.
+from anyres import patch_output_size, select_best_resolution  # noqa: E402,F401
+
 IMAGE = "<image>"
-
-
-def select_best_resolution(original_size, pinpoints):
-    """(h, w) -> the pinpoint (h, w) with the largest effective resolution, then the least waste."""
-    oh, ow = original_size
-    best, best_effective, best_waste = None, 0, float("inf")
-    for h, w in pinpoints:
-        scale = min(w / ow, h / oh)
-        effective = min(int(ow * scale) * int(oh * scale), ow * oh)
-        waste = w * h - effective
-        if effective > best_effective or (effective == best_effective and waste < best_waste):
-            best, best_effective, best_waste = (h, w), effective, waste
-    return best
-
-
-def patch_output_size(original_size, target):
-    """(h, w) after an aspect-preserving resize into target (h, w)."""
-    oh, ow = original_size
-    th, tw = target
-    sw, sh = tw / ow, th / oh
-    if sw < sh:
-        return min(math.ceil(oh * sw), th), tw
-    return th, min(math.ceil(ow * sh), tw)
 
 
 def grid_shape(original_size, pinpoints, tile):
