@@ -71,6 +71,12 @@ def logits_entry(v):
                                                       "values": [float(x) for x in top.values]}}
 
 
+def greedy_entries(first, greedy, gap, steps, tok):
+    """A case's first-step logits and greedy path, in golden.json's key order."""
+    return {"first_logits": logits_entry(first), "max_new_tokens": steps, "greedy_ids": greedy,
+            "greedy_min_top2_gap": gap, "greedy_text": tok.decode(greedy)}
+
+
 def load_checkpoint(model, folder, tied):
     """Loads folder/model.safetensors (bf16) into model; the names left out must be exactly `tied`."""
     sd = hub_files.load_bf16_safetensors(os.path.join(folder, "model.safetensors"))

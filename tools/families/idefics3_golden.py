@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 import idefics3_processor as proc
-from golden_stats import (SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, gradient_image, load_checkpoint,
-                          logits_entry, pixel_checks, striped_image, summary, write_images)
+from golden_stats import (SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, gradient_image, greedy_entries,
+                          load_checkpoint, pixel_checks, striped_image, summary, write_images)
 from idefics3_model import Idefics3ForConditionalGeneration
 
 GREEDY_STEPS = 16
@@ -74,11 +74,7 @@ def run_case(model, cfg, tok, pre, files, messages):
                                             "resizes uint8 with PIL LANCZOS", "tiles": tile_checks(pixel_values[0].numpy())},
         "vision_hidden": summary(hidden),
         "image_features": summary(feats),
-        "first_logits": logits_entry(first),
-        "max_new_tokens": GREEDY_STEPS,
-        "greedy_ids": greedy,
-        "greedy_min_top2_gap": gap,
-        "greedy_text": tok.decode(greedy),
+        **greedy_entries(first, greedy, gap, GREEDY_STEPS, tok),
     }
 
 

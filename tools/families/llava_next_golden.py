@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 import llava_next_processor as proc
-from golden_stats import (SAMPLE_STRIDE, check_replay, gradient_image, load_checkpoint, logits_entry,
+from golden_stats import (SAMPLE_STRIDE, check_replay, gradient_image, greedy_entries, load_checkpoint,
                           pixel_checks, striped_image, summary, write_images)
 from llava_next_model import LlavaNextForConditionalGeneration
 
@@ -70,11 +70,7 @@ def run_case(model, cfg, tok, pre, files, messages):
                          "resample": "antialiased bilinear on 0-255 floats (torch); HF Python resizes uint8 with PIL",
                          "views": [pixel_checks(v) for v in all_views]},
         "image_features": summary(feats),
-        "first_logits": logits_entry(first),
-        "max_new_tokens": GREEDY_STEPS,
-        "greedy_ids": greedy,
-        "greedy_min_top2_gap": gap,
-        "greedy_text": tok.decode(greedy),
+        **greedy_entries(first, greedy, gap, GREEDY_STEPS, tok),
     }
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 import qwen2_vl_processor as proc
-from golden_stats import (SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, gradient_image, load_checkpoint,
-                          logits_entry, pixel_checks, striped_image, summary, write_images)
+from golden_stats import (SAMPLE_STRIDE, TWO_IMAGE_MESSAGES, check_replay, gradient_image, greedy_entries,
+                          load_checkpoint, logits_entry, pixel_checks, striped_image, summary, write_images)
 from qwen2_vl_model import Qwen2VLForConditionalGeneration
 
 GREEDY_STEPS = 16
@@ -76,11 +76,7 @@ def run_case(model, cfg, tok, pre, files, messages, steps=GREEDY_STEPS):
         "input_ids": ids,
         "position_ids": pos[:, 0].tolist(),
         "rope_delta": int(deltas[0, 0]),
-        "first_logits": logits_entry(first),
-        "max_new_tokens": steps,
-        "greedy_ids": greedy,
-        "greedy_min_top2_gap": gap,
-        "greedy_text": tok.decode(greedy),
+        **greedy_entries(first, greedy, gap, steps, tok),
     }
     if pv is not None:
         case["image_grid_thw"] = [list(g) for g in grids]
