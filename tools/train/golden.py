@@ -69,10 +69,9 @@ def lora_batch(tok, cfg, record):
     return ids, labels, att
 
 
-def lora_golden(model, cfg, tok, pixels, record):
-    ids, labels, att = lora_batch(tok, cfg, record)
-    mats = lora_matrices(model)
-    scale = LORA_ALPHA / LORA_RANK
+def lora_backward(model, mats, scale, ids, pixels, att, labels):
+    """One batch through the model, every (name, A, B, linear) of mats adding scale * B (A x) to its linear's
+    output, then the loss's backward: (loss, the norm of each A's and B's gradient under its PEFT name)."""
     hooks = [lin.register_forward_hook(lambda mod, inp, out, a=a, b=b: out + scale * F.linear(F.linear(inp[0], a), b))
              for _, a, b, lin in mats]
     try:
@@ -87,6 +86,14 @@ def lora_golden(model, cfg, tok, pixels, record):
     for name, a, b, _ in mats:
         norms[f"{name}.lora_A.weight"] = a.grad.norm().item()
         norms[f"{name}.lora_B.weight"] = b.grad.norm().item()
+    return loss, norms
+
+
+def lora_golden(model, cfg, tok, pixels, record):
+    ids, labels, att = lora_batch(tok, cfg, record)
+    mats = lora_matrices(model)
+    scale = LORA_ALPHA / LORA_RANK
+    loss, norms = lora_backward(model, mats, scale, ids, pixels, att, labels)
     model.zero_grad(set_to_none=True)
     return {
         "rank": LORA_RANK, "alpha": LORA_ALPHA, "scaling": scale, "targets": LORA_TARGETS, "dropout": 0.0,

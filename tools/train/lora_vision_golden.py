@@ -26,7 +26,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(__file__))
 from data import REPO, encode_conversation, normalise, read_png, to_model_size   # noqa: E402
 from eval import load_exported                              # noqa: E402
-from golden import lora_init                                # noqa: E402
+from golden import lora_backward, lora_init                 # noqa: E402
 
 RANK, ALPHA = 8, 16
 DECODER_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -113,19 +113,7 @@ def main():
         r = Rows(model.get_submodule(path), token_ids)
         setattr(model.get_submodule(parent), child, r)
         rows[path] = r
-    hooks = [lin.register_forward_hook(lambda mod, inp, out, a=a, b=b: out + scale * F.linear(F.linear(inp[0], a), b))
-             for _, a, b, lin in mats]
-    try:
-        logits = model(ids, pixels.expand(ids.shape[0], -1, -1, -1), att)
-        loss = F.cross_entropy(logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=-100)
-        loss.backward()
-    finally:
-        for h in hooks:
-            h.remove()
-    norms = {}
-    for path, a, b, _ in mats:
-        norms[f"{path}.lora_A.weight"] = a.grad.norm().item()
-        norms[f"{path}.lora_B.weight"] = b.grad.norm().item()
+    loss, norms = lora_backward(model, mats, scale, ids, pixels, att, labels)
     for path, r in rows.items():
         norms[f"{path}{TOKEN_ROWS}"] = r.rows.grad.norm().item()
     out = {
