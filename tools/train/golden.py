@@ -57,12 +57,16 @@ def lora_batch(tok, cfg, record):
     """Two samples on the golden image: its description and its object count (1 by construction)."""
     convs = [record["conversations"],
              [{"from": "human", "value": "<image>\nHow many objects are there?"}, {"from": "gpt", "value": "1"}]]
-    enc = [encode_conversation(tok, c, cfg.image_seq_length) for c in convs]
-    t = max(len(i) for i, _ in enc)
-    ids = torch.zeros(len(enc), t, dtype=torch.long)
-    labels = torch.full((len(enc), t), -100, dtype=torch.long)
-    att = torch.zeros(len(enc), t, dtype=torch.long)
-    for b, (i, l) in enumerate(enc):
+    return pad_batch([encode_conversation(tok, c, cfg.image_seq_length) for c in convs])
+
+
+def pad_batch(rows):
+    """[(ids, labels)] -> right-padded (ids, labels, attention_mask) tensors (B, T): ids 0, labels -100, mask 0."""
+    t = max(len(i) for i, _ in rows)
+    ids = torch.zeros(len(rows), t, dtype=torch.long)
+    labels = torch.full((len(rows), t), -100, dtype=torch.long)
+    att = torch.zeros(len(rows), t, dtype=torch.long)
+    for b, (i, l) in enumerate(rows):
         ids[b, :len(i)] = torch.tensor(i)
         labels[b, :len(l)] = torch.tensor(l)
         att[b, :len(i)] = 1

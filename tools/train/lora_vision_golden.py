@@ -26,7 +26,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(__file__))
 from data import REPO, encode_conversation, normalise, read_png, to_model_size   # noqa: E402
 from eval import load_exported                              # noqa: E402
-from golden import lora_backward, lora_init                 # noqa: E402
+from golden import lora_backward, lora_init, pad_batch      # noqa: E402
 
 RANK, ALPHA = 8, 16
 DECODER_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -72,16 +72,7 @@ def extended_batch(tok, cfg, batch):
             {"from": "gpt", "value": "There is no purple star; no stars at all."}]
     extra_ids, extra_labels = encode_conversation(tok, conv, cfg.image_seq_length)
     rows = [(i, l, a) for i, l, a in zip(batch["input_ids"], batch["labels"], batch["attention_mask"])]
-    rows = [(i[:sum(a)], l[:sum(a)]) for i, l, a in rows] + [(list(extra_ids), list(extra_labels))]
-    t = max(len(i) for i, _ in rows)
-    ids = torch.zeros(len(rows), t, dtype=torch.long)
-    labels = torch.full((len(rows), t), -100, dtype=torch.long)
-    att = torch.zeros(len(rows), t, dtype=torch.long)
-    for b, (i, l) in enumerate(rows):
-        ids[b, :len(i)] = torch.tensor(i)
-        labels[b, :len(l)] = torch.tensor(l)
-        att[b, :len(i)] = 1
-    return ids, labels, att
+    return pad_batch([(i[:sum(a)], l[:sum(a)]) for i, l, a in rows] + [(list(extra_ids), list(extra_labels))])
 
 
 def main():
