@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { goldenAdapter, goldenVisionTensors, hashInit } from '../../src/models/lora/golden-init';
 import { tokenRowsName } from '../../src/models/lora/names';
-import { VISION_FIELD } from '../../src/models/lora/params';
+import { VISION_FIELD } from '../../src/models/lora/names';
 import { fromPeftFiles, toPeftFiles } from '../../src/models/lora/peft';
 import { createLoraTrainable } from '../../src/models/lora/trainable';
 import { VISION_TARGETS, type LoraAdapterData, type LoraConfig } from '../../src/models/lora/types';

@@ -6,7 +6,7 @@ import { parseLlavaConfig } from '../../src/models/config';
 import { parsePreprocessorConfig, preprocessImage } from '../../src/models/image-processing';
 import { goldenAdapter, goldenVisionTensors } from '../../src/models/lora/golden-init';
 import { PEFT_PREFIX } from '../../src/models/lora/names';
-import { VISION_FIELD } from '../../src/models/lora/params';
+import { VISION_FIELD } from '../../src/models/lora/names';
 import { supervisedRows } from '../../src/models/lora/sequence';
 import { createLoraTrainable, type NativeLoraTrainable } from '../../src/models/lora/trainable';
 import type { LoraConfig, LoraTarget, NamedTensor, TrainExample, VisionTarget } from '../../src/models/lora/types';

@@ -90,3 +90,6 @@ export const DECODER_PATHS: readonly { family: string; decoder: string }[] = [
   { family: 'LLaVA', decoder: 'model.language_model' },
   { family: 'Idefics3', decoder: 'model.text_model' },
 ];
+
+/** The vision encoder layer's field holding each HF vision target (CLIP/SigLIP layer weights). */
+export const VISION_FIELD = { q_proj: 'q', k_proj: 'k', v_proj: 'v', out_proj: 'out', fc1: 'fc1', fc2: 'fc2' } as const;

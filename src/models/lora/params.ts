@@ -8,7 +8,7 @@ import { numel, type Tensor } from '../../webgpu/tensor';
 import { TARGET_FIELD } from '../native/llama-decoder';
 import type { LoraPair } from '../native/lora-linear';
 import type { LoraHost } from './host';
-import { loraTensorName, moduleTensorName, tokenRowsName, visionLoraTensorName } from './names';
+import { loraTensorName, moduleTensorName, tokenRowsName, VISION_FIELD, visionLoraTensorName } from './names';
 import { visionPlan, type LoraConfig, type LoraTarget, type VisionTarget } from './types';
 
 export interface Param {
@@ -154,8 +154,6 @@ function visionParams(host: LoraHost, config: LoraConfig, rng: Rng, pick: (name:
 }
 
 /** The field of a vision encoder layer's weights each target names. */
-export const VISION_FIELD = { q_proj: 'q', k_proj: 'k', v_proj: 'v', out_proj: 'out', fc1: 'fc1', fc2: 'fc2' } as const;
-
 /** Rows `ids` of a [V, width] table, read from the GPU. */
 async function rowsOf(rt: GpuRuntime, table: Tensor, ids: readonly number[]): Promise<Float32Array> {
   const width = table.shape[1] as number;

@@ -18,7 +18,8 @@ import type { EncoderLayerWeights } from '../native/vit-encoder';
 import type { Linear } from '../native/weights';
 import { accumulateInputGrad, accumulateWeightGrad, activationGrad, add, gradInput, mul, scaled, type TransposedWeights } from './grad-ops';
 import type { VisionLoraHost } from './host';
-import { VISION_FIELD, type TrainedParams, type VisionLoraModule } from './params';
+import { VISION_FIELD } from './names';
+import type { TrainedParams, VisionLoraModule } from './params';
 import type { VisionTarget } from './types';
 
 /** Dropout mask of a wrapped vision linear's input (0 or 1 / (1 - p)), or null. */

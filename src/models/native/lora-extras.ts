@@ -8,8 +8,7 @@
  */
 import type { GpuRuntime } from '../../webgpu/runtime';
 import type { Tensor } from '../../webgpu/tensor';
-import { tokenRowsName, visionLoraTensorName, visionTargetPath } from '../lora/names';
-import { VISION_FIELD } from '../lora/params';
+import { tokenRowsName, VISION_FIELD, visionLoraTensorName, visionTargetPath } from '../lora/names';
 import { visionPlan, type LoraAdapterData } from '../lora/types';
 import type { LlamaDecoder } from './llama-decoder';
 import { mergedWeight } from './lora-adapter';
