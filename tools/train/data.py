@@ -23,6 +23,10 @@ COLOURS = ["red", "orange", "yellow", "green", "cyan", "blue", "pink", "purple"]
 SHAPES = ["circle", "square", "triangle", "diamond", "cross", "star"]
 IMAGE_MEAN = [0.5, 0.5, 0.5]
 IMAGE_STD = [0.5, 0.5, 0.5]
+# The concept kept out for LoRA. Where a split shows it (train.py --unlabelled-held-out), its objects carry no
+# shape or colour label: the dense heads skip them (heads.py), only label-free targets (box, count, silhouette) stay.
+HELD_OUT_SHAPES = {"star"}
+HELD_OUT_COLOURS = {"purple"}
 
 
 def generate(out, seed, count, tasks=None, min_objects=None, max_objects=None, masks=False, held_out=None, words=None):
@@ -136,10 +140,13 @@ def patch_targets(mask, objects, patch):
                 shape[p] = SHAPES.index(o["shape"]) + 1
                 b = o["bbox"]
                 box[p] = [b["x1"] / w, b["y1"] / h, b["x2"] / w, b["y2"] / h]
+    held = np.array([o["shape"] in HELD_OUT_SHAPES or o["colour"] in HELD_OUT_COLOURS for o in objects], bool)
+    unlabelled = held[best] & (colour > 0) if n else np.zeros(gh * gw, bool)   # patches of a held-out object
     obj_colour = np.array([COLOURS.index(o["colour"]) for o in objects], np.int64)
     obj_shape = np.array([SHAPES.index(o["shape"]) for o in objects], np.int64)
     return {"colour": colour, "shape": shape, "box": box, "cover": cover.T.astype(np.float32),
-            "obj_colour": obj_colour, "obj_shape": obj_shape, "count": n, "silhouette": silhouettes(mask, objects)}
+            "obj_colour": obj_colour, "obj_shape": obj_shape, "count": n, "silhouette": silhouettes(mask, objects),
+            "unlabelled": unlabelled, "obj_unlabelled": held}
 
 
 class Split:

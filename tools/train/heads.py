@@ -32,7 +32,12 @@ class DenseHeads(nn.Module):
         fg = (colour > 0).float()
         # Background patches are most of an image; down-weight them so objects dominate.
         w = fg + 0.1 * (1 - fg)
-        ce = lambda logits, y: (F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none") * w.flatten()).sum() / w.sum()
+        # Patches of a held-out object (a split that shows the concept unlabelled) get no colour or shape label.
+        unlabelled = torch.stack([torch.from_numpy(t["unlabelled"]) if "unlabelled" in t
+                                  else torch.zeros(colour.shape[1], dtype=torch.bool) for t in targets]).to(dev)
+        w_label = w * (~unlabelled).float()
+        ce = lambda logits, y: ((F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none") * w_label.flatten()).sum()
+                                / w_label.sum().clamp(min=1e-6))
         l_colour = ce(self.patch_colour(feats), colour)
         l_shape = ce(self.patch_shape(feats), shape)
         l_box = (F.smooth_l1_loss(self.patch_box(feats), box * 10, reduction="none").sum(-1) * fg).sum() / fg.sum().clamp(min=1)
@@ -42,10 +47,16 @@ class DenseHeads(nn.Module):
         for b, t in enumerate(targets):
             if t["count"] == 0:
                 continue
-            cover = torch.from_numpy(t["cover"]).to(dev)                                   # (objects, N)
+            keep = ~torch.from_numpy(t["obj_unlabelled"]) if "obj_unlabelled" in t else torch.ones(t["count"], dtype=torch.bool)
+            if not bool(keep.any()):
+                continue
+            cover = torch.from_numpy(t["cover"]).to(dev)[keep]                             # (objects, N)
             obj_feats.append((cover @ feats[b]) / cover.sum(1, keepdim=True).clamp(min=1e-6))
-            obj_shape.append(torch.from_numpy(t["obj_shape"]))
-            obj_colour.append(torch.from_numpy(t["obj_colour"]))
+            obj_shape.append(torch.from_numpy(t["obj_shape"])[keep])
+            obj_colour.append(torch.from_numpy(t["obj_colour"])[keep])
+        if not obj_feats:
+            return l_colour + l_shape + l_box + l_count, {"colour": l_colour.item(), "shape": l_shape.item(),
+                                                          "box": l_box.item(), "count": l_count.item(), "obj": 0.0}
         of = torch.cat(obj_feats)
         l_obj = F.cross_entropy(self.obj_shape(of), torch.cat(obj_shape).to(dev)) + \
             F.cross_entropy(self.obj_colour(of), torch.cat(obj_colour).to(dev))

@@ -9,9 +9,12 @@ what they see:
   comparisons, descriptions, multi-turn follow-ups that ask a different thing, the two-step
   table lookup from page text (row by item, then column), chart values and the highest bar;
 - two closing passes on those tasks alone and then every task at a low rate;
-- the label-free silhouette loss (silhouette.py) beside the dense heads, so the tower separates
-  shapes it was never labelled with (the held-out star stays out of every split, as in v1).
-Every split keeps the generator's default held-out mode: no star and no purple in any scene or text.
+- the label-free silhouette loss (silhouette.py) beside the dense heads, meant to make the tower
+  separate shapes it was never labelled with. Measured on the encoder stage alone it did not do so
+  reliably (silhouette.py has the numbers): check it after the retrain's first stage with
+  `train.py --recipe v2 --stop-after encoder`, then `concept_probe.py --work ... --checkpoint model-encoder.pt`.
+Every split keeps the generator's default held-out mode: no star and no purple in any scene or text
+(--unlabelled-held-out, off in both recipes, shows them unlabelled in the encoder stage).
 """
 from stages import READABLE_TASKS, STAGES, low_rate_mix
 
@@ -52,15 +55,16 @@ V2_STAGES = [v2_stage(st) for st in STAGES] + [WEAK_PASS, v2_stage(low_rate_mix(
                                                                                  relations=6.0))]
 
 RECIPES = {
-    "v1": {"stages": STAGES, "tokenizer": "word", "silhouette": 0.0},
-    "v2": {"stages": V2_STAGES, "tokenizer": "bpe", "silhouette": 0.5},
+    "v1": {"stages": STAGES, "tokenizer": "word", "silhouette": 0.0, "unlabelled_held_out": False},
+    "v2": {"stages": V2_STAGES, "tokenizer": "bpe", "silhouette": 0.5, "unlabelled_held_out": False},
 }
 
 
 def plan(name):
     """The recipe as lines: each stage's split (records, words, tasks) and steps, then the totals."""
     r = RECIPES[name]
-    lines = [f"recipe {name}: tokenizer {r['tokenizer']}, silhouette weight {r['silhouette']}"]
+    lines = [f"recipe {name}: tokenizer {r['tokenizer']}, silhouette weight {r['silhouette']}, held-out concept shown "
+             f"unlabelled in the encoder stage: {'yes' if r['unlabelled_held_out'] else 'no'}"]
     for st in r["stages"]:
         tasks = "all" if st["tasks"] is None else ("readable" if st["tasks"] == READABLE_TASKS else ",".join(st["tasks"]))
         weighted = ",".join(f"{t}x{w:g}" for t, w in sorted((st.get("task_weights") or {}).items()) if t in WEAK_TASKS)

@@ -8,6 +8,15 @@ to SIDE x SIDE cells (each cell: the share of its pixels the object covers). Any
 outline has one, so the tower must keep the geometry of every object, labelled
 or not. The targets come from the generator's label map; no class enters them.
 Training-only, like the other heads: not part of the exported model.
+
+Measured (concept_probe.py --work on the encoder stage alone, trained from scratch, 900 steps,
+BPE tokenizer; star against the five other shapes, linear probe, balanced test accuracy on the
+last vision layer), without -> with the silhouette at weight 0.5:
+  seed 0: 0.725 -> 0.805; seed 1: 0.741 -> 0.737;
+  seed 0 with the star and purple shown unlabelled (--unlabelled-held-out): 0.731 -> 0.744.
+So a gain on one seed of two, and none from showing the star unlabelled: at this length the
+probe's seed-to-seed spread is as large as the effect. The bundled tower, after the whole v1
+recipe, probes 0.91 (results/README.md).
 """
 import numpy as np
 import torch

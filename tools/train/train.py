@@ -173,6 +173,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default=os.path.join(REPO, ".cache", "train"))
     ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every stage's steps (pilots: 0.1)")
+    ap.add_argument("--unlabelled-held-out", action=argparse.BooleanOptionalAction, default=None,
+                    help="stages that train no text (lm weight 0, no OCR) show the held-out star and purple in their "
+                         "scenes with no shape or colour label (heads.py skips them): only box, count and silhouette "
+                         "targets (the recipe's default: v1 off)")
     ap.add_argument("--count-scale", type=float, default=1.0,
                     help="multiply every stage's split size (at least 64 records; a smoke test: 0.01)")
     ap.add_argument("--batch", type=int, default=32)
@@ -189,6 +193,8 @@ def main():
     stages = RECIPES[args.recipe]["stages"]
     tokenizer = args.tokenizer or RECIPES[args.recipe]["tokenizer"]
     silhouette = RECIPES[args.recipe]["silhouette"] if args.silhouette is None else args.silhouette
+    if args.unlabelled_held_out is None:
+        args.unlabelled_held_out = RECIPES[args.recipe]["unlabelled_held_out"]
     os.makedirs(args.work, exist_ok=True)
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -260,8 +266,11 @@ def main():
             write_config(args.work, cfg)
             print(f"image pooling {cfg.image_pooling}: {cfg.image_seq_length} tokens per image", flush=True)
         count = max(64, int(st["count"] * args.count_scale))
-        folder = generate(os.path.join(args.work, "data", st["name"]), st["seed"], count, st["tasks"],
-                          st["min_objects"], st["max_objects"], masks=True, words=st.get("words"))
+        # Only stages that train no text and print none (not the glyph stage's OCR images) show the held-out concept.
+        shown = args.unlabelled_held_out and st["lm"] == 0 and "ocr" not in (st["tasks"] or ["ocr"])
+        folder = generate(os.path.join(args.work, "data", st["name"] + ("-unlabelled-held-out" if shown else "")),
+                          st["seed"], count, st["tasks"], st["min_objects"], st["max_objects"], masks=True,
+                          words=st.get("words"), held_out="include" if shown else None)
         split = Split(folder, tok, cfg.vision_config.image_size, cfg.image_seq_length, dense=True)
         print(f"stage {st['name']}: {len(split)} samples, {len(split.dense)} dense images, "
               f"{len(split.glyphs)} text images, {steps} steps", flush=True)
