@@ -108,8 +108,11 @@ async function chatStillAnswers(page: Page): Promise<void> {
   await expect(status).toHaveAttribute('data-state', 'ready', { timeout: 90_000 });
   await expect(status).toContainText('webvlm-tiny');
   await expect(status).toContainText('Native WGSL');
-  const loaded = await page.evaluate(() => (window as unknown as { vlm: { loadedModel(): Promise<{ id: string; engine: string } | null> } }).vlm.loadedModel());
-  expect(loaded && `${loaded.id} ${loaded.engine}`).toBe('webvlm-tiny native');
+  // The tab catches up on being shown: the status may still read ready from before the run for a moment
+  // while the reload starts, so the worker is asked until it holds the model again.
+  const loaded = () => page.evaluate(() => (window as unknown as { vlm: { loadedModel(): Promise<{ id: string; engine: string } | null> } }).vlm.loadedModel());
+  await expect.poll(async () => { const m = await loaded(); return m && `${m.id} ${m.engine}`; }, { timeout: 90_000 }).toBe('webvlm-tiny native');
+  await expect(status).toHaveAttribute('data-state', 'ready', { timeout: 90_000 });
   await page.getByTestId('chat-input').fill('What colour is the circle?');
   await page.getByTestId('chat-input').press('Enter');
   const answer = page.getByTestId('msg-assistant').last();
