@@ -39,7 +39,7 @@ export function finetunePage(api: VlmClient, adapterChanged: (a: AdapterState | 
       'section',
       { class: 'panel ft-intro' },
       h('h2', {}, 'Fine-tune with LoRA'),
-      h('p', { class: 'muted' }, 'Teach the loaded model from LLaVA-format data, in this browser: the vision tower stays frozen, a low-rank adapter is trained on the decoder, and the loss counts only the answers. Nothing leaves your machine unless you choose an endpoint as the teacher.'),
+      h('p', { class: 'muted' }, 'Teach the loaded model from LLaVA-format data, in this browser: a low-rank adapter is trained on the decoder (the vision tower stays frozen unless you teach new words), and the loss counts only the answers. Nothing leaves your machine unless you choose an endpoint as the teacher.'),
     ),
     data.element,
     settings.element,
